@@ -1,0 +1,89 @@
+#!/bin/bash
+# test/run.sh: README command 2.  Installs what the tests need, builds churn,
+# runs every suite against throw-away clusters and ends with the line
+# "N passed, N failed" summed over all suites.  Exits non-zero on any failure.
+#
+# Suites:
+#   regress    pg_regress over sql/*.sql (make installcheck)
+#   isolation  pg_isolation_regress over test/specs/*.spec
+#   test/suites/*.sh   scripts for what pg_regress cannot express; each prints
+#              "ok - what" or "not ok - what" per check (TAP style) and exits
+#              non-zero when something failed.
+#
+# Usage: test/run.sh [suite-name ...]   (no argument: all of them)
+
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$CHURN_ROOT"
+
+passed=0
+failed=0
+only=("$@")
+
+want() {
+	[ ${#only[@]} -eq 0 ] && return 0
+	local s
+	for s in "${only[@]}"; do [ "$s" = "$1" ] && return 0; done
+	return 1
+}
+
+count_pg_regress() {
+	# pg_regress prints one line per test ending in "ok" or "FAILED"
+	# ("failed (ignored)" counts as a failure too: we ignore nothing).
+	local out=$1 p f
+	p=$(grep -Ec '\.\.\. ok( |$)' "$out")
+	f=$(grep -Eci '\.\.\. (FAILED|failed)' "$out")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	log "  $p passed, $f failed"
+}
+
+churn_deps || { echo "0 passed, 1 failed"; exit 1; }
+churn_private_install || { echo "0 passed, 1 failed"; exit 1; }
+trap churn_cluster_stop EXIT
+churn_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
+
+if want regress; then
+	log "== regress"
+	rm -rf results regression.diffs regression.out
+	make -s installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
+	rc=$?
+	cat "$CHURN_TMP/regress.out" >&2
+	count_pg_regress "$CHURN_TMP/regress.out"
+	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/regress.out" && failed=$((failed + 1))
+	[ -f regression.diffs ] && head -c 20000 regression.diffs >&2
+fi
+
+if want isolation && ls test/specs/*.spec >/dev/null 2>&1; then
+	log "== isolation"
+	rm -rf output_iso
+	make -s installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
+	rc=$?
+	cat "$CHURN_TMP/isolation.out" >&2
+	count_pg_regress "$CHURN_TMP/isolation.out"
+	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/isolation.out" && failed=$((failed + 1))
+	[ -f output_iso/regression.diffs ] && head -c 20000 output_iso/regression.diffs >&2
+fi
+
+for script in test/suites/*.sh; do
+	[ -e "$script" ] || continue
+	name=$(basename "$script" .sh)
+	want "$name" || continue
+	log "== $name"
+	out=$CHURN_TMP/suite-$name.out
+	bash "$script" >"$out" 2>"$CHURN_TMP/suite-$name.err"
+	rc=$?
+	cat "$out" >&2
+	[ $rc -ne 0 ] && tail -50 "$CHURN_TMP/suite-$name.err" >&2
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	# A script that died without reporting a failure still failed.
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	[ $rc -eq 0 ] && [ "$p" -eq 0 ] && f=$((f + 1)) && log "  $name ran no check"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	log "  $p passed, $f failed"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
