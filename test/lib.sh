@@ -40,7 +40,9 @@ churn_deps() {
 churn_private_install() {
 	local bindir
 	bindir=$(pg_config --bindir) || return 1
-	CHURN_TMP=${CHURN_TMP:-$CHURN_ROOT/tmp_check}
+	# Outside the checkout: the cluster owner (postgres, when we are root)
+	# must reach it even if the checkout sits in a private home directory.
+	CHURN_TMP=${CHURN_TMP:-/tmp/churn-check-$(printf %s "$CHURN_ROOT" | md5sum | cut -c1-10)}
 	CHURN_INST=$CHURN_TMP/inst
 	mkdir -p "$CHURN_TMP"
 	chmod 755 "$CHURN_TMP"
