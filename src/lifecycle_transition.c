@@ -137,7 +137,13 @@ lifecycle_type_oid(FunctionCallInfo fcinfo)
 static char *
 describe_row(Relation rel, HeapTuple tuple)
 {
-	Oid			pkoid = RelationGetPrimaryKeyIndex(rel);
+	Oid			pkoid;
+
+#if PG_VERSION_NUM >= 180000
+	pkoid = RelationGetPrimaryKeyIndex(rel, true);
+#else
+	pkoid = RelationGetPrimaryKeyIndex(rel);
+#endif
 
 	if (OidIsValid(pkoid))
 	{
