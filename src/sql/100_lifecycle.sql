@@ -85,6 +85,11 @@ RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'lifecycle_cmp'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.lifecycle_sortsupport(pg_catalog.internal)
+RETURNS pg_catalog.void
+AS 'MODULE_PATHNAME', 'lifecycle_sortsupport'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.lifecycle_hash(@extschema@.lifecycle)
 RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'lifecycle_hash'
@@ -119,6 +124,8 @@ COMMENT ON FUNCTION @extschema@.lifecycle_gt(@extschema@.lifecycle, @extschema@.
 'implementation of > for lifecycle (lifecycle order)';
 COMMENT ON FUNCTION @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle) IS
 'btree comparison of lifecycle values: -1, 0 or 1 in lifecycle order';
+COMMENT ON FUNCTION @extschema@.lifecycle_sortsupport(pg_catalog.internal) IS
+'btree sort support for lifecycle (a direct comparator for sorts and index builds)';
 COMMENT ON FUNCTION @extschema@.lifecycle_hash(@extschema@.lifecycle) IS
 'hash of a lifecycle value';
 COMMENT ON FUNCTION @extschema@.lifecycle_hash_extended(@extschema@.lifecycle, pg_catalog.int8) IS
@@ -204,7 +211,10 @@ DEFAULT FOR TYPE @extschema@.lifecycle USING btree AS
 	OPERATOR 3 @extschema@.=,
 	OPERATOR 4 @extschema@.>=,
 	OPERATOR 5 @extschema@.>,
-	FUNCTION 1 @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle);
+	FUNCTION 1 @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle),
+	FUNCTION 2 @extschema@.lifecycle_sortsupport(pg_catalog.internal),
+	-- equal values are equal bytes, so btree deduplication is safe
+	FUNCTION 4 pg_catalog.btequalimage(pg_catalog.oid);
 
 CREATE OPERATOR CLASS @extschema@.lifecycle_hash_ops
 DEFAULT FOR TYPE @extschema@.lifecycle USING hash AS
