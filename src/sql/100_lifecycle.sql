@@ -222,6 +222,11 @@ DEFAULT FOR TYPE @extschema@.lifecycle USING hash AS
 	FUNCTION 1 @extschema@.lifecycle_hash(@extschema@.lifecycle),
 	FUNCTION 2 @extschema@.lifecycle_hash_extended(@extschema@.lifecycle, pg_catalog.int8);
 
+COMMENT ON OPERATOR CLASS @extschema@.lifecycle_ops USING btree IS
+'default btree operator class of lifecycle: lifecycle order';
+COMMENT ON OPERATOR CLASS @extschema@.lifecycle_hash_ops USING hash IS
+'default hash operator class of lifecycle';
+
 -- min and max in lifecycle order (SORTOP lets an index answer them)
 
 CREATE AGGREGATE @extschema@.min(@extschema@.lifecycle) (
@@ -274,6 +279,11 @@ CREATE CAST (@extschema@.lifecycle AS pg_catalog.text)
 	WITH FUNCTION @extschema@.lifecycle_to_text(@extschema@.lifecycle) AS ASSIGNMENT;
 CREATE CAST (pg_catalog.text AS @extschema@.lifecycle)
 	WITH FUNCTION @extschema@.lifecycle_from_text(pg_catalog.text);
+
+COMMENT ON CAST (@extschema@.lifecycle AS pg_catalog.text) IS
+'the English state name (assignment cast)';
+COMMENT ON CAST (pg_catalog.text AS @extschema@.lifecycle) IS
+'an English state name or Chinese label, as input accepts (explicit cast)';
 
 -- transitions
 
