@@ -277,10 +277,14 @@ lifecycle_parse(const char *str, int len, Lifecycle *result)
 		}
 	}
 
-	/* Only now look at the labels: names are the common case. */
+	/*
+	 * Only now look at the labels: names are the common case.  Loading them
+	 * here also means that the error path (whose hint lists them) never
+	 * does its catalog lookup while an error is being built.
+	 */
+	load_server_labels();
 	if (n == 0 || n > LIFECYCLE_MAX_LABEL_BYTES * MAX_CONVERSION_GROWTH)
 		return false;
-	load_server_labels();
 	for (i = 0; i < LIFECYCLE_NSTATES; i++)
 	{
 		if (zh_server[i] != NULL && zh_server_len[i] == n &&
