@@ -13,9 +13,9 @@ SELECT current_database() AS lc_regress_db \gset
 DROP DATABASE IF EXISTS churn_lc_latin1;
 DROP DATABASE IF EXISTS churn_lc_euccn;
 DROP DATABASE IF EXISTS churn_lc_sqlascii;
-CREATE DATABASE churn_lc_latin1 TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C';
-CREATE DATABASE churn_lc_euccn TEMPLATE template0 ENCODING 'EUC_CN' LOCALE 'C';
-CREATE DATABASE churn_lc_sqlascii TEMPLATE template0 ENCODING 'SQL_ASCII' LOCALE 'C';
+CREATE DATABASE churn_lc_latin1 TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C' LOCALE_PROVIDER libc;
+CREATE DATABASE churn_lc_euccn TEMPLATE template0 ENCODING 'EUC_CN' LOCALE 'C' LOCALE_PROVIDER libc;
+CREATE DATABASE churn_lc_sqlascii TEMPLATE template0 ENCODING 'SQL_ASCII' LOCALE 'C' LOCALE_PROVIDER libc;
 
 --
 -- EUC_CN: everything as in UTF8.
