@@ -132,6 +132,22 @@ DROP INDEX lc_cust_state;
 EXPLAIN (COSTS OFF) SELECT id FROM lc_cust WHERE state = 'reactivated';
 SELECT count(*), sum(id) FROM lc_cust WHERE state = 'reactivated';
 
+-- min and max in parallel: partial aggregates in the workers combined by the
+-- leader (the leader takes no part, so every row crosses a combine).
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT min(state), max(state), count(*) FROM lc_cust WHERE id > 15;
+SELECT min(state), max(state), count(*) FROM lc_cust WHERE id > 15;
+SELECT min(k), max(k), count(*) FROM lc_cust WHERE id > 15;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
 -- Hash partitioning uses the extended hash function.
 CREATE TABLE lc_part (id int, state lifecycle) PARTITION BY HASH (state);
 CREATE TABLE lc_part_0 PARTITION OF lc_part FOR VALUES WITH (MODULUS 2, REMAINDER 0);
