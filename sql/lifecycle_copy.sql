@@ -64,6 +64,23 @@ COPY lc_copy_bad FROM :'lc_long' (FORMAT binary);
 COPY lc_copy_bad FROM :'lc_empty' (FORMAT binary);
 SELECT count(*) AS rows_loaded FROM lc_copy_bad;
 
+-- Text COPY (what pg_dump writes and reads) goes through input and output:
+-- names in any case and labels in, English names out.
+CREATE TABLE lc_copy_text (id int, state lifecycle);
+COPY lc_copy_text FROM STDIN;
+1	Active
+2	 流失客户
+3	\N
+4	AT_RISK
+\.
+COPY lc_copy_text TO STDOUT;
+COPY lc_copy_text FROM STDIN;
+5	dormant
+6	asleep
+\.
+SELECT count(*) AS rows_after_bad_copy FROM lc_copy_text;
+DROP TABLE lc_copy_text;
+
 -- The send function gives the same bytes as the file: one byte, the code.
 SELECT state, lifecycle_send(state) FROM lc_copy_small ORDER BY state;
 
