@@ -162,3 +162,13 @@ SELECT obj_description('churn.lifecycle'::regtype, 'pg_type') IS NOT NULL AS typ
          WHERE opcintype = 'churn.lifecycle'::regtype) AS opclasses_commented,
        (SELECT bool_and(obj_description(oid, 'pg_cast') IS NOT NULL) FROM pg_cast
          WHERE 'churn.lifecycle'::regtype IN (castsource, casttarget)) AS casts_commented;
+
+-- Without churn on the search path: operators must be qualified, sorting
+-- and grouping find the default operator classes by themselves.
+SET search_path = public;
+SELECT 'new'::churn.lifecycle OPERATOR(churn.<) 'active' AS qualified_lt;
+SELECT s FROM (VALUES ('churned'::churn.lifecycle), ('new'), ('churned')) t(s) GROUP BY s ORDER BY s;
+\set VERBOSITY terse
+SELECT 'new'::churn.lifecycle < 'active';
+\set VERBOSITY default
+RESET search_path;
