@@ -279,10 +279,9 @@ SELECT s FROM bad_arpu;
 -- arpu: trailing bytes
 \copy (SELECT '\x01'::bytea || int4send(6) || convert_to('bigint', 'UTF8') || int4send(length(numeric_send(1))) || numeric_send(1) || int4send(0) || '\x00'::bytea) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_arpu FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
-\set VERBOSITY terse
+\set VERBOSITY default
 -- the messages of two of them
 \copy bad_arpu FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy (SELECT '\x02'::bytea || int8send(3) || int8send(2) || int8send(1)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_nps FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
-\set VERBOSITY default
 SELECT count(*) AS loaded FROM bad_arpu;
