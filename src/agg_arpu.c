@@ -506,13 +506,15 @@ arpu_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_siz
 	Assert(off == allocated_size);
 }
 
+/* Flatten a temporary object into the current context and free it. */
 static ArpuFlat *
-arpu_flatten(ArpuObject *obj)
+arpu_flatten_and_free(ArpuObject *obj)
 {
 	Size		size = EOH_get_flat_size(&obj->hdr);
 	ArpuFlat   *flat = palloc(size);
 
 	EOH_flatten_into(&obj->hdr, flat, size);
+	DeleteExpandedObject(EOHPGetRWDatum(&obj->hdr));
 	return flat;
 }
 
@@ -627,13 +629,13 @@ arpu_state_for_update(FunctionCallInfo fcinfo, int argno, MemoryContext aggconte
 	return obj;
 }
 
-/* Inside an aggregate return the R/W object; outside, a flat copy. */
+/* Inside an aggregate return the R/W object; outside, a flat copy of it. */
 static Datum
 arpu_result(ArpuObject *obj, MemoryContext aggcontext)
 {
 	if (aggcontext)
 		return EOHPGetRWDatum(&obj->hdr);
-	return PointerGetDatum(arpu_flatten(obj));
+	return PointerGetDatum(arpu_flatten_and_free(obj));
 }
 
 /* ---------- aggregate support ---------- */
@@ -916,7 +918,7 @@ arpu_state_in(PG_FUNCTION_ARGS)
 	}
 	if (*p != '\0')
 		ARPU_BAD_TEXT(str, errdetail("Unexpected text after the customers."));
-	PG_RETURN_POINTER(arpu_flatten(obj));
+	PG_RETURN_POINTER(arpu_flatten_and_free(obj));
 }
 
 /* ---------- binary I/O ---------- */
@@ -1067,5 +1069,5 @@ arpu_state_recv(PG_FUNCTION_ARGS)
 	}
 	if (buf->cursor != buf->len)
 		ARPU_BAD_BINARY(errdetail("Trailing bytes after the customers."));
-	PG_RETURN_POINTER(arpu_flatten(obj));
+	PG_RETURN_POINTER(arpu_flatten_and_free(obj));
 }
