@@ -589,7 +589,7 @@ value_churn_classify(FunctionCallInfo fcinfo, bool *base, bool *fell)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value \"NaN\" is not allowed in value_churn_rate"),
-				 errdetail("arpu_before, arpu_after and threshold must be numbers.")));
+				 errdetail("The arguments arpu_before, arpu_after and threshold must be numbers, not NaN.")));
 	*base = DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 											  NumericGetDatum(before),
 											  NumericGetDatum(threshold))) >= 0;
