@@ -138,6 +138,7 @@ SELECT pg_temp.err($$SELECT churn.nps(10000000000::bigint)$$);
 SELECT pg_temp.err($$SELECT churn.nps(s) FROM (VALUES (9), (12), (NULL)) v(s)$$);
 -- NaN in value churn (22023)
 SELECT pg_temp.err($$SELECT churn.value_churn_rate('NaN', 1, 100)$$);
+SELECT pg_temp.err($$SELECT churn.value_churn_rate(1, 'NaN', 100)$$);
 SELECT pg_temp.err($$SELECT churn.value_churn_rate(1, 1, 'NaN')$$);
 -- arpu of a type without hashing (42883), shown with its hint
 SELECT churn.arpu(1, point(1, 2));
@@ -148,6 +149,7 @@ SELECT pg_temp.err($$SELECT churn.clv(50, 2, 'NaN')$$);
 SELECT pg_temp.err($$SELECT churn.clv(50, 2, 'Infinity'::numeric)$$);
 SELECT pg_temp.err($$SELECT churn.clv(-1::float8, 2, 24)$$);
 SELECT pg_temp.err($$SELECT churn.clv(50::float8, 2, 'Infinity')$$);
+SELECT pg_temp.err($$SELECT churn.clv(50::float8, 'NaN', 24)$$);
 SELECT pg_temp.err($$SELECT churn.clv(1e300::float8, 1e300, 1)$$);
 -- clv_from_churn: negative arpu (22023), margin outside 0..1 and churn rate
 -- outside (0, 1] (22003), NaN (22023)
@@ -160,5 +162,10 @@ SELECT pg_temp.err($$SELECT churn.clv_from_churn(30, 'NaN', 0.02)$$);
 SELECT pg_temp.err($$SELECT churn.clv_from_churn(30, 0.4, 'NaN')$$);
 SELECT pg_temp.err($$SELECT churn.clv_from_churn(30::float8, 40, 0.02)$$);
 SELECT pg_temp.err($$SELECT churn.clv_from_churn(30::float8, 0.4, 'NaN')$$);
+SELECT pg_temp.err($$SELECT churn.clv_from_churn(30::float8, 'NaN', 0.02)$$);
+SELECT pg_temp.err($$SELECT churn.clv_from_churn(-30::float8, 0.4, 0.02)$$);
+SELECT pg_temp.err($$SELECT churn.clv_from_churn('Infinity'::float8, 0.4, 0.02)$$);
+SELECT pg_temp.err($$SELECT churn.clv_from_churn(30::float8, 0.4, 0)$$);
+SELECT pg_temp.err($$SELECT churn.clv_from_churn(30::float8, 0.4, 2)$$);
 -- churn rate 0, with the full message and hint
 SELECT churn.clv_from_churn(30, 0.4, 0);

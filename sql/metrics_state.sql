@@ -227,6 +227,7 @@ SELECT '1 "bigint" 1 {"1","1"}'::churn.arpu_state;
 --
 CREATE TEMP TABLE bad_nps (s churn.nps_state);
 CREATE TEMP TABLE bad_conversion (s churn.conversion_state);
+CREATE TEMP TABLE bad_value_churn (s churn.value_churn_state);
 CREATE TEMP TABLE bad_arpu (s churn.arpu_state);
 \set VERBOSITY sqlstate
 -- a good payload loads
@@ -245,6 +246,16 @@ SELECT s FROM bad_nps;
 -- hits above total
 \copy (SELECT '\x01'::bytea || int8send(3) || int8send(2)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_conversion FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
+-- too long
+\copy (SELECT '\x01'::bytea || int8send(1) || int8send(2) || int8send(3)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
+\copy bad_conversion FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
+-- unknown version
+\copy (SELECT '\x00'::bytea || int8send(1) || int8send(2)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
+\copy bad_value_churn FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
+-- a good one loads
+\copy (SELECT '\x01'::bytea || int8send(1) || int8send(2)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
+\copy bad_value_churn FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
+SELECT s FROM bad_value_churn;
 -- arpu: a good payload loads
 \copy (SELECT '\x01'::bytea || int4send(6) || convert_to('bigint', 'UTF8') || int4send(length(numeric_send(12.5))) || numeric_send(12.5) || int4send(2) || int4send(8) || int8send(7) || int4send(8) || int8send(8)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_arpu FROM 'results/metrics_bad.bin' WITH (FORMAT binary)

@@ -24,8 +24,9 @@
  *
  * For types whose equality is bitwise equality of a by-value Datum (bool,
  * "char", int2/4/8, oid, date, time, timestamp, timestamptz) the hash and the
- * comparison are inlined: about 13 to 19 bytes per distinct customer.  Any
- * other type needs a default hash operator class and is hashed and compared
+ * comparison are inlined: 13 to 27 bytes per distinct customer (the arrays
+ * grow by doubling).  Any other type needs a default hash operator class
+ * and is hashed and compared
  * with it, under the aggregate's collation.
  *
  * Flat form (what a tuple stores and what crosses the parallel-worker tuple
