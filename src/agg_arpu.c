@@ -26,8 +26,7 @@
  * "char", int2/4/8, oid, date, time, timestamp, timestamptz) the hash and the
  * comparison are inlined: 13 to 27 bytes per distinct customer (the arrays
  * grow by doubling).  Any other type needs a default hash operator class
- * and is hashed and compared
- * with it, under the aggregate's collation.
+ * and is hashed and compared with it, under the aggregate's collation.
  *
  * Flat form (what a tuple stores and what crosses the parallel-worker tuple
  * queue), all in native byte order:
