@@ -304,6 +304,22 @@ ratio_state_send(PG_FUNCTION_ARGS)
 /* ---------- state access for the support functions ---------- */
 
 /*
+ * The counter transition and inverse functions are not STRICT, which saves
+ * the executor a separate NULL-check step per row; they skip NULL inputs
+ * themselves (so the aggregates still ignore NULLs) and return NULL for a
+ * NULL state, which only a direct call can pass (INITCOND is never NULL).
+ */
+#define COUNTER_SKIP_NULLS(nargs) \
+	do { \
+		int			argno_; \
+		if (PG_ARGISNULL(0)) \
+			PG_RETURN_NULL(); \
+		for (argno_ = 1; argno_ <= (nargs); argno_++) \
+			if (PG_ARGISNULL(argno_)) \
+				PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+	} while (0)
+
+/*
  * True when called by an aggregate or window aggregate: what
  * AggCheckCallContext(fcinfo, NULL) != 0 tests, inlined because the counter
  * transition functions run once per row and should cost no more than the
@@ -381,8 +397,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int2);
 Datum
 nps_trans_int2(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT16(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -391,8 +409,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int4);
 Datum
 nps_trans_int4(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT32(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -401,8 +421,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int8);
 Datum
 nps_trans_int8(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT64(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -411,8 +433,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int2);
 Datum
 nps_inv_int2(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT16(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -421,8 +445,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int4);
 Datum
 nps_inv_int4(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT32(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -431,8 +457,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int8);
 Datum
 nps_inv_int8(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT64(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -520,8 +548,10 @@ PG_FUNCTION_INFO_V1(conversion_trans);
 Datum
 conversion_trans(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = ratio_state_for_update(fcinfo);
 	ratio_count(state, PG_GETARG_BOOL(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -530,8 +560,10 @@ PG_FUNCTION_INFO_V1(conversion_inv);
 Datum
 conversion_inv(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = ratio_state_for_update(fcinfo);
 	ratio_count(state, PG_GETARG_BOOL(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -603,10 +635,12 @@ PG_FUNCTION_INFO_V1(value_churn_trans);
 Datum
 value_churn_trans(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 	bool		base;
 	bool		fell;
 
+	COUNTER_SKIP_NULLS(3);
+	state = ratio_state_for_update(fcinfo);
 	value_churn_classify(fcinfo, &base, &fell);
 	if (base)
 		ratio_count(state, fell, 1);
@@ -617,10 +651,12 @@ PG_FUNCTION_INFO_V1(value_churn_inv);
 Datum
 value_churn_inv(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 	bool		base;
 	bool		fell;
 
+	COUNTER_SKIP_NULLS(3);
+	state = ratio_state_for_update(fcinfo);
 	value_churn_classify(fcinfo, &base, &fell);
 	if (base)
 		ratio_count(state, fell, -1);

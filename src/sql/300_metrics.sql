@@ -140,36 +140,38 @@ COMMENT ON FUNCTION @extschema@.value_churn_state_recv(pg_catalog.internal, pg_c
 COMMENT ON FUNCTION @extschema@.value_churn_state_send(@extschema@.value_churn_state) IS
 'binary output of value_churn_state: version byte and two int8 counts';
 
--- nps support functions and aggregates (smallint, integer, bigint scores)
+-- nps support functions and aggregates (smallint, integer, bigint scores).
+-- The counter transition and inverse functions skip NULL inputs themselves
+-- (not STRICT: that saves the executor a NULL-check step per row).
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int2)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int2'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int4)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int4'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int8)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int8'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int2)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int2'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int4)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int4'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int8)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int8'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_combine(@extschema@.nps_state, @extschema@.nps_state)
 RETURNS @extschema@.nps_state
@@ -251,12 +253,12 @@ COMMENT ON AGGREGATE @extschema@.nps(pg_catalog.int8) IS
 CREATE FUNCTION @extschema@.conversion_trans(@extschema@.conversion_state, pg_catalog.bool)
 RETURNS @extschema@.conversion_state
 AS 'MODULE_PATHNAME', 'conversion_trans'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.conversion_inv(@extschema@.conversion_state, pg_catalog.bool)
 RETURNS @extschema@.conversion_state
 AS 'MODULE_PATHNAME', 'conversion_inv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.conversion_combine(@extschema@.conversion_state, @extschema@.conversion_state)
 RETURNS @extschema@.conversion_state
@@ -298,12 +300,12 @@ COMMENT ON AGGREGATE @extschema@.conversion_rate(pg_catalog.bool) IS
 CREATE FUNCTION @extschema@.value_churn_trans(@extschema@.value_churn_state, pg_catalog.numeric, pg_catalog.numeric, pg_catalog.numeric)
 RETURNS @extschema@.value_churn_state
 AS 'MODULE_PATHNAME', 'value_churn_trans'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.value_churn_inv(@extschema@.value_churn_state, pg_catalog.numeric, pg_catalog.numeric, pg_catalog.numeric)
 RETURNS @extschema@.value_churn_state
 AS 'MODULE_PATHNAME', 'value_churn_inv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.value_churn_combine(@extschema@.value_churn_state, @extschema@.value_churn_state)
 RETURNS @extschema@.value_churn_state
