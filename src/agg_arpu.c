@@ -103,8 +103,12 @@ typedef struct ArpuFlat
 /* Largest value copied into the arena; bigger ones get their own chunk. */
 #define ARPU_ARENA_MAX_VALUE	1024
 #define ARPU_ARENA_MAX_BLOCK	(64 * 1024)
-/* slots hold index + 1 as uint32, so the count must stay below this */
-#define ARPU_MAX_VALUES			((uint32) 0x7FFFFFFF)
+/*
+ * Most distinct customers in one state.  Keeps every array size and the
+ * uint32 slot count (up to 2^30 slots at load 3/4) far from overflow; the
+ * flat form's 1 GB limit is lower still for most types.
+ */
+#define ARPU_MAX_VALUES			((uint32) 1 << 28)
 
 typedef struct ArpuObject
 {
