@@ -79,6 +79,7 @@
 #include "utils/typcache.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
+#include "varatt.h"
 #endif
 
 #include "metrics.h"
