@@ -199,6 +199,28 @@ SELECT pg_temp.nps_merge(p.nps) = o.nps AS nps_ok,
   FROM parts_bin p, one_pass o
  GROUP BY o.nps, o.conversion, o.value_churn, o.arpu;
 
+-- customer types whose names or values need care: char(n) (whose bare
+-- SQL name "character" would mean character(1)), "char", name, an enum,
+-- arrays, ranges, bytea, jsonb
+CREATE TYPE metrics_tier AS ENUM ('gold', 'silver');
+CREATE TEMP TABLE odd AS
+SELECT * FROM (VALUES
+	('bpchar', churn.arpu_trans(churn.arpu_trans(NULL, 1, 'a'::char(3)), 2, 'a  '::char(3))),
+	('char', churn.arpu_trans(NULL, 1, 'x'::"char")),
+	('name', churn.arpu_trans(NULL, 1, 'x'::name)),
+	('enum', churn.arpu_trans(churn.arpu_trans(NULL, 1, 'gold'::metrics_tier), 2, 'silver'::metrics_tier)),
+	('array', churn.arpu_trans(NULL, 1, '{1,2}'::int[])),
+	('range', churn.arpu_trans(NULL, 1, '[1,3)'::int4range)),
+	('bytea', churn.arpu_trans(NULL, 1, '\x00ff'::bytea)),
+	('jsonb', churn.arpu_trans(NULL, 1, '{"a": [1, "x"]}'::jsonb))) v(kind, s);
+SELECT kind, s, s::text::churn.arpu_state::text = s::text AS text_round_trip
+  FROM odd ORDER BY kind;
+\copy odd TO 'results/metrics_state.bin' WITH (FORMAT binary)
+CREATE TEMP TABLE odd_bin (LIKE odd);
+\copy odd_bin FROM 'results/metrics_state.bin' WITH (FORMAT binary)
+SELECT count(*) AS states, bool_and(b.s::text = o.s::text) AS binary_round_trip
+  FROM odd o JOIN odd_bin b USING (kind);
+
 -- combine edge cases: NULL sides, and states of different customer types
 SELECT churn.arpu_combine(NULL, '1 "bigint" 5 {"1"}') AS left_null,
        churn.arpu_combine('1 "bigint" 5 {"1"}', NULL) AS right_null,
@@ -322,3 +344,5 @@ SELECT s FROM bad_arpu;
 \copy (SELECT '\x02'::bytea || int8send(3) || int8send(2) || int8send(1)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_nps FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
 SELECT count(*) AS loaded FROM bad_arpu;
+DROP TABLE odd, odd_bin;
+DROP TYPE metrics_tier;

@@ -803,10 +803,17 @@ arpu_parse_type_name(const char *name)
 	return typid;
 }
 
+/*
+ * The customer type's name for the text and binary forms: qualified unless
+ * built in, and without a type modifier.  FORMAT_TYPE_TYPEMOD_GIVEN with -1
+ * makes bpchar "bpchar" rather than "character", which would read back as
+ * character(1).
+ */
 static char *
 arpu_type_name(Oid typid)
 {
-	return format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY);
+	return format_type_extended(typid, -1,
+								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 }
 
 PG_FUNCTION_INFO_V1(arpu_state_out);
