@@ -64,6 +64,7 @@
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -207,7 +208,9 @@ arpu_hash(ArpuObject *obj, Datum value)
 {
 	if (obj->bitwise)
 		return arpu_mix64((uint64) value);
-	return DatumGetUInt32(FunctionCall1Coll(obj->hash_finfo, obj->collation, value));
+	/* remix: a user type's hash function may leave the low bits poor */
+	return murmurhash32(DatumGetUInt32(FunctionCall1Coll(obj->hash_finfo,
+														 obj->collation, value)));
 }
 
 static void
