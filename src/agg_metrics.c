@@ -8,11 +8,11 @@
  * type of the extension (not internal) so that Citus can push partial
  * aggregation to its workers and ship the states through their text form.
  * Like int8_avg_accum in PostgreSQL's numeric.c, the transition, inverse and
- * combine functions update their first argument in place when
- * AggCheckCallContext says they run inside an aggregate (the executor then
- * owns that datum, copied into the aggregate context from INITCOND), and
- * work on a copy when called directly from SQL.  Nothing is allocated per
- * row.
+ * combine functions update their first argument in place when they run
+ * inside an aggregate or window aggregate (AggCheckCallContext's test,
+ * inlined; the executor then owns that datum, copied into the aggregate
+ * context from INITCOND), and work on a copy when called directly from SQL.
+ * Nothing is allocated per row.
  *
  * Rates are returned as float8 fractions (0.05 for 5%), NPS in points from
  * -100 to 100.  Both are computed from exact integer counts with one
