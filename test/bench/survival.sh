@@ -25,11 +25,13 @@ PSQL="$PSQL -d churn_bench"
 $PSQL <<SQL
 CREATE EXTENSION churn;
 SELECT setseed(0.42);
--- tenure in days (0 .. ~10 years), churned for about 40%; since spread over
--- 10 years, until = since + tenure for churned customers
+-- tenure in whole days (0 .. ~10 years, ~3,650 distinct values) and in
+-- seconds (nearly every value distinct), churned for about 40%; since
+-- spread over 10 years, until = since + tenure for churned customers
 CREATE TABLE customers AS
 SELECT g AS id, since, CASE WHEN churned THEN since + tenure END AS until,
-	   tenure::float8 AS tenure, churned
+	   tenure::float8 AS tenure, tenure * 86400.0 + floor(random() * 86400) AS tenure_s,
+	   churned
   FROM (SELECT g, date '2015-01-01' + (random() * 3650)::int AS since,
 			   (random() * random() * 3650)::int AS tenure, random() < 0.4 AS churned
 		  FROM generate_series(1, $N) g) s;
@@ -67,6 +69,14 @@ WITH q(name, sql) AS (VALUES
 		  FROM (SELECT t, d, sum(c) OVER (ORDER BY t DESC) AS n
 				  FROM (SELECT tenure AS t, count(*) FILTER (WHERE churned) AS d, count(*) AS c
 						  FROM customers GROUP BY tenure) g) x) y\$q\$),
+	('survival() + survival_points, ~1M distinct',
+	 'SELECT sum(survival) FROM churn.survival_points((SELECT churn.survival(tenure_s, churned) FROM customers))'),
+	('KM in SQL, ~1M distinct',
+	 \$q\$SELECT sum(s) FROM (
+		SELECT exp(sum(CASE WHEN d < n THEN ln(1 - d::float8 / n) END) OVER (ORDER BY t)) AS s
+		  FROM (SELECT t, d, sum(c) OVER (ORDER BY t DESC) AS n
+				  FROM (SELECT tenure_s AS t, count(*) FILTER (WHERE churned) AS d, count(*) AS c
+						  FROM customers GROUP BY tenure_s) g) x) y\$q\$),
 	('cohort_retention (120 cohorts x 25 ages)',
 	 \$q\$SELECT sum(active) FROM unnest((SELECT churn.cohort_retention(since, until,
 		date '2015-01-01', '1 month', '1 month', 24) FROM customers))\$q\$),
