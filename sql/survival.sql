@@ -78,6 +78,17 @@ SELECT churn.survival_at(churn.survival(d, true), interval '30 days') AS s_30d,
 	   churn.restricted_mean_lifetime(churn.survival(d, true), interval '2 days') AS rmean_2d
   FROM (VALUES (interval '1 day'), (interval '3 days')) v(d);
 
+-- whole durations too sparse for the directly indexed array at first (a few
+-- rows at 5000..5002) move into it once enough rows came: the curve is
+-- still one point per distinct duration, as plain SQL counts them
+WITH r AS (
+	SELECT g, (CASE WHEN g <= 10 THEN 5000 + g % 3 ELSE g % 100 END)::float8 AS t, g % 3 = 0 AS e
+	  FROM generate_series(1, 3000) g)
+SELECT (SELECT churn.survival(t, e ORDER BY g) FROM r)::text =
+	   (SELECT 'v1 number 3000 ' || string_agg(t || ':' || ev || ':' || ce, ' ' ORDER BY t)
+		  FROM (SELECT t, count(*) FILTER (WHERE e) AS ev, count(*) FILTER (WHERE NOT e) AS ce
+				  FROM r GROUP BY t) x) AS sparse_then_dense_ok;
+
 -- text I/O: exact shortest floats, any order of spaces
 SELECT 'v1 number 3 0.1:1:0 1e300:1:1'::churn.survival_curve;
 SELECT '  v1   days 2 0:0:1   7:1:0 '::churn.survival_curve;
