@@ -59,15 +59,15 @@ INSERT INTO rd_s VALUES (90001, 'edge', '2023-06-01', '2023-06-01', 'ch1'),	-- s
 SELECT count(*) AS channels,
        bool_and(a.rate IS NOT DISTINCT FROM s.diverted::float8 / nullif(s.base, 0)) AS rate_ok,
        bool_and(a.rate_tz IS NOT DISTINCT FROM a.rate) AS tstz_ok
-  FROM (SELECT channel,
+  FROM (SELECT coalesce(channel, '(none)') AS channel,
                churn.diversion_rate(since, until, moved_to, daterange('2023-06-01', '2023-09-01')) AS rate,
                churn.diversion_rate(since::timestamptz, until::timestamptz, moved_to,
                                     tstzrange('2023-06-01', '2023-09-01')) AS rate_tz
           FROM rd_s GROUP BY channel) a
-  FULL JOIN (SELECT channel,
+  FULL JOIN (SELECT coalesce(channel, '(none)') AS channel,
                     count(*) FILTER (WHERE since < '2023-09-01' AND (until IS NULL OR until >= '2023-06-01')) AS base,
                     count(*) FILTER (WHERE until >= '2023-06-01' AND until < '2023-09-01' AND moved_to IS NOT NULL) AS diverted
-               FROM rd_s GROUP BY channel) s ON a.channel IS NOT DISTINCT FROM s.channel;
+               FROM rd_s GROUP BY channel) s USING (channel);
 
 -- diversion_matrix vs GROUP BY plain SQL
 WITH m AS (

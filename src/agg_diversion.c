@@ -340,6 +340,14 @@ matrix_validate(MatrixState *st, bool binary)
 #undef BAD
 }
 
+/* 22P03 unless at least n more bytes are left in buf */
+static void
+matrix_recv_need(StringInfo buf, int64 n)
+{
+	if (n < 0 || n > buf->len - buf->cursor)
+		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Message too short.");
+}
+
 static MatrixState *
 matrix_empty_for_input(ChurnDomain domain, int64 lower, int64 upper)
 {
@@ -474,6 +482,7 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 	int64		lower,
 				upper;
 
+	matrix_recv_need(buf, 1 + 1 + 8 + 8 + 4);
 	version = pq_getmsgbyte(buf);
 	if (version != CHURN_STATE_VERSION)
 		churn_state_invalid(MATRIX_STATE_TYPNAME, true,
@@ -486,16 +495,19 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 	st = matrix_empty_for_input((ChurnDomain) dom, lower, upper);
 
 	nchan = (int32) pq_getmsgint(buf, 4);
-	if (nchan < 0 || nchan > buf->len - buf->cursor)
+	if (nchan < 0 || (int64) nchan * 12 > buf->len - buf->cursor)
 		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid number of channels.");
 	for (k = 0; k < nchan; k++)
 	{
-		int64		base = pq_getmsgint64(buf);
-		int			len = (int32) pq_getmsgint(buf, 4);
+		int64		base;
+		int			len;
 		int			nbytes;
 		char	   *name;
 		int			c;
 
+		matrix_recv_need(buf, 12);
+		base = pq_getmsgint64(buf);
+		len = (int32) pq_getmsgint(buf, 4);
 		if (len < 0 || len > buf->len - buf->cursor)
 			churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid channel name length.");
 		name = pq_getmsgtext(buf, len, &nbytes);
@@ -504,6 +516,7 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 		c = matrix_chan(&st, name, nbytes, true);
 		MS_CHANS(st)[c].base = base;
 	}
+	matrix_recv_need(buf, 4);
 	npairs = (int32) pq_getmsgint(buf, 4);
 	if (npairs < 0 || (int64) npairs * 16 != buf->len - buf->cursor)
 		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid number of pairs.");

@@ -790,7 +790,7 @@ rate_state_combine(PG_FUNCTION_ARGS)
 		t.month = other->tenure_month;
 		t.day = other->tenure_day;
 		t.time = other->tenure_time;
-		rate_state_check_params(st, st->kind, st->domain, &p, &t);
+		rate_state_check_params(st, other->kind, other->domain, &p, &t);
 	}
 	for (i = 0; i < 4; i++)
 		if (pg_add_s64_overflow(st->n[i], other->n[i], &st->n[i]))
