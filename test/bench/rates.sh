@@ -5,18 +5,18 @@
 # on generated customers, all measured in one run on one throw-away cluster.
 #
 # Usage: bash test/bench/rates.sh [rows]    (default 1000000)
-# Env:   REPS (best of, default 3), CHURN_PORT, BENCH_JIT (on/off, default off),
+# Env:   REPS (rounds, best of, default 5), CHURN_PORT, BENCH_JIT (on/off, default off),
 #        BENCH_SLOW_REPS (best of for the O(rows x steps) SQL, default 1)
 #
-# Every query runs serially (max_parallel_workers_per_gather = 0), each
-# timing is the best of REPS runs, and each formulation's result is
+# Every query runs serially (max_parallel_workers_per_gather = 0), the
+# queries run round-robin REPS times and each keeps its best time, and each formulation's result is
 # checksummed so that the script also checks they agree.
 set -u
 . "$(dirname "$0")/../lib.sh"
 cd "$CHURN_ROOT"
 
 ROWS=${1:-1000000}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 SLOW_REPS=${BENCH_SLOW_REPS:-1}
 JIT=${BENCH_JIT:-off}
 
@@ -44,28 +44,36 @@ SELECT i, channel, since, until, moved_to,
                   FROM generate_series(1, $ROWS) i) s) t;
 VACUUM ANALYZE bench_c;
 
--- best-of-n wall time of a query (ms) and the first column of its result
-CREATE FUNCTION bench_time(q text, reps int, OUT ms float8, OUT result text)
+-- the queries, run round-robin (so that load from elsewhere on the machine
+-- hits every formulation alike); each keeps its best time
+CREATE TABLE bench_result (ord serial, name text, q text, reps int,
+                           ms float8 DEFAULT 'Infinity', result text);
+CREATE PROCEDURE bench_run(rounds int)
 LANGUAGE plpgsql AS \$\$
 DECLARE
+	b record;
 	t0 timestamptz;
+	res text;
 	r int;
 BEGIN
-	ms := 'Infinity';
-	FOR r IN 1..reps LOOP
-		t0 := clock_timestamp();
-		EXECUTE q INTO result;
-		ms := least(ms, extract(epoch FROM clock_timestamp() - t0) * 1000);
+	FOR r IN 1..rounds LOOP
+		FOR b IN SELECT * FROM bench_result WHERE reps >= r ORDER BY ord LOOP
+			t0 := clock_timestamp();
+			EXECUTE b.q INTO res;
+			UPDATE bench_result
+			   SET ms = least(ms, extract(epoch FROM clock_timestamp() - t0) * 1000),
+			       result = res
+			 WHERE ord = b.ord;
+			COMMIT;
+		END LOOP;
 	END LOOP;
 END \$\$;
-CREATE TABLE bench_result (name text, ms float8, result text, ord serial);
 SQL
 
-# bench NAME REPS QUERY
+# bench NAME REPS QUERY: register a query
 bench() {
 	psql_q -v name="$1" -v reps="$2" -v q="$3" <<'SQL' || exit 1
-INSERT INTO bench_result (name, ms, result)
-SELECT :'name', ms, result FROM bench_time(:'q', :reps);
+INSERT INTO bench_result (name, q, reps) VALUES (:'name', :'q', :reps);
 SQL
 }
 
@@ -164,6 +172,8 @@ SELECT md5(string_agg(format('%s:%s,%s,%s,%s,%s', p.period_start, p.at_start, p.
   FROM unnest((SELECT churn.churn_periods(since_tz, until_tz, tstzrange('2022-01-01', '2023-01-01'), '1 month') FROM bench_c)) p"
 series 60 "$S60" 2019-01-01 2024-01-01 "$SLOW_REPS"
 
+log "running ..."
+psql_q -c "CALL bench_run($REPS)" || exit 1
 psql_q -P pager=off <<'SQL'
 \echo
 \echo 'times: best of n runs, serial plans; ratio = aggregate time / other time'
