@@ -138,6 +138,10 @@ SELECT rates_err($$SELECT churn.rate_state_combine(c, cz) FROM rates_t.partials 
 SELECT rates_err($$SELECT churn.churn_rate_final(d) FROM rates_t.partials WHERE part = 0$$);
 SELECT rates_err($$SELECT churn.periods_state_combine(ps, '(1,d,1,1,0,0,0,0,0,{8431,8500},{0,0,0},{0},{0},{0})') FROM rates_t.partials WHERE part = 0$$);
 SELECT rates_err($$SELECT churn.churn_periods_final(pz) FROM rates_t.partials WHERE part = 0$$);
+-- the same tstz period and step give other boundaries in another time zone
+SET TimeZone = 'UTC';
+SELECT rates_err($$SELECT churn.periods_state_combine(pz, (SELECT rates_t.pstate(since::timestamptz, until::timestamptz, '[2023-01-31 00:00+08,2024-03-01 00:00+08)', '1 month', '3 months') FROM rates_t.data)) FROM rates_t.partials WHERE part = 0$$);
+SET TimeZone = 'Asia/Shanghai';
 SELECT rates_err($$SELECT churn.matrix_state_combine(m, '(1,d,8500,8600,{},{})') FROM rates_t.partials WHERE part = 0$$);
 -- outside aggregate context the combine functions do not modify their input
 SELECT s.c::text = s.before AS unchanged
