@@ -55,8 +55,8 @@ INSERT INTO rp_c SELECT 10000 + k, k % 3, date '2023-01-31' + (k || ' months')::
 INSERT INTO rp_c SELECT 20000 + k, k % 3, date '2023-01-01' + (k || ' months')::interval, NULL
                    FROM generate_series(0, 20) k;
 CREATE TABLE rp_t AS
-SELECT i, seg, since + (i % 1440) * interval '1 minute' AS since,
-       until + ((i * 7) % 1440) * interval '1 minute' AS until
+SELECT i, seg, (since + (i % 1440) * interval '1 minute')::timestamptz AS since,
+       (until + ((i * 7) % 1440) * interval '1 minute')::timestamptz AS until
   FROM rp_c;
 -- and exactly on the local midnight boundaries around the DST changes
 INSERT INTO rp_t VALUES

@@ -32,6 +32,7 @@
 
 #include "common/int.h"
 #include "libpq/pqformat.h"
+#include "nodes/execnodes.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -69,7 +70,7 @@ StaticAssertDecl(sizeof(RateState) == 72, "rate_state must be 72 bytes");
 
 static void rate_state_validate(const RateState *st, bool binary);
 static void rate_state_expect_kind(const RateState *st, int kind);
-static RateState *rate_state_writable(FunctionCallInfo fcinfo);
+static inline RateState *rate_state_writable(FunctionCallInfo fcinfo);
 static void rate_state_set_params(RateState *st, int kind, ChurnDomain domain,
 								  const ChurnPeriod *period,
 								  const Interval *tenure);
@@ -463,12 +464,15 @@ rate_state_expect_kind(const RateState *st, int kind)
 }
 
 /* The state argument, modifiable in place in aggregate context only. */
-static RateState *
+static inline RateState *
 rate_state_writable(FunctionCallInfo fcinfo)
 {
 	RateState  *st = PG_GETARG_RATESTATE(0);
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	/* AggCheckCallContext(fcinfo, NULL), inlined: this runs once per row */
+	if (!(fcinfo->context &&
+		  (IsA(fcinfo->context, AggState) ||
+		   IsA(fcinfo->context, WindowAggState))))
 	{
 		RateState  *copy = palloc(sizeof(RateState));
 
@@ -573,8 +577,10 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("period must not be null")));
-	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3), domain,
-								   "period", &period);
+	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(3), domain,
+								&period))
+		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3),
+									   domain, "period", &period);
 	if (with_tenure)
 	{
 		if (PG_ARGISNULL(4))
@@ -704,8 +710,10 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("period must not be null")));
-	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4), domain,
-								   "period", &period);
+	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(4), domain,
+								&period))
+		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4),
+									   domain, "period", &period);
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
 	else if (st->lower != period.lower || st->upper != period.upper)
