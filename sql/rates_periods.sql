@@ -70,7 +70,7 @@ CREATE FUNCTION rp_sql_date(p daterange, step interval)
 RETURNS TABLE (seg int, period_start date, period_end date, at_start bigint, new bigint,
                lost bigint, new_lost bigint, at_end bigint)
 LANGUAGE sql AS $$
-  WITH steps AS (
+  WITH steps AS MATERIALIZED (
     SELECT (lower(p) + k * step)::date AS lo,
            least((lower(p) + (k + 1) * step)::date, upper(p)) AS hi
       FROM generate_series(0, 10000) k
@@ -87,7 +87,7 @@ CREATE FUNCTION rp_sql_tstz(p tstzrange, step interval)
 RETURNS TABLE (seg int, period_start timestamptz, period_end timestamptz, at_start bigint,
                new bigint, lost bigint, new_lost bigint, at_end bigint)
 LANGUAGE sql AS $$
-  WITH steps AS (
+  WITH steps AS MATERIALIZED (
     SELECT lower(p) + k * step AS lo,
            least(lower(p) + (k + 1) * step, upper(p)) AS hi
       FROM generate_series(0, 10000) k
