@@ -519,8 +519,10 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 	}
 	else
 	{
-		st = (PeriodsState *) PG_GETARG_POINTER(0);
-		if (!AggCheckCallContext(fcinfo, NULL))
+		/* a state that is not our own in-memory value may be toasted */
+		st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
+		if (!AggCheckCallContext(fcinfo, NULL) &&
+			(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
 		{
 			PeriodsState *copy = palloc(VARSIZE(st));
 
@@ -620,7 +622,8 @@ periods_state_combine(PG_FUNCTION_ARGS)
 				tenure;
 	ChurnPeriod period;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!AggCheckCallContext(fcinfo, NULL) &&
+		(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
 	{
 		PeriodsState *copy = palloc(VARSIZE(st));
 
