@@ -219,6 +219,7 @@ SELECT cardinality(churn.churn_periods(since, until, daterange('2000-01-01', '22
 -- errors
 SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('2000-01-01', '2273-10-17'), '1 day') FROM rp_c$$);
 SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('2023-01-01', '2024-01-01'), '0 days') FROM rp_c$$);
+SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('300000-01-01', '300000-03-01'), '1 month') FROM rp_c$$);
 SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('2023-01-01', '2024-01-01'), '-1 month') FROM rp_c$$);
 SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('2023-01-01', '2024-01-01'), '1 month -31 days') FROM rp_c$$);
 SELECT rates_err($$SELECT churn.churn_periods(since, until, daterange('2023-01-01', '2024-01-01'), '12 hours') FROM rp_c$$);
