@@ -6,6 +6,7 @@
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'America/New_York';
 SET extra_float_digits = 0;
+SET jit = off;	-- the plain-SQL oracles are costed high: JIT compilation only slows them
 
 CREATE FUNCTION rates_err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

@@ -7,6 +7,7 @@
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'Asia/Shanghai';
 SET extra_float_digits = 0;
+SET jit = off;	-- the plain-SQL oracles are costed high: JIT compilation only slows them
 
 -- error reporter: SQLSTATE, message and detail of a statement
 CREATE FUNCTION rates_err(q text) RETURNS text LANGUAGE plpgsql AS $$
