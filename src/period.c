@@ -18,6 +18,7 @@
 #include "datatype/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -25,6 +26,8 @@
 #include "period.h"
 
 static char *interval_text(const Interval *iv);
+static int	date_to_timestamp(DateADT d, Timestamp *ts);
+static char *range_text(Datum range, Oid rngtypid);
 static void check_finite_interval(const Interval *iv, const char *argname);
 
 ChurnDomain
@@ -47,6 +50,34 @@ interval_text(const Interval *iv)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out,
 											   PointerGetDatum(iv)));
+}
+
+/*
+ * A finite date as a timestamp (midnight); returns +1 / -1 (and no value)
+ * when it is beyond the timestamp range, 0 otherwise.  Done here rather than
+ * with date2timestamp_opt_overflow, whose signature is not stable across
+ * major versions.
+ */
+static int
+date_to_timestamp(DateADT d, Timestamp *ts)
+{
+	if (d >= (TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE))
+		return 1;
+	if (d < (DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE))
+		return -1;
+	*ts = (Timestamp) d * USECS_PER_DAY;
+	return 0;
+}
+
+/* range_out needs an flinfo: go through the type's output function */
+static char *
+range_text(Datum range, Oid rngtypid)
+{
+	Oid			typoutput;
+	bool		typisvarlena;
+
+	getTypeOutputInfo(rngtypid, &typoutput, &typisvarlena);
+	return OidOutputFunctionCall(typoutput, range);
 }
 
 char *
@@ -96,7 +127,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" must have a lower and an upper bound",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range))),
+						range_text(range, RangeTypeGetOid(r))),
 				 errhint("Give a range such as '[2024-01-01,2024-04-01)'.")));
 
 	lower = churn_value_from_datum(domain, lb.val);
@@ -110,7 +141,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" must have finite bounds",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range)))));
+						range_text(range, RangeTypeGetOid(r)))));
 
 	/*
 	 * Convert exactly to half-open: both domains are integers (days or
@@ -128,7 +159,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" contains no instant",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range)))));
+						range_text(range, RangeTypeGetOid(r)))));
 
 	period->lower = lower;
 	period->upper = upper;
@@ -229,14 +260,14 @@ churn_add_interval_us(ChurnDomain domain, int64 value, const Interval *iv)
 {
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		Timestamp	ts;
-		int			overflow = 0;
+		Timestamp	ts = 0;
+		int			overflow;
 
 		if (DATE_IS_NOBEGIN((DateADT) value))
 			return PG_INT64_MIN;
 		if (DATE_IS_NOEND((DateADT) value))
 			return PG_INT64_MAX;
-		ts = date2timestamp_opt_overflow((DateADT) value, &overflow);
+		overflow = date_to_timestamp((DateADT) value, &ts);
 		if (overflow > 0)
 			return PG_INT64_MAX;
 		if (overflow < 0)
@@ -291,9 +322,8 @@ churn_tenure_below(ChurnDomain domain, int64 since, int64 until,
 
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		int			overflow = 0;
+		int			overflow = date_to_timestamp((DateADT) until, &until_us);
 
-		until_us = date2timestamp_opt_overflow((DateADT) until, &overflow);
 		if (overflow != 0)
 			return overflow < 0;	/* beyond the timestamp range */
 	}
@@ -325,11 +355,7 @@ churn_step_bounds(ChurnDomain domain, const ChurnPeriod *period,
 
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		int			overflow = 0;
-
-		start_us = date2timestamp_opt_overflow((DateADT) period->lower,
-											   &overflow);
-		if (overflow != 0)
+		if (date_to_timestamp((DateADT) period->lower, &start_us) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("period %s is out of range for stepping",
