@@ -9,6 +9,7 @@
 # to its binaries, which is what makes the copy self-contained.
 
 CHURN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CHURN_ROOT
 PG_MAJOR=${PG_MAJOR:-15}
 CHURN_APT_PACKAGES="make gcc libc6-dev clang llvm postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-contrib python3 locales"
 
