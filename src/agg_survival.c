@@ -1,0 +1,404 @@
+/*-------------------------------------------------------------------------
+ *
+ * agg_survival.c
+ *	  The survival() and rollup(survival_curve) aggregates: Kaplan-Meier
+ *	  life tables built in one pass, one entry per distinct duration.
+ *
+ * The transition state is the storable type churn.survival_curve itself,
+ * so that partial aggregation can be shipped as a plain value (parallel
+ * workers, Citus).  Inside an aggregate the state lives as an expanded
+ * object in the aggregate context: an unsorted point array with a hash
+ * index on the duration, updated in place.  PostgreSQL keeps a read-write
+ * expanded object whose memory context is a child of the aggregate context
+ * instead of copying it (ExecAggTransReparent), so a row costs a hash probe
+ * and two additions, never an allocation.  The object is sorted and
+ * flattened only when it leaves the aggregate.
+ *
+ * src/agg_survival.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/int.h"
+#include "datatype/timestamp.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "survival_curve.h"
+
+#define SURVIVAL_INITIAL_CAPACITY	16
+
+static Size survival_get_flat_size(ExpandedObjectHeader *eohptr);
+static void survival_flatten_into(ExpandedObjectHeader *eohptr,
+								  void *result, Size allocated_size);
+
+static const ExpandedObjectMethods survival_methods =
+{
+	survival_get_flat_size,
+	survival_flatten_into
+};
+
+/* splitmix64 finaliser: a good spread of the bits of a double */
+static inline uint32
+survival_hash(float8 t)
+{
+	uint64		x;
+
+	memcpy(&x, &t, sizeof(x));
+	x ^= x >> 30;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64CONST(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return (uint32) x;
+}
+
+static void
+survival_rebuild_slots(ExpandedSurvival *es, uint32 nslots)
+{
+	int32		i;
+
+	if (es->slots == NULL || nslots != es->nslots)
+	{
+		if (es->slots)
+			pfree(es->slots);
+		es->slots = MemoryContextAlloc(es->hdr.eoh_context,
+									   sizeof(int32) * nslots);
+		es->nslots = nslots;
+	}
+	memset(es->slots, 0xff, sizeof(int32) * nslots);	/* all -1 */
+	for (i = 0; i < es->npoints; i++)
+	{
+		uint32		h = survival_hash(es->points[i].time) & (nslots - 1);
+
+		while (es->slots[h] >= 0)
+			h = (h + 1) & (nslots - 1);
+		es->slots[h] = i;
+	}
+}
+
+static int
+survival_point_cmp(const void *a, const void *b)
+{
+	float8		ta = ((const SurvivalPoint *) a)->time;
+	float8		tb = ((const SurvivalPoint *) b)->time;
+
+	return (ta < tb) ? -1 : (ta > tb) ? 1 : 0;
+}
+
+/* Put the points in time order (the hash index is rebuilt to match). */
+static void
+survival_sort(ExpandedSurvival *es)
+{
+	if (es->sorted)
+		return;
+	qsort(es->points, es->npoints, sizeof(SurvivalPoint), survival_point_cmp);
+	survival_rebuild_slots(es, es->nslots);
+	es->last = -1;
+	es->sorted = true;
+}
+
+/*
+ * Create an expanded curve in a new child context of parent, empty or as a
+ * copy of a flat curve.
+ */
+ExpandedSurvival *
+survival_expand(const SurvivalCurve *flat, MemoryContext parent, uint8 flags)
+{
+	MemoryContext objcxt;
+	ExpandedSurvival *es;
+	int32		capacity = SURVIVAL_INITIAL_CAPACITY;
+	uint32		nslots;
+
+	objcxt = AllocSetContextCreate(parent, "survival_curve",
+								   ALLOCSET_SMALL_SIZES);
+	es = MemoryContextAllocZero(objcxt, sizeof(ExpandedSurvival));
+	EOH_init_header(&es->hdr, &survival_methods, objcxt);
+
+	if (flat)
+	{
+		flags = flat->flags;
+		while (capacity < flat->npoints)
+			capacity *= 2;
+	}
+	es->flags = flags;
+	es->capacity = capacity;
+	es->points = MemoryContextAlloc(objcxt, sizeof(SurvivalPoint) * capacity);
+	es->last = -1;
+	es->sorted = true;
+	if (flat)
+	{
+		memcpy(es->points, flat->points, sizeof(SurvivalPoint) * flat->npoints);
+		es->npoints = flat->npoints;
+		es->total = flat->total;
+	}
+	for (nslots = 64; nslots < (uint32) capacity * 4; nslots *= 2)
+		;
+	survival_rebuild_slots(es, nslots);
+	return es;
+}
+
+/* Is d a read-write pointer to one of our expanded curves? */
+bool
+survival_is_rw_expanded(Datum d)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &survival_methods;
+}
+
+static void
+survival_grow(ExpandedSurvival *es)
+{
+	if (es->capacity >= SURVIVAL_CURVE_MAX_POINTS / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("survival curve cannot have more than %d distinct durations",
+						es->capacity)));
+	es->capacity *= 2;
+	es->points = repalloc(es->points, sizeof(SurvivalPoint) * es->capacity);
+	survival_rebuild_slots(es, es->nslots * 2);
+}
+
+/* Add events and censorings at one duration, in place. */
+void
+survival_add(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
+{
+	uint32		h;
+	int32		i;
+	SurvivalPoint *p;
+
+	if (time == 0.0)
+		time = 0.0;				/* fold -0 into 0 */
+
+	if (es->last >= 0 && es->points[es->last].time == time)
+		i = es->last;
+	else
+	{
+		h = survival_hash(time) & (es->nslots - 1);
+		while ((i = es->slots[h]) >= 0 && es->points[i].time != time)
+			h = (h + 1) & (es->nslots - 1);
+		if (i < 0)
+		{
+			if (es->npoints == es->capacity)
+			{
+				survival_grow(es);
+				h = survival_hash(time) & (es->nslots - 1);
+				while (es->slots[h] >= 0)
+					h = (h + 1) & (es->nslots - 1);
+			}
+			i = es->npoints++;
+			es->slots[h] = i;
+			es->points[i].time = time;
+			es->points[i].events = 0;
+			es->points[i].censored = 0;
+			if (i > 0 && es->points[i - 1].time > time)
+				es->sorted = false;
+		}
+		es->last = i;
+	}
+	p = &es->points[i];
+	if (pg_add_s64_overflow(p->events, events, &p->events) ||
+		pg_add_s64_overflow(p->censored, censored, &p->censored) ||
+		pg_add_s64_overflow(es->total, events + censored, &es->total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("survival curve count out of range")));
+}
+
+/* Merge a flat curve into an expanded one: counts add up per duration. */
+void
+survival_merge_flat(ExpandedSurvival *es, const SurvivalCurve *other)
+{
+	int32		i;
+
+	if (es->flags != other->flags)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot merge survival curves of different duration units"),
+				 errdetail("One curve was built from intervals (days), the other from numbers.")));
+	for (i = 0; i < other->npoints; i++)
+		survival_add(es, other->points[i].time, other->points[i].events,
+					 other->points[i].censored);
+}
+
+static Size
+survival_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ExpandedSurvival *es = (ExpandedSurvival *) eohptr;
+
+	survival_sort(es);
+	return SURVIVAL_CURVE_SIZE(es->npoints);
+}
+
+static void
+survival_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+					  Size allocated_size)
+{
+	ExpandedSurvival *es = (ExpandedSurvival *) eohptr;
+	SurvivalCurve *c = (SurvivalCurve *) result;
+
+	Assert(es->sorted);
+	Assert(allocated_size == SURVIVAL_CURVE_SIZE(es->npoints));
+	memset(c, 0, SURVIVAL_CURVE_HDRSZ);
+	SET_VARSIZE(c, allocated_size);
+	c->version = SURVIVAL_CURVE_VERSION;
+	c->flags = es->flags;
+	c->npoints = es->npoints;
+	c->total = es->total;
+	memcpy(c->points, es->points, sizeof(SurvivalPoint) * es->npoints);
+}
+
+/*
+ * The transition state of argument 0 as an expanded curve of ours in the
+ * aggregate context, or NULL when it is NULL.
+ */
+static ExpandedSurvival *
+survival_state(FunctionCallInfo fcinfo, MemoryContext aggcontext)
+{
+	if (PG_ARGISNULL(0))
+		return NULL;
+	if (survival_is_rw_expanded(PG_GETARG_DATUM(0)))
+		return (ExpandedSurvival *) DatumGetEOHP(PG_GETARG_DATUM(0));
+	/* a flat value (e.g. copied by the executor): expand a copy of it */
+	return survival_expand(PG_GETARG_SURVIVAL_CURVE_P(0), aggcontext, 0);
+}
+
+static void
+survival_bad_duration(const char *text)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid survival duration \"%s\"", text),
+			 errdetail("Durations must be finite and not negative.")));
+}
+
+/* Shared body of the transition functions once the duration is a double. */
+static Datum
+survival_trans_common(FunctionCallInfo fcinfo, MemoryContext aggcontext,
+					  float8 time, uint8 flags)
+{
+	ExpandedSurvival *es = survival_state(fcinfo, aggcontext);
+	bool		event = PG_GETARG_BOOL(2);
+
+	if (es == NULL)
+		es = survival_expand(NULL, aggcontext, flags);
+	survival_add(es, time, event ? 1 : 0, event ? 0 : 1);
+	return EOHPGetRWDatum(&es->hdr);
+}
+
+#define SURVIVAL_TRANS_PREAMBLE(fname) \
+	MemoryContext aggcontext; \
+	if (!AggCheckCallContext(fcinfo, &aggcontext)) \
+		elog(ERROR, "%s called in non-aggregate context", fname); \
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) \
+	{ \
+		/* a row without duration or event is skipped */ \
+		if (PG_ARGISNULL(0)) \
+			PG_RETURN_NULL(); \
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+	}
+
+PG_FUNCTION_INFO_V1(survival_trans_float8);
+Datum
+survival_trans_float8(PG_FUNCTION_ARGS)
+{
+	float8		t;
+
+	SURVIVAL_TRANS_PREAMBLE("survival_trans_float8");
+	t = PG_GETARG_FLOAT8(1);
+	if (isnan(t) || isinf(t) || t < 0)
+		survival_bad_duration(float8out_internal(t));
+	return survival_trans_common(fcinfo, aggcontext, t, 0);
+}
+
+PG_FUNCTION_INFO_V1(survival_trans_numeric);
+Datum
+survival_trans_numeric(PG_FUNCTION_ARGS)
+{
+	Numeric		num;
+	float8		t;
+
+	SURVIVAL_TRANS_PREAMBLE("survival_trans_numeric");
+	num = PG_GETARG_NUMERIC(1);
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		survival_bad_duration(DatumGetCString(DirectFunctionCall1(numeric_out,
+																  NumericGetDatum(num))));
+	t = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(num)));
+	if (isnan(t) || isinf(t) || t < 0)
+		survival_bad_duration(DatumGetCString(DirectFunctionCall1(numeric_out,
+																  NumericGetDatum(num))));
+	return survival_trans_common(fcinfo, aggcontext, t, 0);
+}
+
+/*
+ * An interval as a number of days, with the conventions of
+ * extract(epoch from interval) / 86400: a month is 30 days and a year is
+ * 365.25 days.
+ */
+float8
+survival_interval_days(const Interval *iv)
+{
+	float8		days;
+
+	days = (float8) DAYS_PER_YEAR * (iv->month / MONTHS_PER_YEAR) +
+		(float8) DAYS_PER_MONTH * (iv->month % MONTHS_PER_YEAR) +
+		(float8) iv->day;
+	return days + (float8) iv->time / (float8) USECS_PER_DAY;
+}
+
+PG_FUNCTION_INFO_V1(survival_trans_interval);
+Datum
+survival_trans_interval(PG_FUNCTION_ARGS)
+{
+	Interval   *iv;
+	float8		t;
+
+	SURVIVAL_TRANS_PREAMBLE("survival_trans_interval");
+	iv = PG_GETARG_INTERVAL_P(1);
+	t = survival_interval_days(iv);
+#ifdef INTERVAL_NOT_FINITE
+	if (INTERVAL_NOT_FINITE(iv))
+		t = get_float8_nan();
+#endif
+	if (isnan(t) || isinf(t) || t < 0)
+		survival_bad_duration(DatumGetCString(DirectFunctionCall1(interval_out,
+																  IntervalPGetDatum(iv))));
+	return survival_trans_common(fcinfo, aggcontext, t, SURVIVAL_FLAG_DAYS);
+}
+
+/*
+ * Combine function of survival() and both transition and combine function
+ * of rollup(survival_curve): the curve of the union of two disjoint sets
+ * of subjects has the summed counts at every duration.
+ */
+PG_FUNCTION_INFO_V1(survival_combine);
+Datum
+survival_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	ExpandedSurvival *es;
+	SurvivalCurve *other;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "survival_combine called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	other = PG_GETARG_SURVIVAL_CURVE_P(1);
+	es = survival_state(fcinfo, aggcontext);
+	if (es == NULL)
+		es = survival_expand(other, aggcontext, 0);
+	else
+		survival_merge_flat(es, other);
+	return EOHPGetRWDatum(&es->hdr);
+}
