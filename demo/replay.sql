@@ -11,6 +11,8 @@
 -- handful of multi-row statements per month.
 
 SET TimeZone = 'UTC';
+-- churn.lifecycle's comparison operators live in schema churn
+SET search_path = public, churn;
 
 CREATE TEMP TABLE replay_young (id bigint PRIMARY KEY);
 

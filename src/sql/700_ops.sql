@@ -81,6 +81,7 @@ DECLARE
 	b_dormant	pg_catalog.int8;
 	b_churned	pg_catalog.int8;
 	started		pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	caller_path	pg_catalog.text := pg_catalog.current_setting('search_path');
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -118,7 +119,7 @@ BEGIN
 	-- in the right bucket however late the job runs.
 	IF cfg.changed_col IS NOT NULL THEN
 		upd_changed := pg_catalog.format(
-			', %1$I = pg_catalog.least($1, pg_catalog.greatest(t.%1$I, t.%2$I OPERATOR(pg_catalog.+)'
+			', %1$I = LEAST($1, GREATEST(t.%1$I, t.%2$I OPERATOR(pg_catalog.+)'
 			' CASE m.to_state::pg_catalog.text WHEN ''at_risk'' THEN $2 WHEN ''dormant'' THEN $3 ELSE $4 END))',
 			cfg.changed_col, cfg.activity_col);
 	END IF;
@@ -191,6 +192,10 @@ BEGIN
 	   SET started_at = excluded.started_at, finished_at = excluded.finished_at,
 		   as_of = excluded.as_of, to_at_risk = excluded.to_at_risk,
 		   to_dormant = excluded.to_dormant, to_churned = excluded.to_churned;
+
+	-- the caller's transaction goes on (a DO block, a pg_cron job): give
+	-- it its search_path back
+	PERFORM pg_catalog.set_config('search_path', caller_path, true);
 END
 $proc$;
 
