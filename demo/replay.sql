@@ -13,6 +13,10 @@
 SET TimeZone = 'UTC';
 -- churn.lifecycle's comparison operators live in schema churn
 SET search_path = public, churn;
+-- The capture trigger's statement over the transition tables is costed high
+-- enough for JIT, which then spends seconds compiling it on every UPDATE of a
+-- few thousand rows: off for the replay's many multi-row statements.
+SET jit = off;
 
 CREATE TEMP TABLE replay_young (id bigint PRIMARY KEY);
 

@@ -57,6 +57,29 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.aging_step(@extschema@.lifecycle, @extschema@.lifecycle) IS
 'the state inactivity moves a customer to: the furthest of at_risk, dormant, churned that is past from_state, not past target, and allowed by can_transition; else from_state';
 
+-- _aging_config: what advance_lifecycle needs of track()'s configuration
+
+CREATE FUNCTION @extschema@._aging_config(tbl pg_catalog.regclass,
+	OUT customer_col pg_catalog.name, OUT state_col pg_catalog.name,
+	OUT activity_col pg_catalog.name, OUT changed_col pg_catalog.name,
+	OUT at_risk_after pg_catalog.interval, OUT dormant_after pg_catalog.interval,
+	OUT churned_after pg_catalog.interval, OUT time_zone pg_catalog.text,
+	OUT suspended pg_catalog.bool)
+LANGUAGE sql STABLE STRICT
+-- tracked_table is not readable by PUBLIC; this returns one row of it: the
+-- column names and thresholds of one table (its columns are public anyway)
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT t.customer_column, t.state_column, t.activity_column, t.changed_at_column,
+		   t.at_risk_after, t.dormant_after, t.churned_after, t.time_zone, t.suspended
+	  FROM @extschema@.tracked_table t
+	 WHERE t.relid OPERATOR(pg_catalog.=) tbl
+$fn$;
+
+COMMENT ON FUNCTION @extschema@._aging_config(pg_catalog.regclass) IS
+'internal: the columns and inactivity thresholds track() recorded for a table, as advance_lifecycle uses them';
+
 -- advance_lifecycle: age a tracked table's customers by inactivity
 
 CREATE PROCEDURE @extschema@.advance_lifecycle(tbl pg_catalog.regclass,
@@ -82,6 +105,7 @@ DECLARE
 	b_churned	pg_catalog.int8;
 	started		pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 	caller_path	pg_catalog.text := pg_catalog.current_setting('search_path');
+	caller_tz	pg_catalog.text := pg_catalog.current_setting('TimeZone');
 BEGIN
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
 
@@ -97,7 +121,7 @@ BEGIN
 			USING ERRCODE = '22023';
 	END IF;
 
-	SELECT * INTO cfg FROM @extschema@.aging_config(tbl);
+	SELECT * INTO cfg FROM @extschema@._aging_config(tbl);
 	IF cfg.customer_col IS NULL THEN
 		RAISE EXCEPTION 'table "%" is not tracked by churn', tbl
 			USING ERRCODE = '55000',
@@ -166,6 +190,9 @@ BEGIN
 	-- pg_cron and psql's autocommit do.
 	COMMIT;
 	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+	-- calendar thresholds ('1 month') count in the table's time zone, as
+	-- its summaries do
+	PERFORM pg_catalog.set_config('TimeZone', cfg.time_zone, true);
 
 	to_at_risk := 0;
 	to_dormant := 0;
@@ -182,6 +209,7 @@ BEGIN
 		-- the batch's row locks are held only until here
 		COMMIT;
 		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+		PERFORM pg_catalog.set_config('TimeZone', cfg.time_zone, true);
 		EXIT WHEN b_rows < batch_size;
 	END LOOP;
 
@@ -196,8 +224,98 @@ BEGIN
 	-- the caller's transaction goes on (a DO block, a pg_cron job): give
 	-- it its search_path back
 	PERFORM pg_catalog.set_config('search_path', caller_path, true);
+	PERFORM pg_catalog.set_config('TimeZone', caller_tz, true);
 END
 $proc$;
 
 COMMENT ON PROCEDURE @extschema@.advance_lifecycle(pg_catalog.regclass, pg_catalog.timestamptz, pg_catalog.int4, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) IS
 'moves the customers of a tracked table along active -> at_risk -> dormant -> churned by the inactivity thresholds given to track(), in batches committed one by one; returns how many it moved to each state';
+
+REVOKE EXECUTE ON PROCEDURE @extschema@.advance_lifecycle(pg_catalog.regclass, pg_catalog.timestamptz, pg_catalog.int4, pg_catalog.int8, pg_catalog.int8, pg_catalog.int8) FROM PUBLIC;
+REVOKE ALL ON @extschema@.aging_runs FROM PUBLIC;
+
+-- health: one row per tracked table for a monitoring system to poll
+
+CREATE FUNCTION @extschema@.health(refresh_lag pg_catalog.interval DEFAULT '15 minutes',
+	aging_lag pg_catalog.interval DEFAULT '2 days',
+	OUT relation pg_catalog.regclass, OUT status pg_catalog.text,
+	OUT pending_deltas pg_catalog.int8, OUT oldest_pending pg_catalog.timestamptz,
+	OUT pending_age pg_catalog.interval, OUT last_refresh pg_catalog.timestamptz,
+	OUT last_aging pg_catalog.timestamptz, OUT last_aging_as_of pg_catalog.timestamptz,
+	OUT last_aging_moved pg_catalog.int8, OUT suspended pg_catalog.bool,
+	OUT summary_rows pg_catalog.int8, OUT history_rows pg_catalog.int8)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+-- status and aging_runs are not readable by PUBLIC: health exposes only
+-- counts and times; grant EXECUTE on it to the monitoring role
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT s.relation,
+		   CASE WHEN s.suspended THEN 'suspended'
+				WHEN s.oldest_pending < now() - refresh_lag THEN 'stale'
+				WHEN t.activity_column IS NOT NULL AND t.at_risk_after IS NOT NULL
+					 AND t.state_column IS NOT NULL
+					 AND coalesce(a.finished_at, t.tracked_at) < now() - aging_lag
+				THEN 'aging_overdue'
+				ELSE 'ok' END,
+		   s.pending_deltas, s.oldest_pending,
+		   CASE WHEN s.oldest_pending IS NOT NULL THEN now() - s.oldest_pending END,
+		   s.last_refresh, a.finished_at, a.as_of,
+		   a.to_at_risk + a.to_dormant + a.to_churned,
+		   s.suspended, s.summary_rows, s.history_rows
+	  FROM @extschema@.status s
+	  JOIN @extschema@.tracked_table t ON t.relid = s.relation
+	  LEFT JOIN @extschema@.aging_runs a ON a.relation = s.relation
+	 ORDER BY s.relation::pg_catalog.text
+$fn$;
+
+COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
+'per tracked table: status (ok, stale, aging_overdue, suspended), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) FROM PUBLIC;
+
+-- grant_reader / revoke_reader: the read-only role of the dashboards
+
+CREATE FUNCTION @extschema@.grant_reader(reader pg_catalog.regrole)
+RETURNS void
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', '@extschema@', reader);
+	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
+							 'lifecycle_summary', 'lifecycle_transitions']
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON %I.%I TO %s', '@extschema@', v, reader);
+	END LOOP;
+END
+$fn$;
+
+COMMENT ON FUNCTION @extschema@.grant_reader(pg_catalog.regrole) IS
+'lets a role read the churn summaries (USAGE on the schema, SELECT on the summary views); the aggregates and readers are executable by everyone already; writes, refresh, track and aging stay refused';
+
+CREATE FUNCTION @extschema@.revoke_reader(reader pg_catalog.regrole)
+RETURNS void
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
+							 'lifecycle_summary', 'lifecycle_transitions']
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE SELECT ON %I.%I FROM %s', '@extschema@', v, reader);
+	END LOOP;
+	EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA %I FROM %s', '@extschema@', reader);
+END
+$fn$;
+
+COMMENT ON FUNCTION @extschema@.revoke_reader(pg_catalog.regrole) IS
+'undoes grant_reader';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.grant_reader(pg_catalog.regrole) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.revoke_reader(pg_catalog.regrole) FROM PUBLIC;

@@ -62,7 +62,7 @@ SELECT i, now() - interval '400 days', NULL, CASE WHEN i % 2 = 0 THEN 'web' ELSE
 SELECT churn.track('subscribers', customer => 'id', since => 'since', until => 'until',
 				   channel => 'channel', state => 'status', changed_at => 'changed',
 				   activity => 'seen', at_risk_after => '10 days',
-				   dormant_after => '20 days', churned_after => '30 days') IS NOT NULL;
+				   dormant_after => '20 days', churned_after => '30 days');
 SELECT churn.refresh() IS NOT NULL;
 SQL
 ok "tracked subscribers with activity thresholds"
