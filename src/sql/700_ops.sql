@@ -89,8 +89,10 @@ CREATE PROCEDURE @extschema@.advance_lifecycle(tbl pg_catalog.regclass,
 	INOUT to_dormant pg_catalog.int8 DEFAULT NULL,
 	INOUT to_churned pg_catalog.int8 DEFAULT NULL)
 LANGUAGE plpgsql
--- No SET clause: a procedure with one cannot COMMIT.  Each transaction sets
--- search_path locally instead, and every name below is qualified.
+-- No SET clause (a procedure with one cannot COMMIT), and the session's
+-- search_path and TimeZone stay the caller's: the UPDATEs fire the table's
+-- own triggers, which must run as they always do.  Every name in the
+-- queries below is qualified instead.
 AS $proc$
 DECLARE
 	cfg			record;
@@ -104,11 +106,7 @@ DECLARE
 	b_dormant	pg_catalog.int8;
 	b_churned	pg_catalog.int8;
 	started		pg_catalog.timestamptz := pg_catalog.clock_timestamp();
-	caller_path	pg_catalog.text := pg_catalog.current_setting('search_path');
-	caller_tz	pg_catalog.text := pg_catalog.current_setting('TimeZone');
 BEGIN
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-
 	IF tbl IS NULL THEN
 		RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22023';
 	END IF;
@@ -135,7 +133,8 @@ BEGIN
 
 	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO key_type
 	  FROM pg_catalog.pg_attribute a
-	 WHERE a.attrelid = tbl AND a.attname = cfg.customer_col AND NOT a.attisdropped;
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
+	   AND a.attname OPERATOR(pg_catalog.=) cfg.customer_col AND NOT a.attisdropped;
 
 	-- The change time of a state moved by inactivity is when the threshold
 	-- was crossed (last activity + threshold), never before the row's last
@@ -144,7 +143,8 @@ BEGIN
 	IF cfg.changed_col IS NOT NULL THEN
 		upd_changed := pg_catalog.format(
 			', %1$I = LEAST($1, GREATEST(t.%1$I, t.%2$I OPERATOR(pg_catalog.+)'
-			' CASE m.to_state::pg_catalog.text WHEN ''at_risk'' THEN $2 WHEN ''dormant'' THEN $3 ELSE $4 END))',
+			' CASE WHEN m.to_state::pg_catalog.text OPERATOR(pg_catalog.=) ''at_risk'' THEN $2'
+			' WHEN m.to_state::pg_catalog.text OPERATOR(pg_catalog.=) ''dormant'' THEN $3 ELSE $4 END))',
 			cfg.changed_col, cfg.activity_col);
 	END IF;
 
@@ -189,10 +189,6 @@ BEGIN
 	-- termination") whatever the table holds: run it at top level, as
 	-- pg_cron and psql's autocommit do.
 	COMMIT;
-	PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-	-- calendar thresholds ('1 month') count in the table's time zone, as
-	-- its summaries do
-	PERFORM pg_catalog.set_config('TimeZone', cfg.time_zone, true);
 
 	to_at_risk := 0;
 	to_dormant := 0;
@@ -208,8 +204,6 @@ BEGIN
 		last_key := b_last;
 		-- the batch's row locks are held only until here
 		COMMIT;
-		PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-		PERFORM pg_catalog.set_config('TimeZone', cfg.time_zone, true);
 		EXIT WHEN b_rows < batch_size;
 	END LOOP;
 
@@ -220,11 +214,6 @@ BEGIN
 	   SET started_at = excluded.started_at, finished_at = excluded.finished_at,
 		   as_of = excluded.as_of, to_at_risk = excluded.to_at_risk,
 		   to_dormant = excluded.to_dormant, to_churned = excluded.to_churned;
-
-	-- the caller's transaction goes on (a DO block, a pg_cron job): give
-	-- it its search_path back
-	PERFORM pg_catalog.set_config('search_path', caller_path, true);
-	PERFORM pg_catalog.set_config('TimeZone', caller_tz, true);
 END
 $proc$;
 

@@ -15,7 +15,7 @@ notok() { echo "not ok - $*"; failed=1; }
 
 out=$CHURN_TMP/demo.out
 start=$SECONDS
-if (cd "$CHURN_ROOT" && "$PGBIN/psql" -X -q -d "$DB" -f demo/demo.sql) >"$out" 2>&1; then
+if (cd "$(dirname "$0")/../.." && "$PGBIN/psql" -X -q -d "$DB" -f demo/demo.sql) >"$out" 2>&1; then
 	ok "demo/demo.sql runs without error ($((SECONDS - start)) s)"
 else
 	tail -20 "$out" | sed 's/^/#   /'

@@ -10,7 +10,7 @@
 # runs as succeeded.
 
 set -u
-. "$CHURN_ROOT/test/lib.sh"
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
 failed=0
 ok() { echo "ok - $*"; }
