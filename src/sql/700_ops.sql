@@ -105,6 +105,9 @@ DECLARE
 	b_at_risk	pg_catalog.int8;
 	b_dormant	pg_catalog.int8;
 	b_churned	pg_catalog.int8;
+	b_further	pg_catalog.int8;
+	further		pg_catalog.int8;
+	passes		pg_catalog.int4 := 0;
 	started		pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 BEGIN
 	IF tbl IS NULL THEN
@@ -154,15 +157,15 @@ BEGIN
 	-- now is aged by the next run.
 	q := pg_catalog.format($q$
 		WITH batch AS (
-			SELECT t.%1$I AS k, t.%2$I AS st,
-				   @extschema@.aging_step(t.%2$I,
-						@extschema@.lifecycle_from_activity(t.%3$I, $1, $2, $3, $4)) AS to_state
+			SELECT t.%1$I AS k, t.%2$I AS st, x.target,
+				   @extschema@.aging_step(t.%2$I, x.target) AS to_state
 			  FROM %4$s AS t
+				   CROSS JOIN LATERAL (SELECT @extschema@.lifecycle_from_activity(t.%3$I, $1, $2, $3, $4)
+									   AS target) AS x
 			 WHERE ($5::pg_catalog.text IS NULL OR t.%1$I OPERATOR(pg_catalog.>) $5::%5$s)
 			   AND t.%2$I::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{new,active,reactivated,at_risk,dormant}'::pg_catalog.text[])
 			   AND t.%3$I IS NOT NULL
-			   AND @extschema@.aging_step(t.%2$I,
-						@extschema@.lifecycle_from_activity(t.%3$I, $1, $2, $3, $4))::pg_catalog.text
+			   AND @extschema@.aging_step(t.%2$I, x.target)::pg_catalog.text
 				   OPERATOR(pg_catalog.<>) t.%2$I::pg_catalog.text
 			 ORDER BY t.%1$I
 			 LIMIT $6
@@ -178,7 +181,12 @@ BEGIN
 			   (SELECT pg_catalog.max(k)::pg_catalog.text FROM batch),
 			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'at_risk'),
 			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'dormant'),
-			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'churned')
+			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'churned'),
+			   -- moved, but one more allowed step short of the target (new
+			   -- may not go straight to dormant): another pass moves them
+			   (SELECT pg_catalog.count(*) FROM batch AS b
+				 WHERE @extschema@.aging_step(b.to_state, b.target)::pg_catalog.text
+					   OPERATOR(pg_catalog.<>) b.to_state::pg_catalog.text)
 		  FROM moved
 		$q$,
 		cfg.customer_col, cfg.state_col, cfg.activity_col, tbl::pg_catalog.text,
@@ -193,18 +201,29 @@ BEGIN
 	to_at_risk := 0;
 	to_dormant := 0;
 	to_churned := 0;
+	-- A pass walks the table once in key order.  A customer whose target is
+	-- two allowed steps away (new -> at_risk -> dormant) takes one step per
+	-- pass, each recorded as its own transition; the chain has three
+	-- steps, so three passes always reach the target.
 	LOOP
-		EXECUTE q INTO b_rows, b_last, b_at_risk, b_dormant, b_churned
-			USING as_of, cfg.at_risk_after, cfg.dormant_after, cfg.churned_after,
-				  last_key, batch_size;
-		EXIT WHEN b_rows = 0;
-		to_at_risk := to_at_risk + b_at_risk;
-		to_dormant := to_dormant + b_dormant;
-		to_churned := to_churned + b_churned;
-		last_key := b_last;
-		-- the batch's row locks are held only until here
-		COMMIT;
-		EXIT WHEN b_rows < batch_size;
+		passes := passes + 1;
+		further := 0;
+		last_key := NULL;
+		LOOP
+			EXECUTE q INTO b_rows, b_last, b_at_risk, b_dormant, b_churned, b_further
+				USING as_of, cfg.at_risk_after, cfg.dormant_after, cfg.churned_after,
+					  last_key, batch_size;
+			EXIT WHEN b_rows = 0;
+			to_at_risk := to_at_risk + b_at_risk;
+			to_dormant := to_dormant + b_dormant;
+			to_churned := to_churned + b_churned;
+			further := further + b_further;
+			last_key := b_last;
+			-- the batch's row locks are held only until here
+			COMMIT;
+			EXIT WHEN b_rows < batch_size;
+		END LOOP;
+		EXIT WHEN further = 0 OR passes >= 3;
 	END LOOP;
 
 	INSERT INTO @extschema@.aging_runs AS r
