@@ -44,7 +44,7 @@ class Gen:
         self.w = args.worker
         self.n = args.workers
         self.ids = [i for i in range(1, args.initial + 1) if i % self.n == self.w]
-        self.next_k = (args.initial // self.n) + 10
+        self.next_k = ((args.new_from or args.initial) // self.n) + 10
         self.intended_errors = 0
         self.out = []
 
@@ -233,6 +233,7 @@ def main():
     p.add_argument("--initial", type=int, required=True)
     p.add_argument("--txns", type=int, required=True)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--new-from", type=int, help="new customers get ids above this (default: --initial)")
     p.add_argument("--errors-file")
     a = p.parse_args()
     g = Gen(a)
