@@ -14,14 +14,14 @@
 # workers never wait on each other's base rows: any lock wait or deadlock
 # between them comes from the summary maintenance, and there must be none.
 #
-# Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (400),
+# Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (1500),
 # CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42).
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 DB=churn_summary_concurrency
 W=${CHURN_CONC_WORKERS:-5}
-TXNS=${CHURN_CONC_TXNS:-400}
+TXNS=${CHURN_CONC_TXNS:-1500}
 INIT=${CHURN_CONC_INITIAL:-4000}
 SEED=${CHURN_CONC_SEED:-42}
 work=$CHURN_TMP/summary_concurrency
@@ -78,7 +78,7 @@ done
 			-c "SELECT summary, identities, gaps, reasons, diversion FROM t.all_diffs" -c "COMMIT" \
 			>>"$work/reader.out" 2>>"$work/reader.err"
 		n=$((n + 1))
-		sleep 2
+		sleep 1
 	done
 ) &
 # A sampler of lock waits among the sessions of the test database.

@@ -252,13 +252,22 @@ WITH e AS (
 UNION ALL
 (SELECT 'extra', * FROM a EXCEPT SELECT 'extra', * FROM e);
 
--- diversion_summary: moves per month and channel pair.
+-- diversion_summary: moves per month and channel pair, and the base of the
+-- channel left: its stays during the month (customers at the start plus
+-- every entry: new, reactivated, moved in), summed over segments.
 CREATE VIEW t.diversion_diff AS
-WITH e AS (
-	SELECT bucket AS bucket_start, ch AS from_channel, to_ch AS to_channel, pg_catalog.count(*) AS moved
-	  FROM t.events WHERE kind = 'move' GROUP BY 1, 2, 3
+WITH base AS (
+	SELECT channel, bucket_start, pg_catalog.sum(at_start + new + reactivated + moved_in)::bigint AS from_base
+	  FROM t.expected_summary GROUP BY 1, 2
+), e AS (
+	SELECT m.bucket AS bucket_start, m.from_channel, m.to_channel, m.moved, b.from_base,
+		   pg_catalog.round((m.moved::numeric / b.from_base), 12) AS diversion_rate
+	  FROM (SELECT bucket, ch AS from_channel, to_ch AS to_channel, pg_catalog.count(*) AS moved
+			  FROM t.events WHERE kind = 'move' GROUP BY 1, 2, 3) m
+	  JOIN base b ON b.channel = m.from_channel AND b.bucket_start = m.bucket
 ), a AS (
-	SELECT bucket_start, from_channel::text, to_channel::text, moved::bigint
+	SELECT bucket_start, from_channel::text, to_channel::text, moved::bigint, from_base::bigint,
+		   pg_catalog.round(diversion_rate::numeric, 12)
 	  FROM churn.diversion_summary WHERE relation = 'public.customers'::regclass AND moved <> 0
 )
 (SELECT 'missing' AS side, * FROM e EXCEPT SELECT 'missing', * FROM a)
