@@ -48,7 +48,11 @@ q -c "SELECT churn.refresh()" >/dev/null || not_ok "churn.refresh() on the sourc
 workload "$SRC" 2 5000 150 || not_ok "second workload on the source"
 check_diffs "source before the dump"
 summary_text "$SRC" >"$work/src.txt" 2>&1
-info "source: $(q -c "SELECT count(*) FROM customers") customers, $(grep -c . "$work/src.txt") summary rows"
+info "source: $(q -c "SELECT count(*) FROM customers") customers, $(grep -c . "$work/src.txt") summary lines"
+check "the dump holds folded summary rows, pending deltas and history" \
+	"SELECT summary_rows > 0 AND pending_deltas > 0 AND history_rows > 0 FROM churn.status
+	  WHERE relation = 'public.customers'::regclass" "t"
+q -c "SELECT summary_rows, pending_deltas, history_rows FROM churn.status" >"$work/src-status.txt"
 
 "$PGBIN/pg_dump" -Fc -d "$SRC" -f "$work/src.dump" 2>"$work/pg_dump.err"
 [ $? -eq 0 ] && [ ! -s "$work/pg_dump.err" ] && ok "pg_dump -Fc of the source" ||
@@ -67,8 +71,8 @@ restore_check() {
 		diff "$work/src.txt" "$work/$dst.txt" | head -6 | sed 's/^/#   /'
 	fi
 	check_diffs "$how: restored"
-	check "$how: churn.status lists the restored table" \
-		"SELECT count(*) FROM churn.status WHERE relation = 'public.customers'::regclass" "1"
+	check "$how: churn.status shows the source's summary, pending and history rows" \
+		"SELECT summary_rows, pending_deltas, history_rows FROM churn.status" "$(cat "$work/src-status.txt")"
 	workload "$dst" 3 9000 150 || not_ok "$how: workload on the restored database"
 	check_diffs "$how: after a workload through the restored triggers"
 	q -c "SELECT churn.refresh()" >/dev/null || not_ok "$how: churn.refresh() after restore"
