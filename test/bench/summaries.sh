@@ -34,11 +34,11 @@ churn_private_install || exit 1
 trap churn_cluster_stop EXIT
 churn_cluster_start bench "max_wal_size = 8GB" "checkpoint_timeout = 30min" "jit = off" \
 	"log_lock_waits = on" "deadlock_timeout = 1s" || exit 1
-work=$CHURN_TMP/bench
+work=$CHURN_TMP/bench-work
 rm -rf "$work"
 mkdir -p "$work"
 DB=churn_bench
-q() { "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+q() { PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 now() { date +%s.%N; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 "$PGBIN/psql" -X -q -d postgres -c "CREATE DATABASE $DB" -c "ALTER DATABASE $DB SET TimeZone = 'UTC'" || exit 1
@@ -175,7 +175,8 @@ printf '%-18s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization 
 declare -A TPS
 for tab in c_untracked c_tracked c_plpgsql; do
 	q -c "VACUUM ANALYZE $tab" >/dev/null
-	read -r tps failed dl ser waits samples < <(bench_run $tab)
+	bench_run $tab >"$work/result-$tab"
+	read -r tps failed dl ser waits samples <"$work/result-$tab"
 	TPS[$tab]=$tps
 	printf '%-18s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines)\n' \
 		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(cat "$work/logbad-$tab")"

@@ -15,16 +15,18 @@
 # between them comes from the summary maintenance, and there must be none.
 #
 # Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (1500),
-# CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42).
+# CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42);
+# CHURN_CONC_PARTITIONED=1 hash-partitions the table (see
+# summary_concurrency_partitioned.sh), CHURN_CONC_DB names the database.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-DB=churn_summary_concurrency
+DB=${CHURN_CONC_DB:-churn_summary_concurrency}
 W=${CHURN_CONC_WORKERS:-5}
 TXNS=${CHURN_CONC_TXNS:-1500}
 INIT=${CHURN_CONC_INITIAL:-4000}
 SEED=${CHURN_CONC_SEED:-42}
-work=$CHURN_TMP/summary_concurrency
+work=$CHURN_TMP/$DB
 rm -rf "$work"
 mkdir -p "$work"
 chmod 777 "$work"
@@ -43,6 +45,11 @@ if [ $? -ne 0 ]; then
 	exit 1
 fi
 ok "churn.track back-fills $((INIT / 2)) customers"
+if [ -n "${CHURN_CONC_PARTITIONED:-}" ]; then
+	check "the tracked table is partitioned (4 hash partitions)" \
+		"SELECT relkind || (SELECT count(*) FROM pg_inherits WHERE inhparent = c.oid) FROM pg_class c
+		  WHERE oid = 'public.customers'::regclass" "p4"
+fi
 load_initial $((INIT / 2 + 1)) "$INIT" >/dev/null || { not_ok "initial load after track"; exit 1; }
 check "oracle self-check: workload promises hold (ordered events, logged channels)" \
 	"SELECT count(*) FROM t.event_anomalies" "0"
@@ -182,6 +189,26 @@ check "churn.verify returns nothing after the final refresh" \
 q -c "SELECT churn.rebuild('public.customers')" >/dev/null 2>&1 || not_ok "churn.rebuild()"
 check_diffs "after churn.rebuild"
 check "churn.verify returns nothing after churn.rebuild" \
+	"SELECT count(*) FROM churn.verify('public.customers')" "0"
+
+# Suspend for a bulk load, resume (rebuilds): inserts, cancellations and
+# segment changes made meanwhile are caught up.  (Moves and reactivations
+# while suspended leave no history, so the bulk load has none.)
+q -c "SELECT churn.suspend('public.customers')" >/dev/null || not_ok "churn.suspend"
+q -c "INSERT INTO customers (id, since, until, branch, contract, region, cancel_reason, updated_at, prev_at)
+	  SELECT 10000000 + i, timestamptz '2024-06-01 00:00+00' + i * interval '1 hour', NULL,
+	         (ARRAY['north','south','east','west','online','phone'])[1 + i % 6], 'annual', 'r1', NULL,
+	         timestamptz '2024-06-01 00:00+00' + i * interval '1 hour',
+	         timestamptz '2024-06-01 00:00+00' + i * interval '1 hour'
+	    FROM generate_series(1, 3000) i" \
+	-c "UPDATE customers SET until = updated_at + interval '40 days', updated_at = updated_at + interval '40 days',
+	           cancel_reason = 'price' WHERE id % 7 = 0 AND until IS NULL AND updated_at < '2025-06-01'" \
+	-c "UPDATE customers SET region = 'r3' WHERE id % 11 = 0" || not_ok "bulk load while suspended"
+check "churn.status shows the table suspended" \
+	"SELECT suspended FROM churn.status WHERE relation = 'public.customers'::regclass" "t"
+q -c "SELECT churn.resume('public.customers')" >/dev/null || not_ok "churn.resume"
+check_diffs "after a bulk load while suspended and churn.resume"
+check "churn.verify returns nothing after churn.resume" \
 	"SELECT count(*) FROM churn.verify('public.customers')" "0"
 
 [ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1

@@ -55,6 +55,7 @@ create_test_db() {
 		-c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" \
 		-c "ALTER DATABASE $1 SET TimeZone = 'UTC'" -c "ALTER DATABASE $1 SET jit = off" || return 1
 	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_SUMMARY_MOCK:+-v mock="$CHURN_SUMMARY_MOCK"} \
+		${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
 		-f "$here/summary_oracle.sql" >/dev/null
 }
 

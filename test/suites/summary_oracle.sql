@@ -19,6 +19,8 @@
 SET client_min_messages = warning;
 CREATE SCHEMA t;
 
+-- The tracked table; hash-partitioned on id when psql's variable
+-- "partitioned" is set (churn tracks partitioned tables too).
 CREATE TABLE public.customers (
 	id bigint PRIMARY KEY,
 	since timestamptz NOT NULL,
@@ -33,7 +35,16 @@ CREATE TABLE public.customers (
 	n_events int NOT NULL DEFAULT 0,
 	prev_at timestamptz NOT NULL,
 	note text
-);
+)
+\if :{?partitioned}
+PARTITION BY HASH (id);
+CREATE TABLE public.customers_p0 PARTITION OF public.customers FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+CREATE TABLE public.customers_p1 PARTITION OF public.customers FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+CREATE TABLE public.customers_p2 PARTITION OF public.customers FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+CREATE TABLE public.customers_p3 PARTITION OF public.customers FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+\else
+;
+\endif
 
 CREATE TABLE t.react_log (
 	seq bigserial PRIMARY KEY,
