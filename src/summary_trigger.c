@@ -29,6 +29,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -167,6 +168,8 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	Oid			owner;
 	Datum		values[3];
 	int			ret;
+	int			size;
+	int			save_nestlevel = -1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -223,8 +226,23 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	owner = extension_owner();
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-	entry = get_plan_entry(trigdata, stmt,
-						   ts ? size_class(tuplestore_tuple_count(ts)) : 0);
+	size = ts ? size_class(tuplestore_tuple_count(ts)) : 0;
+	entry = get_plan_entry(trigdata, stmt, size);
+
+	/*
+	 * A big statement is grouped in one pass: give the hash aggregation the
+	 * memory of maintenance, as ri_triggers.c does for its initial check.
+	 */
+	if (size > 0 && maintenance_work_mem > work_mem)
+	{
+		char		workmembuf[32];
+
+		save_nestlevel = NewGUCNestLevel();
+		snprintf(workmembuf, sizeof(workmembuf), "%d", maintenance_work_mem);
+		(void) set_config_option("work_mem", workmembuf,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	values[0] = ObjectIdGetDatum(RelationGetRelid(trigdata->tg_relation));
 	values[1] = IntervalPGetDatum(&entry->bucket);
 	values[2] = CStringGetTextDatum(entry->time_zone);
@@ -233,6 +251,8 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_DELETE : SPI_OK_INSERT))
 		elog(ERROR, "churn capture statement failed: %s", SPI_result_code_string(ret));
 
+	if (save_nestlevel >= 0)
+		AtEOXact_GUC(true, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	return PointerGetDatum(NULL);
