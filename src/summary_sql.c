@@ -455,10 +455,8 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 			break;
 
 		case SUMMARY_TRUNCATE:
-			appendStringInfoString(&buf,
-								   "WITH a AS (DELETE FROM churn.summary WHERE relid OPERATOR(pg_catalog.=) $1),"
-								   " b AS (DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1)"
-								   " DELETE FROM churn.summary_delta WHERE relid OPERATOR(pg_catalog.=) $1");
+			/* the deletes wait for a refresh at work (advisory lock) */
+			appendStringInfoString(&buf, "SELECT churn._truncated($1)");
 			break;
 	}
 	return buf.data;
