@@ -103,7 +103,7 @@ q -c "COPY (SELECT i, s, u, (ARRAY['north','south','east','west','online','phone
 	          (ARRAY['monthly','annual','prepaid'])[1 + i % 3], (ARRAY['r1','r2','r3','r4'])[1 + (i / 7) % 4],
 	          CASE WHEN u IS NOT NULL THEN (ARRAY['price','service','competitor'])[1 + i % 3] END, coalesce(u, s)
 	     FROM (SELECT i, s, CASE WHEN i % 3 = 0 THEN s + (i % 700) * interval '1 day' END AS u
-	             FROM (SELECT i, timestamptz '2021-01-01' + (i * 7919 % 1500) * interval '1 day'
+	             FROM (SELECT i, timestamptz '2021-01-01' + (i::bigint * 7919 % 1500) * interval '1 day'
 	                          + (i % 86400) * interval '1 second' AS s
 	                     FROM generate_series(1, $ROWS) i) a) b) TO STDOUT" >"$work/customers.tsv" || exit 1
 
