@@ -157,4 +157,18 @@ SELECT count(*) FILTER (WHERE obj_description(p.oid, 'pg_proc') IS NULL) AS unco
 SELECT count(*) FILTER (WHERE obj_description(o.oid, 'pg_operator') IS NULL) AS uncommented_operators,
        count(*) AS operators
   FROM pg_operator o WHERE o.oprleft = 'churn.lifecycle'::regtype;
-SELECT obj_description('churn.lifecycle'::regtype, 'pg_type') IS NOT NULL AS type_commented;
+SELECT obj_description('churn.lifecycle'::regtype, 'pg_type') IS NOT NULL AS type_commented,
+       (SELECT bool_and(obj_description(oid, 'pg_opclass') IS NOT NULL) FROM pg_opclass
+         WHERE opcintype = 'churn.lifecycle'::regtype) AS opclasses_commented,
+       (SELECT bool_and(obj_description(oid, 'pg_cast') IS NOT NULL) FROM pg_cast
+         WHERE 'churn.lifecycle'::regtype IN (castsource, casttarget)) AS casts_commented;
+
+-- Without churn on the search path: operators must be qualified, sorting
+-- and grouping find the default operator classes by themselves.
+SET search_path = public;
+SELECT 'new'::churn.lifecycle OPERATOR(churn.<) 'active' AS qualified_lt;
+SELECT s FROM (VALUES ('churned'::churn.lifecycle), ('new'), ('churned')) t(s) GROUP BY s ORDER BY s;
+\set VERBOSITY terse
+SELECT 'new'::churn.lifecycle < 'active';
+\set VERBOSITY default
+RESET search_path;

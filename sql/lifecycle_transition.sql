@@ -155,6 +155,27 @@ UPDATE lc_part SET state = 'reactivated';
 UPDATE lc_part SET state = 'new';
 SELECT * FROM lc_part;
 
+-- Partitions whose lifecycle column sits at different positions (one has a
+-- dropped column before it): each is resolved on its own.
+CREATE TABLE lc_part2 (id int, state lifecycle) PARTITION BY RANGE (id);
+CREATE TABLE lc_part2_a (junk int, id int, state lifecycle);
+ALTER TABLE lc_part2_a DROP COLUMN junk;
+ALTER TABLE lc_part2 ATTACH PARTITION lc_part2_a FOR VALUES FROM (0) TO (10);
+CREATE TABLE lc_part2_b PARTITION OF lc_part2 FOR VALUES FROM (10) TO (20);
+SELECT attrelid::regclass AS partition, attnum FROM pg_attribute
+ WHERE attrelid IN ('lc_part2_a'::regclass, 'lc_part2_b'::regclass) AND attname = 'state'
+ ORDER BY 1;
+CREATE TRIGGER lc_part2_lifecycle BEFORE UPDATE ON lc_part2
+	FOR EACH ROW EXECUTE FUNCTION enforce_lifecycle('state');
+INSERT INTO lc_part2 VALUES (1, 'active'), (2, 'dormant'), (11, 'active'), (12, 'dormant');
+UPDATE lc_part2 SET state = 'churned';
+UPDATE lc_part2 SET state = 'reactivated' WHERE id IN (1, 11);
+-- partition a: 2 churned -> reactivated (allowed); b: 11 reactivated -> new
+-- (not allowed, the statement fails), 12 churned -> reactivated
+UPDATE lc_part2 SET state = CASE id WHEN 11 THEN 'new'::lifecycle ELSE 'reactivated' END WHERE id IN (2, 11, 12);
+UPDATE lc_part2 SET state = CASE id WHEN 2 THEN 'reactivated'::lifecycle ELSE 'active' END WHERE id IN (2, 11);
+SELECT tableoid::regclass AS partition, id, state FROM lc_part2 ORDER BY id;
+
 -- Misuse: 39P01 for the trigger protocol, 42703 unknown column, 42804 wrong
 -- type.  Each trigger below is created fine and fails when it fires.
 SELECT enforce_lifecycle();
@@ -205,5 +226,5 @@ DROP TRIGGER t_case ON lc_misuse;
 -- only the unchecked column "state" changed
 SELECT * FROM lc_misuse;
 
-DROP TABLE lc_customer, lc_account, lc_nokey, lc_secret, lc_part, lc_misuse;
+DROP TABLE lc_customer, lc_account, lc_nokey, lc_secret, lc_part, lc_part2, lc_misuse;
 DROP DOMAIN lc_state_d;

@@ -30,6 +30,7 @@
 #include "common/int.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "nodes/execnodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
@@ -303,6 +304,35 @@ ratio_state_send(PG_FUNCTION_ARGS)
 /* ---------- state access for the support functions ---------- */
 
 /*
+ * The counter transition and inverse functions are not STRICT, which saves
+ * the executor a separate NULL-check step per row; they skip NULL inputs
+ * themselves (so the aggregates still ignore NULLs) and return NULL for a
+ * NULL state, which only a direct call can pass (INITCOND is never NULL).
+ */
+#define COUNTER_SKIP_NULLS(nargs) \
+	do { \
+		int			argno_; \
+		if (PG_ARGISNULL(0)) \
+			PG_RETURN_NULL(); \
+		for (argno_ = 1; argno_ <= (nargs); argno_++) \
+			if (PG_ARGISNULL(argno_)) \
+				PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
+	} while (0)
+
+/*
+ * True when called by an aggregate or window aggregate: what
+ * AggCheckCallContext(fcinfo, NULL) != 0 tests, inlined because the counter
+ * transition functions run once per row and should cost no more than the
+ * COUNT(*) FILTER they replace.
+ */
+static inline bool
+in_aggregate(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL &&
+		(IsA(fcinfo->context, AggState) || IsA(fcinfo->context, WindowAggState));
+}
+
+/*
  * The state to update: argument 0 itself inside an aggregate (the executor
  * owns it), else a copy, since a direct SQL call must not scribble on its
  * input.
@@ -312,7 +342,7 @@ nps_state_for_update(FunctionCallInfo fcinfo)
 {
 	NpsState   *state = (NpsState *) PG_GETARG_POINTER(0);
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!in_aggregate(fcinfo))
 	{
 		NpsState   *copy = palloc(sizeof(NpsState));
 
@@ -327,7 +357,7 @@ ratio_state_for_update(FunctionCallInfo fcinfo)
 {
 	RatioState *state = (RatioState *) PG_GETARG_POINTER(0);
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!in_aggregate(fcinfo))
 	{
 		RatioState *copy = palloc(sizeof(RatioState));
 
@@ -367,8 +397,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int2);
 Datum
 nps_trans_int2(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT16(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -377,8 +409,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int4);
 Datum
 nps_trans_int4(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT32(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -387,8 +421,10 @@ PG_FUNCTION_INFO_V1(nps_trans_int8);
 Datum
 nps_trans_int8(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT64(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -397,8 +433,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int2);
 Datum
 nps_inv_int2(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT16(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -407,8 +445,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int4);
 Datum
 nps_inv_int4(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT32(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -417,8 +457,10 @@ PG_FUNCTION_INFO_V1(nps_inv_int8);
 Datum
 nps_inv_int8(PG_FUNCTION_ARGS)
 {
-	NpsState   *state = nps_state_for_update(fcinfo);
+	NpsState   *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = nps_state_for_update(fcinfo);
 	nps_count(state, PG_GETARG_INT64(1), -1);
 	PG_RETURN_POINTER(state);
 }
@@ -506,8 +548,10 @@ PG_FUNCTION_INFO_V1(conversion_trans);
 Datum
 conversion_trans(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = ratio_state_for_update(fcinfo);
 	ratio_count(state, PG_GETARG_BOOL(1), 1);
 	PG_RETURN_POINTER(state);
 }
@@ -516,13 +560,47 @@ PG_FUNCTION_INFO_V1(conversion_inv);
 Datum
 conversion_inv(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 
+	COUNTER_SKIP_NULLS(1);
+	state = ratio_state_for_update(fcinfo);
 	ratio_count(state, PG_GETARG_BOOL(1), -1);
 	PG_RETURN_POINTER(state);
 }
 
 /* ---------- value_churn_rate ---------- */
+
+/*
+ * A numeric argument in plain 4-byte-header form without palloc: numerics
+ * read from a table mostly have a 1-byte header (short varlena), which
+ * PG_GETARG_NUMERIC would copy into a fresh palloc'd chunk; convert those
+ * into the caller's buffer instead.  Compressed or external values (rare
+ * for numerics) are detoasted as usual.
+ */
+typedef union NumericBuf
+{
+	struct varlena hdr;
+	int32		align;
+	char		data[VARHDRSZ + VARATT_SHORT_MAX];
+} NumericBuf;
+
+static inline Numeric
+numeric_arg_nocopy(FunctionCallInfo fcinfo, int argno, NumericBuf *buf)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+
+	if (VARATT_IS_SHORT(v))
+	{
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(&buf->hdr, len + VARHDRSZ);
+		memcpy(VARDATA(&buf->hdr), VARDATA_SHORT(v), len);
+		return (Numeric) &buf->hdr;
+	}
+	if (VARATT_IS_EXTENDED(v))
+		return (Numeric) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	return (Numeric) v;
+}
 
 /*
  * Classify one customer row: *base if arpu_before >= threshold, *fell if
@@ -532,15 +610,18 @@ conversion_inv(PG_FUNCTION_ARGS)
 static void
 value_churn_classify(FunctionCallInfo fcinfo, bool *base, bool *fell)
 {
-	Numeric		before = PG_GETARG_NUMERIC(1);
-	Numeric		after = PG_GETARG_NUMERIC(2);
-	Numeric		threshold = PG_GETARG_NUMERIC(3);
+	NumericBuf	bbuf;
+	NumericBuf	abuf;
+	NumericBuf	tbuf;
+	Numeric		before = numeric_arg_nocopy(fcinfo, 1, &bbuf);
+	Numeric		after = numeric_arg_nocopy(fcinfo, 2, &abuf);
+	Numeric		threshold = numeric_arg_nocopy(fcinfo, 3, &tbuf);
 
 	if (numeric_is_nan(before) || numeric_is_nan(after) || numeric_is_nan(threshold))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value \"NaN\" is not allowed in value_churn_rate"),
-				 errdetail("arpu_before, arpu_after and threshold must be numbers.")));
+				 errdetail("The arguments arpu_before, arpu_after and threshold must be numbers, not NaN.")));
 	*base = DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 											  NumericGetDatum(before),
 											  NumericGetDatum(threshold))) >= 0;
@@ -554,10 +635,12 @@ PG_FUNCTION_INFO_V1(value_churn_trans);
 Datum
 value_churn_trans(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 	bool		base;
 	bool		fell;
 
+	COUNTER_SKIP_NULLS(3);
+	state = ratio_state_for_update(fcinfo);
 	value_churn_classify(fcinfo, &base, &fell);
 	if (base)
 		ratio_count(state, fell, 1);
@@ -568,10 +651,12 @@ PG_FUNCTION_INFO_V1(value_churn_inv);
 Datum
 value_churn_inv(PG_FUNCTION_ARGS)
 {
-	RatioState *state = ratio_state_for_update(fcinfo);
+	RatioState *state;
 	bool		base;
 	bool		fell;
 
+	COUNTER_SKIP_NULLS(3);
+	state = ratio_state_for_update(fcinfo);
 	value_churn_classify(fcinfo, &base, &fell);
 	if (base)
 		ratio_count(state, fell, -1);

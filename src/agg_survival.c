@@ -7,8 +7,9 @@
  * The transition state is the storable type churn.survival_curve itself,
  * so that partial aggregation can be shipped as a plain value (parallel
  * workers, Citus).  Inside an aggregate the state lives as an expanded
- * object in the aggregate context: an unsorted point array with a hash
- * index on the duration, updated in place.  PostgreSQL keeps a read-write
+ * object in the aggregate context: whole-number durations (days, months)
+ * counted in a directly indexed array, any other duration in an unsorted
+ * point array with a hash index, both updated in place.  PostgreSQL keeps a read-write
  * expanded object whose memory context is a child of the aggregate context
  * instead of copying it (ExecAggTransReparent), so a row costs a hash probe
  * and two additions, never an allocation.  The object is sorted and
@@ -36,6 +37,7 @@
 #define SURVIVAL_INITIAL_CAPACITY	16
 
 static Size survival_get_flat_size(ExpandedObjectHeader *eohptr);
+static void survival_grow_dense(ExpandedSurvival *es, int32 t);
 static void survival_flatten_into(ExpandedObjectHeader *eohptr,
 								  void *result, Size allocated_size);
 
@@ -114,39 +116,30 @@ survival_expand(const SurvivalCurve *flat, MemoryContext parent, uint8 flags)
 {
 	MemoryContext objcxt;
 	ExpandedSurvival *es;
-	int32		capacity = SURVIVAL_INITIAL_CAPACITY;
-	uint32		nslots;
+	int32		i;
 
 	objcxt = AllocSetContextCreate(parent, "survival_curve",
 								   ALLOCSET_SMALL_SIZES);
 	es = MemoryContextAllocZero(objcxt, sizeof(ExpandedSurvival));
 	EOH_init_header(&es->hdr, &survival_methods, objcxt);
 
-	if (flat)
-	{
-		flags = flat->flags;
-		while (capacity < flat->npoints)
-			capacity *= 2;
-	}
-	es->flags = flags;
-	es->capacity = capacity;
-	es->points = MemoryContextAlloc(objcxt, sizeof(SurvivalPoint) * capacity);
+	es->flags = flat ? flat->flags : flags;
+	es->capacity = SURVIVAL_INITIAL_CAPACITY;
+	es->points = MemoryContextAlloc(objcxt, sizeof(SurvivalPoint) * es->capacity);
 	es->last = -1;
 	es->sorted = true;
+	survival_rebuild_slots(es, 64);
 	if (flat)
 	{
-		memcpy(es->points, flat->points, sizeof(SurvivalPoint) * flat->npoints);
-		es->npoints = flat->npoints;
-		es->total = flat->total;
+		for (i = 0; i < flat->npoints; i++)
+			survival_add(es, flat->points[i].time, flat->points[i].events,
+						 flat->points[i].censored);
 	}
-	for (nslots = 64; nslots < (uint32) capacity * 4; nslots *= 2)
-		;
-	survival_rebuild_slots(es, nslots);
 	return es;
 }
 
 /* Is d a read-write pointer to one of our expanded curves? */
-bool
+static inline bool
 survival_is_rw_expanded(Datum d)
 {
 	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
@@ -166,9 +159,29 @@ survival_grow(ExpandedSurvival *es)
 	survival_rebuild_slots(es, es->nslots * 2);
 }
 
+/* Make the dense array hold whole durations 0 .. t. */
+static void
+survival_grow_dense(ExpandedSurvival *es, int32 t)
+{
+	int32		n = Max(es->ndense, 64);
+
+	while (n <= t)
+		n *= 2;
+	if (es->dense == NULL)
+		es->dense = MemoryContextAllocZero(es->hdr.eoh_context,
+										   sizeof(SurvivalCounts) * n);
+	else
+	{
+		es->dense = repalloc(es->dense, sizeof(SurvivalCounts) * n);
+		memset(es->dense + es->ndense, 0,
+			   sizeof(SurvivalCounts) * (n - es->ndense));
+	}
+	es->ndense = n;
+}
+
 /* Add events and censorings at one duration, in place. */
-void
-survival_add(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
+static inline void
+survival_add_point(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
 {
 	uint32		h;
 	int32		i;
@@ -176,6 +189,25 @@ survival_add(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
 
 	if (time == 0.0)
 		time = 0.0;				/* fold -0 into 0 */
+
+	if (time < SURVIVAL_DENSE_LIMIT && time == (float8) (int32) time)
+	{
+		int32		t = (int32) time;
+		SurvivalCounts *c;
+
+		if (t >= es->ndense)
+			survival_grow_dense(es, t);
+		c = &es->dense[t];
+		if (c->events == 0 && c->censored == 0)
+			es->ndense_used++;
+		if (pg_add_s64_overflow(c->events, events, &c->events) ||
+			pg_add_s64_overflow(c->censored, censored, &c->censored) ||
+			pg_add_s64_overflow(es->total, events + censored, &es->total))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("survival curve count out of range")));
+		return;
+	}
 
 	if (es->last >= 0 && es->points[es->last].time == time)
 		i = es->last;
@@ -212,6 +244,12 @@ survival_add(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
 				 errmsg("survival curve count out of range")));
 }
 
+void
+survival_add(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
+{
+	survival_add_point(es, time, events, censored);
+}
+
 /* Merge a flat curve into an expanded one: counts add up per duration. */
 void
 survival_merge_flat(ExpandedSurvival *es, const SurvivalCurve *other)
@@ -234,25 +272,46 @@ survival_get_flat_size(ExpandedObjectHeader *eohptr)
 	ExpandedSurvival *es = (ExpandedSurvival *) eohptr;
 
 	survival_sort(es);
-	return SURVIVAL_CURVE_SIZE(es->npoints);
+	return SURVIVAL_CURVE_SIZE(es->ndense_used + es->npoints);
 }
 
+/* Merge the dense counts and the sorted points into the flat form. */
 static void
 survival_flatten_into(ExpandedObjectHeader *eohptr, void *result,
 					  Size allocated_size)
 {
 	ExpandedSurvival *es = (ExpandedSurvival *) eohptr;
 	SurvivalCurve *c = (SurvivalCurve *) result;
+	int32		d = 0,
+				i = 0,
+				n = 0;
 
 	Assert(es->sorted);
-	Assert(allocated_size == SURVIVAL_CURVE_SIZE(es->npoints));
+	Assert(allocated_size == SURVIVAL_CURVE_SIZE(es->ndense_used + es->npoints));
 	memset(c, 0, SURVIVAL_CURVE_HDRSZ);
 	SET_VARSIZE(c, allocated_size);
 	c->version = SURVIVAL_CURVE_VERSION;
 	c->flags = es->flags;
-	c->npoints = es->npoints;
+	c->npoints = es->ndense_used + es->npoints;
 	c->total = es->total;
-	memcpy(c->points, es->points, sizeof(SurvivalPoint) * es->npoints);
+	for (;;)
+	{
+		while (d < es->ndense && es->dense[d].events == 0 && es->dense[d].censored == 0)
+			d++;
+		if (d < es->ndense && (i >= es->npoints || (float8) d < es->points[i].time))
+		{
+			c->points[n].time = (float8) d;
+			c->points[n].events = es->dense[d].events;
+			c->points[n].censored = es->dense[d].censored;
+			d++;
+		}
+		else if (i < es->npoints)
+			c->points[n] = es->points[i++];
+		else
+			break;
+		n++;
+	}
+	Assert(n == c->npoints);
 }
 
 /*
@@ -289,7 +348,7 @@ survival_trans_common(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 
 	if (es == NULL)
 		es = survival_expand(NULL, aggcontext, flags);
-	survival_add(es, time, event ? 1 : 0, event ? 0 : 1);
+	survival_add_point(es, time, event ? 1 : 0, event ? 0 : 1);
 	return EOHPGetRWDatum(&es->hdr);
 }
 

@@ -42,7 +42,7 @@ report_not_finite(const char *name, const char *value)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s \"%s\"", name, value),
-			 errdetail("%s must be a finite number.", name)));
+			 errdetail("The value of %s must be a finite number.", name)));
 }
 
 static void
@@ -51,7 +51,7 @@ report_negative(const char *name, const char *value)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s \"%s\"", name, value),
-			 errdetail("%s cannot be negative.", name)));
+			 errdetail("The value of %s cannot be negative.", name)));
 }
 
 static void

@@ -32,6 +32,7 @@
 #endif
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/sortsupport.h"
 
 #include "lifecycle.h"
 
@@ -276,10 +277,14 @@ lifecycle_parse(const char *str, int len, Lifecycle *result)
 		}
 	}
 
-	/* Only now look at the labels: names are the common case. */
+	/*
+	 * Only now look at the labels: names are the common case.  Loading them
+	 * here also means that the error path (whose hint lists them) never
+	 * does its catalog lookup while an error is being built.
+	 */
+	load_server_labels();
 	if (n == 0 || n > LIFECYCLE_MAX_LABEL_BYTES * MAX_CONVERSION_GROWTH)
 		return false;
-	load_server_labels();
 	for (i = 0; i < LIFECYCLE_NSTATES; i++)
 	{
 		if (zh_server[i] != NULL && zh_server_len[i] == n &&
@@ -458,6 +463,26 @@ lifecycle_cmp(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(lifecycle_cmp_internal(PG_GETARG_LIFECYCLE(0),
 										   PG_GETARG_LIFECYCLE(1)));
+}
+
+/*
+ * Btree sort support: the same comparison without the function-call
+ * overhead, for sorts and index builds.
+ */
+static int
+lifecycle_fastcmp(Datum x, Datum y, SortSupport ssup)
+{
+	return lifecycle_cmp_internal(DatumGetLifecycle(x), DatumGetLifecycle(y));
+}
+
+PG_FUNCTION_INFO_V1(lifecycle_sortsupport);
+Datum
+lifecycle_sortsupport(PG_FUNCTION_ARGS)
+{
+	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
+
+	ssup->comparator = lifecycle_fastcmp;
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(lifecycle_smaller);

@@ -103,30 +103,86 @@ lifecycle_can_transition(PG_FUNCTION_ARGS)
 
 /*
  * The OID of churn.lifecycle: the type named lifecycle in the schema of the
- * calling function (the extension's schema), cached for the life of the
- * FmgrInfo, i.e. one statement.
+ * calling function (the extension's schema).
  */
 static Oid
 lifecycle_type_oid(FunctionCallInfo fcinfo)
 {
-	Oid		   *cached = (Oid *) fcinfo->flinfo->fn_extra;
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			typid;
 
-	if (cached == NULL)
+	typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							CStringGetDatum("lifecycle"),
+							ObjectIdGetDatum(nsp));
+	if (!OidIsValid(typid))
+		elog(ERROR, "type lifecycle not found in schema of function %u",
+			 fcinfo->flinfo->fn_oid);
+	return typid;
+}
+
+/*
+ * The column checked by an enforce_lifecycle trigger, resolved and validated
+ * on the first row and kept in fn_extra: the FmgrInfo belongs to one trigger
+ * of one result relation for one statement, during which the relation's
+ * columns cannot change.  The trigger and relation OIDs are kept anyway, as
+ * a guard.
+ */
+typedef struct EnforceLifecycleCache
+{
+	Oid			tgoid;
+	Oid			relid;
+	int			attnum;
+} EnforceLifecycleCache;
+
+static int
+enforce_lifecycle_column(FunctionCallInfo fcinfo, Trigger *trigger, Relation rel)
+{
+	EnforceLifecycleCache *cache = (EnforceLifecycleCache *) fcinfo->flinfo->fn_extra;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	const char *colname;
+	int			attnum;
+	Oid			coltype;
+
+	if (cache != NULL && cache->tgoid == trigger->tgoid &&
+		cache->relid == RelationGetRelid(rel))
+		return cache->attnum;
+
+	if (trigger->tgnargs != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("trigger \"%s\" on relation \"%s\" must have exactly one argument",
+					   trigger->tgname, RelationGetRelationName(rel)),
+				errdetail("The argument names the lifecycle column to check; %d arguments were given.",
+						  trigger->tgnargs));
+
+	colname = trigger->tgargs[0];
+	attnum = SPI_fnumber(tupdesc, colname);
+	if (attnum == SPI_ERROR_NOATTRIBUTE)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_COLUMN),
+				errmsg("column \"%s\" of relation \"%s\" does not exist",
+					   colname, RelationGetRelationName(rel)),
+				errhint("The argument of trigger \"%s\" must name a column of type churn.lifecycle exactly, without quotes.",
+						trigger->tgname));
+
+	coltype = SPI_gettypeid(tupdesc, attnum);
+	if (attnum <= 0 || getBaseType(coltype) != lifecycle_type_oid(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("column \"%s\" of relation \"%s\" is not of type churn.lifecycle",
+					   colname, RelationGetRelationName(rel)),
+				errdetail("The column is of type %s.", format_type_be(coltype)));
+
+	if (cache == NULL)
 	{
-		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-		Oid			typid;
-
-		typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								CStringGetDatum("lifecycle"),
-								ObjectIdGetDatum(nsp));
-		if (!OidIsValid(typid))
-			elog(ERROR, "type lifecycle not found in schema of function %u",
-				 fcinfo->flinfo->fn_oid);
-		cached = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
-		*cached = typid;
-		fcinfo->flinfo->fn_extra = cached;
+		cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+								   sizeof(EnforceLifecycleCache));
+		fcinfo->flinfo->fn_extra = cache;
 	}
-	return *cached;
+	cache->tgoid = trigger->tgoid;
+	cache->relid = RelationGetRelid(rel);
+	cache->attnum = attnum;
+	return attnum;
 }
 
 /*
@@ -137,7 +193,13 @@ lifecycle_type_oid(FunctionCallInfo fcinfo)
 static char *
 describe_row(Relation rel, HeapTuple tuple)
 {
-	Oid			pkoid = RelationGetPrimaryKeyIndex(rel);
+	Oid			pkoid;
+
+#if PG_VERSION_NUM >= 180000
+	pkoid = RelationGetPrimaryKeyIndex(rel, true);
+#else
+	pkoid = RelationGetPrimaryKeyIndex(rel);
+#endif
 
 	if (OidIsValid(pkoid))
 	{
@@ -175,9 +237,7 @@ enforce_lifecycle(PG_FUNCTION_ARGS)
 	Trigger    *trigger;
 	Relation	rel;
 	TupleDesc	tupdesc;
-	const char *colname;
 	int			attnum;
-	Oid			coltype;
 	Datum		oldval;
 	Datum		newval;
 	bool		oldnull;
@@ -202,31 +262,7 @@ enforce_lifecycle(PG_FUNCTION_ARGS)
 					   trigger->tgname, RelationGetRelationName(rel)),
 				errhint("Create it with CREATE TRIGGER ... BEFORE UPDATE ON table FOR EACH ROW EXECUTE FUNCTION churn.enforce_lifecycle('column')."));
 
-	if (trigger->tgnargs != 1)
-		ereport(ERROR,
-				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				errmsg("trigger \"%s\" on relation \"%s\" must have exactly one argument",
-					   trigger->tgname, RelationGetRelationName(rel)),
-				errdetail("The argument names the lifecycle column to check; %d arguments were given.",
-						  trigger->tgnargs));
-
-	colname = trigger->tgargs[0];
-	attnum = SPI_fnumber(tupdesc, colname);
-	if (attnum == SPI_ERROR_NOATTRIBUTE)
-		ereport(ERROR,
-				errcode(ERRCODE_UNDEFINED_COLUMN),
-				errmsg("column \"%s\" of relation \"%s\" does not exist",
-					   colname, RelationGetRelationName(rel)),
-				errhint("The argument of trigger \"%s\" must name a column of type churn.lifecycle exactly, without quotes.",
-						trigger->tgname));
-
-	coltype = SPI_gettypeid(tupdesc, attnum);
-	if (attnum <= 0 || getBaseType(coltype) != lifecycle_type_oid(fcinfo))
-		ereport(ERROR,
-				errcode(ERRCODE_DATATYPE_MISMATCH),
-				errmsg("column \"%s\" of relation \"%s\" is not of type churn.lifecycle",
-					   colname, RelationGetRelationName(rel)),
-				errdetail("The column is of type %s.", format_type_be(coltype)));
+	attnum = enforce_lifecycle_column(fcinfo, trigger, rel);
 
 	oldval = heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &oldnull);
 	newval = heap_getattr(trigdata->tg_newtuple, attnum, tupdesc, &newnull);

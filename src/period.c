@@ -18,6 +18,7 @@
 #include "datatype/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/rangetypes.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -25,6 +26,7 @@
 #include "period.h"
 
 static char *interval_text(const Interval *iv);
+static char *range_text(Datum range, Oid rngtypid);
 static void check_finite_interval(const Interval *iv, const char *argname);
 
 ChurnDomain
@@ -47,6 +49,17 @@ interval_text(const Interval *iv)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out,
 											   PointerGetDatum(iv)));
+}
+
+/* range_out needs an flinfo: go through the type's output function */
+static char *
+range_text(Datum range, Oid rngtypid)
+{
+	Oid			typoutput;
+	bool		typisvarlena;
+
+	getTypeOutputInfo(rngtypid, &typoutput, &typisvarlena);
+	return OidOutputFunctionCall(typoutput, range);
 }
 
 char *
@@ -96,7 +109,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" must have a lower and an upper bound",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range))),
+						range_text(range, RangeTypeGetOid(r))),
 				 errhint("Give a range such as '[2024-01-01,2024-04-01)'.")));
 
 	lower = churn_value_from_datum(domain, lb.val);
@@ -110,7 +123,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" must have finite bounds",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range)))));
+						range_text(range, RangeTypeGetOid(r)))));
 
 	/*
 	 * Convert exactly to half-open: both domains are integers (days or
@@ -128,7 +141,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" contains no instant",
 						argname,
-						DatumGetCString(DirectFunctionCall1(range_out, range)))));
+						range_text(range, RangeTypeGetOid(r)))));
 
 	period->lower = lower;
 	period->upper = upper;

@@ -194,7 +194,39 @@ append_text_or_null(StringInfo buf, const char *col)
  * that no row stops before it starts.
  */
 static void
-append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source)
+append_segment_object(StringInfo buf, const SummaryConfig *cfg, bool from_g)
+{
+	if (cfg->nsegments == 0)
+	{
+		appendStringInfoString(buf, "'{}'::pg_catalog.jsonb");
+		return;
+	}
+	appendStringInfoString(buf, "pg_catalog.jsonb_build_object(");
+	for (int i = 0; i < cfg->nsegments; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "%s::pg_catalog.text, ", quote_literal_cstr(cfg->segments[i]));
+		if (from_g)
+			appendStringInfo(buf, "r.g%d", i + 1);
+		else
+		{
+			appendStringInfoString(buf, "(");
+			append_col(buf, cfg->segments[i]);
+			appendStringInfoString(buf, ")::pg_catalog.text");
+		}
+	}
+	appendStringInfoString(buf, ")");
+}
+
+/*
+ * With raw_segments, the segment values come out as text columns g1..gn
+ * (cheap to group by) instead of the jsonb column sg.  Segment values are
+ * always captured as text, so that grouping and every path agree on them.
+ */
+static void
+append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source,
+				 bool raw_segments)
 {
 	appendStringInfoString(buf, "SELECT (");
 	append_col(buf, cfg->customer);
@@ -209,21 +241,20 @@ append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source)
 	appendStringInfoString(buf, ", $2) AS bu, ");
 	append_text_or_null(buf, cfg->channel);
 	appendStringInfoString(buf, " AS ch, ");
-	if (cfg->nsegments > 0)
+	if (raw_segments)
 	{
-		appendStringInfoString(buf, "pg_catalog.jsonb_build_object(");
 		for (int i = 0; i < cfg->nsegments; i++)
 		{
-			if (i > 0)
-				appendStringInfoString(buf, ", ");
-			appendStringInfo(buf, "%s::pg_catalog.text, ", quote_literal_cstr(cfg->segments[i]));
+			appendStringInfoString(buf, "(");
 			append_col(buf, cfg->segments[i]);
+			appendStringInfo(buf, ")::pg_catalog.text AS g%d, ", i + 1);
 		}
-		appendStringInfoString(buf, ")");
 	}
 	else
-		appendStringInfoString(buf, "'{}'::pg_catalog.jsonb");
-	appendStringInfoString(buf, " AS sg, ");
+	{
+		append_segment_object(buf, cfg, false);
+		appendStringInfoString(buf, " AS sg, ");
+	}
 	append_text_or_null(buf, cfg->reason);
 	appendStringInfoString(buf, " AS rs, ");
 	append_text_or_null(buf, cfg->state);
@@ -294,6 +325,37 @@ append_events(StringInfo buf, const SummaryConfig *cfg, const char *rel)
 					 cfg->reason ? "true" : "false");
 }
 
+/*
+ * SELECT b, kind, ch, sg, d, n: the events of the rows of source without
+ * history (and passing the extra filter on the normalized row r), grouped on
+ * cheap text values before the events are spread out.
+ */
+static void
+append_fast_grouped(StringInfo buf, const SummaryConfig *cfg, const char *source,
+					const char *filter)
+{
+	appendStringInfoString(buf,
+						   "SELECT f.b, f.kind, f.ch, f.sg, f.d, f.n FROM ("
+						   "SELECT r.bs, r.bu, r.ch, ");
+	append_segment_object(buf, cfg, true);
+	appendStringInfoString(buf,
+						   " AS sg, r.rs, r.st, r.w FROM ("
+						   "SELECT r.bs, r.bu, r.ch, r.rs, r.st, pg_catalog.count(*)::pg_catalog.int4 AS w");
+	for (int i = 0; i < cfg->nsegments; i++)
+		appendStringInfo(buf, ", r.g%d", i + 1);
+	appendStringInfoString(buf, " FROM (");
+	append_normalize(buf, cfg, source, true);
+	appendStringInfoString(buf, ") r WHERE r.bs IS NOT NULL");
+	if (filter)
+		appendStringInfo(buf, " AND %s", filter);
+	appendStringInfoString(buf, " GROUP BY r.bs, r.bu, r.ch, r.rs, r.st");
+	for (int i = 0; i < cfg->nsegments; i++)
+		appendStringInfo(buf, ", r.g%d", i + 1);
+	appendStringInfoString(buf, ") r) r CROSS JOIN LATERAL ");
+	append_fast_values(buf, cfg, "r.w");
+	appendStringInfoString(buf, " WHERE f.b IS NOT NULL");
+}
+
 static const char *insert_delta =
 "INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n) "
 "SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, pg_catalog.sum(e.n) FROM (";
@@ -321,20 +383,13 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 			 * before the events are spread out.
 			 */
 			appendStringInfoString(&buf, insert_delta);
-			appendStringInfoString(&buf,
-								   "SELECT f.b, f.kind, f.ch, f.sg, f.d, f.n FROM ("
-								   "SELECT r.bs, r.bu, r.ch, r.sg, r.rs, r.st, pg_catalog.count(*)::pg_catalog.int4 AS w FROM (");
-			append_normalize(&buf, cfg, quote_identifier(newtable));
-			appendStringInfoString(&buf,
-								   ") r WHERE r.bs IS NOT NULL GROUP BY r.bs, r.bu, r.ch, r.sg, r.rs, r.st) r CROSS JOIN LATERAL ");
-			append_fast_values(&buf, cfg, "r.w");
-			appendStringInfoString(&buf, " WHERE f.b IS NOT NULL");
+			append_fast_grouped(&buf, cfg, quote_identifier(newtable), NULL);
 			appendStringInfoString(&buf, insert_delta_end);
 			break;
 
 		case SUMMARY_DELETE:
 			appendStringInfoString(&buf, "WITH o AS MATERIALIZED (");
-			append_normalize(&buf, cfg, quote_identifier(oldtable));
+			append_normalize(&buf, cfg, quote_identifier(oldtable), false);
 			appendStringInfoString(&buf,
 								   "), h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
 								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
@@ -349,9 +404,9 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 
 		case SUMMARY_UPDATE:
 			appendStringInfoString(&buf, "WITH o AS MATERIALIZED (");
-			append_normalize(&buf, cfg, quote_identifier(oldtable));
+			append_normalize(&buf, cfg, quote_identifier(oldtable), false);
 			appendStringInfoString(&buf, "), n AS MATERIALIZED (");
-			append_normalize(&buf, cfg, quote_identifier(newtable));
+			append_normalize(&buf, cfg, quote_identifier(newtable), false);
 			appendStringInfoString(&buf,
 								   /* rows whose tracked values changed, paired by customer */
 								   "), p AS MATERIALIZED (SELECT o.k AS ok, n.k AS nk, o.u AS ou, o.ch AS och,"
@@ -400,10 +455,8 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 			break;
 
 		case SUMMARY_TRUNCATE:
-			appendStringInfoString(&buf,
-								   "WITH a AS (DELETE FROM churn.summary WHERE relid OPERATOR(pg_catalog.=) $1),"
-								   " b AS (DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1)"
-								   " DELETE FROM churn.summary_delta WHERE relid OPERATOR(pg_catalog.=) $1");
+			/* the deletes wait for a refresh at work (advisory lock) */
+			appendStringInfoString(&buf, "SELECT churn._truncated($1)");
 			break;
 	}
 	return buf.data;
@@ -425,13 +478,20 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 					 rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
-	appendStringInfoString(&buf, "WITH o AS (");
-	append_normalize(&buf, cfg, src.data);
 	appendStringInfoString(&buf,
-						   "), h AS (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
-						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1 GROUP BY x.customer),"
-						   " r0 AS (SELECT o.*, h.hist, 1 AS w FROM o LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) o.k) ");
-	append_events(&buf, cfg, "r0");
+						   "WITH h AS (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
+						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1 GROUP BY x.customer) ");
+	append_fast_grouped(&buf, cfg, src.data,
+						"NOT EXISTS (SELECT FROM h WHERE h.customer OPERATOR(pg_catalog.=) r.k)");
+	appendStringInfoString(&buf,
+						   " UNION ALL SELECT x.b, x.kind, x.ch, x.sg, x.d, x.n FROM (SELECT r.*, ");
+	append_segment_object(&buf, cfg, true);
+	appendStringInfoString(&buf, " AS sg, h.hist FROM (");
+	append_normalize(&buf, cfg, src.data, true);
+	appendStringInfo(&buf,
+					 ") r JOIN h ON h.customer OPERATOR(pg_catalog.=) r.k) r"
+					 " CROSS JOIN LATERAL churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, 1, %s) x",
+					 cfg->reason ? "true" : "false");
 	return buf.data;
 }
 

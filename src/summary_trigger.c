@@ -24,11 +24,14 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -50,6 +53,7 @@ typedef struct SummaryPlanEntry
 	SummaryPlanKey key;
 	SPIPlanPtr	plan;
 	SummaryStatement stmt;
+	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
 	Interval	bucket;
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
@@ -125,7 +129,29 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		Oid			argtypes[3] = {OIDOID, INTERVALOID, TEXTOID};
 		SPIPlanPtr	plan;
 
-		if (!summary_load_config(RelationGetRelid(rel), rel, &cfg))
+		bool		found_cfg;
+
+		found_cfg = summary_load_config(RelationGetRelid(rel), rel, &cfg);
+
+		/*
+		 * A partition written directly: its triggers capture for the tracked
+		 * partitioned table above it.
+		 */
+		if (!found_cfg && rel->rd_rel->relispartition)
+		{
+			List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+			ListCell   *lc;
+
+			foreach(lc, ancestors)
+			{
+				if (summary_load_config(lfirst_oid(lc), rel, &cfg))
+				{
+					found_cfg = true;
+					break;
+				}
+			}
+		}
+		if (!found_cfg)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("table \"%s\" is not tracked by churn",
@@ -135,9 +161,18 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("time zone name \"%s\" is too long", cfg.time_zone)));
-		sql = summary_capture_sql(&cfg, stmt,
-								  trigdata->tg_trigger->tgnewtable,
-								  trigdata->tg_trigger->tgoldtable);
+		if (stmt == SUMMARY_TRUNCATE && cfg.relid != RelationGetRelid(rel))
+		{
+			/*
+			 * A TRUNCATE of one partition has no transition table: recompute
+			 * the partitioned table's summaries.
+			 */
+			sql = pstrdup("SELECT churn._recompute_after_truncate($1)");
+		}
+		else
+			sql = summary_capture_sql(&cfg, stmt,
+									  trigdata->tg_trigger->tgnewtable,
+									  trigdata->tg_trigger->tgoldtable);
 		plan = SPI_prepare(sql, 3, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for churn capture: %s",
@@ -145,6 +180,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
 		entry->stmt = stmt;
+		entry->tracked = cfg.relid;
 		entry->bucket = cfg.bucket;
 		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
 		entry->plan = plan;
@@ -167,6 +203,8 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	Oid			owner;
 	Datum		values[3];
 	int			ret;
+	int			size;
+	int			save_nestlevel = -1;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -223,16 +261,33 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	owner = extension_owner();
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
-	entry = get_plan_entry(trigdata, stmt,
-						   ts ? size_class(tuplestore_tuple_count(ts)) : 0);
-	values[0] = ObjectIdGetDatum(RelationGetRelid(trigdata->tg_relation));
+	size = ts ? size_class(tuplestore_tuple_count(ts)) : 0;
+	entry = get_plan_entry(trigdata, stmt, size);
+
+	/*
+	 * A big statement is grouped in one pass: give the hash aggregation the
+	 * memory of maintenance, as ri_triggers.c does for its initial check.
+	 */
+	if (size > 0 && maintenance_work_mem > work_mem)
+	{
+		char		workmembuf[32];
+
+		save_nestlevel = NewGUCNestLevel();
+		snprintf(workmembuf, sizeof(workmembuf), "%d", maintenance_work_mem);
+		(void) set_config_option("work_mem", workmembuf,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	values[0] = ObjectIdGetDatum(entry->tracked);
 	values[1] = IntervalPGetDatum(&entry->bucket);
 	values[2] = CStringGetTextDatum(entry->time_zone);
 
 	ret = SPI_execute_plan(entry->plan, values, NULL, false, 0);
-	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_DELETE : SPI_OK_INSERT))
+	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_SELECT : SPI_OK_INSERT))
 		elog(ERROR, "churn capture statement failed: %s", SPI_result_code_string(ret));
 
+	if (save_nestlevel >= 0)
+		AtEOXact_GUC(true, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	return PointerGetDatum(NULL);

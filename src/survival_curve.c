@@ -88,12 +88,6 @@ survival_curve_check(const SurvivalCurve *c, int errcode_value)
 						   sum)));
 }
 
-void
-survival_curve_validate(const SurvivalCurve *curve)
-{
-	survival_curve_check(curve, ERRCODE_DATA_CORRUPTED);
-}
-
 /*
  * Text form: "v1 <unit> <subjects> <time>:<events>:<censored> ...", unit
  * being "number" or "days", times in shortest exact decimal form, e.g.

@@ -60,14 +60,30 @@ typedef struct SurvivalCurve
 #define PG_RETURN_SURVIVAL_CURVE_P(x)	PG_RETURN_POINTER(x)
 
 /*
- * Expanded form, the aggregate transition state: an unsorted array of
- * points with an open-addressing hash index on time, updated in place.
+ * Expanded form, the aggregate transition state.  Whole-number durations
+ * below SURVIVAL_DENSE_LIMIT (days, months, years: the common case) are
+ * counted in a directly indexed array; any other duration goes to an
+ * unsorted point array with an open-addressing hash index on time.  Both
+ * are updated in place.
  */
+#define SURVIVAL_DENSE_LIMIT	65536
+
+typedef struct SurvivalCounts
+{
+	int64		events;
+	int64		censored;
+} SurvivalCounts;
+
 typedef struct ExpandedSurvival
 {
 	ExpandedObjectHeader hdr;
 	uint8		flags;
 	int64		total;
+	/* whole-number durations 0 .. ndense - 1 */
+	SurvivalCounts *dense;
+	int32		ndense;			/* allocated entries, a power of two */
+	int32		ndense_used;	/* entries with a count */
+	/* other durations */
 	int32		npoints;
 	int32		capacity;
 	SurvivalPoint *points;
@@ -80,13 +96,9 @@ typedef struct ExpandedSurvival
 /* Two-sided 95% normal quantile, qnorm(0.975), as survfit uses it. */
 #define SURVIVAL_Z95	1.959963984540054
 
-/* survival_curve.c */
-extern void survival_curve_validate(const SurvivalCurve *curve);
-
 /* agg_survival.c */
 extern ExpandedSurvival *survival_expand(const SurvivalCurve *flat,
 										 MemoryContext parent, uint8 flags);
-extern bool survival_is_rw_expanded(Datum d);
 extern void survival_add(ExpandedSurvival *es, float8 time,
 						 int64 events, int64 censored);
 extern void survival_merge_flat(ExpandedSurvival *es, const SurvivalCurve *other);

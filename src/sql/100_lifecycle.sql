@@ -85,6 +85,11 @@ RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'lifecycle_cmp'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.lifecycle_sortsupport(pg_catalog.internal)
+RETURNS pg_catalog.void
+AS 'MODULE_PATHNAME', 'lifecycle_sortsupport'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.lifecycle_hash(@extschema@.lifecycle)
 RETURNS pg_catalog.int4
 AS 'MODULE_PATHNAME', 'lifecycle_hash'
@@ -119,6 +124,8 @@ COMMENT ON FUNCTION @extschema@.lifecycle_gt(@extschema@.lifecycle, @extschema@.
 'implementation of > for lifecycle (lifecycle order)';
 COMMENT ON FUNCTION @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle) IS
 'btree comparison of lifecycle values: -1, 0 or 1 in lifecycle order';
+COMMENT ON FUNCTION @extschema@.lifecycle_sortsupport(pg_catalog.internal) IS
+'btree sort support for lifecycle (a direct comparator for sorts and index builds)';
 COMMENT ON FUNCTION @extschema@.lifecycle_hash(@extschema@.lifecycle) IS
 'hash of a lifecycle value';
 COMMENT ON FUNCTION @extschema@.lifecycle_hash_extended(@extschema@.lifecycle, pg_catalog.int8) IS
@@ -204,13 +211,21 @@ DEFAULT FOR TYPE @extschema@.lifecycle USING btree AS
 	OPERATOR 3 @extschema@.=,
 	OPERATOR 4 @extschema@.>=,
 	OPERATOR 5 @extschema@.>,
-	FUNCTION 1 @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle);
+	FUNCTION 1 @extschema@.lifecycle_cmp(@extschema@.lifecycle, @extschema@.lifecycle),
+	FUNCTION 2 @extschema@.lifecycle_sortsupport(pg_catalog.internal),
+	-- equal values are equal bytes, so btree deduplication is safe
+	FUNCTION 4 pg_catalog.btequalimage(pg_catalog.oid);
 
 CREATE OPERATOR CLASS @extschema@.lifecycle_hash_ops
 DEFAULT FOR TYPE @extschema@.lifecycle USING hash AS
 	OPERATOR 1 @extschema@.=,
 	FUNCTION 1 @extschema@.lifecycle_hash(@extschema@.lifecycle),
 	FUNCTION 2 @extschema@.lifecycle_hash_extended(@extschema@.lifecycle, pg_catalog.int8);
+
+COMMENT ON OPERATOR CLASS @extschema@.lifecycle_ops USING btree IS
+'default btree operator class of lifecycle: lifecycle order';
+COMMENT ON OPERATOR CLASS @extschema@.lifecycle_hash_ops USING hash IS
+'default hash operator class of lifecycle';
 
 -- min and max in lifecycle order (SORTOP lets an index answer them)
 
@@ -264,6 +279,11 @@ CREATE CAST (@extschema@.lifecycle AS pg_catalog.text)
 	WITH FUNCTION @extschema@.lifecycle_to_text(@extschema@.lifecycle) AS ASSIGNMENT;
 CREATE CAST (pg_catalog.text AS @extschema@.lifecycle)
 	WITH FUNCTION @extschema@.lifecycle_from_text(pg_catalog.text);
+
+COMMENT ON CAST (@extschema@.lifecycle AS pg_catalog.text) IS
+'the English state name (assignment cast)';
+COMMENT ON CAST (pg_catalog.text AS @extschema@.lifecycle) IS
+'an English state name or Chinese label, as input accepts (explicit cast)';
 
 -- transitions
 

@@ -140,36 +140,38 @@ COMMENT ON FUNCTION @extschema@.value_churn_state_recv(pg_catalog.internal, pg_c
 COMMENT ON FUNCTION @extschema@.value_churn_state_send(@extschema@.value_churn_state) IS
 'binary output of value_churn_state: version byte and two int8 counts';
 
--- nps support functions and aggregates (smallint, integer, bigint scores)
+-- nps support functions and aggregates (smallint, integer, bigint scores).
+-- The counter transition and inverse functions skip NULL inputs themselves
+-- (not STRICT: that saves the executor a NULL-check step per row).
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int2)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int2'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int4)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int4'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_trans(@extschema@.nps_state, pg_catalog.int8)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_trans_int8'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int2)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int2'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int4)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int4'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_inv(@extschema@.nps_state, pg_catalog.int8)
 RETURNS @extschema@.nps_state
 AS 'MODULE_PATHNAME', 'nps_inv_int8'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.nps_combine(@extschema@.nps_state, @extschema@.nps_state)
 RETURNS @extschema@.nps_state
@@ -251,12 +253,12 @@ COMMENT ON AGGREGATE @extschema@.nps(pg_catalog.int8) IS
 CREATE FUNCTION @extschema@.conversion_trans(@extschema@.conversion_state, pg_catalog.bool)
 RETURNS @extschema@.conversion_state
 AS 'MODULE_PATHNAME', 'conversion_trans'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.conversion_inv(@extschema@.conversion_state, pg_catalog.bool)
 RETURNS @extschema@.conversion_state
 AS 'MODULE_PATHNAME', 'conversion_inv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.conversion_combine(@extschema@.conversion_state, @extschema@.conversion_state)
 RETURNS @extschema@.conversion_state
@@ -298,12 +300,12 @@ COMMENT ON AGGREGATE @extschema@.conversion_rate(pg_catalog.bool) IS
 CREATE FUNCTION @extschema@.value_churn_trans(@extschema@.value_churn_state, pg_catalog.numeric, pg_catalog.numeric, pg_catalog.numeric)
 RETURNS @extschema@.value_churn_state
 AS 'MODULE_PATHNAME', 'value_churn_trans'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.value_churn_inv(@extschema@.value_churn_state, pg_catalog.numeric, pg_catalog.numeric, pg_catalog.numeric)
 RETURNS @extschema@.value_churn_state
 AS 'MODULE_PATHNAME', 'value_churn_inv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.value_churn_combine(@extschema@.value_churn_state, @extschema@.value_churn_state)
 RETURNS @extschema@.value_churn_state
@@ -370,3 +372,95 @@ COMMENT ON FUNCTION @extschema@.clv_from_churn(pg_catalog.numeric, pg_catalog.nu
 'customer lifetime value: arpu * margin / monthly_churn_rate';
 COMMENT ON FUNCTION @extschema@.clv_from_churn(pg_catalog.float8, pg_catalog.float8, pg_catalog.float8) IS
 'customer lifetime value: arpu * margin / monthly_churn_rate';
+
+-- arpu_state: revenue total and the distinct customers (any hashable type)
+CREATE TYPE @extschema@.arpu_state;
+
+CREATE FUNCTION @extschema@.arpu_state_in(pg_catalog.cstring)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_state_in'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_state_out(@extschema@.arpu_state)
+RETURNS pg_catalog.cstring
+AS 'MODULE_PATHNAME', 'arpu_state_out'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_state_recv(pg_catalog.internal)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_state_recv'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_state_send(@extschema@.arpu_state)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'arpu_state_send'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.arpu_state (
+	INPUT = @extschema@.arpu_state_in,
+	OUTPUT = @extschema@.arpu_state_out,
+	RECEIVE = @extschema@.arpu_state_recv,
+	SEND = @extschema@.arpu_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.arpu_state IS
+'transition state of arpu(): revenue total and the distinct customers';
+COMMENT ON FUNCTION @extschema@.arpu_state_in(pg_catalog.cstring) IS
+'text input of arpu_state, form: 1 "customer type" revenue {"customer",...}';
+COMMENT ON FUNCTION @extschema@.arpu_state_out(@extschema@.arpu_state) IS
+'text output of arpu_state, form: 1 "customer type" revenue {"customer",...}';
+COMMENT ON FUNCTION @extschema@.arpu_state_recv(pg_catalog.internal) IS
+'binary input of arpu_state: version, type name, revenue, customers in their binary form';
+COMMENT ON FUNCTION @extschema@.arpu_state_send(@extschema@.arpu_state) IS
+'binary output of arpu_state: version, type name, revenue, customers in their binary form';
+
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.anyelement)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_combine(@extschema@.arpu_state, @extschema@.arpu_state)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_final(@extschema@.arpu_state)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'arpu_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_state_customers(@extschema@.arpu_state)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'arpu_state_customers'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.arpu_state_revenue(@extschema@.arpu_state)
+RETURNS pg_catalog.numeric
+AS 'MODULE_PATHNAME', 'arpu_state_revenue'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.anyelement) IS
+'transition function of arpu(): adds a revenue and a customer';
+COMMENT ON FUNCTION @extschema@.arpu_combine(@extschema@.arpu_state, @extschema@.arpu_state) IS
+'combine function of arpu(): adds the revenues and unites the customers';
+COMMENT ON FUNCTION @extschema@.arpu_final(@extschema@.arpu_state) IS
+'final function of arpu(): revenue total / distinct customers, NULL without customers';
+COMMENT ON FUNCTION @extschema@.arpu_state_customers(@extschema@.arpu_state) IS
+'number of distinct customers in an arpu_state';
+COMMENT ON FUNCTION @extschema@.arpu_state_revenue(@extschema@.arpu_state) IS
+'revenue total of an arpu_state';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.anyelement) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.anyelement) IS
+'average revenue per user: total revenue / number of distinct customers (exact)';

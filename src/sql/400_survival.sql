@@ -161,3 +161,149 @@ COMMENT ON FUNCTION @extschema@.restricted_mean_lifetime(@extschema@.survival_cu
 'restricted mean lifetime in days of a curve of interval durations';
 COMMENT ON FUNCTION @extschema@.survival_points(@extschema@.survival_curve) IS
 'life table: one row per distinct duration with survival, Greenwood standard error and 95% log bounds';
+
+--
+-- cohort_retention: cohort sizes and survivors per (cohort, age) cell.
+--
+
+CREATE TYPE @extschema@.cohort_retention_state;
+
+CREATE FUNCTION @extschema@.cohort_retention_state_in(pg_catalog.cstring)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_state_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_state_out(@extschema@.cohort_retention_state)
+RETURNS pg_catalog.cstring
+AS 'MODULE_PATHNAME', 'cohort_retention_state_out'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_state_recv(pg_catalog.internal)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_state_recv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_state_send(@extschema@.cohort_retention_state)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'cohort_retention_state_send'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.cohort_retention_state (
+	INPUT = @extschema@.cohort_retention_state_in,
+	OUTPUT = @extschema@.cohort_retention_state_out,
+	RECEIVE = @extschema@.cohort_retention_state_recv,
+	SEND = @extschema@.cohort_retention_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.cohort_retention_state IS
+'partial state of cohort_retention: per cohort, members by number of ages active';
+COMMENT ON FUNCTION @extschema@.cohort_retention_state_in(pg_catalog.cstring) IS
+'text input of cohort_retention_state';
+COMMENT ON FUNCTION @extschema@.cohort_retention_state_out(@extschema@.cohort_retention_state) IS
+'text output of cohort_retention_state';
+COMMENT ON FUNCTION @extschema@.cohort_retention_state_recv(pg_catalog.internal) IS
+'binary input of cohort_retention_state';
+COMMENT ON FUNCTION @extschema@.cohort_retention_state_send(@extschema@.cohort_retention_state) IS
+'binary output of cohort_retention_state';
+
+CREATE TYPE @extschema@.cohort_retention_row AS (
+	cohort pg_catalog.int4,
+	cohort_start pg_catalog.timestamptz,
+	age pg_catalog.int4,
+	measured_at pg_catalog.timestamptz,
+	cohort_size pg_catalog.int8,
+	active pg_catalog.int8,
+	rate pg_catalog.float8
+);
+COMMENT ON TYPE @extschema@.cohort_retention_row IS
+'one (cohort, age) cell of cohort_retention over timestamptz';
+
+CREATE TYPE @extschema@.cohort_retention_date_row AS (
+	cohort pg_catalog.int4,
+	cohort_start pg_catalog.date,
+	age pg_catalog.int4,
+	measured_at pg_catalog.date,
+	cohort_size pg_catalog.int8,
+	active pg_catalog.int8,
+	rate pg_catalog.float8
+);
+COMMENT ON TYPE @extschema@.cohort_retention_date_row IS
+'one (cohort, age) cell of cohort_retention over date';
+
+CREATE FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.date, pg_catalog.date, pg_catalog.date, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.int4)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_trans_date'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.timestamptz,
+	pg_catalog.interval, pg_catalog.interval, pg_catalog.int4)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_trans_tstz'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_combine(@extschema@.cohort_retention_state,
+	@extschema@.cohort_retention_state)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state)
+RETURNS @extschema@.cohort_retention_date_row[]
+AS 'MODULE_PATHNAME', 'cohort_retention_final_date'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_final(@extschema@.cohort_retention_state)
+RETURNS @extschema@.cohort_retention_row[]
+AS 'MODULE_PATHNAME', 'cohort_retention_final_tstz'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.date, pg_catalog.date, pg_catalog.date, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.int4) IS
+'transition function of cohort_retention(date, ...)';
+COMMENT ON FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.timestamptz,
+	pg_catalog.interval, pg_catalog.interval, pg_catalog.int4) IS
+'transition function of cohort_retention(timestamptz, ...)';
+COMMENT ON FUNCTION @extschema@.cohort_retention_combine(@extschema@.cohort_retention_state,
+	@extschema@.cohort_retention_state) IS
+'adds two cohort_retention states with the same parameters';
+COMMENT ON FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state) IS
+'cells of a cohort_retention state over dates';
+COMMENT ON FUNCTION @extschema@.cohort_retention_final(@extschema@.cohort_retention_state) IS
+'cells of a cohort_retention state over timestamptz';
+
+CREATE AGGREGATE @extschema@.cohort_retention(since pg_catalog.date, until pg_catalog.date,
+	origin pg_catalog.date, cohort_step pg_catalog.interval,
+	age_step pg_catalog.interval, ages pg_catalog.int4) (
+	SFUNC = @extschema@.cohort_retention_trans,
+	STYPE = @extschema@.cohort_retention_state,
+	FINALFUNC = @extschema@.cohort_retention_final_date,
+	COMBINEFUNC = @extschema@.cohort_retention_combine,
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE @extschema@.cohort_retention(since pg_catalog.timestamptz,
+	until pg_catalog.timestamptz, origin pg_catalog.timestamptz,
+	cohort_step pg_catalog.interval, age_step pg_catalog.interval,
+	ages pg_catalog.int4) (
+	SFUNC = @extschema@.cohort_retention_trans,
+	STYPE = @extschema@.cohort_retention_state,
+	FINALFUNC = @extschema@.cohort_retention_final,
+	COMBINEFUNC = @extschema@.cohort_retention_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.date, pg_catalog.date,
+	pg_catalog.date, pg_catalog.interval, pg_catalog.interval, pg_catalog.int4) IS
+'cohort size, active members and retention rate per (cohort, age) over dates';
+COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamptz,
+	pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.int4) IS
+'cohort size, active members and retention rate per (cohort, age) over timestamptz';

@@ -349,6 +349,51 @@ $$;
 COMMENT ON FUNCTION @extschema@._recompute(pg_catalog.regclass) IS
 'internal: recomputes the summary of a tracked table from its rows and history';
 
+-- TRUNCATE of a tracked table: its summaries and history go.
+CREATE FUNCTION @extschema@._truncated(relation pg_catalog.oid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.history h WHERE h.relid = relation;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._truncated(pg_catalog.oid) IS
+'internal: empties the summaries and history of a truncated tracked table';
+
+-- TRUNCATE of one partition of a tracked partitioned table: recompute.
+CREATE FUNCTION @extschema@._recompute_after_truncate(relation pg_catalog.oid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('LOCK TABLE %s IN SHARE MODE', relation::regclass);
+	PERFORM @extschema@._recompute(relation);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) IS
+'internal: recomputes the summaries of a partitioned table after one partition was truncated';
+
+-- The triggers of a tracked table, on it and on each of its partitions
+-- (statement triggers of a partitioned table do not fire for statements on
+-- a partition).
+CREATE FUNCTION @extschema@._trigger_targets(relation pg_catalog.regclass)
+RETURNS SETOF pg_catalog.regclass
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT relation
+	UNION ALL
+	SELECT t.relid FROM pg_partition_tree(relation) t WHERE t.relid <> relation
+$$;
+COMMENT ON FUNCTION @extschema@._trigger_targets(pg_catalog.regclass) IS
+'internal: a tracked table and its partitions, which carry the capture triggers';
+
 CREATE FUNCTION @extschema@._check_tracked(relation pg_catalog.regclass)
 RETURNS @extschema@.tracked_table
 LANGUAGE plpgsql STABLE
@@ -399,6 +444,7 @@ DECLARE
 	seg name;
 	has_unique bool;
 	custnum int2;
+	target regclass;
 BEGIN
 	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
@@ -513,17 +559,19 @@ BEGIN
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 	PERFORM @extschema@._recompute(relation);
-	EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
-				   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
-				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', relation);
-	EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
-				   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
-				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', relation);
-	EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
-				   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
-				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', relation);
-	EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
-				   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
+					   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
+					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+		EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
+					   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
+					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+		EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
+					   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
+					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+		EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
+					   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
@@ -537,12 +585,16 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	target regclass;
 BEGIN
 	PERFORM @extschema@._check_tracked(relation);
-	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', relation);
-	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', relation);
-	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', relation);
-	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', target);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', target);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', target);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', target);
+	END LOOP;
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
@@ -644,14 +696,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	target regclass;
 BEGIN
 	IF cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
 			USING ERRCODE = '55000';
 	END IF;
-	EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
-				   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
-				   ' DISABLE TRIGGER churn_summary_truncate', relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
+					   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
+					   ' DISABLE TRIGGER churn_summary_truncate', target);
+	END LOOP;
 	UPDATE @extschema@.tracked_table t SET suspended = true WHERE t.relid = relation;
 END
 $$;
@@ -665,15 +720,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	target regclass;
 BEGIN
 	IF NOT cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
 			USING ERRCODE = '55000';
 	END IF;
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
-	EXECUTE format('ALTER TABLE %s ENABLE TRIGGER churn_summary_insert,'
-				   ' ENABLE TRIGGER churn_summary_update, ENABLE TRIGGER churn_summary_delete,'
-				   ' ENABLE TRIGGER churn_summary_truncate', relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		EXECUTE format('ALTER TABLE %s ENABLE TRIGGER churn_summary_insert,'
+					   ' ENABLE TRIGGER churn_summary_update, ENABLE TRIGGER churn_summary_delete,'
+					   ' ENABLE TRIGGER churn_summary_truncate', target);
+	END LOOP;
 	PERFORM @extschema@._recompute(relation);
 	UPDATE @extschema@.tracked_table t SET suspended = false WHERE t.relid = relation;
 END
@@ -860,3 +918,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@.suspend(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
