@@ -166,13 +166,14 @@ SELECT c.relname,
  WHERE n.nspname = 'churn' AND c.relkind IN ('r', 'v')
  ORDER BY c.relname;
 SELECT p.proname,
-	   has_function_privilege('ops_reader', p.oid, 'EXECUTE') AS can_execute
+	   bool_and(has_function_privilege('ops_reader', p.oid, 'EXECUTE')) AS can_execute
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'churn'
    AND p.proname IN ('refresh', 'track', 'untrack', 'rebuild', 'verify', 'suspend', 'resume',
 					 'advance_lifecycle', 'grant_reader', 'revoke_reader', 'health',
-					 'nps', 'survival', 'survival_points', 'churn_rate', 'can_transition', 'aging_step')
- ORDER BY 1, 2;
+					 'nps', 'survival', 'survival_points', 'can_transition', 'aging_step')
+ GROUP BY 1
+ ORDER BY 1;
 SET ROLE ops_reader;
 SELECT count(*) >= 0 AS reads FROM churn.churn_summary WHERE relation = 'ops_subs'::regclass;
 \set VERBOSITY terse
