@@ -92,6 +92,31 @@ SELECT cohort, cohort_start, measured_at
   FROM unnest((SELECT churn.cohort_retention(since, until, timestamptz '2024-03-25',
 		'1 day', '12 hours', 5) FROM cust_ts)) WHERE cohort = 6 ORDER BY age;
 
+-- 3,000 daily cohorts fed in descending, ascending and shuffled order (the
+-- dense state grows downwards, upwards and both): every cell as plain SQL
+CREATE TABLE cs AS
+SELECT g AS id, date '2020-01-01' + (g * 7919 % 3000) - 1500 AS since,
+	   CASE WHEN g % 5 = 0 THEN NULL
+			ELSE date '2020-01-01' + (g * 7919 % 3000) - 1500 + (g * 31 % 200) END AS until
+  FROM generate_series(1, 20000) g;
+CREATE TABLE cs_oracle AS
+SELECT since - date '2020-01-01' AS cohort, a AS age, count(*) AS cohort_size,
+	   count(*) FILTER (WHERE until IS NULL OR until >= since + 1 + 7 * a) AS active
+  FROM cs CROSS JOIN generate_series(0, 5) a GROUP BY 1, 2;
+SELECT o.ord, count(*) AS cells,
+	   count(*) FILTER (WHERE r.cohort_size = c.cohort_size AND r.active = c.active) AS equal
+  FROM (VALUES ('desc'), ('asc'), ('shuffled')) o(ord)
+ CROSS JOIN LATERAL (
+	SELECT CASE o.ord
+		WHEN 'desc' THEN (SELECT churn.cohort_retention(since, until, date '2020-01-01', '1 day', '1 week', 5 ORDER BY since DESC) FROM cs)
+		WHEN 'asc' THEN (SELECT churn.cohort_retention(since, until, date '2020-01-01', '1 day', '1 week', 5 ORDER BY since) FROM cs)
+		ELSE (SELECT churn.cohort_retention(since, until, date '2020-01-01', '1 day', '1 week', 5 ORDER BY md5(id::text)) FROM cs)
+	END AS cells) x
+ CROSS JOIN LATERAL unnest(x.cells) r
+  FULL JOIN cs_oracle c USING (cohort, age)
+ GROUP BY o.ord ORDER BY o.ord;
+DROP TABLE cs, cs_oracle;
+
 -- empty input gives NULL; rows without since are skipped
 SELECT churn.cohort_retention(since, until, date '2024-01-01', '1 month', '1 month', 3) IS NULL AS empty_null
   FROM cust WHERE false;

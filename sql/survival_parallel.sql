@@ -53,5 +53,16 @@ SELECT max(abs(p.survival - q.s)) < 1e-12 AS survival_matches_sql
 					   sum(count(*)) OVER (ORDER BY months DESC) AS n
 				  FROM life GROUP BY months) x) q USING (time);
 
+-- many distinct fractional durations (the buffer is merged many times),
+-- half of them seen twice
+SELECT bool_and(p.at_risk = q.at_risk AND p.events = q.events AND p.censored = q.censored)
+	   AND count(*) = 30000 AS many_distinct_match_sql
+  FROM churn.survival_points((SELECT churn.survival(((id * 7919) % 30000) * 0.37, churned) FROM life)) p
+  FULL JOIN (SELECT (((id * 7919) % 30000) * 0.37)::float8 AS time,
+					sum(count(*)) OVER (ORDER BY ((id * 7919) % 30000) DESC) AS at_risk,
+					count(*) FILTER (WHERE churned) AS events,
+					count(*) FILTER (WHERE NOT churned) AS censored
+			   FROM life GROUP BY ((id * 7919) % 30000)) q USING (time);
+
 RESET ALL;
 DROP TABLE life, par, par_seg, seg, par_rollup;

@@ -7,13 +7,15 @@
  * The transition state is the storable type churn.survival_curve itself,
  * so that partial aggregation can be shipped as a plain value (parallel
  * workers, Citus).  Inside an aggregate the state lives as an expanded
- * object in the aggregate context: whole-number durations (days, months)
- * counted in a directly indexed array, any other duration in an unsorted
- * point array with a hash index, both updated in place.  PostgreSQL keeps a read-write
- * expanded object whose memory context is a child of the aggregate context
- * instead of copying it (ExecAggTransReparent), so a row costs a hash probe
- * and two additions, never an allocation.  The object is sorted and
- * flattened only when it leaves the aggregate.
+ * object in the aggregate context, updated in place: whole-number
+ * durations (days, months) are counted in a directly indexed array; any
+ * other duration is appended to a buffer that is sorted and merged into a
+ * sorted array of distinct durations whenever it fills up (sequential
+ * memory access, where a hash table would miss the cache on every row of a
+ * high-cardinality input).  PostgreSQL keeps a read-write expanded object
+ * whose memory context is a child of the aggregate context instead of
+ * copying it (ExecAggTransReparent), so a row never allocates.  The object
+ * is flattened only when it leaves the aggregate.
  *
  * src/agg_survival.c
  *
@@ -34,10 +36,19 @@
 
 #include "survival_curve.h"
 
-#define SURVIVAL_INITIAL_CAPACITY	16
+/* Smallest buffer of not-yet-merged points. */
+#define SURVIVAL_MIN_BUFFER		64
+
+/*
+ * The dense array may cover durations 0 .. n - 1 only while n is at most
+ * SURVIVAL_DENSE_PER_ROW times the number of subjects seen (or
+ * SURVIVAL_DENSE_MIN): a few rows with large whole durations (one group per
+ * customer, say) must not cost a large array each.
+ */
+#define SURVIVAL_DENSE_MIN		1024
+#define SURVIVAL_DENSE_PER_ROW	16
 
 static Size survival_get_flat_size(ExpandedObjectHeader *eohptr);
-static void survival_grow_dense(ExpandedSurvival *es, int32 t);
 static void survival_flatten_into(ExpandedObjectHeader *eohptr,
 								  void *result, Size allocated_size);
 
@@ -47,64 +58,89 @@ static const ExpandedObjectMethods survival_methods =
 	survival_flatten_into
 };
 
-/* splitmix64 finaliser: a good spread of the bits of a double */
-static inline uint32
-survival_hash(float8 t)
-{
-	uint64		x;
+/* an inlined sort of points by time (lib/sort_template.h) */
+#define ST_SORT survival_sort_points
+#define ST_ELEMENT_TYPE SurvivalPoint
+#define ST_COMPARE(a, b) \
+	((a)->time < (b)->time ? -1 : (a)->time > (b)->time ? 1 : 0)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
-	memcpy(&x, &t, sizeof(x));
-	x ^= x >> 30;
-	x *= UINT64CONST(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64CONST(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return (uint32) x;
-}
-
+/*
+ * Fold the buffer into the sorted points: sort it, add up equal times, and
+ * merge it with the points into a new array.  The buffer is then emptied
+ * and sized to the number of points, so the memory stays proportional to
+ * the number of distinct durations while a row costs an append and, over
+ * time, O(log n) for sorting.
+ */
 static void
-survival_rebuild_slots(ExpandedSurvival *es, uint32 nslots)
+survival_compact(ExpandedSurvival *es)
 {
-	int32		i;
+	SurvivalPoint *merged;
+	int32		i = 0,
+				j = 0,
+				n = 0,
+				nb = 0,
+				newcap;
 
-	if (es->slots == NULL || nslots != es->nslots)
+	if (es->nbuf == 0)
+		goto size_buffer;
+	survival_sort_points(es->buf, es->nbuf);
+	/* add up equal times inside the buffer */
+	for (j = 0; j < es->nbuf; j++)
 	{
-		if (es->slots)
-			pfree(es->slots);
-		es->slots = MemoryContextAlloc(es->hdr.eoh_context,
-									   sizeof(int32) * nslots);
-		es->nslots = nslots;
+		if (nb > 0 && es->buf[nb - 1].time == es->buf[j].time)
+		{
+			es->buf[nb - 1].events += es->buf[j].events;
+			es->buf[nb - 1].censored += es->buf[j].censored;
+		}
+		else
+			es->buf[nb++] = es->buf[j];
 	}
-	memset(es->slots, 0xff, sizeof(int32) * nslots);	/* all -1 */
-	for (i = 0; i < es->npoints; i++)
+	if ((int64) es->npoints + nb > SURVIVAL_CURVE_MAX_POINTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("survival curve cannot have more than %d distinct durations",
+						SURVIVAL_CURVE_MAX_POINTS)));
+	merged = MemoryContextAlloc(es->hdr.eoh_context,
+								sizeof(SurvivalPoint) * ((Size) es->npoints + nb));
+	j = 0;
+	while (i < es->npoints || j < nb)
 	{
-		uint32		h = survival_hash(es->points[i].time) & (nslots - 1);
-
-		while (es->slots[h] >= 0)
-			h = (h + 1) & (nslots - 1);
-		es->slots[h] = i;
+		if (j >= nb || (i < es->npoints && es->points[i].time < es->buf[j].time))
+			merged[n++] = es->points[i++];
+		else if (i >= es->npoints || es->buf[j].time < es->points[i].time)
+			merged[n++] = es->buf[j++];
+		else
+		{
+			merged[n] = es->points[i++];
+			if (pg_add_s64_overflow(merged[n].events, es->buf[j].events, &merged[n].events) ||
+				pg_add_s64_overflow(merged[n].censored, es->buf[j].censored, &merged[n].censored))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("survival curve count out of range")));
+			n++;
+			j++;
+		}
 	}
-}
+	if (es->points)
+		pfree(es->points);
+	es->points = merged;
+	es->npoints = n;
+	es->nbuf = 0;
 
-static int
-survival_point_cmp(const void *a, const void *b)
-{
-	float8		ta = ((const SurvivalPoint *) a)->time;
-	float8		tb = ((const SurvivalPoint *) b)->time;
-
-	return (ta < tb) ? -1 : (ta > tb) ? 1 : 0;
-}
-
-/* Put the points in time order (the hash index is rebuilt to match). */
-static void
-survival_sort(ExpandedSurvival *es)
-{
-	if (es->sorted)
-		return;
-	qsort(es->points, es->npoints, sizeof(SurvivalPoint), survival_point_cmp);
-	survival_rebuild_slots(es, es->nslots);
-	es->last = -1;
-	es->sorted = true;
+size_buffer:
+	newcap = Max(SURVIVAL_MIN_BUFFER, Min(es->npoints, SURVIVAL_CURVE_MAX_POINTS / 2));
+	if (newcap > es->bufcap)
+	{
+		if (es->buf)
+			pfree(es->buf);
+		es->buf = MemoryContextAlloc(es->hdr.eoh_context,
+									 sizeof(SurvivalPoint) * newcap);
+		es->bufcap = newcap;
+	}
 }
 
 /*
@@ -124,11 +160,6 @@ survival_expand(const SurvivalCurve *flat, MemoryContext parent, uint8 flags)
 	EOH_init_header(&es->hdr, &survival_methods, objcxt);
 
 	es->flags = flat ? flat->flags : flags;
-	es->capacity = SURVIVAL_INITIAL_CAPACITY;
-	es->points = MemoryContextAlloc(objcxt, sizeof(SurvivalPoint) * es->capacity);
-	es->last = -1;
-	es->sorted = true;
-	survival_rebuild_slots(es, 64);
 	if (flat)
 	{
 		for (i = 0; i < flat->npoints; i++)
@@ -146,27 +177,24 @@ survival_is_rw_expanded(Datum d)
 		DatumGetEOHP(d)->eoh_methods == &survival_methods;
 }
 
-static void
-survival_grow(ExpandedSurvival *es)
-{
-	if (es->capacity >= SURVIVAL_CURVE_MAX_POINTS / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("survival curve cannot have more than %d distinct durations",
-						es->capacity)));
-	es->capacity *= 2;
-	es->points = repalloc(es->points, sizeof(SurvivalPoint) * es->capacity);
-	survival_rebuild_slots(es, es->nslots * 2);
-}
-
-/* Make the dense array hold whole durations 0 .. t. */
-static void
+/*
+ * Make the dense array hold whole durations 0 .. t if that is not too
+ * sparse; false when t must go to the sorted points instead.  Points that
+ * the grown array now covers move into it, so that a duration is never in
+ * both.
+ */
+static bool
 survival_grow_dense(ExpandedSurvival *es, int32 t)
 {
 	int32		n = Max(es->ndense, 64);
+	int32		i,
+				k = 0;
 
 	while (n <= t)
 		n *= 2;
+	if (n > SURVIVAL_DENSE_MIN &&
+		(double) n > (double) SURVIVAL_DENSE_PER_ROW * (double) es->total)
+		return false;
 	if (es->dense == NULL)
 		es->dense = MemoryContextAllocZero(es->hdr.eoh_context,
 										   sizeof(SurvivalCounts) * n);
@@ -177,71 +205,62 @@ survival_grow_dense(ExpandedSurvival *es, int32 t)
 			   sizeof(SurvivalCounts) * (n - es->ndense));
 	}
 	es->ndense = n;
+
+	/* move the whole durations below n out of the points */
+	survival_compact(es);
+	for (i = 0; i < es->npoints; i++)
+	{
+		SurvivalPoint *p = &es->points[i];
+
+		if (p->time < n && p->time == (float8) (int32) p->time)
+		{
+			SurvivalCounts *c = &es->dense[(int32) p->time];
+
+			if (c->events == 0 && c->censored == 0)
+				es->ndense_used++;
+			c->events += p->events;
+			c->censored += p->censored;
+		}
+		else
+			es->points[k++] = *p;
+	}
+	es->npoints = k;
+	return true;
 }
 
 /* Add events and censorings at one duration, in place. */
 static inline void
 survival_add_point(ExpandedSurvival *es, float8 time, int64 events, int64 censored)
 {
-	uint32		h;
-	int32		i;
-	SurvivalPoint *p;
-
 	if (time == 0.0)
 		time = 0.0;				/* fold -0 into 0 */
 
-	if (time < SURVIVAL_DENSE_LIMIT && time == (float8) (int32) time)
-	{
-		int32		t = (int32) time;
-		SurvivalCounts *c;
+	if (pg_add_s64_overflow(es->total, events + censored, &es->total))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("survival curve count out of range")));
 
-		if (t >= es->ndense)
-			survival_grow_dense(es, t);
-		c = &es->dense[t];
+	if (time < SURVIVAL_DENSE_LIMIT && time == (float8) (int32) time &&
+		((int32) time < es->ndense || survival_grow_dense(es, (int32) time)))
+	{
+		SurvivalCounts *c = &es->dense[(int32) time];
+
 		if (c->events == 0 && c->censored == 0)
 			es->ndense_used++;
 		if (pg_add_s64_overflow(c->events, events, &c->events) ||
-			pg_add_s64_overflow(c->censored, censored, &c->censored) ||
-			pg_add_s64_overflow(es->total, events + censored, &es->total))
+			pg_add_s64_overflow(c->censored, censored, &c->censored))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("survival curve count out of range")));
 		return;
 	}
 
-	if (es->last >= 0 && es->points[es->last].time == time)
-		i = es->last;
-	else
-	{
-		h = survival_hash(time) & (es->nslots - 1);
-		while ((i = es->slots[h]) >= 0 && es->points[i].time != time)
-			h = (h + 1) & (es->nslots - 1);
-		if (i < 0)
-		{
-			if (es->npoints == es->capacity)
-			{
-				survival_grow(es);
-				h = survival_hash(time) & (es->nslots - 1);
-				while (es->slots[h] >= 0)
-					h = (h + 1) & (es->nslots - 1);
-			}
-			i = es->npoints++;
-			es->slots[h] = i;
-			es->points[i].time = time;
-			es->points[i].events = 0;
-			es->points[i].censored = 0;
-			if (i > 0 && es->points[i - 1].time > time)
-				es->sorted = false;
-		}
-		es->last = i;
-	}
-	p = &es->points[i];
-	if (pg_add_s64_overflow(p->events, events, &p->events) ||
-		pg_add_s64_overflow(p->censored, censored, &p->censored) ||
-		pg_add_s64_overflow(es->total, events + censored, &es->total))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("survival curve count out of range")));
+	if (es->nbuf == es->bufcap)
+		survival_compact(es);
+	es->buf[es->nbuf].time = time;
+	es->buf[es->nbuf].events = events;
+	es->buf[es->nbuf].censored = censored;
+	es->nbuf++;
 }
 
 void
@@ -262,8 +281,8 @@ survival_merge_flat(ExpandedSurvival *es, const SurvivalCurve *other)
 				 errmsg("cannot merge survival curves of different duration units"),
 				 errdetail("One curve was built from intervals (days), the other from numbers.")));
 	for (i = 0; i < other->npoints; i++)
-		survival_add(es, other->points[i].time, other->points[i].events,
-					 other->points[i].censored);
+		survival_add_point(es, other->points[i].time, other->points[i].events,
+						   other->points[i].censored);
 }
 
 static Size
@@ -271,7 +290,7 @@ survival_get_flat_size(ExpandedObjectHeader *eohptr)
 {
 	ExpandedSurvival *es = (ExpandedSurvival *) eohptr;
 
-	survival_sort(es);
+	survival_compact(es);
 	return SURVIVAL_CURVE_SIZE(es->ndense_used + es->npoints);
 }
 
@@ -286,7 +305,7 @@ survival_flatten_into(ExpandedObjectHeader *eohptr, void *result,
 				i = 0,
 				n = 0;
 
-	Assert(es->sorted);
+	Assert(es->nbuf == 0);
 	Assert(allocated_size == SURVIVAL_CURVE_SIZE(es->ndense_used + es->npoints));
 	memset(c, 0, SURVIVAL_CURVE_HDRSZ);
 	SET_VARSIZE(c, allocated_size);

@@ -492,8 +492,11 @@ survival_points(PG_FUNCTION_ARGS)
 		values[5] = Float8GetDatum(s == 0.0 ? get_float8_nan() : s * se_log);
 		if (s > 0.0)
 		{
-			values[6] = Float8GetDatum(exp(log(s) - SURVIVAL_Z95 * se_log));
-			values[7] = Float8GetDatum(Min(1.0, exp(log(s) + SURVIVAL_Z95 * se_log)));
+			/* exp(log S -+ z se) = S / f and S * f, f = exp(z se) */
+			float8		f = exp(SURVIVAL_Z95 * se_log);
+
+			values[6] = Float8GetDatum(s / f);
+			values[7] = Float8GetDatum(Min(1.0, s * f));
 		}
 		else
 			nulls[6] = nulls[7] = true;

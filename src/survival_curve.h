@@ -62,9 +62,9 @@ typedef struct SurvivalCurve
 /*
  * Expanded form, the aggregate transition state.  Whole-number durations
  * below SURVIVAL_DENSE_LIMIT (days, months, years: the common case) are
- * counted in a directly indexed array; any other duration goes to an
- * unsorted point array with an open-addressing hash index on time.  Both
- * are updated in place.
+ * counted in a directly indexed array; any other duration is appended to a
+ * buffer that is sorted and merged into the sorted distinct points when it
+ * fills up.  Both are updated in place.
  */
 #define SURVIVAL_DENSE_LIMIT	65536
 
@@ -83,14 +83,12 @@ typedef struct ExpandedSurvival
 	SurvivalCounts *dense;
 	int32		ndense;			/* allocated entries, a power of two */
 	int32		ndense_used;	/* entries with a count */
-	/* other durations */
-	int32		npoints;
-	int32		capacity;
+	/* other durations: sorted distinct points plus an unsorted buffer */
 	SurvivalPoint *points;
-	int32	   *slots;			/* hash index: point number or -1 */
-	uint32		nslots;			/* power of two, > 2 * capacity */
-	int32		last;			/* last point hit, a cheap cache */
-	bool		sorted;			/* points are in time order */
+	int32		npoints;
+	SurvivalPoint *buf;
+	int32		nbuf;
+	int32		bufcap;
 } ExpandedSurvival;
 
 /* Two-sided 95% normal quantile, qnorm(0.975), as survfit uses it. */
