@@ -16,7 +16,8 @@
 #
 # Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (1500),
 # CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42);
-# CHURN_CONC_PARTITIONED=1 hash-partitions the table (see
+# CHURN_CONC_TZ the database's TimeZone (UTC), CHURN_CONC_PARTITIONED=1
+# hash-partitions the table (see
 # summary_concurrency_partitioned.sh), CHURN_CONC_DB names the database.
 
 set -u
