@@ -24,8 +24,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -35,11 +41,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -134,10 +142,8 @@ typedef struct EventBuf
 	Datum	   *w;
 } EventBuf;
 
-static SPIPlanPtr hist_fetch_plan = NULL;
-static SPIPlanPtr hist_insert_plan = NULL;
-static SPIPlanPtr hist_delete_plan = NULL;
-static SPIPlanPtr event_insert_plan = NULL;
+static SPIPlanPtr write_plan = NULL;
+static SPIPlanPtr events_plan = NULL;
 
 static bool
 setup_column(Relation rel, const char *name, FastColumn *col)
@@ -422,6 +428,67 @@ add_event(EventBuf *ev, Timestamp b, char kind, const char *ch, const char *sg,
 	ev->n++;
 }
 
+/* text datums equal (both NULL, or same bytes) */
+static bool
+text_datum_eq(Datum a, bool anull, Datum b, bool bnull)
+{
+	if (anull || bnull)
+		return anull && bnull;
+	return VARSIZE_ANY_EXHDR(DatumGetPointer(a)) == VARSIZE_ANY_EXHDR(DatumGetPointer(b)) &&
+		memcmp(VARDATA_ANY(DatumGetPointer(a)), VARDATA_ANY(DatumGetPointer(b)),
+			   VARSIZE_ANY_EXHDR(DatumGetPointer(a))) == 0;
+}
+
+/*
+ * Sum identical events and drop those that cancel out (an old and a new
+ * contribution of the same row), as the GROUP BY ... HAVING of the SQL path.
+ */
+static void
+merge_events(EventBuf *ev)
+{
+	int			out = 0;
+
+	for (int i = 0; i < ev->n; i++)
+	{
+		int			j;
+
+		for (j = 0; j < out; j++)
+			if (ev->b[j] == ev->b[i] && ev->kind[j] == ev->kind[i] &&
+				text_datum_eq(ev->ch[j], ev->ch_null[j], ev->ch[i], ev->ch_null[i]) &&
+				text_datum_eq(ev->sg[j], false, ev->sg[i], false) &&
+				text_datum_eq(ev->d[j], ev->d_null[j], ev->d[i], ev->d_null[i]))
+				break;
+		if (j < out)
+			ev->w[j] = Int32GetDatum(DatumGetInt32(ev->w[j]) + DatumGetInt32(ev->w[i]));
+		else
+		{
+			ev->b[out] = ev->b[i];
+			ev->kind[out] = ev->kind[i];
+			ev->ch[out] = ev->ch[i];
+			ev->ch_null[out] = ev->ch_null[i];
+			ev->sg[out] = ev->sg[i];
+			ev->d[out] = ev->d[i];
+			ev->d_null[out] = ev->d_null[i];
+			ev->w[out] = ev->w[i];
+			out++;
+		}
+	}
+	ev->n = 0;
+	for (int i = 0; i < out; i++)
+		if (DatumGetInt32(ev->w[i]) != 0)
+		{
+			ev->b[ev->n] = ev->b[i];
+			ev->kind[ev->n] = ev->kind[i];
+			ev->ch[ev->n] = ev->ch[i];
+			ev->ch_null[ev->n] = ev->ch_null[i];
+			ev->sg[ev->n] = ev->sg[i];
+			ev->d[ev->n] = ev->d[i];
+			ev->d_null[ev->n] = ev->d_null[i];
+			ev->w[ev->n] = ev->w[i];
+			ev->n++;
+		}
+}
+
 /* timeline points, as in churn._timeline */
 typedef struct Point
 {
@@ -644,69 +711,130 @@ datum_array(Datum *d, bool *nulls, int n, Oid type, int len, bool byval, char al
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
-static char *
-get_text(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
-	return isnull ? NULL : TextDatumGetCString(d);
+/* the OID of one of churn's own relations */
+static Oid
+churn_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("churn", false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation churn.%s is missing", name);
+	return relid;
 }
 
-/* history of the given customers, grouped per customer (index-aligned) */
+static char *
+attr_text(Datum *values, bool *nulls, int att)
+{
+	return nulls[att - 1] ? NULL : TextDatumGetCString(values[att - 1]);
+}
+
+/*
+ * History of the given customers, grouped per customer (index-aligned),
+ * read through the index on (relid, customer) with a fresh snapshot, as an
+ * SPI query of the trigger would see it.
+ */
 static HistList *
 fetch_history(Oid tracked, char **keys, int nkeys)
 {
-	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
-	Datum		values[2];
 	HistList   *lists = palloc0(sizeof(HistList) * (nkeys + 1));
-	SPIPlanPtr	plan;
-	int			ret;
+	Oid			idxoid = churn_relid("history_customer");
+	Relation	hrel = table_open(churn_relid("history"), AccessShareLock);
+	Relation	irel = index_open(idxoid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(hrel);
+	Snapshot	snap = RegisterSnapshot(GetTransactionSnapshot());
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 
-	plan = keep_plan(&hist_fetch_plan,
-					 "SELECT customer, seq, at, kind, channel, from_channel, lost_at, reason, from_state, to_state"
-					 " FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1"
-					 " AND customer OPERATOR(pg_catalog.=) ANY ($2)",
-					 2, argtypes);
-	values[0] = ObjectIdGetDatum(tracked);
-	values[1] = text_array(keys, nkeys);
-	ret = SPI_execute_plan(plan, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read churn.history: %s", SPI_result_code_string(ret));
-	for (uint64 t = 0; t < SPI_processed; t++)
+	for (int k = 0; k < nkeys; k++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[t];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *cust = get_text(tup, desc, 1);
-		bool		isnull;
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+		HistList   *l = &lists[k];
 
-		for (int k = 0; k < nkeys; k++)
+		if (keys[k] == NULL)
+			continue;
+		ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tracked));
+		ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+							   irel->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(keys[k]));
+		scan = systable_beginscan(hrel, idxoid, true, snap, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
-			HistList   *l = &lists[k];
 			HistEntry  *e;
 
-			if (!str_eq(keys[k], cust))
-				continue;
+			heap_deform_tuple(tup, desc, values, nulls);
 			if (l->n == l->cap)
 			{
 				l->cap = l->cap ? l->cap * 2 : 4;
 				l->e = l->e ? repalloc(l->e, sizeof(HistEntry) * l->cap) : palloc(sizeof(HistEntry) * l->cap);
 			}
 			e = &l->e[l->n++];
-			e->seq = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			e->at = DatumGetTimestamp(SPI_getbinval(tup, desc, 3, &isnull));
-			e->kind = DatumGetChar(SPI_getbinval(tup, desc, 4, &isnull));
-			e->channel = get_text(tup, desc, 5);
-			e->from_channel = get_text(tup, desc, 6);
-			e->lost_at = DatumGetTimestamp(SPI_getbinval(tup, desc, 7, &e->has_lost));
-			e->has_lost = !e->has_lost;
-			e->reason = get_text(tup, desc, 8);
-			e->from_state = get_text(tup, desc, 9);
-			e->to_state = get_text(tup, desc, 10);
-			break;
+			/* relid 1, customer 2, seq 3, at 4, kind 5, channel 6, from_channel 7,
+			 * lost_at 8, reason 9, from_state 10, to_state 11 */
+			e->seq = DatumGetInt64(values[2]);
+			e->at = DatumGetTimestamp(values[3]);
+			e->kind = DatumGetChar(values[4]);
+			e->channel = attr_text(values, nulls, 6);
+			e->from_channel = attr_text(values, nulls, 7);
+			e->has_lost = !nulls[7];
+			e->lost_at = nulls[7] ? 0 : DatumGetTimestamp(values[7]);
+			e->reason = attr_text(values, nulls, 9);
+			e->from_state = attr_text(values, nulls, 10);
+			e->to_state = attr_text(values, nulls, 11);
 		}
+		systable_endscan(scan);
 	}
+	UnregisterSnapshot(snap);
+	index_close(irel, AccessShareLock);
+	table_close(hrel, AccessShareLock);
 	return lists;
+}
+
+/*
+ * Append the events to churn.summary_delta with plain heap inserts: the
+ * table is append-only and has no index, trigger or constraint beyond NOT
+ * NULL, so the executor would add nothing but its start-up cost.  Returns
+ * false (nothing written) if the table has grown an index.
+ */
+static bool
+heap_append_events(Oid tracked, EventBuf *ev)
+{
+	Relation	rel = table_open(churn_relid("summary_delta"), RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		values[8];
+	bool		nulls[8];
+	List	   *indexes = RelationGetIndexList(rel);
+
+	if (indexes != NIL || desc->natts != 8 || rel->trigdesc != NULL)
+	{
+		list_free(indexes);
+		table_close(rel, RowExclusiveLock);
+		return false;
+	}
+	memset(nulls, 0, sizeof(nulls));
+	for (int i = 0; i < ev->n; i++)
+	{
+		HeapTuple	tup;
+
+		/* relid, bucket, kind, channel, segment, detail, n, added */
+		values[0] = ObjectIdGetDatum(tracked);
+		values[1] = ev->b[i];
+		values[2] = ev->kind[i];
+		values[3] = ev->ch[i];
+		nulls[3] = ev->ch_null[i];
+		values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(ev->sg[i])));
+		values[5] = ev->d[i];
+		nulls[5] = ev->d_null[i];
+		values[6] = Int64GetDatum((int64) DatumGetInt32(ev->w[i]));
+		values[7] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		tup = heap_form_tuple(desc, values, nulls);
+		simple_heap_insert(rel, tup);
+		heap_freetuple(tup);
+	}
+	table_close(rel, RowExclusiveLock);
+	return true;
 }
 
 static void
@@ -720,25 +848,61 @@ append_history(HistList *l, HistEntry *e)
 	l->e[l->n++] = *e;
 }
 
+/*
+ * One statement writes everything: the new history entries, the deletion of
+ * the history of customers gone, and the events.
+ */
 static void
-insert_history(Oid tracked, char **cust, HistEntry *h, int n)
+write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone,
+			  EventBuf *ev)
 {
-	Oid			argtypes[10] = {OIDOID, TEXTARRAYOID, TIMESTAMPARRAYOID, CHARARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
-	Datum		values[10];
-	Datum	   *at = palloc(sizeof(Datum) * n);
-	Datum	   *kind = palloc(sizeof(Datum) * n);
-	Datum	   *lost = palloc(sizeof(Datum) * n);
-	bool	   *lost_null = palloc(sizeof(bool) * n);
-	char	  **ch = palloc(sizeof(char *) * n);
-	char	  **fch = palloc(sizeof(char *) * n);
-	char	  **rs = palloc(sizeof(char *) * n);
-	char	  **fs = palloc(sizeof(char *) * n);
-	char	  **ts = palloc(sizeof(char *) * n);
+	Oid			argtypes[17] = {OIDOID,
+		TEXTARRAYOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TIMESTAMPARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID,
+		TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	Oid			ev_argtypes[7] = {OIDOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		values[17];
+	Datum	   *at = palloc(sizeof(Datum) * (nh + 1));
+	Datum	   *kind = palloc(sizeof(Datum) * (nh + 1));
+	Datum	   *lost = palloc(sizeof(Datum) * (nh + 1));
+	bool	   *lost_null = palloc(sizeof(bool) * (nh + 1));
+	char	  **ch = palloc(sizeof(char *) * (nh + 1));
+	char	  **fch = palloc(sizeof(char *) * (nh + 1));
+	char	  **rs = palloc(sizeof(char *) * (nh + 1));
+	char	  **fs = palloc(sizeof(char *) * (nh + 1));
+	char	  **ts = palloc(sizeof(char *) * (nh + 1));
 	SPIPlanPtr	plan;
 	int			ret;
 
-	for (int i = 0; i < n; i++)
+	merge_events(ev);
+	if (nh == 0 && ngone == 0 && ev->n == 0)
+		return;
+	if (nh == 0 && ngone == 0 && heap_append_events(tracked, ev))
+		return;
+	if (nh == 0 && ngone == 0)
+	{
+		/* events only, the smallest plan */
+		plan = keep_plan(&events_plan,
+						 "INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)"
+						 " SELECT $1, u.b, u.k, u.ch, u.sg::pg_catalog.jsonb, u.d, u.n"
+						 " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
+						 " pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) u(b, k, ch, sg, d, n)",
+						 7, ev_argtypes);
+		values[0] = ObjectIdGetDatum(tracked);
+		values[1] = datum_array(ev->b, NULL, ev->n, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		values[2] = datum_array(ev->kind, NULL, ev->n, CHAROID, 1, true, TYPALIGN_CHAR);
+		values[3] = datum_array(ev->ch, ev->ch_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+		values[4] = datum_array(ev->sg, NULL, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+		values[5] = datum_array(ev->d, ev->d_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+		values[6] = datum_array(ev->w, NULL, ev->n, INT4OID, 4, true, TYPALIGN_INT);
+		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+		return;
+	}
+	for (int i = 0; i < nh; i++)
 	{
 		at[i] = TimestampGetDatum(h[i].at);
 		kind[i] = CharGetDatum(h[i].kind);
@@ -750,75 +914,39 @@ insert_history(Oid tracked, char **cust, HistEntry *h, int n)
 		fs[i] = h[i].from_state;
 		ts[i] = h[i].to_state;
 	}
-	plan = keep_plan(&hist_insert_plan,
-					 "INSERT INTO churn.history (relid, customer, at, kind, channel, from_channel,"
+	plan = keep_plan(&write_plan,
+					 "WITH hi AS (INSERT INTO churn.history (relid, customer, at, kind, channel, from_channel,"
 					 " lost_at, reason, from_state, to_state)"
 					 " SELECT $1, u.customer, u.at, u.kind, u.channel, u.from_channel, u.lost_at, u.reason,"
 					 " u.from_state, u.to_state FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
 					 " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7),"
 					 " pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10))"
 					 " WITH ORDINALITY u(customer, at, kind, channel, from_channel, lost_at, reason,"
-					 " from_state, to_state, o) ORDER BY u.o",
-					 10, argtypes);
+					 " from_state, to_state, o) ORDER BY u.o),"
+					 " hd AS (DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1"
+					 " AND customer OPERATOR(pg_catalog.=) ANY ($11))"
+					 " INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)"
+					 " SELECT $1, u.b, u.k, u.ch, u.sg::pg_catalog.jsonb, u.d, u.n"
+					 " FROM ROWS FROM (pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14),"
+					 " pg_catalog.unnest($15), pg_catalog.unnest($16), pg_catalog.unnest($17)) u(b, k, ch, sg, d, n)",
+					 17, argtypes);
 	values[0] = ObjectIdGetDatum(tracked);
-	values[1] = text_array(cust, n);
-	values[2] = datum_array(at, NULL, n, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	values[3] = datum_array(kind, NULL, n, CHAROID, 1, true, TYPALIGN_CHAR);
-	values[4] = text_array(ch, n);
-	values[5] = text_array(fch, n);
-	values[6] = datum_array(lost, lost_null, n, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	values[7] = text_array(rs, n);
-	values[8] = text_array(fs, n);
-	values[9] = text_array(ts, n);
-	ret = SPI_execute_plan(plan, values, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not write churn.history: %s", SPI_result_code_string(ret));
-}
-
-static void
-delete_history(Oid tracked, char **keys, int n)
-{
-	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
-	Datum		values[2];
-	SPIPlanPtr	plan;
-	int			ret;
-
-	plan = keep_plan(&hist_delete_plan,
-					 "DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1"
-					 " AND customer OPERATOR(pg_catalog.=) ANY ($2)",
-					 2, argtypes);
-	values[0] = ObjectIdGetDatum(tracked);
-	values[1] = text_array(keys, n);
-	ret = SPI_execute_plan(plan, values, NULL, false, 0);
-	if (ret != SPI_OK_DELETE)
-		elog(ERROR, "could not delete from churn.history: %s", SPI_result_code_string(ret));
-}
-
-static void
-insert_events(Oid tracked, EventBuf *ev)
-{
-	Oid			argtypes[7] = {OIDOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID,
-		TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
-	Datum		values[7];
-	SPIPlanPtr	plan;
-	int			ret;
-
-	if (ev->n == 0)
-		return;
-	plan = keep_plan(&event_insert_plan,
-					 "INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)"
-					 " SELECT $1, u.b, u.k, u.ch, u.sg::pg_catalog.jsonb, u.d, pg_catalog.sum(u.n)"
-					 " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
-					 " pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)) u(b, k, ch, sg, d, n)"
-					 " GROUP BY u.b, u.k, u.ch, u.sg, u.d HAVING pg_catalog.sum(u.n) OPERATOR(pg_catalog.<>) 0",
-					 7, argtypes);
-	values[0] = ObjectIdGetDatum(tracked);
-	values[1] = datum_array(ev->b, NULL, ev->n, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-	values[2] = datum_array(ev->kind, NULL, ev->n, CHAROID, 1, true, TYPALIGN_CHAR);
-	values[3] = datum_array(ev->ch, ev->ch_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
-	values[4] = datum_array(ev->sg, NULL, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
-	values[5] = datum_array(ev->d, ev->d_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
-	values[6] = datum_array(ev->w, NULL, ev->n, INT4OID, 4, true, TYPALIGN_INT);
+	values[1] = text_array(cust, nh);
+	values[2] = datum_array(at, NULL, nh, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	values[3] = datum_array(kind, NULL, nh, CHAROID, 1, true, TYPALIGN_CHAR);
+	values[4] = text_array(ch, nh);
+	values[5] = text_array(fch, nh);
+	values[6] = datum_array(lost, lost_null, nh, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	values[7] = text_array(rs, nh);
+	values[8] = text_array(fs, nh);
+	values[9] = text_array(ts, nh);
+	values[10] = text_array(gone, ngone);
+	values[11] = datum_array(ev->b, NULL, ev->n, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	values[12] = datum_array(ev->kind, NULL, ev->n, CHAROID, 1, true, TYPALIGN_CHAR);
+	values[13] = datum_array(ev->ch, ev->ch_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+	values[14] = datum_array(ev->sg, NULL, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+	values[15] = datum_array(ev->d, ev->d_null, ev->n, TEXTOID, -1, false, TYPALIGN_INT);
+	values[16] = datum_array(ev->w, NULL, ev->n, INT4OID, 4, true, TYPALIGN_INT);
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
@@ -979,9 +1107,5 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			timeline(&ev, &new[j], NULL, 0, width, info->has_reason, 1);
 	}
 
-	if (nadded > 0)
-		insert_history(tracked, added_cust, added, nadded);
-	if (ngone > 0)
-		delete_history(tracked, gone, ngone);
-	insert_events(tracked, &ev);
+	write_capture(tracked, added_cust, added, nadded, gone, ngone, &ev);
 }
