@@ -54,6 +54,7 @@ typedef struct SummaryPlanEntry
 	SPIPlanPtr	plan;
 	SummaryStatement stmt;
 	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
+	SummaryFastInfo *fast;		/* capture in C of small statements, or NULL */
 	Interval	bucket;
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
@@ -64,11 +65,26 @@ static Oid	summary_owner = InvalidOid;
 static int
 size_class(int64 rows)
 {
-	if (rows < 1000)
+	if (rows <= SUMMARY_FAST_MAX)
 		return 0;
 	if (rows < 100000)
 		return 1;
 	return 2;
+}
+
+/*
+ * The largest statement captured in C.  The placeholder setting
+ * churn.capture_fast_max (unset: SUMMARY_FAST_MAX) lets tests force the
+ * set-based path with 0; it is not part of the documented interface.
+ */
+static int64
+fast_max(void)
+{
+	const char *v = GetConfigOption("churn.capture_fast_max", true, false);
+
+	if (v == NULL || *v == '\0')
+		return SUMMARY_FAST_MAX;
+	return Min(pg_strtoint64(v), SUMMARY_FAST_MAX);
 }
 
 /* the owner of the churn extension, who owns its tables */
@@ -173,7 +189,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			sql = summary_capture_sql(&cfg, stmt,
 									  trigdata->tg_trigger->tgnewtable,
 									  trigdata->tg_trigger->tgoldtable);
-		plan = SPI_prepare(sql, 3, argtypes);
+		plan = SPI_prepare_cursor(sql, 3, argtypes, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for churn capture: %s",
 				 SPI_result_code_string(SPI_result));
@@ -181,6 +197,9 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			elog(ERROR, "SPI_keepplan failed");
 		entry->stmt = stmt;
 		entry->tracked = cfg.relid;
+		entry->fast = NULL;
+		if (size == 0 && stmt != SUMMARY_TRUNCATE)
+			entry->fast = summary_fast_setup(&cfg, rel);
 		entry->bucket = cfg.bucket;
 		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
 		entry->plan = plan;
@@ -278,6 +297,16 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
+	if (size == 0 && summary_fast_usable(entry->fast) &&
+		(ts == NULL || tuplestore_tuple_count(ts) <= fast_max()))
+	{
+		summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
+							 &entry->bucket, entry->time_zone);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
 	values[0] = ObjectIdGetDatum(entry->tracked);
 	values[1] = IntervalPGetDatum(&entry->bucket);
 	values[2] = CStringGetTextDatum(entry->time_zone);
