@@ -31,8 +31,10 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -849,6 +851,99 @@ append_history(HistList *l, HistEntry *e)
 }
 
 /*
+ * Write the history entries and delete the history of customers gone with
+ * plain heap and index operations.  churn.history has one index, on (relid,
+ * customer), and the identity sequence of seq.  Returns false (nothing
+ * written) if the table has grown another index or a trigger.
+ */
+static bool
+heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone)
+{
+	Oid			idxoid;
+	Relation	hrel;
+	Relation	irel;
+	List	   *indexes;
+	TupleDesc	desc;
+	IndexInfo  *ii;
+	Oid			seqoid;
+
+	if (nh == 0 && ngone == 0)
+		return true;
+	idxoid = churn_relid("history_customer");
+	hrel = table_open(churn_relid("history"), RowExclusiveLock);
+	indexes = RelationGetIndexList(hrel);
+	desc = RelationGetDescr(hrel);
+	if (list_length(indexes) != 1 || linitial_oid(indexes) != idxoid ||
+		hrel->trigdesc != NULL || desc->natts != 11)
+	{
+		list_free(indexes);
+		table_close(hrel, RowExclusiveLock);
+		return false;
+	}
+	list_free(indexes);
+	irel = index_open(idxoid, RowExclusiveLock);
+	ii = BuildIndexInfo(irel);
+	seqoid = churn_relid("history_seq_seq");
+
+	for (int i = 0; i < nh; i++)
+	{
+		Datum		values[11];
+		bool		nulls[11];
+		Datum		ivalues[2];
+		bool		inulls[2] = {false, false};
+		HeapTuple	tup;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(tracked);
+		values[1] = CStringGetTextDatum(cust[i]);
+		values[2] = DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seqoid));
+		values[3] = TimestampGetDatum(h[i].at);
+		values[4] = CharGetDatum(h[i].kind);
+#define SET_TEXT(n, v) do { nulls[n] = ((v) == NULL); values[n] = (v) ? CStringGetTextDatum(v) : (Datum) 0; } while (0)
+		SET_TEXT(5, h[i].channel);
+		SET_TEXT(6, h[i].from_channel);
+		nulls[7] = !h[i].has_lost;
+		values[7] = TimestampGetDatum(h[i].lost_at);
+		SET_TEXT(8, h[i].reason);
+		SET_TEXT(9, h[i].from_state);
+		SET_TEXT(10, h[i].to_state);
+#undef SET_TEXT
+		tup = heap_form_tuple(desc, values, nulls);
+		simple_heap_insert(hrel, tup);
+		ivalues[0] = values[0];
+		ivalues[1] = values[1];
+		index_insert(irel, ivalues, inulls, &tup->t_self, hrel, UNIQUE_CHECK_NO, false, ii);
+		heap_freetuple(tup);
+	}
+
+	if (ngone > 0)
+	{
+		Snapshot	snap = RegisterSnapshot(GetTransactionSnapshot());
+
+		for (int k = 0; k < ngone; k++)
+		{
+			ScanKeyData key[2];
+			SysScanDesc scan;
+			HeapTuple	tup;
+
+			if (gone[k] == NULL)
+				continue;
+			ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tracked));
+			ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+								   irel->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(gone[k]));
+			scan = systable_beginscan(hrel, idxoid, true, snap, 2, key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+				simple_heap_delete(hrel, &tup->t_self);
+			systable_endscan(scan);
+		}
+		UnregisterSnapshot(snap);
+	}
+	index_close(irel, RowExclusiveLock);
+	table_close(hrel, RowExclusiveLock);
+	return true;
+}
+
+/*
  * One statement writes everything: the new history entries, the deletion of
  * the history of customers gone, and the events.
  */
@@ -879,8 +974,13 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	merge_events(ev);
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
-	if (nh == 0 && ngone == 0 && heap_append_events(tracked, ev))
-		return;
+	if (heap_write_history(tracked, cust, h, nh, gone, ngone))
+	{
+		nh = 0;
+		ngone = 0;
+		if (heap_append_events(tracked, ev))
+			return;
+	}
 	if (nh == 0 && ngone == 0)
 	{
 		/* events only, the smallest plan */
