@@ -5,8 +5,11 @@
  *
  * A single-customer INSERT, UPDATE or DELETE is the common write of an
  * application.  Planning and starting the set-based capture statement of
- * summary_sql.c costs more than the write itself, so statements of up to
- * SUMMARY_FAST_MAX rows are captured here: the rows of the transition tables
+ * summary_sql.c costs more than the write itself, so UPDATE and DELETE
+ * statements of up to SUMMARY_FAST_MAX rows are captured here, and INSERTs
+ * (COPY included) of any size, grouped in a hash table as the rows are read
+ * (new customers have no history, summary_fast_bulk_insert).  For UPDATE and
+ * DELETE: the rows of the transition tables
  * are read and paired in C, rows whose tracked values did not change are
  * skipped, the history of the customers involved is fetched with one indexed
  * query, moves, reactivations and state transitions are recorded, and the
@@ -26,6 +29,8 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/hash.h"
+#include "common/hashfn.h"
 #include "access/htup_details.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
@@ -972,7 +977,6 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	SPIPlanPtr	plan;
 	int			ret;
 
-	merge_events(ev);
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
 	if (heap_write_history(tracked, cust, h, nh, gone, ngone))
@@ -1051,6 +1055,311 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+}
+
+/* ---- bulk INSERT: rows aggregated in C while they are read ---- */
+
+typedef struct AggEntry
+{
+	struct AggEntry *next;
+	uint32		hash;
+	int			keylen;
+	char	   *key;
+	/* group of rows (first table) */
+	Timestamp	bs;
+	bool		has_bu;
+	Timestamp	bu;
+	char	   *ch;
+	char	   *sg;
+	char	   *rs;
+	char	   *st;
+	/* event (second table) */
+	Timestamp	b;
+	char		kind;
+	char	   *d;
+	int64		count;
+} AggEntry;
+
+typedef struct AggTable
+{
+	int			nbuckets;
+	int			n;
+	AggEntry  **buckets;
+} AggTable;
+
+static void
+agg_init(AggTable *t, int nbuckets)
+{
+	t->nbuckets = nbuckets;
+	t->n = 0;
+	t->buckets = palloc0(sizeof(AggEntry *) * nbuckets);
+}
+
+static void
+agg_grow(AggTable *t)
+{
+	int			nb = t->nbuckets * 4;
+	AggEntry  **buckets = palloc0(sizeof(AggEntry *) * nb);
+
+	for (int i = 0; i < t->nbuckets; i++)
+	{
+		AggEntry   *e = t->buckets[i];
+
+		while (e)
+		{
+			AggEntry   *next = e->next;
+
+			e->next = buckets[e->hash % nb];
+			buckets[e->hash % nb] = e;
+			e = next;
+		}
+	}
+	pfree(t->buckets);
+	t->buckets = buckets;
+	t->nbuckets = nb;
+}
+
+/* find or add the entry of a key; *found says which */
+static AggEntry *
+agg_lookup(AggTable *t, const char *key, int keylen, bool *found)
+{
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, keylen));
+	AggEntry   *e;
+
+	for (e = t->buckets[h % t->nbuckets]; e; e = e->next)
+		if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0)
+		{
+			*found = true;
+			return e;
+		}
+	if (t->n >= t->nbuckets)
+		agg_grow(t);
+	e = palloc0(sizeof(AggEntry));
+	e->hash = h;
+	e->keylen = keylen;
+	e->key = palloc(keylen);
+	memcpy(e->key, key, keylen);
+	e->next = t->buckets[h % t->nbuckets];
+	t->buckets[h % t->nbuckets] = e;
+	t->n++;
+	*found = false;
+	return e;
+}
+
+static void
+key_str(StringInfo k, const char *v)
+{
+	if (v == NULL)
+		appendStringInfoChar(k, 'N');
+	else
+	{
+		int32		len = strlen(v);
+
+		appendStringInfoChar(k, 'V');
+		appendBinaryStringInfo(k, (const char *) &len, sizeof(len));
+		appendBinaryStringInfo(k, v, len);
+	}
+}
+
+static char *
+pstrdup_null(const char *v)
+{
+	return v ? pstrdup(v) : NULL;
+}
+
+/* add weight w to the event (b, kind, ch, sg, d) */
+static void
+agg_event(AggTable *t, StringInfo k, Timestamp b, char kind, const char *ch,
+		  const char *sg, const char *d, int64 w)
+{
+	AggEntry   *e;
+	bool		found;
+
+	resetStringInfo(k);
+	appendBinaryStringInfo(k, (const char *) &b, sizeof(b));
+	appendStringInfoChar(k, kind);
+	key_str(k, ch);
+	key_str(k, sg);
+	key_str(k, d);
+	e = agg_lookup(t, k->data, k->len, &found);
+	if (!found)
+	{
+		e->b = b;
+		e->kind = kind;
+		e->ch = pstrdup_null(ch);
+		e->sg = pstrdup(sg);
+		e->d = pstrdup_null(d);
+	}
+	e->count += w;
+}
+/*
+ * Capture an INSERT of any size: rows are read from the transition table and
+ * grouped on (since bucket, until bucket, channel, segments, reason, state)
+ * in a hash table as they come, then spread into events (those of the fast
+ * path: new customers have no history) and appended.
+ */
+void
+summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid tracked,
+						 const Interval *width, const char *time_zone)
+{
+	Relation	rel = trigdata->tg_relation;
+	Tuplestorestate *ts = trigdata->tg_newtable;
+	Datum		tz = CStringGetTextDatum(time_zone);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	MemoryContext aggcxt = CurrentMemoryContext;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "churn capture row",
+												 ALLOCSET_DEFAULT_SIZES);
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	AggTable	groups;
+	AggTable	events;
+	StringInfoData k;
+	StringInfoData sg;
+	EventBuf	ev;
+
+	agg_init(&groups, 1024);
+	initStringInfo(&k);
+	initStringInfo(&sg);
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		bool		s_null;
+		bool		u_null;
+		Datum		sd = slot_getattr(slot, info->since.attnum, &s_null);
+		Datum		ud = slot_getattr(slot, info->until.attnum, &u_null);
+		Timestamp	s;
+		Timestamp	u = 0;
+		Timestamp	bs;
+		Timestamp	bu = 0;
+		char	   *ch;
+		char	   *rs;
+		char	   *st;
+		char	  **segv = NULL;
+		AggEntry   *e;
+		bool		found;
+
+		if (!s_null && !u_null)
+		{
+			bool		bad;
+
+			if (info->since.basetype == DATEOID)
+				bad = DatumGetDateADT(ud) < DatumGetDateADT(sd);
+			else
+				bad = DatumGetTimestamp(ud) < DatumGetTimestamp(sd);
+			if (bad)
+			{
+				char	   *key = column_text(&info->customer, slot);
+
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("until value \"%s\" precedes since value \"%s\" of customer \"%s\"",
+								column_text(&info->until, slot), column_text(&info->since, slot),
+								key ? key : "NULL"),
+						 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
+			}
+		}
+		if (!column_local(&info->since, slot, tz, &s))
+		{
+			/* not a customer yet */
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+			continue;
+		}
+		bs = summary_bucket_floor(s, width);
+		if (column_local(&info->until, slot, tz, &u))
+			bu = summary_bucket_floor(u, width);
+		ch = info->has_channel ? column_text(&info->channel, slot) : NULL;
+		rs = info->has_reason ? column_text(&info->reason, slot) : NULL;
+		st = info->has_state ? column_text(&info->state, slot) : NULL;
+		if (info->nsegments > 0)
+		{
+			segv = palloc(sizeof(char *) * info->nsegments);
+			for (int j = 0; j < info->nsegments; j++)
+				segv[j] = column_text(&info->segments[j], slot);
+		}
+
+		resetStringInfo(&k);
+		appendBinaryStringInfo(&k, (const char *) &bs, sizeof(bs));
+		appendStringInfoChar(&k, u_null ? 'N' : 'U');
+		if (!u_null)
+			appendBinaryStringInfo(&k, (const char *) &bu, sizeof(bu));
+		key_str(&k, ch);
+		key_str(&k, rs);
+		key_str(&k, st);
+		for (int j = 0; j < info->nsegments; j++)
+			key_str(&k, segv[j]);
+
+		MemoryContextSwitchTo(aggcxt);
+		e = agg_lookup(&groups, k.data, k.len, &found);
+		if (!found)
+		{
+			e->bs = bs;
+			e->has_bu = !u_null;
+			e->bu = bu;
+			e->ch = pstrdup_null(ch);
+			e->rs = pstrdup_null(rs);
+			e->st = pstrdup_null(st);
+			if (info->nsegments > 0)
+			{
+				resetStringInfo(&sg);
+				appendStringInfoChar(&sg, '{');
+				for (int j = 0; j < info->nsegments; j++)
+				{
+					if (j > 0)
+						appendStringInfoString(&sg, ", ");
+					escape_json(&sg, info->segment_names[j]);
+					appendStringInfoString(&sg, ": ");
+					if (segv[j])
+						escape_json(&sg, segv[j]);
+					else
+						appendStringInfoString(&sg, "null");
+				}
+				appendStringInfoChar(&sg, '}');
+				e->sg = pstrdup(sg.data);
+			}
+			else
+				e->sg = "{}";
+		}
+		e->count++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	tuplestore_select_read_pointer(ts, 0);
+	ExecDropSingleTupleTableSlot(slot);
+
+	/* spread the groups into events, summed per summary key */
+	agg_init(&events, 1024);
+	for (int i = 0; i < groups.nbuckets; i++)
+		for (AggEntry *g = groups.buckets[i]; g; g = g->next)
+		{
+			agg_event(&events, &k, g->bs, 'n', g->ch, g->sg, NULL, g->count);
+			if (g->has_bu)
+			{
+				agg_event(&events, &k, g->bu, 'l', g->ch, g->sg, NULL, g->count);
+				if (g->bu > g->bs)
+					agg_event(&events, &k, g->bu, 'f', g->ch, g->sg, NULL, g->count);
+				if (info->has_reason)
+					agg_event(&events, &k, g->bu, 'c', g->ch, "{}", g->rs, g->count);
+			}
+			if (info->has_state && g->st)
+				agg_event(&events, &k, g->bs, 's', NULL, "{}", g->st, g->count);
+		}
+
+	memset(&ev, 0, sizeof(ev));
+	for (int i = 0; i < events.nbuckets; i++)
+		for (AggEntry *e = events.buckets[i]; e; e = e->next)
+		{
+			if (e->count == 0)
+				continue;
+			if (e->count > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many rows in one statement for churn capture")));
+			add_event(&ev, e->b, e->kind, e->ch, e->sg, e->d, (int) e->count);
+		}
+	write_capture(tracked, NULL, NULL, 0, NULL, 0, &ev);
+	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -1208,5 +1517,6 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			timeline(&ev, &new[j], NULL, 0, width, info->has_reason, 1);
 	}
 
+	merge_events(&ev);
 	write_capture(tracked, added_cust, added, nadded, gone, ngone, &ev);
 }
