@@ -1,20 +1,27 @@
 /*-------------------------------------------------------------------------
  *
  * summary_fast.c
- *	  Capture of small statements in C, without the set-based capture query.
+ *	  Capture in C, without the set-based capture statement.
  *
  * A single-customer INSERT, UPDATE or DELETE is the common write of an
  * application.  Planning and starting the set-based capture statement of
- * summary_sql.c costs more than the write itself, so UPDATE and DELETE
- * statements of up to SUMMARY_FAST_MAX rows are captured here, and INSERTs
- * (COPY included) of any size, grouped in a hash table as the rows are read
- * (new customers have no history, summary_fast_bulk_insert).  For UPDATE and
- * DELETE: the rows of the transition tables
- * are read and paired in C, rows whose tracked values did not change are
- * skipped, the history of the customers involved is fetched with one indexed
- * query, moves, reactivations and state transitions are recorded, and the
- * events (the same as churn._timeline and the fast path of summary_sql.c
- * give, which churn.verify recomputes) are appended with one INSERT.
+ * summary_sql.c costs more than the write itself, so:
+ *
+ * - INSERTs (COPY included) of any size are grouped in a hash table while
+ *   the transition table is read: new customers have no history, so the
+ *   events follow from the groups (summary_fast_bulk_insert);
+ * - UPDATE and DELETE statements of up to SUMMARY_FAST_MAX rows are read and
+ *   paired in C, rows whose tracked values did not change are skipped, the
+ *   history of the customers involved is read through its index, moves,
+ *   reactivations and state transitions are recorded, and the events (the
+ *   same as churn._timeline and the fast path of summary_sql.c give, which
+ *   churn.verify recomputes) are computed by the C twin of churn._timeline
+ *   (summary_fast_capture).
+ *
+ * Deltas and history are written with heap (and index) inserts: the tables
+ * are churn's own, append-only or keyed by one index, and the executor would
+ * add nothing but its start-up cost.  Bigger UPDATE and DELETE statements
+ * use the set-based statement.
  *
  * Values are converted to text exactly as the SQL path does ("x::text"):
  * through the cast function to text when the type has one, else through its
