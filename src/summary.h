@@ -66,5 +66,8 @@ extern bool summary_fast_usable(const SummaryFastInfo *info);
 extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
 								 SummaryFastInfo *info, Oid tracked,
 								 const Interval *width, const char *time_zone);
+extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info,
+									 Oid tracked, const Interval *width,
+									 const char *time_zone);
 
 #endif							/* CHURN_SUMMARY_H */

@@ -1,17 +1,27 @@
 /*-------------------------------------------------------------------------
  *
  * summary_fast.c
- *	  Capture of small statements in C, without the set-based capture query.
+ *	  Capture in C, without the set-based capture statement.
  *
  * A single-customer INSERT, UPDATE or DELETE is the common write of an
  * application.  Planning and starting the set-based capture statement of
- * summary_sql.c costs more than the write itself, so statements of up to
- * SUMMARY_FAST_MAX rows are captured here: the rows of the transition tables
- * are read and paired in C, rows whose tracked values did not change are
- * skipped, the history of the customers involved is fetched with one indexed
- * query, moves, reactivations and state transitions are recorded, and the
- * events (the same as churn._timeline and the fast path of summary_sql.c
- * give, which churn.verify recomputes) are appended with one INSERT.
+ * summary_sql.c costs more than the write itself, so:
+ *
+ * - INSERTs (COPY included) of any size are grouped in a hash table while
+ *   the transition table is read: new customers have no history, so the
+ *   events follow from the groups (summary_fast_bulk_insert);
+ * - UPDATE and DELETE statements of up to SUMMARY_FAST_MAX rows are read and
+ *   paired in C, rows whose tracked values did not change are skipped, the
+ *   history of the customers involved is read through its index, moves,
+ *   reactivations and state transitions are recorded, and the events (the
+ *   same as churn._timeline and the fast path of summary_sql.c give, which
+ *   churn.verify recomputes) are computed by the C twin of churn._timeline
+ *   (summary_fast_capture).
+ *
+ * Deltas and history are written with heap (and index) inserts: the tables
+ * are churn's own, append-only or keyed by one index, and the executor would
+ * add nothing but its start-up cost.  Bigger UPDATE and DELETE statements
+ * use the set-based statement.
  *
  * Values are converted to text exactly as the SQL path does ("x::text"):
  * through the cast function to text when the type has one, else through its
@@ -26,13 +36,17 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/hash.h"
+#include "common/hashfn.h"
 #include "access/htup_details.h"
 #include "access/skey.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -732,8 +746,14 @@ attr_text(Datum *values, bool *nulls, int att)
 
 /*
  * History of the given customers, grouped per customer (index-aligned),
- * read through the index on (relid, customer) with a fresh snapshot, as an
- * SPI query of the trigger would see it.
+ * read through the index on (relid, customer).
+ *
+ * The scan sees the latest committed state (SnapshotSelf), not an MVCC
+ * snapshot: a customer's history is only written by transactions that hold
+ * the lock on its row, which this statement holds now, so the latest state
+ * is the one that follows from the row; and a non-MVCC scan takes no
+ * predicate locks, so SERIALIZABLE writers of different customers do not
+ * conflict through the history index.
  */
 static HistList *
 fetch_history(Oid tracked, char **keys, int nkeys)
@@ -743,7 +763,6 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 	Relation	hrel = table_open(churn_relid("history"), AccessShareLock);
 	Relation	irel = index_open(idxoid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(hrel);
-	Snapshot	snap = RegisterSnapshot(GetTransactionSnapshot());
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 
@@ -759,7 +778,7 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 		ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tracked));
 		ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 							   irel->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(keys[k]));
-		scan = systable_beginscan(hrel, idxoid, true, snap, 2, key);
+		scan = systable_beginscan(hrel, idxoid, true, SnapshotSelf, 2, key);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			HistEntry  *e;
@@ -786,7 +805,6 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 		}
 		systable_endscan(scan);
 	}
-	UnregisterSnapshot(snap);
 	index_close(irel, AccessShareLock);
 	table_close(hrel, AccessShareLock);
 	return lists;
@@ -849,6 +867,96 @@ append_history(HistList *l, HistEntry *e)
 }
 
 /*
+ * Write the history entries and delete the history of customers gone with
+ * plain heap and index operations.  churn.history has one index, on (relid,
+ * customer), and the identity sequence of seq.  Returns false (nothing
+ * written) if the table has grown another index or a trigger.
+ */
+static bool
+heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone)
+{
+	Oid			idxoid;
+	Relation	hrel;
+	Relation	irel;
+	List	   *indexes;
+	TupleDesc	desc;
+	IndexInfo  *ii;
+	Oid			seqoid;
+
+	if (nh == 0 && ngone == 0)
+		return true;
+	idxoid = churn_relid("history_customer");
+	hrel = table_open(churn_relid("history"), RowExclusiveLock);
+	indexes = RelationGetIndexList(hrel);
+	desc = RelationGetDescr(hrel);
+	if (list_length(indexes) != 1 || linitial_oid(indexes) != idxoid ||
+		hrel->trigdesc != NULL || desc->natts != 11)
+	{
+		list_free(indexes);
+		table_close(hrel, RowExclusiveLock);
+		return false;
+	}
+	list_free(indexes);
+	irel = index_open(idxoid, RowExclusiveLock);
+	ii = BuildIndexInfo(irel);
+	seqoid = churn_relid("history_seq_seq");
+
+	for (int i = 0; i < nh; i++)
+	{
+		Datum		values[11];
+		bool		nulls[11];
+		Datum		ivalues[2];
+		bool		inulls[2] = {false, false};
+		HeapTuple	tup;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = ObjectIdGetDatum(tracked);
+		values[1] = CStringGetTextDatum(cust[i]);
+		values[2] = DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seqoid));
+		values[3] = TimestampGetDatum(h[i].at);
+		values[4] = CharGetDatum(h[i].kind);
+#define SET_TEXT(n, v) do { nulls[n] = ((v) == NULL); values[n] = (v) ? CStringGetTextDatum(v) : (Datum) 0; } while (0)
+		SET_TEXT(5, h[i].channel);
+		SET_TEXT(6, h[i].from_channel);
+		nulls[7] = !h[i].has_lost;
+		values[7] = TimestampGetDatum(h[i].lost_at);
+		SET_TEXT(8, h[i].reason);
+		SET_TEXT(9, h[i].from_state);
+		SET_TEXT(10, h[i].to_state);
+#undef SET_TEXT
+		tup = heap_form_tuple(desc, values, nulls);
+		simple_heap_insert(hrel, tup);
+		ivalues[0] = values[0];
+		ivalues[1] = values[1];
+		index_insert(irel, ivalues, inulls, &tup->t_self, hrel, UNIQUE_CHECK_NO, false, ii);
+		heap_freetuple(tup);
+	}
+
+	if (ngone > 0)
+	{
+		for (int k = 0; k < ngone; k++)
+		{
+			ScanKeyData key[2];
+			SysScanDesc scan;
+			HeapTuple	tup;
+
+			if (gone[k] == NULL)
+				continue;
+			ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tracked));
+			ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+								   irel->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(gone[k]));
+			scan = systable_beginscan(hrel, idxoid, true, SnapshotSelf, 2, key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+				simple_heap_delete(hrel, &tup->t_self);
+			systable_endscan(scan);
+		}
+	}
+	index_close(irel, RowExclusiveLock);
+	table_close(hrel, RowExclusiveLock);
+	return true;
+}
+
+/*
  * One statement writes everything: the new history entries, the deletion of
  * the history of customers gone, and the events.
  */
@@ -876,11 +984,15 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	SPIPlanPtr	plan;
 	int			ret;
 
-	merge_events(ev);
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
-	if (nh == 0 && ngone == 0 && heap_append_events(tracked, ev))
-		return;
+	if (heap_write_history(tracked, cust, h, nh, gone, ngone))
+	{
+		nh = 0;
+		ngone = 0;
+		if (heap_append_events(tracked, ev))
+			return;
+	}
 	if (nh == 0 && ngone == 0)
 	{
 		/* events only, the smallest plan */
@@ -950,6 +1062,311 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+}
+
+/* ---- bulk INSERT: rows aggregated in C while they are read ---- */
+
+typedef struct AggEntry
+{
+	struct AggEntry *next;
+	uint32		hash;
+	int			keylen;
+	char	   *key;
+	/* group of rows (first table) */
+	Timestamp	bs;
+	bool		has_bu;
+	Timestamp	bu;
+	char	   *ch;
+	char	   *sg;
+	char	   *rs;
+	char	   *st;
+	/* event (second table) */
+	Timestamp	b;
+	char		kind;
+	char	   *d;
+	int64		count;
+} AggEntry;
+
+typedef struct AggTable
+{
+	int			nbuckets;
+	int			n;
+	AggEntry  **buckets;
+} AggTable;
+
+static void
+agg_init(AggTable *t, int nbuckets)
+{
+	t->nbuckets = nbuckets;
+	t->n = 0;
+	t->buckets = palloc0(sizeof(AggEntry *) * nbuckets);
+}
+
+static void
+agg_grow(AggTable *t)
+{
+	int			nb = t->nbuckets * 4;
+	AggEntry  **buckets = palloc0(sizeof(AggEntry *) * nb);
+
+	for (int i = 0; i < t->nbuckets; i++)
+	{
+		AggEntry   *e = t->buckets[i];
+
+		while (e)
+		{
+			AggEntry   *next = e->next;
+
+			e->next = buckets[e->hash % nb];
+			buckets[e->hash % nb] = e;
+			e = next;
+		}
+	}
+	pfree(t->buckets);
+	t->buckets = buckets;
+	t->nbuckets = nb;
+}
+
+/* find or add the entry of a key; *found says which */
+static AggEntry *
+agg_lookup(AggTable *t, const char *key, int keylen, bool *found)
+{
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) key, keylen));
+	AggEntry   *e;
+
+	for (e = t->buckets[h % t->nbuckets]; e; e = e->next)
+		if (e->hash == h && e->keylen == keylen && memcmp(e->key, key, keylen) == 0)
+		{
+			*found = true;
+			return e;
+		}
+	if (t->n >= t->nbuckets)
+		agg_grow(t);
+	e = palloc0(sizeof(AggEntry));
+	e->hash = h;
+	e->keylen = keylen;
+	e->key = palloc(keylen);
+	memcpy(e->key, key, keylen);
+	e->next = t->buckets[h % t->nbuckets];
+	t->buckets[h % t->nbuckets] = e;
+	t->n++;
+	*found = false;
+	return e;
+}
+
+static void
+key_str(StringInfo k, const char *v)
+{
+	if (v == NULL)
+		appendStringInfoChar(k, 'N');
+	else
+	{
+		int32		len = strlen(v);
+
+		appendStringInfoChar(k, 'V');
+		appendBinaryStringInfo(k, (const char *) &len, sizeof(len));
+		appendBinaryStringInfo(k, v, len);
+	}
+}
+
+static char *
+pstrdup_null(const char *v)
+{
+	return v ? pstrdup(v) : NULL;
+}
+
+/* add weight w to the event (b, kind, ch, sg, d) */
+static void
+agg_event(AggTable *t, StringInfo k, Timestamp b, char kind, const char *ch,
+		  const char *sg, const char *d, int64 w)
+{
+	AggEntry   *e;
+	bool		found;
+
+	resetStringInfo(k);
+	appendBinaryStringInfo(k, (const char *) &b, sizeof(b));
+	appendStringInfoChar(k, kind);
+	key_str(k, ch);
+	key_str(k, sg);
+	key_str(k, d);
+	e = agg_lookup(t, k->data, k->len, &found);
+	if (!found)
+	{
+		e->b = b;
+		e->kind = kind;
+		e->ch = pstrdup_null(ch);
+		e->sg = pstrdup(sg);
+		e->d = pstrdup_null(d);
+	}
+	e->count += w;
+}
+/*
+ * Capture an INSERT of any size: rows are read from the transition table and
+ * grouped on (since bucket, until bucket, channel, segments, reason, state)
+ * in a hash table as they come, then spread into events (those of the fast
+ * path: new customers have no history) and appended.
+ */
+void
+summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid tracked,
+						 const Interval *width, const char *time_zone)
+{
+	Relation	rel = trigdata->tg_relation;
+	Tuplestorestate *ts = trigdata->tg_newtable;
+	Datum		tz = CStringGetTextDatum(time_zone);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	MemoryContext aggcxt = CurrentMemoryContext;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "churn capture row",
+												 ALLOCSET_DEFAULT_SIZES);
+	int			ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	AggTable	groups;
+	AggTable	events;
+	StringInfoData k;
+	StringInfoData sg;
+	EventBuf	ev;
+
+	agg_init(&groups, 1024);
+	initStringInfo(&k);
+	initStringInfo(&sg);
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		bool		s_null;
+		bool		u_null;
+		Datum		sd = slot_getattr(slot, info->since.attnum, &s_null);
+		Datum		ud = slot_getattr(slot, info->until.attnum, &u_null);
+		Timestamp	s;
+		Timestamp	u = 0;
+		Timestamp	bs;
+		Timestamp	bu = 0;
+		char	   *ch;
+		char	   *rs;
+		char	   *st;
+		char	  **segv = NULL;
+		AggEntry   *e;
+		bool		found;
+
+		if (!s_null && !u_null)
+		{
+			bool		bad;
+
+			if (info->since.basetype == DATEOID)
+				bad = DatumGetDateADT(ud) < DatumGetDateADT(sd);
+			else
+				bad = DatumGetTimestamp(ud) < DatumGetTimestamp(sd);
+			if (bad)
+			{
+				char	   *key = column_text(&info->customer, slot);
+
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("until value \"%s\" precedes since value \"%s\" of customer \"%s\"",
+								column_text(&info->until, slot), column_text(&info->since, slot),
+								key ? key : "NULL"),
+						 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
+			}
+		}
+		if (!column_local(&info->since, slot, tz, &s))
+		{
+			/* not a customer yet */
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+			continue;
+		}
+		bs = summary_bucket_floor(s, width);
+		if (column_local(&info->until, slot, tz, &u))
+			bu = summary_bucket_floor(u, width);
+		ch = info->has_channel ? column_text(&info->channel, slot) : NULL;
+		rs = info->has_reason ? column_text(&info->reason, slot) : NULL;
+		st = info->has_state ? column_text(&info->state, slot) : NULL;
+		if (info->nsegments > 0)
+		{
+			segv = palloc(sizeof(char *) * info->nsegments);
+			for (int j = 0; j < info->nsegments; j++)
+				segv[j] = column_text(&info->segments[j], slot);
+		}
+
+		resetStringInfo(&k);
+		appendBinaryStringInfo(&k, (const char *) &bs, sizeof(bs));
+		appendStringInfoChar(&k, u_null ? 'N' : 'U');
+		if (!u_null)
+			appendBinaryStringInfo(&k, (const char *) &bu, sizeof(bu));
+		key_str(&k, ch);
+		key_str(&k, rs);
+		key_str(&k, st);
+		for (int j = 0; j < info->nsegments; j++)
+			key_str(&k, segv[j]);
+
+		MemoryContextSwitchTo(aggcxt);
+		e = agg_lookup(&groups, k.data, k.len, &found);
+		if (!found)
+		{
+			e->bs = bs;
+			e->has_bu = !u_null;
+			e->bu = bu;
+			e->ch = pstrdup_null(ch);
+			e->rs = pstrdup_null(rs);
+			e->st = pstrdup_null(st);
+			if (info->nsegments > 0)
+			{
+				resetStringInfo(&sg);
+				appendStringInfoChar(&sg, '{');
+				for (int j = 0; j < info->nsegments; j++)
+				{
+					if (j > 0)
+						appendStringInfoString(&sg, ", ");
+					escape_json(&sg, info->segment_names[j]);
+					appendStringInfoString(&sg, ": ");
+					if (segv[j])
+						escape_json(&sg, segv[j]);
+					else
+						appendStringInfoString(&sg, "null");
+				}
+				appendStringInfoChar(&sg, '}');
+				e->sg = pstrdup(sg.data);
+			}
+			else
+				e->sg = "{}";
+		}
+		e->count++;
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	tuplestore_select_read_pointer(ts, 0);
+	ExecDropSingleTupleTableSlot(slot);
+
+	/* spread the groups into events, summed per summary key */
+	agg_init(&events, 1024);
+	for (int i = 0; i < groups.nbuckets; i++)
+		for (AggEntry *g = groups.buckets[i]; g; g = g->next)
+		{
+			agg_event(&events, &k, g->bs, 'n', g->ch, g->sg, NULL, g->count);
+			if (g->has_bu)
+			{
+				agg_event(&events, &k, g->bu, 'l', g->ch, g->sg, NULL, g->count);
+				if (g->bu > g->bs)
+					agg_event(&events, &k, g->bu, 'f', g->ch, g->sg, NULL, g->count);
+				if (info->has_reason)
+					agg_event(&events, &k, g->bu, 'c', g->ch, "{}", g->rs, g->count);
+			}
+			if (info->has_state && g->st)
+				agg_event(&events, &k, g->bs, 's', NULL, "{}", g->st, g->count);
+		}
+
+	memset(&ev, 0, sizeof(ev));
+	for (int i = 0; i < events.nbuckets; i++)
+		for (AggEntry *e = events.buckets[i]; e; e = e->next)
+		{
+			if (e->count == 0)
+				continue;
+			if (e->count > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("too many rows in one statement for churn capture")));
+			add_event(&ev, e->b, e->kind, e->ch, e->sg, e->d, (int) e->count);
+		}
+	write_capture(tracked, NULL, NULL, 0, NULL, 0, &ev);
+	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -1107,5 +1524,6 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			timeline(&ev, &new[j], NULL, 0, width, info->has_reason, 1);
 	}
 
+	merge_events(&ev);
 	write_capture(tracked, added_cust, added, nadded, gone, ngone, &ev);
 }

@@ -198,7 +198,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		entry->stmt = stmt;
 		entry->tracked = cfg.relid;
 		entry->fast = NULL;
-		if (size == 0 && stmt != SUMMARY_TRUNCATE)
+		if (stmt != SUMMARY_TRUNCATE)
 			entry->fast = summary_fast_setup(&cfg, rel);
 		entry->bucket = cfg.bucket;
 		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
@@ -284,6 +284,25 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	entry = get_plan_entry(trigdata, stmt, size);
 
 	/*
+	 * An INSERT of any size is grouped in C (new customers have no history);
+	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
+	 */
+	if (summary_fast_usable(entry->fast) && fast_max() > 0 &&
+		(stmt == SUMMARY_INSERT ||
+		 (size == 0 && tuplestore_tuple_count(ts) <= fast_max())))
+	{
+		if (stmt == SUMMARY_INSERT)
+			summary_fast_bulk_insert(trigdata, entry->fast, entry->tracked,
+									 &entry->bucket, entry->time_zone);
+		else
+			summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
+								 &entry->bucket, entry->time_zone);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	/*
 	 * A big statement is grouped in one pass: give the hash aggregation the
 	 * memory of maintenance, as ri_triggers.c does for its initial check.
 	 */
@@ -296,15 +315,6 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 		(void) set_config_option("work_mem", workmembuf,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-	}
-	if (size == 0 && summary_fast_usable(entry->fast) &&
-		(ts == NULL || tuplestore_tuple_count(ts) <= fast_max()))
-	{
-		summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
-							 &entry->bucket, entry->time_zone);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		SPI_finish();
-		return PointerGetDatum(NULL);
 	}
 
 	values[0] = ObjectIdGetDatum(entry->tracked);
