@@ -45,6 +45,8 @@ COMMENT ON TABLE @extschema@.summary IS
 'compacted event counts of the tracked tables (folded from summary_delta by churn.refresh)';
 
 -- Append-only: each writing statement adds its grouped, signed counts here.
+-- No index: appends stay cheap, and readers and refresh read it whole (it
+-- holds only what is pending since the last refresh).
 CREATE TABLE @extschema@.summary_delta (
 	relid pg_catalog.regclass NOT NULL,
 	bucket pg_catalog.timestamp NOT NULL,
@@ -55,7 +57,6 @@ CREATE TABLE @extschema@.summary_delta (
 	n pg_catalog.int8 NOT NULL,
 	added pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-CREATE INDEX summary_delta_relid ON @extschema@.summary_delta (relid);
 COMMENT ON TABLE @extschema@.summary_delta IS
 'pending event counts appended by the capture triggers, folded into summary by churn.refresh';
 
