@@ -80,11 +80,12 @@ CALL churn.advance_lifecycle('ops_subs', NULL);
 CALL churn.advance_lifecycle('ops_subs', 'infinity');
 CALL churn.advance_lifecycle('ops_subs', '2024-06-01', 0);
 CALL churn.advance_lifecycle(NULL);
+CALL churn.advance_lifecycle(0::oid::regclass);
+\set VERBOSITY default
 -- it commits between batches: not inside a transaction block
 BEGIN;
 CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
 ROLLBACK;
-\set VERBOSITY default
 SELECT count(*) AS moved_by_the_failures FROM ops_subs WHERE changed > '2023-06-01' AND id <> 16;
 
 -- Batches of 4 rows: moved to at_risk 2, 3, 6, 16; to dormant 4, 8, 13 and
