@@ -26,14 +26,18 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "ops.h"
@@ -131,6 +135,22 @@ aging_read_config(const char *schema, Oid relid, AgingConfig *cfg)
 						aging_rel_text(relid)),
 				 errhint("Track it again with state => ..., activity => ..., at_risk_after => ..., dormant_after => ..., churned_after => ....")));
 	SPI_freetuptable(SPI_tuptable);
+}
+
+/* Owner of churn.aging_runs, who records the runs. */
+static Oid
+aging_runs_owner(const char *schema)
+{
+	Oid			relid = get_relname_relid("aging_runs", get_namespace_oid(schema, false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /* SQL type name of the customer key, as format_type gives it. */
@@ -293,6 +313,17 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 
+	/*
+	 * The batches read and update the table as the caller: say so now, not
+	 * after the first batch (or never, when nothing is due).
+	 */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", aging_rel_text(relid)),
+				 errhint("advance_lifecycle needs SELECT and UPDATE on the table it ages.")));
+
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "could not connect to SPI");
 
@@ -379,6 +410,8 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		INT8OID, INT8OID, INT8OID};
 		Datum		args[6];
 		int			rc;
+		Oid			save_userid;
+		int			save_sec_context;
 
 		initStringInfo(&q);
 		appendStringInfo(&q,
@@ -396,7 +429,16 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		args[3] = Int64GetDatum(moved[0]);
 		args[4] = Int64GetDatum(moved[1]);
 		args[5] = Int64GetDatum(moved[2]);
+		/*
+		 * As the owner of churn.aging_runs (the extension's owner): the
+		 * caller, allowed to age this table, need not be allowed to write
+		 * churn's own tables (the pattern of ri_triggers.c).
+		 */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(aging_runs_owner(schema),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		rc = SPI_execute_with_args(q.data, 6, types, args, NULL, false, 0);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not record the aging run: %s", SPI_result_code_string(rc));
 	}
