@@ -64,6 +64,7 @@ SELECT churn.rebuild('acct');       -- 55000
 SELECT churn.verify('acct');        -- 55000
 SELECT churn.suspend('acct');       -- 55000
 SELECT churn.resume('acct');        -- 55000
+SELECT churn.refresh('acct');       -- 55000
 
 -- The messages and hints, for a few of them.
 \set VERBOSITY default

@@ -616,6 +616,9 @@ DECLARE
 	folded bigint := 0;
 	c bigint;
 BEGIN
+	IF relation IS NOT NULL THEN
+		PERFORM @extschema@._check_tracked(relation);
+	END IF;
 	FOR r IN SELECT t.relid FROM @extschema@.tracked_table t
 			  WHERE refresh.relation IS NULL OR t.relid = refresh.relation
 			  ORDER BY t.relid::oid
