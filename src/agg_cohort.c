@@ -783,13 +783,17 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	NEXT_INT(ages, ' ');
 	NEXT_INT(first, ' ');
 	NEXT_INT(ncohorts, ' ');
-	if (ages < 0 || ages > COHORT_MAX_AGES || ncohorts < 0 ||
+	/* ncohorts bounded first: the product must not overflow */
+	if (ages < 0 || ages > COHORT_MAX_AGES ||
+		ncohorts < 0 || ncohorts > COHORT_MAX_CELLS ||
 		ncohorts * (ages + 2) > COHORT_MAX_CELLS ||
 		first < PG_INT32_MIN || first > PG_INT32_MAX ||
 		csm < PG_INT32_MIN || csm > PG_INT32_MAX || csd < PG_INT32_MIN || csd > PG_INT32_MAX ||
 		asm_ < PG_INT32_MIN || asm_ > PG_INT32_MAX || asd < PG_INT32_MIN || asd > PG_INT32_MAX)
 		BAD_TEXT();
 	s = cohort_state_alloc((int32) ncohorts, (int32) ages);
+	if (s == NULL)
+		BAD_TEXT();
 	s->version = COHORT_STATE_VERSION;
 	s->domain = (uint8) domain;
 	s->origin = origin;
