@@ -43,6 +43,7 @@
 #include "utils/typcache.h"
 
 #include "agg_cohort.h"
+#include "state_io.h"
 
 typedef struct ExpandedCohort
 {
@@ -555,28 +556,19 @@ static Datum
 cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 {
 	CohortState *s = PG_GETARG_COHORT_STATE_P(0);
-	Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			elemtype = get_element_type(arraytype);
-	TupleDesc	tupdesc;
+	ChurnRowArray *ra = churn_row_array(fcinfo, 7, "cohort_retention_final");
 	Datum	   *elems;
 	int			nelems = 0;
 	int			cap = 16;
 	int32		j;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	ChurnDomain domain = (ChurnDomain) s->domain;
 
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "cohort_retention_final must return an array");
 	if (s->domain != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort_retention_state of %s values cannot give %s rows",
 						s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz",
 						want == CHURN_DOMAIN_DATE ? "date" : "timestamptz")));
-	tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-	tupdesc = BlessTupleDesc(tupdesc);
 	elems = palloc(sizeof(Datum) * cap);
 
 	for (j = 0; j < s->ncohorts; j++)
@@ -615,12 +607,10 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 				cap *= 2;
 				elems = repalloc(elems, sizeof(Datum) * cap);
 			}
-			elems[nelems++] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+			elems[nelems++] = HeapTupleGetDatum(heap_form_tuple(ra->tupdesc, values, nulls));
 		}
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nelems, elemtype,
-										  typlen, typbyval, typalign));
+	return churn_row_array_build(ra, elems, nelems);
 }
 
 PG_FUNCTION_INFO_V1(cohort_retention_final_date);

@@ -89,13 +89,6 @@ typedef struct PeriodsTransCache
 	int64	   *bounds;			/* in fn_mcxt */
 } PeriodsTransCache;
 
-/* fn_extra of the final functions */
-typedef struct PeriodsFinalCache
-{
-	TupleDesc	tupdesc;
-	Oid			elemtype;
-} PeriodsFinalCache;
-
 static bool periods_state_validate(const PeriodsState *st, bool binary,
 								   Node *escontext);
 static PeriodsState *periods_state_new(ChurnDomain domain, int n,
@@ -528,15 +521,7 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 	else
 	{
 		/* a state that is not our own in-memory value may be toasted */
-		st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
-		if (!AggCheckCallContext(fcinfo, NULL) &&
-			(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
-		{
-			PeriodsState *copy = palloc(VARSIZE(st));
-
-			memcpy(copy, st, VARSIZE(st));
-			st = copy;
-		}
+		st = (PeriodsState *) churn_state_writable(fcinfo, 0);
 		n = st->nsteps;
 		if (PS_BOUNDS(st)[0] != period.lower ||
 			PS_BOUNDS(st)[n] != period.upper ||
@@ -623,21 +608,13 @@ PG_FUNCTION_INFO_V1(periods_state_combine);
 Datum
 periods_state_combine(PG_FUNCTION_ARGS)
 {
-	PeriodsState *st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
+	PeriodsState *st = (PeriodsState *) churn_state_writable(fcinfo, 0);
 	PeriodsState *other = DatumGetPeriodsState(PG_GETARG_DATUM(1));
 	int64		k;
 	Interval	step,
 				tenure;
 	ChurnPeriod period;
 
-	if (!AggCheckCallContext(fcinfo, NULL) &&
-		(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
-	{
-		PeriodsState *copy = palloc(VARSIZE(st));
-
-		memcpy(copy, st, VARSIZE(st));
-		st = copy;
-	}
 	period.lower = PS_BOUNDS(other)[0];
 	period.upper = PS_BOUNDS(other)[other->nsteps];
 	step.month = other->step_month;
@@ -670,41 +647,19 @@ static Datum
 churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 {
 	PeriodsState *st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
-	PeriodsFinalCache *cache = (PeriodsFinalCache *) fcinfo->flinfo->fn_extra;
+	ChurnRowArray *ra;
 	int			n = st->nsteps;
 	const int64 *b = PS_BOUNDS(st);
 	const int64 *diff = PS_DIFF(st);
 	Datum	   *elems;
 	int64		at_start;
 	int			k;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
 	if (st->domain != domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("churn_periods state of the wrong domain")));
-	if (cache == NULL)
-	{
-		Oid			rettype = get_func_rettype(fcinfo->flinfo->fn_oid);
-		Oid			elemtype = get_element_type(rettype);
-		TupleDesc	td;
-		MemoryContext old;
-
-		if (!OidIsValid(elemtype))
-			elog(ERROR, "final function of churn_periods must return an array");
-		td = lookup_rowtype_tupdesc(elemtype, -1);
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cache = palloc(sizeof(PeriodsFinalCache));
-		cache->tupdesc = CreateTupleDescCopy(td);
-		cache->elemtype = elemtype;
-		MemoryContextSwitchTo(old);
-		ReleaseTupleDesc(td);
-		if (cache->tupdesc->natts != 9)
-			elog(ERROR, "churn_period type must have 9 attributes");
-		fcinfo->flinfo->fn_extra = cache;
-	}
+	ra = churn_row_array(fcinfo, 9, "final function of churn_periods");
 
 	elems = palloc(sizeof(Datum) * n);
 	at_start = diff[0];
@@ -737,13 +692,11 @@ churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 			values[7] = Float8GetDatum((double) lost / (double) at_start);
 			values[8] = Float8GetDatum((double) (at_end - nw) / (double) at_start);
 		}
-		tup = heap_form_tuple(cache->tupdesc, values, nulls);
+		tup = heap_form_tuple(ra->tupdesc, values, nulls);
 		elems[k] = HeapTupleGetDatum(tup);
 		at_start = at_end;
 	}
-	get_typlenbyvalalign(cache->elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, cache->elemtype,
-										  typlen, typbyval, typalign));
+	return churn_row_array_build(ra, elems, n);
 }
 
 PG_FUNCTION_INFO_V1(churn_periods_final_date);

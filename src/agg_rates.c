@@ -530,10 +530,7 @@ rate_state_writable(FunctionCallInfo fcinfo, int kind)
 	}
 	st = PG_GETARG_RATESTATE(0);
 
-	/* AggCheckCallContext(fcinfo, NULL), inlined: this runs once per row */
-	if (!(fcinfo->context &&
-		  (IsA(fcinfo->context, AggState) ||
-		   IsA(fcinfo->context, WindowAggState))))
+	if (!churn_in_aggregate(fcinfo))
 	{
 		RateState  *copy = palloc(sizeof(RateState));
 
