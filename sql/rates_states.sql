@@ -232,6 +232,11 @@ SELECT rates_t.recv_err('ms', decode('01' || '00' || '00000000000020f4' || '0000
 SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state;
 \set VERBOSITY terse
 
+-- the balance check of periods_state is exact at the ends of the bigint
+-- range (no wrapped sums): all new customers lost balances; an at_end beyond
+-- bigint does not
+SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-5,0},{9223372036854775807},{5},{9223372036854775807})'::churn.periods_state;
+SELECT rates_err($$SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-4,-1},{9223372036854775807},{0},{0})'::churn.periods_state$$);
 -- the transition functions are not STRICT: a NULL state (direct call, or an
 -- aggregate of the user's without INITCOND) starts empty; the inverse cannot
 -- remove a row from no state and says so with NULL

@@ -154,6 +154,7 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 	const int64 *lost = PS_LOST(st);
 	const int64 *nl = PS_NEWLOST(st);
 	int64		at_start = 0;
+	int64		expect;
 	int			k;
 
 #define BAD(msg) \
@@ -195,12 +196,18 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 			BAD("A counter is negative.");
 		if (lost[k] > at_start || nl[k] > nw[k])
 			BAD("More customers lost than present.");
-		/* at_end(k) = at_start(k + 1) */
+		/*
+		 * at_end(k) = at_start(k + 1).  The numbers come from outside:
+		 * compute (at_start - lost) + (new - new_lost), both terms in
+		 * [0, INT64_MAX] after the checks above, so that only a true sum
+		 * beyond bigint (which next cannot equal) overflows.
+		 */
 		if (pg_add_s64_overflow(at_start, diff[k + 1], &next) ||
-			next != at_start + nw[k] - lost[k] - nl[k])
+			pg_add_s64_overflow(at_start - lost[k], nw[k] - nl[k], &expect) ||
+			next != expect)
 			BAD(psprintf("Step %d does not balance: at_end must equal at_start + new - lost - new_lost.", k));
 	}
-	if (at_start + diff[n + 1] != 0)
+	if (pg_add_s64_overflow(at_start, diff[n + 1], &expect) || expect != 0)
 		BAD("The at_start differences must sum to zero.");
 	return true;
 #undef BAD
