@@ -207,6 +207,8 @@ SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,2'::churn.cohort_retention_state;
 -- as int32
 SELECT 'v1 date 0 1:0:0 1:0:0 0 0 4611686020574871552'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 0 0 4294967296 1,0'::churn.cohort_retention_state;
+-- a short text claiming 16 million cells is refused before they are allocated
+SELECT 'v1 date 0 1:0:0 1:0:0 100000 0 167'::churn.cohort_retention_state;
 \set VERBOSITY default
 SELECT churn.cohort_retention_combine(NULL, NULL);
 

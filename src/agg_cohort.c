@@ -777,6 +777,7 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	if (ages < 0 || ages > COHORT_MAX_AGES ||
 		ncohorts < 0 || ncohorts > COHORT_MAX_CELLS ||
 		ncohorts * (ages + 2) > COHORT_MAX_CELLS ||
+		ncohorts * (ages + 2) > (long long) strlen(p) ||	/* a digit each */
 		first < PG_INT32_MIN || first > PG_INT32_MAX ||
 		csm < PG_INT32_MIN || csm > PG_INT32_MAX || csd < PG_INT32_MIN || csd > PG_INT32_MAX ||
 		asm_ < PG_INT32_MIN || asm_ > PG_INT32_MAX || asd < PG_INT32_MIN || asd > PG_INT32_MAX)
