@@ -12,8 +12,8 @@
 #ifndef CHURN_STATE_IO_H
 #define CHURN_STATE_IO_H
 
-#include "fmgr.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "nodes/execnodes.h"
 
 /*
