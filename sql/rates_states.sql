@@ -237,6 +237,8 @@ SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state;
 -- bigint does not
 SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-5,0},{9223372036854775807},{5},{9223372036854775807})'::churn.periods_state;
 SELECT rates_err($$SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-4,-1},{9223372036854775807},{0},{0})'::churn.periods_state$$);
+-- a short text claiming many steps is refused before they are allocated
+SELECT rates_err($$SELECT '(1,d,100000,0,1,0,0,0,0,{0})'::churn.periods_state$$);
 -- the transition functions are not STRICT: a NULL state (direct call, or an
 -- aggregate of the user's without INITCOND) starts empty; the inverse cannot
 -- remove a row from no state and says so with NULL

@@ -285,6 +285,11 @@ periods_state_in(PG_FUNCTION_ARGS)
 	hdr.tenure_day = churn_scan_int32(&s);
 	churn_scan_expect(&s, ',');
 	hdr.tenure_time = churn_scan_int64(&s);
+	/* every number takes a character at least: refuse before allocating */
+	if (!s.failed && PS_NDATA(n) > (int64) strlen(s.p))
+		churn_scan_error(&s, "The arrays are shorter than the number of steps requires.");
+	if (s.failed)
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 
 	st = palloc0(PS_SIZE(n));
 	memcpy(st, &hdr, offsetof(PeriodsState, data));
