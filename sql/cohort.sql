@@ -202,6 +202,13 @@ SELECT churn.cohort_retention(s, NULL, date '2024-01-01', '1 day', '1 day', 10)
   FROM (VALUES (date '2024-01-01'), (date '9999-01-01')) v(s);
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,-2,0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,2'::churn.cohort_retention_state;
+-- a cohort count whose cell count overflows bigint (2^62 + 2^31 cohorts of
+-- 2 cells; it used to wrap below the cell limit and crash) or is negative
+-- as int32
+SELECT 'v1 date 0 1:0:0 1:0:0 0 0 4611686020574871552'::churn.cohort_retention_state;
+SELECT 'v1 date 0 1:0:0 1:0:0 0 0 4294967296 1,0'::churn.cohort_retention_state;
+-- a short text claiming 16 million cells is refused before they are allocated
+SELECT 'v1 date 0 1:0:0 1:0:0 100000 0 167'::churn.cohort_retention_state;
 \set VERBOSITY default
 SELECT churn.cohort_retention_combine(NULL, NULL);
 

@@ -232,6 +232,29 @@ SELECT rates_t.recv_err('ms', decode('01' || '00' || '00000000000020f4' || '0000
 SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state;
 \set VERBOSITY terse
 
+-- the balance check of periods_state is exact at the ends of the bigint
+-- range (no wrapped sums): all new customers lost balances; an at_end beyond
+-- bigint does not
+SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-5,0},{9223372036854775807},{5},{9223372036854775807})'::churn.periods_state;
+SELECT rates_err($$SELECT '(1,d,1,0,1,0,0,0,0,{0,1},{5,-4,-1},{9223372036854775807},{0},{0})'::churn.periods_state$$);
+-- a short text claiming many steps is refused before they are allocated
+SELECT rates_err($$SELECT '(1,d,100000,0,1,0,0,0,0,{0})'::churn.periods_state$$);
+-- the transition functions are not STRICT: a NULL state (direct call, or an
+-- aggregate of the user's without INITCOND) starts empty; the inverse cannot
+-- remove a row from no state and says so with NULL
+SELECT churn.churn_counts_trans(NULL::churn.rate_state, '2023-12-01'::date, '2024-01-10'::date, '[2024-01-01,2024-02-01)'::daterange);
+SELECT churn.churn_counts_inv(NULL::churn.rate_state, '2023-12-01'::date, NULL::date, '[2024-01-01,2024-02-01)'::daterange) IS NULL AS inv_null;
+SELECT churn.diversion_counts_trans(NULL::churn.rate_state, '2024-01-05'::date, '2024-01-10'::date, 'web'::text, '[2024-01-01,2024-02-01)'::daterange);
+SELECT churn.diversion_counts_inv(NULL::churn.rate_state, '2024-01-05'::date, NULL::date, 'web'::text, '[2024-01-01,2024-02-01)'::daterange) IS NULL AS inv_null;
+CREATE AGGREGATE rates_t.churn_rate_noinit(date, date, daterange) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state,
+	FINALFUNC = churn.churn_rate_final);
+SELECT rates_t.churn_rate_noinit(s, u, '[2024-01-01,2024-02-01)')
+  FROM (VALUES ('2023-12-01'::date, '2024-01-10'::date), ('2023-11-01', NULL)) v(s, u);
+-- a state of the other kind is refused, also once it has a period
+SELECT churn.churn_counts_trans('(1,v,d,8766,8797,0,0,0,1,0,0,0)'::churn.rate_state, '2023-12-01'::date, NULL::date, '[2024-01-01,2024-02-01)'::daterange);
+SELECT churn.diversion_counts_trans('(1,c,d,8766,8797,0,0,0,1,0,0,0)'::churn.rate_state, '2023-12-01'::date, NULL::date, 1, '[2024-01-01,2024-02-01)'::daterange);
+
 \! rm -f /tmp/churn_rates_states_*.bin
 DROP SCHEMA rates_t CASCADE;
 DROP FUNCTION rates_err(text);

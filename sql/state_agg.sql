@@ -76,6 +76,15 @@ SELECT churn.rollup(NULL::churn.state_agg) IS NULL AS rollup_null;
 SELECT count(*) AS text_round_trips FROM aggs WHERE a::text::churn.state_agg::text = a::text;
 SELECT (SELECT churn.rollup(a) FROM aggs)::text::churn.state_agg::text =
 	   (SELECT churn.rollup(a) FROM aggs)::text AS rollup_text_round_trip;
+-- the ends of the timestamp range: the latest ones are beyond bigint as
+-- Unix microseconds and print unsigned (294276-12-31 23:59:59 UTC is
+-- 9224318015999000000 µs after 1970-01-01), and read back
+SELECT a, a::text::churn.state_agg::text = a::text AS extreme_round_trip
+  FROM (SELECT churn.state_agg(s::churn.lifecycle, t) AS a
+		  FROM (VALUES ('new', '4713-11-24 00:00:00+00 BC'::timestamptz),
+					   ('active', '294276-12-31 23:59:59+00')) v(s, t)) x;
+SELECT 'v1 timeline 1 9224318016000000000:new'::churn.state_agg;
+SELECT 'v1 timeline 1 99999999999999999999:new'::churn.state_agg;
 INSERT INTO aggs SELECT 0, churn.rollup(a) FROM aggs;
 SELECT current_setting('data_directory') || '/churn_state_agg.bin' AS bfile \gset
 COPY aggs TO :'bfile' WITH (FORMAT binary);

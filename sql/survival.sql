@@ -92,6 +92,12 @@ SELECT (SELECT churn.survival(t, e ORDER BY g) FROM r)::text =
 -- text I/O: exact shortest floats, any order of spaces
 SELECT 'v1 number 3 0.1:1:0 1e300:1:1'::churn.survival_curve;
 SELECT '  v1   days 2 0:0:1   7:1:0 '::churn.survival_curve;
+-- subnormal durations print exactly and read back (float8in accepts them);
+-- overflow stays an error
+SELECT churn.survival(t, true)::text::churn.survival_curve::text = churn.survival(t, true)::text AS subnormal_round_trip,
+       churn.survival(t, true)::text AS curve
+  FROM (VALUES (5e-324::float8), (1e-310), (1)) v(t);
+SELECT 'v1 number 1 1e400:1:0'::churn.survival_curve;
 SELECT churn.survival(t, true)::text::churn.survival_curve::text = churn.survival(t, true)::text AS text_round_trip
   FROM (SELECT random() * 1000 AS t FROM generate_series(1, 1000)) s;
 -- stored in a table, then read back

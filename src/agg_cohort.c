@@ -40,9 +40,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/typcache.h"
 
 #include "agg_cohort.h"
+#include "state_io.h"
 
 typedef struct ExpandedCohort
 {
@@ -555,28 +555,19 @@ static Datum
 cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 {
 	CohortState *s = PG_GETARG_COHORT_STATE_P(0);
-	Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
-	Oid			elemtype = get_element_type(arraytype);
-	TupleDesc	tupdesc;
+	ChurnRowArray *ra = churn_row_array(fcinfo, 7, "cohort_retention_final");
 	Datum	   *elems;
 	int			nelems = 0;
 	int			cap = 16;
 	int32		j;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	ChurnDomain domain = (ChurnDomain) s->domain;
 
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "cohort_retention_final must return an array");
 	if (s->domain != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort_retention_state of %s values cannot give %s rows",
 						s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz",
 						want == CHURN_DOMAIN_DATE ? "date" : "timestamptz")));
-	tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-	tupdesc = BlessTupleDesc(tupdesc);
 	elems = palloc(sizeof(Datum) * cap);
 
 	for (j = 0; j < s->ncohorts; j++)
@@ -615,12 +606,10 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 				cap *= 2;
 				elems = repalloc(elems, sizeof(Datum) * cap);
 			}
-			elems[nelems++] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+			elems[nelems++] = HeapTupleGetDatum(heap_form_tuple(ra->tupdesc, values, nulls));
 		}
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nelems, elemtype,
-										  typlen, typbyval, typalign));
+	return churn_row_array_build(ra, elems, nelems);
 }
 
 PG_FUNCTION_INFO_V1(cohort_retention_final_date);
@@ -783,13 +772,18 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	NEXT_INT(ages, ' ');
 	NEXT_INT(first, ' ');
 	NEXT_INT(ncohorts, ' ');
-	if (ages < 0 || ages > COHORT_MAX_AGES || ncohorts < 0 ||
+	/* ncohorts bounded first: the product must not overflow */
+	if (ages < 0 || ages > COHORT_MAX_AGES ||
+		ncohorts < 0 || ncohorts > COHORT_MAX_CELLS ||
 		ncohorts * (ages + 2) > COHORT_MAX_CELLS ||
+		ncohorts * (ages + 2) > (long long) strlen(p) ||	/* a digit each */
 		first < PG_INT32_MIN || first > PG_INT32_MAX ||
 		csm < PG_INT32_MIN || csm > PG_INT32_MAX || csd < PG_INT32_MIN || csd > PG_INT32_MAX ||
 		asm_ < PG_INT32_MIN || asm_ > PG_INT32_MAX || asd < PG_INT32_MIN || asd > PG_INT32_MAX)
 		BAD_TEXT();
 	s = cohort_state_alloc((int32) ncohorts, (int32) ages);
+	if (s == NULL)
+		BAD_TEXT();
 	s->version = COHORT_STATE_VERSION;
 	s->domain = (uint8) domain;
 	s->origin = origin;

@@ -31,7 +31,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/typcache.h"
 
 #include "period.h"
 #include "rates.h"
@@ -86,13 +85,6 @@ typedef struct MatrixTransCache
 {
 	ChurnPeriodCache period;
 } MatrixTransCache;
-
-/* fn_extra of the final function */
-typedef struct MatrixFinalCache
-{
-	TupleDesc	tupdesc;
-	Oid			elemtype;
-} MatrixFinalCache;
 
 static Size matrix_size(int chancap, int paircap, int strcap);
 static MatrixState *matrix_new(ChurnDomain domain, const ChurnPeriod *period,
@@ -606,22 +598,6 @@ matrix_state_send(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------------
  */
 
-static MatrixState *
-matrix_writable(FunctionCallInfo fcinfo, int argno)
-{
-	MatrixState *st = (MatrixState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
-
-	if (!AggCheckCallContext(fcinfo, NULL) &&
-		(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(argno)))
-	{
-		MatrixState *copy = palloc(VARSIZE(st));
-
-		memcpy(copy, st, VARSIZE(st));
-		st = copy;
-	}
-	return st;
-}
-
 static void
 matrix_check_period(const MatrixState *st, ChurnDomain domain,
 					const ChurnPeriod *period)
@@ -670,7 +646,7 @@ diversion_matrix_accum(FunctionCallInfo fcinfo, ChurnDomain domain)
 		st = matrix_new(domain, &period, 8, 8, 128);	/* see header comment */
 	else
 	{
-		st = matrix_writable(fcinfo, 0);
+		st = (MatrixState *) churn_state_writable(fcinfo, 0);
 		if (st->lower != period.lower || st->upper != period.upper ||
 			st->domain != domain)
 			matrix_check_period(st, domain, &period);
@@ -720,7 +696,7 @@ PG_FUNCTION_INFO_V1(matrix_state_combine);
 Datum
 matrix_state_combine(PG_FUNCTION_ARGS)
 {
-	MatrixState *st = matrix_writable(fcinfo, 0);
+	MatrixState *st = (MatrixState *) churn_state_writable(fcinfo, 0);
 	MatrixState *other = (MatrixState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	ChurnPeriod period;
 	int		   *map;
@@ -797,34 +773,11 @@ Datum
 diversion_matrix_final(PG_FUNCTION_ARGS)
 {
 	MatrixState *st = (MatrixState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	MatrixFinalCache *cache = (MatrixFinalCache *) fcinfo->flinfo->fn_extra;
+	ChurnRowArray *ra = churn_row_array(fcinfo, 7, "final function of diversion_matrix");
 	int64	   *out;
 	FlowSort   *fs;
 	Datum	   *elems;
 	int			k;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	if (cache == NULL)
-	{
-		Oid			elemtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
-		TupleDesc	td;
-		MemoryContext old;
-
-		if (!OidIsValid(elemtype))
-			elog(ERROR, "final function of diversion_matrix must return an array");
-		td = lookup_rowtype_tupdesc(elemtype, -1);
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cache = palloc(sizeof(MatrixFinalCache));
-		cache->tupdesc = CreateTupleDescCopy(td);
-		cache->elemtype = elemtype;
-		MemoryContextSwitchTo(old);
-		ReleaseTupleDesc(td);
-		if (cache->tupdesc->natts != 7)
-			elog(ERROR, "diversion_flow type must have 7 attributes");
-		fcinfo->flinfo->fn_extra = cache;
-	}
 
 	out = palloc0(sizeof(int64) * (st->nchan + 1));
 	fs = palloc(sizeof(FlowSort) * (st->npairs + 1));
@@ -859,9 +812,7 @@ diversion_matrix_final(PG_FUNCTION_ARGS)
 		/* base >= moved > 0 for every valid state */
 		values[5] = Float8GetDatum((double) p->moved / (double) base);
 		values[6] = Float8GetDatum((double) out[p->from] / (double) base);
-		elems[k] = HeapTupleGetDatum(heap_form_tuple(cache->tupdesc, values, nulls));
+		elems[k] = HeapTupleGetDatum(heap_form_tuple(ra->tupdesc, values, nulls));
 	}
-	get_typlenbyvalalign(cache->elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, st->npairs, cache->elemtype,
-										  typlen, typbyval, typalign));
+	return churn_row_array_build(ra, elems, st->npairs);
 }

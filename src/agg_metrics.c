@@ -42,6 +42,7 @@
 #endif
 
 #include "metrics.h"
+#include "state_io.h"
 
 /* Length in bytes of the binary forms: version byte plus the counters. */
 #define NPS_STATE_BINARY_LEN	(1 + 3 * 8)
@@ -51,11 +52,8 @@
  * Input functions raise soft errors from PostgreSQL 16 on, so that
  * pg_input_is_valid() and COPY ... ON_ERROR can trap them.
  */
-#if PG_VERSION_NUM >= 160000
-#define STATE_INPUT_ERROR(fcinfo, ...) ereturn((fcinfo)->context, (Datum) 0, __VA_ARGS__)
-#else
-#define STATE_INPUT_ERROR(fcinfo, ...) ereport(ERROR, __VA_ARGS__)
-#endif
+#define STATE_INPUT_ERROR(fcinfo, ...) \
+	churn_ereturn((fcinfo)->context, (Datum) 0, __VA_ARGS__)
 
 /*
  * Parse "(n1,n2,...,nk)" of exactly nfields non-negative bigints, with
@@ -337,19 +335,6 @@ ratio_state_send(PG_FUNCTION_ARGS)
 	} while (0)
 
 /*
- * True when called by an aggregate or window aggregate: what
- * AggCheckCallContext(fcinfo, NULL) != 0 tests, inlined because the counter
- * transition functions run once per row and should cost no more than the
- * COUNT(*) FILTER they replace.
- */
-static inline bool
-in_aggregate(FunctionCallInfo fcinfo)
-{
-	return fcinfo->context != NULL &&
-		(IsA(fcinfo->context, AggState) || IsA(fcinfo->context, WindowAggState));
-}
-
-/*
  * The state to update: argument 0 itself inside an aggregate (the executor
  * owns it), else a copy, since a direct SQL call must not scribble on its
  * input.
@@ -359,7 +344,7 @@ nps_state_for_update(FunctionCallInfo fcinfo)
 {
 	NpsState   *state = (NpsState *) PG_GETARG_POINTER(0);
 
-	if (!in_aggregate(fcinfo))
+	if (!churn_in_aggregate(fcinfo))
 	{
 		NpsState   *copy = palloc(sizeof(NpsState));
 
@@ -374,7 +359,7 @@ ratio_state_for_update(FunctionCallInfo fcinfo)
 {
 	RatioState *state = (RatioState *) PG_GETARG_POINTER(0);
 
-	if (!in_aggregate(fcinfo))
+	if (!churn_in_aggregate(fcinfo))
 	{
 		RatioState *copy = palloc(sizeof(RatioState));
 

@@ -40,7 +40,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
-#include "utils/typcache.h"
 
 #include "period.h"
 #include "rates.h"
@@ -88,13 +87,6 @@ typedef struct PeriodsTransCache
 	int			nsteps;
 	int64	   *bounds;			/* in fn_mcxt */
 } PeriodsTransCache;
-
-/* fn_extra of the final functions */
-typedef struct PeriodsFinalCache
-{
-	TupleDesc	tupdesc;
-	Oid			elemtype;
-} PeriodsFinalCache;
 
 static bool periods_state_validate(const PeriodsState *st, bool binary,
 								   Node *escontext);
@@ -161,6 +153,7 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 	const int64 *lost = PS_LOST(st);
 	const int64 *nl = PS_NEWLOST(st);
 	int64		at_start = 0;
+	int64		expect;
 	int			k;
 
 #define BAD(msg) \
@@ -202,12 +195,18 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 			BAD("A counter is negative.");
 		if (lost[k] > at_start || nl[k] > nw[k])
 			BAD("More customers lost than present.");
-		/* at_end(k) = at_start(k + 1) */
+		/*
+		 * at_end(k) = at_start(k + 1).  The numbers come from outside:
+		 * compute (at_start - lost) + (new - new_lost), both terms in
+		 * [0, INT64_MAX] after the checks above, so that only a true sum
+		 * beyond bigint (which next cannot equal) overflows.
+		 */
 		if (pg_add_s64_overflow(at_start, diff[k + 1], &next) ||
-			next != at_start + nw[k] - lost[k] - nl[k])
+			pg_add_s64_overflow(at_start - lost[k], nw[k] - nl[k], &expect) ||
+			next != expect)
 			BAD(psprintf("Step %d does not balance: at_end must equal at_start + new - lost - new_lost.", k));
 	}
-	if (at_start + diff[n + 1] != 0)
+	if (pg_add_s64_overflow(at_start, diff[n + 1], &expect) || expect != 0)
 		BAD("The at_start differences must sum to zero.");
 	return true;
 #undef BAD
@@ -286,6 +285,11 @@ periods_state_in(PG_FUNCTION_ARGS)
 	hdr.tenure_day = churn_scan_int32(&s);
 	churn_scan_expect(&s, ',');
 	hdr.tenure_time = churn_scan_int64(&s);
+	/* every number takes a character at least: refuse before allocating */
+	if (!s.failed && PS_NDATA(n) > (int64) strlen(s.p))
+		churn_scan_error(&s, "The arrays are shorter than the number of steps requires.");
+	if (s.failed)
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 
 	st = palloc0(PS_SIZE(n));
 	memcpy(st, &hdr, offsetof(PeriodsState, data));
@@ -528,15 +532,7 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 	else
 	{
 		/* a state that is not our own in-memory value may be toasted */
-		st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
-		if (!AggCheckCallContext(fcinfo, NULL) &&
-			(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
-		{
-			PeriodsState *copy = palloc(VARSIZE(st));
-
-			memcpy(copy, st, VARSIZE(st));
-			st = copy;
-		}
+		st = (PeriodsState *) churn_state_writable(fcinfo, 0);
 		n = st->nsteps;
 		if (PS_BOUNDS(st)[0] != period.lower ||
 			PS_BOUNDS(st)[n] != period.upper ||
@@ -623,21 +619,13 @@ PG_FUNCTION_INFO_V1(periods_state_combine);
 Datum
 periods_state_combine(PG_FUNCTION_ARGS)
 {
-	PeriodsState *st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
+	PeriodsState *st = (PeriodsState *) churn_state_writable(fcinfo, 0);
 	PeriodsState *other = DatumGetPeriodsState(PG_GETARG_DATUM(1));
 	int64		k;
 	Interval	step,
 				tenure;
 	ChurnPeriod period;
 
-	if (!AggCheckCallContext(fcinfo, NULL) &&
-		(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
-	{
-		PeriodsState *copy = palloc(VARSIZE(st));
-
-		memcpy(copy, st, VARSIZE(st));
-		st = copy;
-	}
 	period.lower = PS_BOUNDS(other)[0];
 	period.upper = PS_BOUNDS(other)[other->nsteps];
 	step.month = other->step_month;
@@ -670,41 +658,19 @@ static Datum
 churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 {
 	PeriodsState *st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
-	PeriodsFinalCache *cache = (PeriodsFinalCache *) fcinfo->flinfo->fn_extra;
+	ChurnRowArray *ra;
 	int			n = st->nsteps;
 	const int64 *b = PS_BOUNDS(st);
 	const int64 *diff = PS_DIFF(st);
 	Datum	   *elems;
 	int64		at_start;
 	int			k;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
 	if (st->domain != domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("churn_periods state of the wrong domain")));
-	if (cache == NULL)
-	{
-		Oid			rettype = get_func_rettype(fcinfo->flinfo->fn_oid);
-		Oid			elemtype = get_element_type(rettype);
-		TupleDesc	td;
-		MemoryContext old;
-
-		if (!OidIsValid(elemtype))
-			elog(ERROR, "final function of churn_periods must return an array");
-		td = lookup_rowtype_tupdesc(elemtype, -1);
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cache = palloc(sizeof(PeriodsFinalCache));
-		cache->tupdesc = CreateTupleDescCopy(td);
-		cache->elemtype = elemtype;
-		MemoryContextSwitchTo(old);
-		ReleaseTupleDesc(td);
-		if (cache->tupdesc->natts != 9)
-			elog(ERROR, "churn_period type must have 9 attributes");
-		fcinfo->flinfo->fn_extra = cache;
-	}
+	ra = churn_row_array(fcinfo, 9, "final function of churn_periods");
 
 	elems = palloc(sizeof(Datum) * n);
 	at_start = diff[0];
@@ -737,13 +703,11 @@ churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 			values[7] = Float8GetDatum((double) lost / (double) at_start);
 			values[8] = Float8GetDatum((double) (at_end - nw) / (double) at_start);
 		}
-		tup = heap_form_tuple(cache->tupdesc, values, nulls);
+		tup = heap_form_tuple(ra->tupdesc, values, nulls);
 		elems[k] = HeapTupleGetDatum(tup);
 		at_start = at_end;
 	}
-	get_typlenbyvalalign(cache->elemtype, &typlen, &typbyval, &typalign);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, cache->elemtype,
-										  typlen, typbyval, typalign));
+	return churn_row_array_build(ra, elems, n);
 }
 
 PG_FUNCTION_INFO_V1(churn_periods_final_date);

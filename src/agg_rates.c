@@ -71,7 +71,8 @@ StaticAssertDecl(sizeof(RateState) == 72, "rate_state must be 72 bytes");
 static bool rate_state_validate(const RateState *st, bool binary,
 								Node *escontext);
 static void rate_state_expect_kind(const RateState *st, int kind);
-static inline RateState *rate_state_writable(FunctionCallInfo fcinfo);
+static inline RateState *rate_state_writable(FunctionCallInfo fcinfo,
+											  int kind);
 static void rate_state_set_params(RateState *st, int kind, ChurnDomain domain,
 								  const ChurnPeriod *period,
 								  const Interval *tenure);
@@ -509,16 +510,27 @@ rate_state_expect_kind(const RateState *st, int kind)
 						st->kind, kind)));
 }
 
-/* The state argument, modifiable in place in aggregate context only. */
+/*
+ * The state argument, modifiable in place in aggregate context only.  The
+ * transition functions are not STRICT (they skip rows with a NULL since), so
+ * a NULL state can reach them when called directly or from an aggregate
+ * declared without INITCOND: it starts as an empty state of the given kind.
+ */
 static inline RateState *
-rate_state_writable(FunctionCallInfo fcinfo)
+rate_state_writable(FunctionCallInfo fcinfo, int kind)
 {
-	RateState  *st = PG_GETARG_RATESTATE(0);
+	RateState  *st;
 
-	/* AggCheckCallContext(fcinfo, NULL), inlined: this runs once per row */
-	if (!(fcinfo->context &&
-		  (IsA(fcinfo->context, AggState) ||
-		   IsA(fcinfo->context, WindowAggState))))
+	if (unlikely(PG_ARGISNULL(0)))
+	{
+		st = palloc0(sizeof(RateState));
+		st->version = CHURN_STATE_VERSION;
+		st->kind = (uint8) kind;
+		return st;
+	}
+	st = PG_GETARG_RATESTATE(0);
+
+	if (!churn_in_aggregate(fcinfo))
 	{
 		RateState  *copy = palloc(sizeof(RateState));
 
@@ -611,13 +623,18 @@ static pg_attribute_always_inline Datum
 churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 				   bool with_tenure, int sign)
 {
-	RateState  *st = rate_state_writable(fcinfo);
+	RateState  *st;
 	RateTransCache *cache = rate_trans_cache(fcinfo);
 	ChurnPeriod period;
 	const Interval *tenure = NULL;
 	int64		since,
 				until = 0;
 	bool		until_null;
+
+	/* no row to remove from a state that does not exist: cannot invert */
+	if (sign < 0 && PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = rate_state_writable(fcinfo, RATE_KIND_CHURN);
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -645,7 +662,8 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_CHURN, domain, &period, tenure);
-	else if (st->lower != period.lower || st->upper != period.upper ||
+	else if (st->kind != RATE_KIND_CHURN ||
+			 st->lower != period.lower || st->upper != period.upper ||
 			 (with_tenure && (st->tenure_month != tenure->month ||
 							  st->tenure_day != tenure->day ||
 							  st->tenure_time != tenure->time)))
@@ -745,12 +763,16 @@ churn_counts_inv_tenure_tstz(PG_FUNCTION_ARGS)
 static pg_attribute_always_inline Datum
 diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 {
-	RateState  *st = rate_state_writable(fcinfo);
+	RateState  *st;
 	RateTransCache *cache = rate_trans_cache(fcinfo);
 	ChurnPeriod period;
 	int64		since,
 				until = 0;
 	bool		until_null;
+
+	if (sign < 0 && PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = rate_state_writable(fcinfo, RATE_KIND_DIVERSION);
 
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -762,7 +784,8 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 									   domain, "period", &period);
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
-	else if (st->lower != period.lower || st->upper != period.upper)
+	else if (st->kind != RATE_KIND_DIVERSION ||
+			 st->lower != period.lower || st->upper != period.upper)
 		rate_state_check_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
 
 	if (PG_ARGISNULL(1))
@@ -819,10 +842,11 @@ PG_FUNCTION_INFO_V1(rate_state_combine);
 Datum
 rate_state_combine(PG_FUNCTION_ARGS)
 {
-	RateState  *st = rate_state_writable(fcinfo);
+	RateState  *st;
 	RateState  *other = PG_GETARG_RATESTATE(1);
 	int			i;
 
+	st = rate_state_writable(fcinfo, other->kind);	/* STRICT: never NULL */
 	if (st->kind != other->kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -609,14 +609,33 @@ state_agg_in(PG_FUNCTION_ARGS)
 			long long	us;
 
 			SKIP_SPACES();
-			READ_INT(us);
+			errno = 0;
+			us = strtoll(p, &end, 10);
+			if (errno == ERANGE && us == LLONG_MAX && *p != '-')
+			{
+				/*
+				 * Times in the last 30 years of the timestamp range are
+				 * beyond the int64 range as Unix microseconds: state_agg_out
+				 * prints them unsigned.
+				 */
+				unsigned long long uus;
+
+				errno = 0;
+				uus = strtoull(p, &end, 10);
+				if (end == p || errno != 0 ||
+					uus - (uint64) STATE_AGG_UNIX_OFFSET > (uint64) PG_INT64_MAX)
+					BAD_TEXT();
+				pts[i].at = (int64) (uus - (uint64) STATE_AGG_UNIX_OFFSET);
+			}
+			else if (end == p || errno != 0 ||
+					 pg_sub_s64_overflow(us, STATE_AGG_UNIX_OFFSET, &pts[i].at))
+				BAD_TEXT();
+			p = end;
 			EXPECT(':');
 			colon = p;
 			while (*p != ' ' && *p != '\0')
 				p++;
 			if (!lifecycle_parse(colon, p - colon, &code))
-				BAD_TEXT();
-			if (pg_sub_s64_overflow(us, STATE_AGG_UNIX_OFFSET, &pts[i].at))
 				BAD_TEXT();
 			pts[i].state = code;
 		}
@@ -693,9 +712,16 @@ state_agg_out(PG_FUNCTION_ARGS)
 
 		appendStringInfo(&buf, "v%d timeline %d", s->version, s->npoints);
 		for (i = 0; i < s->npoints; i++)
-			appendStringInfo(&buf, " " INT64_FORMAT ":%s",
-							 p[i].at + STATE_AGG_UNIX_OFFSET,
-							 lifecycle_name(p[i].state));
+		{
+			/* beyond int64 as Unix time near the end of the range: unsigned */
+			if (p[i].at > PG_INT64_MAX - STATE_AGG_UNIX_OFFSET)
+				appendStringInfo(&buf, " " UINT64_FORMAT,
+								 (uint64) p[i].at + (uint64) STATE_AGG_UNIX_OFFSET);
+			else
+				appendStringInfo(&buf, " " INT64_FORMAT,
+								 p[i].at + STATE_AGG_UNIX_OFFSET);
+			appendStringInfo(&buf, ":%s", lifecycle_name(p[i].state));
+		}
 	}
 	PG_RETURN_CSTRING(buf.data);
 }

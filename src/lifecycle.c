@@ -27,14 +27,12 @@
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
-#if PG_VERSION_NUM >= 160000
-#include "nodes/miscnodes.h"
-#endif
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/sortsupport.h"
 
 #include "lifecycle.h"
+#include "state_io.h"
 
 typedef struct LifecycleInfo
 {
@@ -359,11 +357,7 @@ lifecycle_in(PG_FUNCTION_ARGS)
 	Lifecycle	result;
 
 	if (!lifecycle_parse(str, strlen(str), &result))
-#if PG_VERSION_NUM >= 160000
-		ereturn(fcinfo->context, (Datum) 0, LIFECYCLE_SYNTAX_ERROR(str));
-#else
-		ereport(ERROR, LIFECYCLE_SYNTAX_ERROR(str));
-#endif
+		churn_ereturn(fcinfo->context, (Datum) 0, LIFECYCLE_SYNTAX_ERROR(str));
 	PG_RETURN_LIFECYCLE(result);
 }
 

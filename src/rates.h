@@ -20,18 +20,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/nodes.h"
 
-/*
- * Soft errors of input functions (PostgreSQL 16+: pg_input_is_valid(),
- * COPY ... ON_ERROR): churn_errsave reports through the caller's
- * ErrorSaveContext when there is one, and throws otherwise; before 16 it
- * always throws.  Code after it must cope with returning normally.
- */
-#if PG_VERSION_NUM >= 160000
-#include "nodes/miscnodes.h"
-#define churn_errsave(escontext, ...)	errsave(escontext, __VA_ARGS__)
-#else
-#define churn_errsave(escontext, ...)	ereport(ERROR, __VA_ARGS__)
-#endif
+#include "state_io.h"			/* churn_errsave */
 
 /* Format version stored first in every state of these files. */
 #define CHURN_STATE_VERSION		1

@@ -168,6 +168,15 @@ survival_curve_in(PG_FUNCTION_ARGS)
 		}
 		errno = 0;
 		pts[n].time = strtod(p, &end);
+
+		/*
+		 * ERANGE also flags a subnormal result, which is exact and which
+		 * survival_curve_out prints (5e-324): accept it as float8in does, or
+		 * such a curve would not read back (dump and restore).  Overflow and
+		 * underflow to zero stay errors.
+		 */
+		if (errno == ERANGE && pts[n].time != 0.0 && !isinf(pts[n].time))
+			errno = 0;
 		if (end == p || errno != 0 || *end != ':')
 			BAD_TEXT("Each point must be written as time:events:censored.");
 		p = end + 1;
@@ -175,6 +184,7 @@ survival_curve_in(PG_FUNCTION_ARGS)
 		if (end == p || errno != 0 || *end != ':')
 			BAD_TEXT("Each point must be written as time:events:censored.");
 		p = end + 1;
+		errno = 0;
 		pts[n].censored = strtoll(p, &end, 10);
 		if (end == p || errno != 0 || (*end != ' ' && *end != '\0'))
 			BAD_TEXT("Each point must be written as time:events:censored.");

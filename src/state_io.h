@@ -1,0 +1,80 @@
+/*-------------------------------------------------------------------------
+ *
+ * state_io.h
+ *	  Helpers shared by the aggregate state types of the churn extension:
+ *	  soft input errors, the in-aggregate test, writable varlena states and
+ *	  the arrays of composite rows that final functions return.
+ *
+ * src/state_io.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHURN_STATE_IO_H
+#define CHURN_STATE_IO_H
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+
+/*
+ * Soft errors of input functions (PostgreSQL 16+: pg_input_is_valid(),
+ * COPY ... ON_ERROR): churn_errsave reports through the caller's
+ * ErrorSaveContext when there is one, and throws otherwise; before 16 it
+ * always throws.  Code after it must cope with returning normally.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#define churn_errsave(escontext, ...)	errsave(escontext, __VA_ARGS__)
+#define churn_ereturn(escontext, dummy, ...) \
+	ereturn(escontext, dummy, __VA_ARGS__)
+#else
+#define churn_errsave(escontext, ...)	ereport(ERROR, __VA_ARGS__)
+#define churn_ereturn(escontext, dummy, ...)	ereport(ERROR, __VA_ARGS__)
+#endif
+
+/*
+ * True when called by an aggregate or a window aggregate: what
+ * AggCheckCallContext(fcinfo, NULL) != 0 tests, inlined because the counter
+ * transition functions run once per row and should cost no more than the
+ * COUNT(*) FILTER they replace.  There the executor owns the transition
+ * value (copied into the aggregate context), which may be updated in place.
+ */
+static inline bool
+churn_in_aggregate(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL &&
+		(IsA(fcinfo->context, AggState) ||
+		 IsA(fcinfo->context, WindowAggState));
+}
+
+/*
+ * A varlena state argument that may be updated in place: detoasted (a state
+ * read from a tuple may have a short header or be compressed: detoasting
+ * makes a fresh copy), and copied when called outside an aggregate, where
+ * the argument is not ours to scribble on.
+ */
+extern struct varlena *churn_state_writable(FunctionCallInfo fcinfo,
+											int argno);
+
+/*
+ * Final functions returning an array of a composite type (churn_period[],
+ * diversion_flow[], cohort_cell[]): the element type and its row
+ * descriptor, looked up once per call site and kept in fn_extra (the final
+ * function must use fn_extra for nothing else).  natts is checked against
+ * the type, what names the function in the can't-happen errors.
+ */
+typedef struct ChurnRowArray
+{
+	Oid			elemtype;
+	TupleDesc	tupdesc;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+} ChurnRowArray;
+
+extern ChurnRowArray *churn_row_array(FunctionCallInfo fcinfo, int natts,
+									  const char *what);
+extern Datum churn_row_array_build(const ChurnRowArray *ra, Datum *elems,
+								   int nelems);
+
+#endif							/* CHURN_STATE_IO_H */
