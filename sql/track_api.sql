@@ -193,6 +193,24 @@ SELECT p.proname, p.proconfig
  ORDER BY 1;
 SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'churn' ORDER BY 1;
 
+-- A tracked column dropped or renamed: writes fail (42703) rather than
+-- count wrong; untrack and track again.
+CREATE TABLE alt (id int PRIMARY KEY, since date, until date, plan text);
+SELECT churn.track('alt', customer => 'id', since => 'since', until => 'until', segments => ARRAY['plan']);
+INSERT INTO alt VALUES (1, '2024-01-01', NULL, 'basic');
+ALTER TABLE alt RENAME COLUMN plan TO tier;
+INSERT INTO alt VALUES (2, '2024-01-01', NULL, 'basic');
+UPDATE alt SET until = '2024-02-01' WHERE id = 1;
+ALTER TABLE alt RENAME COLUMN tier TO plan;
+UPDATE alt SET until = '2024-02-01' WHERE id = 1;
+SELECT count(*) AS verify_diffs FROM churn.verify('alt');
+ALTER TABLE alt DROP COLUMN plan;
+\set VERBOSITY sqlstate
+DELETE FROM alt;                    -- 42703
+\set VERBOSITY default
+SELECT churn.untrack('alt');
+DROP TABLE alt;
+
 -- A tracked table dropped (here by its owner, a role without privileges on
 -- churn's tables) is forgotten.
 CREATE ROLE regress_churn_owner;

@@ -129,9 +129,14 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 	key.size = size;
 	entry = hash_search(summary_plans, &key, HASH_ENTER, &found);
 	if (!found)
+	{
 		entry->plan = NULL;
+		entry->fast = NULL;
+	}
 
-	if (entry->plan != NULL && !SPI_plan_is_valid(entry->plan))
+	if (entry->plan != NULL &&
+		(!SPI_plan_is_valid(entry->plan) ||
+		 !summary_fast_still_valid(entry->fast, trigdata->tg_relation)))
 	{
 		SPI_freeplan(entry->plan);
 		entry->plan = NULL;
