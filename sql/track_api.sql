@@ -133,6 +133,16 @@ SELECT relation, suspended FROM churn.status;
 SELECT count(*) AS verify_diffs FROM churn.verify('acct');
 SELECT sum(new) AS new_c FROM churn.churn_summary WHERE relation = 'acct'::regclass AND channel = 'c';
 
+-- What verify reports: a count slipped into the pending deltas by hand
+-- (new customer in channel a, March 2024 in Shanghai) and a lost one.
+BEGIN;
+INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)
+VALUES ('acct', '2024-03-01', 'n', 'a', '{"tier": "gold", "region": "x"}', NULL, 1),
+	   ('acct', '2024-01-01', 'n', 'a', '{"tier": "gold", "region": "x"}', NULL, -1);
+SELECT * FROM churn.verify('acct');
+ROLLBACK;
+SELECT count(*) AS verify_diffs FROM churn.verify('acct');
+
 -- Privileges.  A writer with rights on the table only: its writes are
 -- captured although it has no privilege on churn's tables.
 CREATE ROLE regress_churn_writer;
