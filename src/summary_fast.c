@@ -1040,6 +1040,12 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		if (heap_append_events(tracked, ev))
 			return;
 	}
+	/*
+	 * Fallback through SPI (the trigger may not be connected: nest a
+	 * connection of our own).
+	 */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (nh == 0 && ngone == 0)
 	{
 		/* events only, the smallest plan */
@@ -1059,6 +1065,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		ret = SPI_execute_plan(plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+		SPI_finish();
 		return;
 	}
 	for (int i = 0; i < nh; i++)
@@ -1109,6 +1116,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+	SPI_finish();
 }
 
 /* ---- bulk INSERT: rows aggregated in C while they are read ---- */

@@ -212,6 +212,20 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 	return entry;
 }
 
+/*
+ * Whether a statement is captured in C: an INSERT of any size (new customers
+ * have no history), other statements up to SUMMARY_FAST_MAX rows.
+ */
+static bool
+capture_in_c(SummaryPlanEntry *entry, SummaryStatement stmt, Tuplestorestate *ts)
+{
+	int64		max = fast_max();
+
+	if (max <= 0 || ts == NULL || stmt == SUMMARY_TRUNCATE)
+		return false;
+	return stmt == SUMMARY_INSERT || tuplestore_tuple_count(ts) <= max;
+}
+
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
 
 Datum
@@ -271,6 +285,37 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	if (ts != NULL && tuplestore_tuple_count(ts) == 0)
 		return PointerGetDatum(NULL);
 
+	/*
+	 * The common case, a statement captured in C by a trigger seen before:
+	 * no SPI connection is needed.
+	 */
+	if (ts != NULL && summary_plans != NULL && OidIsValid(summary_owner))
+	{
+		SummaryPlanKey key;
+		SummaryPlanEntry *cached;
+
+		memset(&key, 0, sizeof(key));
+		key.tgoid = trigdata->tg_trigger->tgoid;
+		key.size = size_class(tuplestore_tuple_count(ts));
+		cached = hash_search(summary_plans, &key, HASH_FIND, NULL);
+		if (cached != NULL && cached->plan != NULL && SPI_plan_is_valid(cached->plan) &&
+			summary_fast_usable(cached->fast) &&
+			summary_fast_still_valid(cached->fast, trigdata->tg_relation) &&
+			capture_in_c(cached, stmt, ts))
+		{
+			GetUserIdAndSecContext(&save_userid, &save_sec_context);
+			SetUserIdAndSecContext(summary_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+			if (stmt == SUMMARY_INSERT)
+				summary_fast_bulk_insert(trigdata, cached->fast, cached->tracked,
+										 &cached->bucket, cached->time_zone);
+			else
+				summary_fast_capture(trigdata, stmt, cached->fast, cached->tracked,
+									 &cached->bucket, cached->time_zone);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+			return PointerGetDatum(NULL);
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_register_trigger_data(trigdata);
@@ -292,9 +337,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	 * An INSERT of any size is grouped in C (new customers have no history);
 	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
 	 */
-	if (summary_fast_usable(entry->fast) && fast_max() > 0 &&
-		(stmt == SUMMARY_INSERT ||
-		 (size == 0 && tuplestore_tuple_count(ts) <= fast_max())))
+	if (summary_fast_usable(entry->fast) && capture_in_c(entry, stmt, ts))
 	{
 		if (stmt == SUMMARY_INSERT)
 			summary_fast_bulk_insert(trigdata, entry->fast, entry->tracked,
