@@ -4,18 +4,21 @@
  *	  churn.summary_trigger(): statement-level capture into summary deltas.
  *
  * churn.track installs this function as four AFTER ... FOR EACH STATEMENT
- * triggers on the tracked table: INSERT (REFERENCING NEW TABLE), UPDATE (OLD
- * and NEW TABLE), DELETE (OLD TABLE) and TRUNCATE.  Each firing runs ONE
- * statement that folds the transition tables into grouped, signed counts and
- * appends them to churn.summary_delta.  No summary row is updated in the
- * writer's transaction, so writers never wait on each other because of the
- * summaries; churn.refresh() folds the deltas later.
+ * triggers on the tracked table (and on each of its partitions): INSERT
+ * (REFERENCING NEW TABLE), UPDATE (OLD and NEW TABLE), DELETE (OLD TABLE)
+ * and TRUNCATE.  Each firing folds the transition tables into grouped,
+ * signed counts appended to churn.summary_delta.  No summary row is updated
+ * in the writer's transaction, so writers never wait on each other because
+ * of the summaries; churn.refresh() folds the deltas later.
  *
- * Plans are prepared once per trigger and size class of the transition
- * table (a plan made for one row is a poor plan for a million), kept with
- * SPI_keepplan in a backend-lifetime hash table, and prepared again when
- * invalidated (the pattern of ri_triggers.c).  The statement runs as the
- * extension owner, so writers need no privilege on churn's tables.
+ * INSERTs of any size and UPDATE/DELETE statements of up to SUMMARY_FAST_MAX
+ * rows are captured in C (summary_fast.c); bigger UPDATE/DELETE statements
+ * and TRUNCATE run ONE set-based statement (summary_sql.c).  Its plans are
+ * prepared once per trigger and size class of the transition table (a plan
+ * made for one row is a poor plan for a million), kept with SPI_keepplan in
+ * a backend-lifetime hash table, and prepared again when invalidated or when
+ * a tracked column moved (the pattern of ri_triggers.c).  Capture runs as
+ * the extension owner, so writers need no privilege on churn's tables.
  *
  * src/summary_trigger.c
  *
@@ -39,8 +42,6 @@
 #include "utils/tuplestore.h"
 
 #include "summary.h"
-
-#define SUMMARY_NSIZES	3
 
 typedef struct SummaryPlanKey
 {
