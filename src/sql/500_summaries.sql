@@ -372,7 +372,8 @@ $$;
 COMMENT ON FUNCTION @extschema@._truncated(pg_catalog.oid) IS
 'internal: empties the summaries and history of a truncated tracked table';
 
--- TRUNCATE of one partition of a tracked partitioned table: recompute.
+-- TRUNCATE of one partition of a tracked partitioned table, or ATTACH or
+-- DETACH of a partition: recompute under a SHARE lock.
 CREATE FUNCTION @extschema@._recompute_after_truncate(relation pg_catalog.oid)
 RETURNS void
 LANGUAGE plpgsql
@@ -384,7 +385,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) IS
-'internal: recomputes the summaries of a partitioned table after one partition was truncated';
+'internal: recomputes the summaries of a partitioned table after a partition was truncated, attached or detached';
 
 -- The triggers of a tracked table, on it and on each of its partitions
 -- (statement triggers of a partitioned table do not fire for statements on
@@ -1027,7 +1028,9 @@ BEGIN
 		END LOOP;
 		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
 		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
-			PERFORM @extschema@._recompute(t.relid);
+			-- under a SHARE lock, as churn.rebuild: no writer may commit
+			-- between the deletion of the deltas and the recomputation
+			PERFORM @extschema@._recompute_after_truncate(t.relid);
 		END IF;
 	END LOOP;
 END
