@@ -1,0 +1,223 @@
+--
+-- rates_states: the state types of the rates aggregates.  Every partial
+-- state round-trips exactly through text and through binary (COPY BINARY),
+-- combining round-tripped partials gives the one-pass result, and invalid
+-- input is rejected with 22P02 (text) or 22P03 (binary).
+--
+SET DateStyle = 'ISO, YMD';
+SET TimeZone = 'Asia/Shanghai';
+SET extra_float_digits = 0;
+
+-- error reporter: SQLSTATE, message and detail of a statement
+CREATE FUNCTION rates_err(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ' ' || SQLERRM || coalesce(nullif(' (' || d || ')', ' ()'), '');
+END $$;
+
+-- aggregates that return the transition states (as Citus' workers would)
+CREATE SCHEMA rates_t;
+CREATE AGGREGATE rates_t.counts(date, date, daterange) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)');
+CREATE AGGREGATE rates_t.counts(date, date, daterange, interval) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)');
+CREATE AGGREGATE rates_t.counts(timestamptz, timestamptz, tstzrange) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)');
+CREATE AGGREGATE rates_t.dcounts(date, date, text, daterange) (
+	SFUNC = churn.diversion_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)');
+CREATE AGGREGATE rates_t.merge(churn.rate_state) (
+	SFUNC = churn.rate_state_combine, STYPE = churn.rate_state);
+CREATE AGGREGATE rates_t.pstate(date, date, daterange, interval) (
+	SFUNC = churn.churn_periods_trans, STYPE = churn.periods_state);
+CREATE AGGREGATE rates_t.pstate(timestamptz, timestamptz, tstzrange, interval, interval) (
+	SFUNC = churn.churn_periods_trans, STYPE = churn.periods_state);
+CREATE AGGREGATE rates_t.pmerge(churn.periods_state) (
+	SFUNC = churn.periods_state_combine, STYPE = churn.periods_state);
+CREATE AGGREGATE rates_t.mstate(text, text, date, date, daterange) (
+	SFUNC = churn.diversion_matrix_trans, STYPE = churn.matrix_state);
+CREATE AGGREGATE rates_t.mmerge(churn.matrix_state) (
+	SFUNC = churn.matrix_state_combine, STYPE = churn.matrix_state);
+
+SELECT setseed(0.23);
+CREATE TABLE rates_t.data AS
+SELECT i, CASE WHEN i % 97 = 0 THEN 'a "quoted", {odd} \ name' ELSE 'ch' || (random() * 9)::int END AS channel,
+       d AS since, CASE WHEN r < 0.4 THEN NULL ELSE d + (random() * 300)::int END AS until,
+       CASE WHEN r > 0.6 THEN CASE WHEN i % 89 = 0 THEN '' ELSE 'ch' || (random() * 9)::int END END AS moved_to
+  FROM (SELECT i, date '2023-01-01' + (random() * 500)::int AS d, random() AS r
+          FROM generate_series(1, 5000) i) s;
+
+-- four partial states of each kind
+CREATE TABLE rates_t.partials AS
+SELECT i % 4 AS part,
+       rates_t.counts(since, until, '[2023-04-01,2023-07-01)') AS c,
+       rates_t.counts(since, until, '[2023-04-01,2023-07-01)', '2 months') AS ct,
+       rates_t.counts(since::timestamptz, until::timestamptz, '[2023-04-01,2023-07-01)') AS cz,
+       rates_t.dcounts(since, until, moved_to, '[2023-04-01,2023-07-01)') AS d,
+       rates_t.pstate(since, until, '[2023-01-31,2024-03-01)', '1 month') AS ps,
+       rates_t.pstate(since::timestamptz, until::timestamptz, '[2023-01-31,2024-03-01)', '1 month', '3 months') AS pz,
+       rates_t.mstate(channel, moved_to, since, until, '[2023-04-01,2023-07-01)') AS m
+  FROM rates_t.data GROUP BY 1;
+-- plus a state that has seen no row
+INSERT INTO rates_t.partials (part, c, ct, cz, d)
+VALUES (4, '(1,c,-,0,0,0,0,0,0,0,0,0)', '(1,c,-,0,0,0,0,0,0,0,0,0)',
+        '(1,c,-,0,0,0,0,0,0,0,0,0)', '(1,v,-,0,0,0,0,0,0,0,0,0)');
+
+-- what the text forms look like
+SELECT c, d FROM rates_t.partials WHERE part IN (0, 4) ORDER BY part;
+SELECT rates_t.pstate(since, until, '[2023-01-01,2023-03-01)', '1 month')
+  FROM rates_t.data WHERE i <= 20;
+SELECT rates_t.mstate(channel, moved_to, since, until, '[2023-04-01,2023-07-01)')
+  FROM rates_t.data WHERE i IN (97, 194, 89, 1, 2, 3);
+
+-- text round trip: out(in(out(s))) = out(s)
+SELECT count(*) AS partials,
+       bool_and(c::text::churn.rate_state::text = c::text
+                AND ct::text::churn.rate_state::text = ct::text
+                AND cz::text::churn.rate_state::text = cz::text
+                AND d::text::churn.rate_state::text = d::text) AS rate_state_text,
+       bool_and(ps::text::churn.periods_state::text IS NOT DISTINCT FROM ps::text
+                AND pz::text::churn.periods_state::text IS NOT DISTINCT FROM pz::text) AS periods_state_text,
+       bool_and(m::text::churn.matrix_state::text IS NOT DISTINCT FROM m::text) AS matrix_state_text
+  FROM rates_t.partials;
+
+-- binary round trip through COPY BINARY (rate_state_send/_recv etc.)
+SELECT '/tmp/churn_rates_states_' || pg_backend_pid() || '.bin' AS binfile \gset
+COPY rates_t.partials TO :'binfile' (FORMAT binary);
+CREATE TABLE rates_t.partials_b (LIKE rates_t.partials);
+COPY rates_t.partials_b FROM :'binfile' (FORMAT binary);
+SELECT count(*) AS partials,
+       bool_and(a.c::text = b.c::text AND a.ct::text = b.ct::text AND a.cz::text = b.cz::text
+                AND a.d::text = b.d::text) AS rate_state_binary,
+       bool_and(a.ps::text IS NOT DISTINCT FROM b.ps::text
+                AND a.pz::text IS NOT DISTINCT FROM b.pz::text) AS periods_state_binary,
+       bool_and(a.m::text IS NOT DISTINCT FROM b.m::text) AS matrix_state_binary
+  FROM rates_t.partials a JOIN rates_t.partials_b b USING (part);
+
+-- combine(text-round-tripped partials) = one pass, state for state
+SELECT (SELECT rates_t.merge(c::text::churn.rate_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.counts(since, until, '[2023-04-01,2023-07-01)')::text FROM rates_t.data) AS churn_state_same,
+       (SELECT rates_t.merge(ct::text::churn.rate_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.counts(since, until, '[2023-04-01,2023-07-01)', '2 months')::text FROM rates_t.data) AS tenure_state_same,
+       (SELECT rates_t.merge(cz::text::churn.rate_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.counts(since::timestamptz, until::timestamptz, '[2023-04-01,2023-07-01)')::text FROM rates_t.data) AS tstz_state_same,
+       (SELECT rates_t.merge(d::text::churn.rate_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.dcounts(since, until, moved_to, '[2023-04-01,2023-07-01)')::text FROM rates_t.data) AS diversion_state_same,
+       (SELECT rates_t.pmerge(ps::text::churn.periods_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.pstate(since, until, '[2023-01-31,2024-03-01)', '1 month')::text FROM rates_t.data) AS periods_state_same,
+       (SELECT rates_t.pmerge(pz::text::churn.periods_state)::text FROM rates_t.partials)
+     = (SELECT rates_t.pstate(since::timestamptz, until::timestamptz, '[2023-01-31,2024-03-01)', '1 month', '3 months')::text
+          FROM rates_t.data) AS periods_tz_state_same;
+-- and result for result, from the binary round trip too
+SELECT (SELECT churn.churn_rate_final(rates_t.merge(c::text::churn.rate_state)) FROM rates_t.partials)
+     = (SELECT churn.churn_rate(since, until, '[2023-04-01,2023-07-01)') FROM rates_t.data) AS churn_rate_same,
+       (SELECT churn.retention_rate_final(rates_t.merge(ct)) FROM rates_t.partials_b)
+     = (SELECT churn.retention_rate(since, until, '[2023-04-01,2023-07-01)', '2 months') FROM rates_t.data) AS retention_rate_same,
+       (SELECT churn.diversion_rate_final(rates_t.merge(d)) FROM rates_t.partials_b)
+     = (SELECT churn.diversion_rate(since, until, moved_to, '[2023-04-01,2023-07-01)') FROM rates_t.data) AS diversion_rate_same,
+       (SELECT churn.churn_periods_final(rates_t.pmerge(ps))::text FROM rates_t.partials_b)
+     = (SELECT churn.churn_periods(since, until, '[2023-01-31,2024-03-01)', '1 month')::text FROM rates_t.data) AS churn_periods_same,
+       (SELECT churn.churn_periods_final_tz(rates_t.pmerge(pz::text::churn.periods_state))::text FROM rates_t.partials)
+     = (SELECT churn.churn_periods(since::timestamptz, until::timestamptz, '[2023-01-31,2024-03-01)', '1 month', '3 months')::text
+          FROM rates_t.data) AS churn_periods_tz_same,
+       (SELECT churn.diversion_matrix_final(rates_t.mmerge(m::text::churn.matrix_state))::text FROM rates_t.partials)
+     = (SELECT churn.diversion_matrix(channel, moved_to, since, until, '[2023-04-01,2023-07-01)')::text
+          FROM rates_t.data) AS diversion_matrix_same,
+       (SELECT churn.diversion_matrix_final(rates_t.mmerge(m))::text FROM rates_t.partials_b)
+     = (SELECT churn.diversion_matrix(channel, moved_to, since, until, '[2023-04-01,2023-07-01)')::text
+          FROM rates_t.data) AS diversion_matrix_binary_same;
+
+-- combining states of different parameters fails cleanly
+SELECT rates_err($$SELECT churn.rate_state_combine(c, d) FROM rates_t.partials WHERE part = 0$$);
+SELECT rates_err($$SELECT churn.rate_state_combine(c, ct) FROM rates_t.partials WHERE part = 0$$);
+SELECT rates_err($$SELECT churn.rate_state_combine(c, cz) FROM rates_t.partials WHERE part = 0$$);
+SELECT rates_err($$SELECT churn.churn_rate_final(d) FROM rates_t.partials WHERE part = 0$$);
+SELECT rates_err($$SELECT churn.periods_state_combine(ps, '(1,d,1,1,0,0,0,0,0,{8431,8500},{0,0,0},{0},{0},{0})') FROM rates_t.partials WHERE part = 0$$);
+SELECT rates_err($$SELECT churn.churn_periods_final(pz) FROM rates_t.partials WHERE part = 0$$);
+-- the same tstz period and step give other boundaries in another time zone
+SET TimeZone = 'UTC';
+SELECT rates_err($$SELECT churn.periods_state_combine(pz, (SELECT rates_t.pstate(since::timestamptz, until::timestamptz, '[2023-01-31 00:00+08,2024-03-01 00:00+08)', '1 month', '3 months') FROM rates_t.data)) FROM rates_t.partials WHERE part = 0$$);
+SET TimeZone = 'Asia/Shanghai';
+SELECT rates_err($$SELECT churn.matrix_state_combine(m, '(1,d,8500,8600,{},{})') FROM rates_t.partials WHERE part = 0$$);
+-- outside aggregate context the combine functions do not modify their input
+SELECT s.c::text = s.before AS unchanged
+  FROM (SELECT c, c::text AS before, churn.rate_state_combine(c, c) AS twice FROM rates_t.partials WHERE part = 1) s;
+
+-- invalid text input: 22P02
+SELECT rates_err($$SELECT '(2,c,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,x,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,10,5,0,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,5,1,0,2)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,-,1,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,-1,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,-1,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,v,d,0,10,0,0,0,1,2,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,1,0,0,0'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,99999999999999999999,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,1,0,0,0) '::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,d,1,1,0,0,0,0,0,{8431,8500},{0,0,0},{0},{0},{0})'::churn.periods_state::text$$);
+SELECT rates_err($$SELECT '(1,d,2,1,0,0,0,0,0,{8431,8500},{0,0,0},{0},{0},{0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,2,1,0,0,0,0,0,{8500,8431,8600},{0,0,0,0},{0,0},{0,0},{0,0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,1,1,0,0,0,0,0,{8431,8500},{1,0,-1},{0},{1},{0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,1,1,0,0,0,0,0,{8431,8500},{1,0,0},{0},{0},{0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,1,0,0,3600,0,0,0,{8431,8500},{0,0,0},{0},{0},{0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,0,1,0,0,0,0,0,{8431},{0},{},{},{})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a":1},{})'::churn.matrix_state::text$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a":1,"a":2},{})'::churn.matrix_state$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a":1},{0:1:1})'::churn.matrix_state$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a":1,"b":0},{0:1:2})'::churn.matrix_state$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a":1,"b":0},{0:1:1,0:1:1})'::churn.matrix_state$$);
+SELECT rates_err($$SELECT '(1,d,8500,8600,{"a\x":1},{})'::churn.matrix_state$$);
+SELECT rates_err($$SELECT '(1,d,8600,8500,{},{})'::churn.matrix_state$$);
+
+-- invalid binary input: 22P03 (the bytes of a bytea column are read by
+-- the state type's receive function through COPY BINARY)
+CREATE TABLE rates_t.raw (b bytea);
+CREATE TABLE rates_t.rs (s churn.rate_state);
+CREATE TABLE rates_t.ps (s churn.periods_state);
+CREATE TABLE rates_t.ms (s churn.matrix_state);
+CREATE FUNCTION rates_t.recv_err(tab text, bytes bytea) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+BEGIN
+	TRUNCATE rates_t.raw;
+	INSERT INTO rates_t.raw VALUES (bytes);
+	EXECUTE format('COPY rates_t.raw TO %L (FORMAT binary)', current_setting('rates.binfile'));
+	EXECUTE format('COPY rates_t.%I FROM %L (FORMAT binary)', tab, current_setting('rates.binfile'));
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ' ' || SQLERRM || coalesce(nullif(' (' || d || ')', ' ()'), '');
+END $$;
+SELECT set_config('rates.binfile', :'binfile', false) IS NOT NULL AS set;
+-- valid ones are accepted; then a wrong version, unknown flags, a short
+-- message, a negative counter, ...
+SELECT rates_t.recv_err('rs', churn.rate_state_send(c)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 0, 2)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 3, 7)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('rs', substr(churn.rate_state_send(c), 1, 70)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 36, 255)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ps', churn.periods_state_send(ps)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(ps), 5, 0)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ps', substr(churn.periods_state_send(ps), 1, 200)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(ps), 200, 127)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ms', churn.matrix_state_send(m)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ms', set_byte(churn.matrix_state_send(m), 1, 9)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('ms', substr(churn.matrix_state_send(m), 1, 40)) FROM rates_t.partials WHERE part = 0;
+-- version 1, date, [8436, 8536), channel "a" with base 0, pair a -> a moved 1
+SELECT rates_t.recv_err('ms', decode('01' || '00' || '00000000000020f4' || '0000000000002158' || '00000001'
+                                     || '0000000000000000' || '00000001' || '61'
+                                     || '00000001' || '00000000' || '00000000' || '0000000000000001', 'hex'));
+
+\set VERBOSITY default
+SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state;
+\set VERBOSITY terse
+
+\! rm -f /tmp/churn_rates_states_*.bin
+DROP SCHEMA rates_t CASCADE;
+DROP FUNCTION rates_err(text);

@@ -1,0 +1,844 @@
+/*-------------------------------------------------------------------------
+ *
+ * agg_rates.c
+ *	  Counter aggregates over one period: churn_rate, retention_rate (with a
+ *	  minimum-tenure variant) and diversion_rate, and their state type
+ *	  churn.rate_state.
+ *
+ * The state is a fixed-size pass-by-reference type (72 bytes) holding the
+ * period, the minimum tenure and four counters.  Transition functions update
+ * it in place in aggregate context (as numeric.c's int8_avg_accum does with
+ * its int8[] state), so a row costs a few comparisons and additions.  Each
+ * aggregate has a combine function (parallel and Citus partial aggregation)
+ * and an inverse transition function (window frames in O(1) per row).
+ *
+ * Period semantics (period P = [lower, upper), until NULL = still a customer):
+ *	 at_start  since < lower AND (until IS NULL OR until >= lower)
+ *	 new	   lower <= since < upper
+ *	 lost	   at_start AND until < upper
+ *	 new_lost  new AND until < upper
+ *	 at_end    = at_start + new - lost - new_lost
+ * Diversion (channel stays):
+ *	 base	   since < upper AND (until IS NULL OR until >= lower)
+ *	 diverted  lower <= until < upper AND moved_to IS NOT NULL
+ *
+ * src/agg_rates.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <errno.h>
+
+#include "common/int.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "period.h"
+#include "rates.h"
+
+/* kinds of rate_state */
+#define RATE_KIND_CHURN		'c'		/* at_start, new, lost, new_lost */
+#define RATE_KIND_DIVERSION	'v'		/* base, diverted, 0, 0 */
+
+/* flags */
+#define RATE_HAS_PERIOD		0x01	/* period, domain and tenure are set */
+
+typedef struct RateState
+{
+	uint8		version;		/* CHURN_STATE_VERSION */
+	uint8		kind;			/* RATE_KIND_* */
+	uint8		domain;			/* ChurnDomain, when RATE_HAS_PERIOD */
+	uint8		flags;			/* RATE_HAS_PERIOD */
+	int32		tenure_month;	/* minimum tenure (zero: none) */
+	int32		tenure_day;
+	int32		pad;			/* always zero */
+	int64		tenure_time;
+	int64		lower;			/* period [lower, upper) in the domain */
+	int64		upper;
+	int64		n[4];			/* counters, see RATE_KIND_* */
+} RateState;
+
+StaticAssertDecl(sizeof(RateState) == 72, "rate_state must be 72 bytes");
+
+#define RATE_STATE_TYPNAME "churn.rate_state"
+
+#define DatumGetRateState(d)	((RateState *) DatumGetPointer(d))
+#define PG_GETARG_RATESTATE(n)	DatumGetRateState(PG_GETARG_DATUM(n))
+
+static void rate_state_validate(const RateState *st, bool binary);
+static void rate_state_expect_kind(const RateState *st, int kind);
+static RateState *rate_state_writable(FunctionCallInfo fcinfo);
+static void rate_state_set_params(RateState *st, int kind, ChurnDomain domain,
+								  const ChurnPeriod *period,
+								  const Interval *tenure);
+static void rate_state_check_params(const RateState *st, int kind,
+									ChurnDomain domain,
+									const ChurnPeriod *period,
+									const Interval *tenure);
+
+/* ----------------------------------------------------------------------
+ * Shared text scanning helpers (declared in rates.h)
+ * ----------------------------------------------------------------------
+ */
+
+void
+churn_scan_init(ChurnScan *s, const char *str, const char *typname)
+{
+	s->str = str;
+	s->p = str;
+	s->typname = typname;
+}
+
+void
+churn_scan_error(ChurnScan *s, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"",
+					s->typname, s->str),
+			 errdetail("%s", detail)));
+}
+
+void
+churn_scan_expect(ChurnScan *s, char c)
+{
+	if (*s->p != c)
+		churn_scan_error(s, psprintf("Expected \"%c\" at offset %d.",
+									 c, (int) (s->p - s->str)));
+	s->p++;
+}
+
+bool
+churn_scan_maybe(ChurnScan *s, char c)
+{
+	if (*s->p != c)
+		return false;
+	s->p++;
+	return true;
+}
+
+int64
+churn_scan_int64(ChurnScan *s)
+{
+	char	   *end;
+	long long	v;
+
+	if (!(*s->p == '-' || (*s->p >= '0' && *s->p <= '9')))
+		churn_scan_error(s, psprintf("Expected an integer at offset %d.",
+									 (int) (s->p - s->str)));
+	errno = 0;
+	v = strtoll(s->p, &end, 10);
+	if (errno == ERANGE || end == s->p)
+		churn_scan_error(s, psprintf("Integer out of range at offset %d.",
+									 (int) (s->p - s->str)));
+	s->p = end;
+	return (int64) v;
+}
+
+int32
+churn_scan_int32(ChurnScan *s)
+{
+	const char *at = s->p;
+	int64		v = churn_scan_int64(s);
+
+	if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+		churn_scan_error(s, psprintf("Integer out of range at offset %d.",
+									 (int) (at - s->str)));
+	return (int32) v;
+}
+
+char
+churn_scan_char(ChurnScan *s)
+{
+	char		c = *s->p;
+
+	if (c == '\0')
+		churn_scan_error(s, "Unexpected end of input.");
+	s->p++;
+	return c;
+}
+
+char *
+churn_scan_quoted(ChurnScan *s, int *len)
+{
+	StringInfoData buf;
+
+	churn_scan_expect(s, '"');
+	initStringInfo(&buf);
+	for (;;)
+	{
+		char		c = *s->p;
+
+		if (c == '\0')
+			churn_scan_error(s, "Unterminated quoted string.");
+		s->p++;
+		if (c == '"')
+			break;
+		if (c == '\\')
+		{
+			c = *s->p;
+			if (c != '"' && c != '\\')
+				churn_scan_error(s, psprintf("Invalid escape at offset %d.",
+											 (int) (s->p - s->str)));
+			s->p++;
+		}
+		appendStringInfoChar(&buf, c);
+	}
+	*len = buf.len;
+	return buf.data;
+}
+
+void
+churn_scan_end(ChurnScan *s)
+{
+	if (*s->p != '\0')
+		churn_scan_error(s, psprintf("Junk after the value at offset %d.",
+									 (int) (s->p - s->str)));
+}
+
+void
+churn_append_quoted(StringInfo buf, const char *str, int len)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '"');
+	for (i = 0; i < len; i++)
+	{
+		if (str[i] == '"' || str[i] == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, str[i]);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+void
+churn_state_invalid(const char *typname, bool binary, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(binary ? ERRCODE_INVALID_BINARY_REPRESENTATION :
+					 ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid %s value for type %s",
+					binary ? "binary" : "text", typname),
+			 errdetail("%s", detail)));
+}
+
+void
+churn_report_mismatch(const char *what, const char *got, const char *had)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s \"%s\" differs from \"%s\" given earlier in the same group",
+					what, got, had),
+			 errhint("Every row (and every partial state) of one aggregate group must use the same %s.",
+					 what)));
+}
+
+/* ----------------------------------------------------------------------
+ * churn.rate_state I/O
+ *
+ * Text form: (version,kind,domain,lower,upper,tenure_month,tenure_day,
+ *			   tenure_time,n0,n1,n2,n3)
+ * with domain 'd' (date: days), 't' (timestamptz: microseconds) or '-' (no
+ * row seen yet: every number zero).  Integers are exact, so the text form
+ * round-trips bit for bit.
+ * ----------------------------------------------------------------------
+ */
+
+static void
+rate_state_validate(const RateState *st, bool binary)
+{
+	int			i;
+
+	if (st->version != CHURN_STATE_VERSION)
+		churn_state_invalid(RATE_STATE_TYPNAME, binary,
+							psprintf("Unsupported format version %d.", st->version));
+	if (st->kind != RATE_KIND_CHURN && st->kind != RATE_KIND_DIVERSION)
+		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown state kind.");
+	if (st->flags & ~RATE_HAS_PERIOD || st->pad != 0)
+		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown flags.");
+	for (i = 0; i < 4; i++)
+		if (st->n[i] < 0)
+			churn_state_invalid(RATE_STATE_TYPNAME, binary, "A counter is negative.");
+
+	if (!(st->flags & RATE_HAS_PERIOD))
+	{
+		if (st->domain != 0 || st->lower != 0 || st->upper != 0 ||
+			st->tenure_month != 0 || st->tenure_day != 0 ||
+			st->tenure_time != 0 ||
+			st->n[0] != 0 || st->n[1] != 0 || st->n[2] != 0 || st->n[3] != 0)
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"A state without a period must be all zero.");
+		return;
+	}
+
+	if (!ChurnDomainIsValid(st->domain))
+		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown domain.");
+	if (st->domain == CHURN_DOMAIN_DATE)
+	{
+		if (st->lower <= PG_INT32_MIN || st->upper >= PG_INT32_MAX ||
+			st->lower >= PG_INT32_MAX || st->upper <= PG_INT32_MIN)
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"Period bound out of range.");
+	}
+	else if (TIMESTAMP_NOT_FINITE(st->lower) || TIMESTAMP_NOT_FINITE(st->upper))
+		churn_state_invalid(RATE_STATE_TYPNAME, binary,
+							"Period bound out of range.");
+	if (st->lower >= st->upper)
+		churn_state_invalid(RATE_STATE_TYPNAME, binary,
+							"Period lower bound must be below its upper bound.");
+	if (st->tenure_month < 0 || st->tenure_day < 0 || st->tenure_time < 0)
+		churn_state_invalid(RATE_STATE_TYPNAME, binary,
+							"Minimum tenure must not be negative.");
+
+	if (st->kind == RATE_KIND_CHURN)
+	{
+		if (st->n[2] > st->n[0])
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"More customers lost than at start.");
+		if (st->n[3] > st->n[1])
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"More new customers lost than new.");
+	}
+	else
+	{
+		if (st->n[1] > st->n[0])
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"More stays diverted than in the base.");
+		if (st->n[2] != 0 || st->n[3] != 0 ||
+			st->tenure_month != 0 || st->tenure_day != 0 ||
+			st->tenure_time != 0)
+			churn_state_invalid(RATE_STATE_TYPNAME, binary,
+								"Unused fields of a diversion state must be zero.");
+	}
+}
+
+PG_FUNCTION_INFO_V1(rate_state_in);
+Datum
+rate_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	RateState  *st = palloc0(sizeof(RateState));
+	ChurnScan	s;
+	int64		version;
+	char		dom;
+	int			i;
+
+	churn_scan_init(&s, str, RATE_STATE_TYPNAME);
+	churn_scan_expect(&s, '(');
+	version = churn_scan_int64(&s);
+	if (version != CHURN_STATE_VERSION)
+		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".",
+									  version));
+	st->version = (uint8) version;
+	churn_scan_expect(&s, ',');
+	st->kind = (uint8) churn_scan_char(&s);
+	churn_scan_expect(&s, ',');
+	dom = churn_scan_char(&s);
+	if (dom == 'd')
+	{
+		st->domain = CHURN_DOMAIN_DATE;
+		st->flags = RATE_HAS_PERIOD;
+	}
+	else if (dom == 't')
+	{
+		st->domain = CHURN_DOMAIN_TIMESTAMPTZ;
+		st->flags = RATE_HAS_PERIOD;
+	}
+	else if (dom != '-')
+		churn_scan_error(&s, "The domain must be \"d\", \"t\" or \"-\".");
+	churn_scan_expect(&s, ',');
+	st->lower = churn_scan_int64(&s);
+	churn_scan_expect(&s, ',');
+	st->upper = churn_scan_int64(&s);
+	churn_scan_expect(&s, ',');
+	st->tenure_month = churn_scan_int32(&s);
+	churn_scan_expect(&s, ',');
+	st->tenure_day = churn_scan_int32(&s);
+	churn_scan_expect(&s, ',');
+	st->tenure_time = churn_scan_int64(&s);
+	for (i = 0; i < 4; i++)
+	{
+		churn_scan_expect(&s, ',');
+		st->n[i] = churn_scan_int64(&s);
+	}
+	churn_scan_expect(&s, ')');
+	churn_scan_end(&s);
+
+	rate_state_validate(st, false);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(rate_state_out);
+Datum
+rate_state_out(PG_FUNCTION_ARGS)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+	char		dom;
+
+	if (!(st->flags & RATE_HAS_PERIOD))
+		dom = '-';
+	else
+		dom = (st->domain == CHURN_DOMAIN_DATE) ? 'd' : 't';
+
+	PG_RETURN_CSTRING(psprintf("(%d,%c,%c," INT64_FORMAT "," INT64_FORMAT
+							   ",%d,%d," INT64_FORMAT "," INT64_FORMAT ","
+							   INT64_FORMAT "," INT64_FORMAT "," INT64_FORMAT ")",
+							   st->version, st->kind, dom,
+							   st->lower, st->upper,
+							   st->tenure_month, st->tenure_day, st->tenure_time,
+							   st->n[0], st->n[1], st->n[2], st->n[3]));
+}
+
+PG_FUNCTION_INFO_V1(rate_state_recv);
+Datum
+rate_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	RateState  *st = palloc0(sizeof(RateState));
+	int			i;
+
+	if (buf->len - buf->cursor != 4 + 4 * 2 + 8 * 8)
+		churn_state_invalid(RATE_STATE_TYPNAME, true,
+							psprintf("Expected 76 bytes, got %d.",
+									 buf->len - buf->cursor));
+	st->version = (uint8) pq_getmsgbyte(buf);
+	st->kind = (uint8) pq_getmsgbyte(buf);
+	st->domain = (uint8) pq_getmsgbyte(buf);
+	st->flags = (uint8) pq_getmsgbyte(buf);
+	st->tenure_month = (int32) pq_getmsgint(buf, 4);
+	st->tenure_day = (int32) pq_getmsgint(buf, 4);
+	st->tenure_time = pq_getmsgint64(buf);
+	st->lower = pq_getmsgint64(buf);
+	st->upper = pq_getmsgint64(buf);
+	for (i = 0; i < 4; i++)
+		st->n[i] = pq_getmsgint64(buf);
+	/* 8 bytes reserved for future use, must be zero */
+	if (pq_getmsgint64(buf) != 0)
+		churn_state_invalid(RATE_STATE_TYPNAME, true, "Reserved bytes must be zero.");
+	pq_getmsgend(buf);
+
+	rate_state_validate(st, true);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(rate_state_send);
+Datum
+rate_state_send(PG_FUNCTION_ARGS)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, st->version);
+	pq_sendbyte(&buf, st->kind);
+	pq_sendbyte(&buf, st->domain);
+	pq_sendbyte(&buf, st->flags);
+	pq_sendint32(&buf, st->tenure_month);
+	pq_sendint32(&buf, st->tenure_day);
+	pq_sendint64(&buf, st->tenure_time);
+	pq_sendint64(&buf, st->lower);
+	pq_sendint64(&buf, st->upper);
+	for (i = 0; i < 4; i++)
+		pq_sendint64(&buf, st->n[i]);
+	pq_sendint64(&buf, 0);		/* reserved */
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ----------------------------------------------------------------------
+ * Transition machinery
+ * ----------------------------------------------------------------------
+ */
+
+static void
+rate_state_expect_kind(const RateState *st, int kind)
+{
+	if (st->kind != kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rate_state of kind \"%c\" given where kind \"%c\" is expected",
+						st->kind, kind)));
+}
+
+/* The state argument, modifiable in place in aggregate context only. */
+static RateState *
+rate_state_writable(FunctionCallInfo fcinfo)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+	{
+		RateState  *copy = palloc(sizeof(RateState));
+
+		memcpy(copy, st, sizeof(RateState));
+		st = copy;
+	}
+	return st;
+}
+
+static void
+rate_state_set_params(RateState *st, int kind, ChurnDomain domain,
+					  const ChurnPeriod *period, const Interval *tenure)
+{
+	rate_state_expect_kind(st, kind);
+	st->domain = (uint8) domain;
+	st->flags |= RATE_HAS_PERIOD;
+	st->lower = period->lower;
+	st->upper = period->upper;
+	st->tenure_month = tenure ? tenure->month : 0;
+	st->tenure_day = tenure ? tenure->day : 0;
+	st->tenure_time = tenure ? tenure->time : 0;
+}
+
+static void
+rate_state_check_params(const RateState *st, int kind, ChurnDomain domain,
+						const ChurnPeriod *period, const Interval *tenure)
+{
+	Interval	none = {0};
+
+	rate_state_expect_kind(st, kind);
+	if (st->domain != domain)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot mix date and timestamptz rows or states in one group")));
+	if (tenure == NULL)
+		tenure = &none;
+	if (st->lower != period->lower || st->upper != period->upper)
+	{
+		ChurnPeriod had;
+
+		had.lower = st->lower;
+		had.upper = st->upper;
+		churn_report_mismatch("period", churn_period_out(domain, period),
+							  churn_period_out(domain, &had));
+	}
+	if (st->tenure_month != tenure->month ||
+		st->tenure_day != tenure->day ||
+		st->tenure_time != tenure->time)
+	{
+		Interval	had;
+
+		had.month = st->tenure_month;
+		had.day = st->tenure_day;
+		had.time = st->tenure_time;
+		churn_report_mismatch("min_tenure",
+							  DatumGetCString(DirectFunctionCall1(interval_out,
+																  PointerGetDatum(tenure))),
+							  DatumGetCString(DirectFunctionCall1(interval_out,
+																  PointerGetDatum(&had))));
+	}
+}
+
+/* fn_extra of the transition functions */
+typedef struct RateTransCache
+{
+	ChurnPeriodCache period;
+	bool		tenure_checked;
+	Interval	tenure;			/* last min_tenure validated */
+} RateTransCache;
+
+static inline RateTransCache *
+rate_trans_cache(FunctionCallInfo fcinfo)
+{
+	RateTransCache *c = (RateTransCache *) fcinfo->flinfo->fn_extra;
+
+	if (unlikely(c == NULL))
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+								   sizeof(RateTransCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return c;
+}
+
+/*
+ * Add (sign = 1) or remove (sign = -1) one customer row:
+ * args (state, since, until, period [, min_tenure]).
+ */
+static pg_attribute_always_inline Datum
+churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
+				   bool with_tenure, int sign)
+{
+	RateState  *st = rate_state_writable(fcinfo);
+	RateTransCache *cache = rate_trans_cache(fcinfo);
+	ChurnPeriod period;
+	const Interval *tenure = NULL;
+	int64		since,
+				until = 0;
+	bool		until_null;
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must not be null")));
+	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3), domain,
+								   "period", &period);
+	if (with_tenure)
+	{
+		if (PG_ARGISNULL(4))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("min_tenure must not be null")));
+		tenure = PG_GETARG_INTERVAL_P(4);
+		if (!cache->tenure_checked ||
+			memcmp(&cache->tenure, tenure, sizeof(Interval)) != 0)
+		{
+			churn_check_nonnegative_interval(tenure, "min_tenure");
+			cache->tenure = *tenure;
+			cache->tenure_checked = true;
+		}
+	}
+
+	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
+		rate_state_set_params(st, RATE_KIND_CHURN, domain, &period, tenure);
+	else if (st->lower != period.lower || st->upper != period.upper ||
+			 (with_tenure && (st->tenure_month != tenure->month ||
+							  st->tenure_day != tenure->day ||
+							  st->tenure_time != tenure->time)))
+		rate_state_check_params(st, RATE_KIND_CHURN, domain, &period, tenure);
+
+	/* a row without since is not a customer: ignored, like NULL in count() */
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	since = churn_value_from_datum(domain, PG_GETARG_DATUM(1));
+	until_null = PG_ARGISNULL(2);
+	if (!until_null)
+		until = churn_value_from_datum(domain, PG_GETARG_DATUM(2));
+	churn_check_since_until(domain, since, until_null, until);
+
+	if (with_tenure && !until_null &&
+		churn_tenure_below(domain, since, until, tenure))
+		PG_RETURN_POINTER(st);	/* excluded from the sample */
+
+	if (since < period.lower)
+	{
+		if (until_null || until >= period.lower)
+		{
+			st->n[0] += sign;	/* at_start */
+			if (!until_null && until < period.upper)
+				st->n[2] += sign;	/* lost */
+		}
+	}
+	else if (since < period.upper)
+	{
+		st->n[1] += sign;		/* new */
+		if (!until_null && until < period.upper)
+			st->n[3] += sign;	/* new_lost */
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_trans_date);
+Datum
+churn_counts_trans_date(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_DATE, false, 1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_trans_tstz);
+Datum
+churn_counts_trans_tstz(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, false, 1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_trans_tenure_date);
+Datum
+churn_counts_trans_tenure_date(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_DATE, true, 1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_trans_tenure_tstz);
+Datum
+churn_counts_trans_tenure_tstz(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, true, 1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_inv_date);
+Datum
+churn_counts_inv_date(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_DATE, false, -1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_inv_tstz);
+Datum
+churn_counts_inv_tstz(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, false, -1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_inv_tenure_date);
+Datum
+churn_counts_inv_tenure_date(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_DATE, true, -1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_inv_tenure_tstz);
+Datum
+churn_counts_inv_tenure_tstz(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, true, -1);
+}
+
+/*
+ * Add or remove one channel stay: args (state, since, until, moved_to "any",
+ * period).
+ */
+static pg_attribute_always_inline Datum
+diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
+{
+	RateState  *st = rate_state_writable(fcinfo);
+	RateTransCache *cache = rate_trans_cache(fcinfo);
+	ChurnPeriod period;
+	int64		since,
+				until = 0;
+	bool		until_null;
+
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must not be null")));
+	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4), domain,
+								   "period", &period);
+	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
+		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
+	else if (st->lower != period.lower || st->upper != period.upper)
+		rate_state_check_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	since = churn_value_from_datum(domain, PG_GETARG_DATUM(1));
+	until_null = PG_ARGISNULL(2);
+	if (!until_null)
+		until = churn_value_from_datum(domain, PG_GETARG_DATUM(2));
+	churn_check_since_until(domain, since, until_null, until);
+
+	if (since < period.upper && (until_null || until >= period.lower))
+	{
+		st->n[0] += sign;		/* base */
+		if (!until_null && until < period.upper && !PG_ARGISNULL(3))
+			st->n[1] += sign;	/* diverted (until >= lower: in base) */
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(diversion_counts_trans_date);
+Datum
+diversion_counts_trans_date(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_DATE, 1);
+}
+
+PG_FUNCTION_INFO_V1(diversion_counts_trans_tstz);
+Datum
+diversion_counts_trans_tstz(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, 1);
+}
+
+PG_FUNCTION_INFO_V1(diversion_counts_inv_date);
+Datum
+diversion_counts_inv_date(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_DATE, -1);
+}
+
+PG_FUNCTION_INFO_V1(diversion_counts_inv_tstz);
+Datum
+diversion_counts_inv_tstz(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, -1);
+}
+
+/*
+ * Combine two partial states (STRICT; in place in aggregate context).  A
+ * state that has seen no row takes the other's parameters; two states with
+ * parameters must agree on them.
+ */
+PG_FUNCTION_INFO_V1(rate_state_combine);
+Datum
+rate_state_combine(PG_FUNCTION_ARGS)
+{
+	RateState  *st = rate_state_writable(fcinfo);
+	RateState  *other = PG_GETARG_RATESTATE(1);
+	int			i;
+
+	if (st->kind != other->kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine a rate_state of kind \"%c\" with one of kind \"%c\"",
+						st->kind, other->kind)));
+	if (!(other->flags & RATE_HAS_PERIOD))
+		PG_RETURN_POINTER(st);
+	if (!(st->flags & RATE_HAS_PERIOD))
+	{
+		memcpy(st, other, sizeof(RateState));
+		PG_RETURN_POINTER(st);
+	}
+	{
+		ChurnPeriod p;
+		Interval	t;
+
+		p.lower = other->lower;
+		p.upper = other->upper;
+		t.month = other->tenure_month;
+		t.day = other->tenure_day;
+		t.time = other->tenure_time;
+		rate_state_check_params(st, other->kind, other->domain, &p, &t);
+	}
+	for (i = 0; i < 4; i++)
+		if (pg_add_s64_overflow(st->n[i], other->n[i], &st->n[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
+	PG_RETURN_POINTER(st);
+}
+
+/* ----------------------------------------------------------------------
+ * Final functions (read-only: also used for window frames)
+ * ----------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(churn_rate_final);
+Datum
+churn_rate_final(PG_FUNCTION_ARGS)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+
+	rate_state_expect_kind(st, RATE_KIND_CHURN);
+	if (st->n[0] == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((double) st->n[2] / (double) st->n[0]);
+}
+
+PG_FUNCTION_INFO_V1(retention_rate_final);
+Datum
+retention_rate_final(PG_FUNCTION_ARGS)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+
+	rate_state_expect_kind(st, RATE_KIND_CHURN);
+	if (st->n[0] == 0)
+		PG_RETURN_NULL();
+	/* (at_end - new) / at_start = (at_start - lost - new_lost) / at_start */
+	PG_RETURN_FLOAT8((double) (st->n[0] - st->n[2] - st->n[3]) /
+					 (double) st->n[0]);
+}
+
+PG_FUNCTION_INFO_V1(diversion_rate_final);
+Datum
+diversion_rate_final(PG_FUNCTION_ARGS)
+{
+	RateState  *st = PG_GETARG_RATESTATE(0);
+
+	rate_state_expect_kind(st, RATE_KIND_DIVERSION);
+	if (st->n[0] == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((double) st->n[1] / (double) st->n[0]);
+}

@@ -1,0 +1,198 @@
+/*-------------------------------------------------------------------------
+ *
+ * period.h
+ *	  Half-open periods, since/until validation and calendar step boundaries
+ *	  shared by the period-based aggregates of the churn extension.
+ *
+ * A period is a daterange or tstzrange.  It is reduced to [lower, upper) as
+ * int64 in its "domain": days since 2000-01-01 (DateADT) for date, and
+ * microseconds since 2000-01-01 UTC (TimestampTz) for timestamptz.  Customer
+ * since/until values of the matching type are mapped into the same domain,
+ * so every comparison of the period semantics is one int64 comparison.
+ * 'infinity' and '-infinity' values map to INT32/INT64 extremes and so still
+ * compare correctly.
+ *
+ * The API is used by other concerns (cohort retention): keep it stable.
+ *
+ * src/period.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHURN_PERIOD_H
+#define CHURN_PERIOD_H
+
+#include "fmgr.h"
+#include "datatype/timestamp.h"
+
+/* Domain of a period and of the since/until values compared with it. */
+typedef enum ChurnDomain
+{
+	CHURN_DOMAIN_DATE = 0,		/* days (DateADT), daterange */
+	CHURN_DOMAIN_TIMESTAMPTZ = 1	/* microseconds (TimestampTz), tstzrange */
+} ChurnDomain;
+
+#define ChurnDomainIsValid(d) \
+	((d) == CHURN_DOMAIN_DATE || (d) == CHURN_DOMAIN_TIMESTAMPTZ)
+
+/* A non-empty, bounded, finite half-open period [lower, upper). */
+typedef struct ChurnPeriod
+{
+	int64		lower;			/* inclusive */
+	int64		upper;			/* exclusive; always > lower */
+} ChurnPeriod;
+
+/*
+ * Per-call-site cache of the last period argument seen, so that the range
+ * datum of a constant period is deserialised once, not once per row.
+ */
+typedef struct ChurnPeriodCache
+{
+	bool		valid;
+	ChurnDomain domain;
+	ChurnPeriod period;
+	int			rawlen;			/* bytes of raw[] in use */
+	char		raw[64];		/* raw bytes (header included) of last range */
+} ChurnPeriodCache;
+
+/* Upper limit on the number of steps of a stepped period. */
+#define CHURN_MAX_STEPS		100000
+
+/* Domain of a range type: daterange or tstzrange, else ERROR 22023. */
+extern ChurnDomain churn_domain_of_range_type(Oid rngtypid);
+
+/*
+ * Reduce a range datum to [lower, upper) in the given domain.  ERROR 22023
+ * when the range is empty, unbounded or has an infinite bound (argname names
+ * the argument in the message).  A tstzrange whose bounds are not [) is
+ * converted exactly: (a → a + 1 µs, b] → b + 1 µs.
+ */
+extern void churn_period_from_range(Datum range, ChurnDomain domain,
+									const char *argname, ChurnPeriod *period);
+
+/*
+ * The same through a cache (may be NULL): when the range datum has the same
+ * bytes as the last one seen, the cached result is returned.
+ */
+extern void churn_period_from_range_cached(ChurnPeriodCache *cache,
+										   Datum range, ChurnDomain domain,
+										   const char *argname,
+										   ChurnPeriod *period);
+
+/*
+ * Convenience for C functions: the period of argument argno (a daterange or
+ * tstzrange, NULL is ERROR 22023), cached in fn_extra.  Use only from
+ * functions that do not use fn_extra for anything else.
+ */
+extern void churn_period_arg(FunctionCallInfo fcinfo, int argno,
+							 ChurnDomain domain, ChurnPeriod *period);
+
+/* A since/until datum of the domain's type as int64. */
+static inline int64
+churn_value_from_datum(ChurnDomain domain, Datum d)
+{
+	if (domain == CHURN_DOMAIN_DATE)
+		return (int64) DatumGetInt32(d);
+	return (int64) DatumGetInt64(d);
+}
+
+/* Text form of a domain value ("2024-01-31", timestamptz in session zone). */
+extern char *churn_value_out(ChurnDomain domain, int64 value);
+
+/* Text form of a period, as the range type prints it. */
+extern char *churn_period_out(ChurnDomain domain, const ChurnPeriod *period);
+
+/* ERROR 22023: until is earlier than since; names both values. */
+extern void churn_report_until_before_since(ChurnDomain domain,
+											int64 since, int64 until)
+			pg_attribute_noreturn();
+
+/* Validate one customer row: until (if not NULL) must not precede since. */
+static inline void
+churn_check_since_until(ChurnDomain domain, int64 since, bool until_null,
+						int64 until)
+{
+	if (!until_null && until < since)
+		churn_report_until_before_since(domain, since, until);
+}
+
+/*
+ * Validate an interval argument that must be finite and have no negative
+ * field (min_tenure; ERROR 22023 naming argname otherwise).
+ */
+extern void churn_check_nonnegative_interval(const Interval *iv,
+											 const char *argname);
+
+/*
+ * value + iv with calendar arithmetic, as microseconds.  For
+ * CHURN_DOMAIN_DATE the date is taken at midnight and the result is a
+ * timestamp without time zone (no TimeZone dependence); for
+ * CHURN_DOMAIN_TIMESTAMPTZ it is timestamptz + interval in the session
+ * TimeZone (months, then days in local time, then the time part).
+ * Results beyond the timestamp range saturate to PG_INT64_MAX / MIN.
+ */
+extern int64 churn_add_interval_us(ChurnDomain domain, int64 value,
+								   const Interval *iv);
+
+/*
+ * True when (until - since) is shorter than min_tenure, i.e.
+ * since + min_tenure > until, with calendar arithmetic as above (a customer
+ * from 2024-01-31 until 2024-04-30 has a tenure of exactly '3 months').
+ * min_tenure must have passed churn_check_nonnegative_interval.
+ */
+extern bool churn_tenure_below(ChurnDomain domain, int64 since, int64 until,
+							   const Interval *min_tenure);
+
+/*
+ * Step boundaries of a period: bounds[k] = lower + k × step (calendar
+ * arithmetic, never cumulative addition; timestamptz in the session
+ * TimeZone) for k = 0 .. n-1, and bounds[n] = upper (the last step is
+ * clipped at upper).  Returns n >= 1 and a palloc'd array of n + 1 strictly
+ * increasing values in the current memory context.
+ *
+ * ERROR 22023 when the step is not positive (some boundary does not advance),
+ * is infinite, has a time part for a date period, or would make more than
+ * max_steps steps.
+ */
+extern int	churn_step_bounds(ChurnDomain domain, const ChurnPeriod *period,
+							  const Interval *step, int max_steps,
+							  int64 **bounds);
+
+/*
+ * Index of the step holding value: the largest k in [0, n) with
+ * bounds[k] <= value; -1 when value < bounds[0]; n when value >= bounds[n].
+ */
+static inline int
+churn_step_index(const int64 *bounds, int n, int64 value)
+{
+	int			lo,
+				hi;
+
+	if (value < bounds[0])
+		return -1;
+	if (value >= bounds[n])
+		return n;
+	/* invariant: bounds[lo] <= value < bounds[hi] */
+	lo = 0;
+	hi = n;
+	while (hi - lo > 1)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (bounds[mid] <= value)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Boundary value (day or µs) as a Datum of the domain's type. */
+static inline Datum
+churn_value_to_datum(ChurnDomain domain, int64 v)
+{
+	if (domain == CHURN_DOMAIN_DATE)
+		return Int32GetDatum((int32) v);
+	return Int64GetDatum(v);
+}
+
+#endif							/* CHURN_PERIOD_H */
