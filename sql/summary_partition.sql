@@ -1,0 +1,104 @@
+--
+-- summary_partition: a partitioned customer table (range partitions on
+-- since, one of them sub-partitioned), written through the parent and
+-- directly into partitions; rows moving between partitions; TRUNCATE of
+-- one partition and of the whole table.  Oracle: plain SQL over the base
+-- table (no moves or reactivations here) and churn.verify.
+--
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+\set SHOW_CONTEXT never
+
+CREATE TABLE pcust (
+	id int NOT NULL,
+	since date NOT NULL,
+	until date,
+	channel text NOT NULL,
+	PRIMARY KEY (id, since)
+) PARTITION BY RANGE (since);
+CREATE TABLE pcust_2023 PARTITION OF pcust FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE pcust_2024 PARTITION OF pcust FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+	PARTITION BY RANGE (since);
+CREATE TABLE pcust_2024_h1 PARTITION OF pcust_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+CREATE TABLE pcust_2024_h2 PARTITION OF pcust_2024 FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
+CREATE TABLE pcust_rest PARTITION OF pcust DEFAULT;
+
+-- A unique key without the partition key cannot exist, so track accepts
+-- the primary key (id, since).
+INSERT INTO pcust VALUES (1, '2023-05-10', NULL, 'web'), (2, '2023-11-30', '2024-02-01', 'shop');
+SELECT churn.track('pcust', customer => 'id', since => 'since', until => 'until', channel => 'channel',
+				   time_zone => 'UTC');
+SELECT tgrelid::regclass AS table_, count(*) AS triggers
+  FROM pg_trigger WHERE tgname LIKE 'churn_summary_%' GROUP BY 1 ORDER BY 1;
+
+CREATE VIEW p_diff AS
+WITH cells AS (
+	SELECT channel, date_trunc('month', min(since))::date AS first FROM pcust GROUP BY 1
+), grid AS (
+	SELECT c.channel, g::date AS lower, (g + interval '1 month')::date AS upper
+	  FROM cells c, generate_series(c.first, date_trunc('month', now()), interval '1 month') g
+), want AS (
+	SELECT g.channel, g.lower::timestamptz AS bucket_start,
+		   count(*) FILTER (WHERE since < lower AND (until IS NULL OR until >= lower)) AS at_start,
+		   count(*) FILTER (WHERE since >= lower AND since < upper) AS new,
+		   count(*) FILTER (WHERE until >= lower AND until < upper) AS lost,
+		   count(*) FILTER (WHERE since < lower AND until >= lower AND until < upper) AS lost_from_start,
+		   count(*) FILTER (WHERE since < upper AND (until IS NULL OR until >= upper)) AS at_end
+	  FROM grid g LEFT JOIN pcust c ON c.channel = g.channel
+	 GROUP BY g.channel, g.lower
+), got AS (
+	SELECT channel, bucket_start, at_start, new, lost, lost_from_start, at_end
+	  FROM churn.churn_summary WHERE relation = 'pcust'::regclass
+)
+SELECT (SELECT count(*) FROM want) AS oracle_rows,
+	   (SELECT count(*) FROM (SELECT * FROM got EXCEPT SELECT * FROM want) x) AS extra,
+	   (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM got) x) AS missing,
+	   (SELECT count(*) FROM churn.verify('pcust')) AS verify_diffs;
+
+SELECT * FROM p_diff;
+
+-- through the parent: multi-row INSERT routed to several partitions
+INSERT INTO pcust
+SELECT i, date '2023-01-01' + (i * 7) % 900, CASE WHEN i % 3 = 0 THEN date '2023-01-01' + (i * 7) % 900 + 60 END,
+	   (ARRAY['web', 'shop', 'phone'])[1 + i % 3]
+  FROM generate_series(10, 209) i;
+SELECT * FROM p_diff;
+
+-- directly into partitions (their own statement triggers capture)
+INSERT INTO pcust_2024_h1 VALUES (300, '2024-03-03', NULL, 'web');
+INSERT INTO pcust_2023 VALUES (301, '2023-03-03', '2023-03-04', 'phone');
+UPDATE pcust_2024_h2 SET until = since + 10 WHERE id % 5 = 1 AND until IS NULL;
+DELETE FROM pcust_rest WHERE id % 4 = 0;
+SELECT * FROM p_diff;
+
+-- a since correction moving rows across partitions (captured on the parent)
+UPDATE pcust SET since = since + 200 WHERE id BETWEEN 20 AND 40 AND (until IS NULL OR until >= since + 200);
+SELECT * FROM p_diff;
+
+-- COPY into the parent
+COPY pcust FROM stdin;
+400	2023-12-31	2024-01-01	web
+401	2024-01-01	\N	web
+\.
+SELECT * FROM p_diff;
+
+-- TRUNCATE of one partition recomputes; TRUNCATE of the parent empties.
+TRUNCATE pcust_2023;
+SELECT * FROM p_diff;
+SELECT churn.refresh('pcust') >= 0 AS refreshed;
+SELECT * FROM p_diff;
+TRUNCATE pcust;
+SELECT count(*) AS summary_rows FROM churn.churn_summary WHERE relation = 'pcust'::regclass;
+
+-- suspend and resume reach the partitions' triggers
+SELECT churn.suspend('pcust');
+SELECT count(*) FILTER (WHERE tgenabled = 'D') AS disabled, count(*) AS triggers
+  FROM pg_trigger WHERE tgname LIKE 'churn_summary_%';
+INSERT INTO pcust_2024_h1 VALUES (500, '2024-06-01', NULL, 'web');
+SELECT churn.resume('pcust');
+SELECT * FROM p_diff;
+
+SELECT churn.untrack('pcust');
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'churn_summary_%';
+DROP VIEW p_diff;
+DROP TABLE pcust;

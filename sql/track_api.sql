@@ -1,0 +1,199 @@
+--
+-- track_api: churn.track and the administration functions: every argument
+-- check with its SQLSTATE, the configuration row, untrack, suspend/resume,
+-- status, and the privileges of readers and writers.
+--
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+\set SHOW_CONTEXT never
+
+CREATE TYPE tier AS ENUM ('bronze', 'silver', 'gold');
+CREATE TABLE acct (
+	id bigint PRIMARY KEY,
+	opened date NOT NULL,
+	closed date,
+	opened_ts timestamptz,
+	branch text,
+	tier tier,
+	region text,
+	status churn.lifecycle,
+	status_text text,
+	why text,
+	changed timestamptz,
+	last_seen timestamptz,
+	amount int,
+	code text
+);
+CREATE TABLE no_key (id int, since date, until date);
+CREATE VIEW acct_view AS SELECT * FROM acct;
+
+-- Errors: the SQLSTATE is the contract.
+\set VERBOSITY sqlstate
+SELECT churn.track('missing_table', customer => 'id', since => 'opened', until => 'closed');      -- 42P01
+SELECT churn.track('acct_view', customer => 'id', since => 'opened', until => 'closed');          -- 42809
+SELECT churn.track(NULL, customer => 'id', since => 'opened', until => 'closed');                 -- 22004
+SELECT churn.track('acct', customer => 'nope', since => 'opened', until => 'closed');             -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'nope', until => 'closed');                 -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'nope');                 -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', channel => 'nope');        -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', segments => ARRAY['nope']); -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', reason => 'nope');         -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', changed_at => 'nope');     -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'nope');          -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', activity => 'nope');       -- 42703
+SELECT churn.track('acct', customer => 'id', since => 'amount', until => 'closed');               -- 42804
+SELECT churn.track('acct', customer => 'id', since => 'opened_ts', until => 'closed');            -- 42804 (different types)
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status_text');   -- 42804
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', changed_at => 'why');      -- 42804
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', activity => 'amount');     -- 42804
+SELECT churn.track('no_key', customer => 'id', since => 'since', until => 'until');              -- 55000
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', segments => ARRAY['region', 'region']); -- 22023
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', segments => ARRAY['region', NULL]);     -- 22004
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', bucket => '1 month 1 day');  -- 22023
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', bucket => '-1 day');         -- 22023
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', bucket => '0');              -- 22023
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', time_zone => 'Mars/Olympus'); -- 22023
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status',
+				   activity => 'last_seen', at_risk_after => '30 days');                          -- 22023 (not all three)
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status',
+				   at_risk_after => '30 days', dormant_after => '90 days', churned_after => '180 days');  -- 22023 (no activity)
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status', activity => 'last_seen',
+				   at_risk_after => '90 days', dormant_after => '30 days', churned_after => '180 days');  -- 22023 (not increasing)
+SELECT churn.untrack('acct');       -- 55000
+SELECT churn.rebuild('acct');       -- 55000
+SELECT churn.verify('acct');        -- 55000
+SELECT churn.suspend('acct');       -- 55000
+SELECT churn.resume('acct');        -- 55000
+
+-- The messages and hints, for a few of them.
+\set VERBOSITY default
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'nope');
+SELECT churn.track('acct', customer => 'id', since => 'amount', until => 'closed');
+SELECT churn.track('no_key', customer => 'id', since => 'since', until => 'until');
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', bucket => '1 month 1 day');
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status', activity => 'last_seen',
+				   at_risk_after => '90 days', dormant_after => '30 days', churned_after => '180 days');
+
+-- Nothing was left behind by the failed calls.
+SELECT count(*) AS tracked FROM churn.tracked_table;
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'acct'::regclass;
+
+-- A full track call; the configuration is stored as given.
+INSERT INTO acct (id, opened, closed, branch, tier, region, status, why, changed, last_seen) VALUES
+	(1, '2024-01-15', NULL, 'a', 'gold', 'x', 'active', NULL, '2024-01-15', '2024-03-01'),
+	(2, '2024-02-01', '2024-03-10', 'b', 'silver', 'y', 'churned', 'price', '2024-03-10', '2024-03-10');
+SELECT churn.track('public.acct', customer => 'id', since => 'opened', until => 'closed',
+				   channel => 'branch', segments => ARRAY['tier', 'region'], state => 'status',
+				   reason => 'why', changed_at => 'changed', bucket => '1 month', activity => 'last_seen',
+				   at_risk_after => '30 days', dormant_after => '90 days', churned_after => '180 days',
+				   time_zone => 'Asia/Shanghai');
+SELECT relid, customer_column, since_column, until_column, channel_column, segment_columns,
+	   state_column, reason_column, changed_at_column, activity_column, bucket, time_zone,
+	   at_risk_after, dormant_after, churned_after, suspended, last_refresh IS NOT NULL AS refreshed
+  FROM churn.tracked_table;
+SELECT tgname, tgtype, tgenabled, tgoldtable, tgnewtable
+  FROM pg_trigger WHERE tgrelid = 'acct'::regclass ORDER BY tgname;
+
+\set VERBOSITY sqlstate
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed');   -- 42710
+\set VERBOSITY default
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed');
+
+-- Back-filled: the enum segment is captured as its label.
+SELECT to_char(bucket_start AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS local_start,
+	   channel, segment, at_start, new, lost, at_end
+  FROM churn.churn_summary WHERE relation = 'acct'::regclass AND bucket_start < '2024-05-01'
+ ORDER BY channel, bucket_start;
+
+-- status
+SELECT relation, suspended, bucket, time_zone, pending_deltas, oldest_pending IS NULL AS none_pending,
+	   last_refresh IS NOT NULL AS refreshed, summary_rows > 0 AS has_rows, history_rows
+  FROM churn.status;
+INSERT INTO acct (id, opened, branch, tier, region, status, changed) VALUES (3, '2024-04-02', 'a', 'gold', 'x', 'new', '2024-04-02');
+SELECT relation, pending_deltas > 0 AS pending, oldest_pending IS NOT NULL AS has_oldest FROM churn.status;
+SELECT churn.refresh('acct') > 0 AS folded;
+SELECT relation, pending_deltas FROM churn.status;
+
+-- suspend: writes are not captured; resume rebuilds.
+SELECT churn.suspend('acct');
+\set VERBOSITY sqlstate
+SELECT churn.suspend('acct');   -- 55000
+\set VERBOSITY default
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'acct'::regclass ORDER BY tgname;
+INSERT INTO acct (id, opened, branch, tier, region, status, changed)
+SELECT i, date '2024-01-01' + i, 'c', 'bronze', 'z', 'new', '2024-04-02' FROM generate_series(10, 109) i;
+SELECT relation, suspended, pending_deltas FROM churn.status;
+SELECT count(*) > 0 AS verify_sees_the_gap FROM churn.verify('acct');
+SELECT churn.resume('acct');
+\set VERBOSITY sqlstate
+SELECT churn.resume('acct');    -- 55000
+\set VERBOSITY default
+SELECT relation, suspended FROM churn.status;
+SELECT count(*) AS verify_diffs FROM churn.verify('acct');
+SELECT sum(new) AS new_c FROM churn.churn_summary WHERE relation = 'acct'::regclass AND channel = 'c';
+
+-- Privileges.  A writer with rights on the table only: its writes are
+-- captured although it has no privilege on churn's tables.
+CREATE ROLE regress_churn_writer;
+CREATE ROLE regress_churn_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON acct TO regress_churn_writer;
+GRANT USAGE ON SCHEMA churn TO regress_churn_reader;
+GRANT SELECT ON churn.churn_summary, churn.churn_reasons, churn.diversion_summary,
+	churn.lifecycle_summary, churn.lifecycle_transitions, churn.status TO regress_churn_reader;
+SET ROLE regress_churn_writer;
+INSERT INTO acct (id, opened, branch, tier, region, status, changed) VALUES (200, '2024-04-20', 'd', 'gold', 'x', 'new', '2024-04-20');
+UPDATE acct SET branch = 'a', changed = '2024-04-25' WHERE id = 200;
+UPDATE acct SET closed = '2024-04-28', why = 'service', changed = '2024-04-28' WHERE id = 1;
+\set VERBOSITY sqlstate
+SELECT * FROM churn.summary_delta;                       -- 42501
+SELECT churn.refresh();                                  -- 42501
+\set VERBOSITY default
+RESET ROLE;
+SELECT count(*) AS verify_diffs FROM churn.verify('acct');
+SELECT to_char(bucket_start AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, from_channel, to_channel, moved
+  FROM churn.diversion_summary WHERE relation = 'acct'::regclass;
+
+-- A reader with SELECT on the views reads them and can change nothing.
+SET ROLE regress_churn_reader;
+SELECT count(*) > 0 AS reads_summary FROM churn.churn_summary WHERE relation = 'acct'::regclass;
+SELECT count(*) > 0 AS reads_reasons FROM churn.churn_reasons;
+SELECT count(*) AS reads_diversion FROM churn.diversion_summary;
+SELECT count(*) > 0 AS reads_lifecycle FROM churn.lifecycle_summary;
+SELECT count(*) AS reads_status FROM churn.status;
+\set VERBOSITY sqlstate
+SELECT churn.refresh();                                   -- 42501
+SELECT churn.rebuild('acct');                             -- 42501
+SELECT churn.untrack('acct');                             -- 42501
+SELECT churn.suspend('acct');                             -- 42501
+SELECT churn.verify('acct');                              -- 42501
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed');  -- 42501
+INSERT INTO churn.summary_delta VALUES ('acct', now(), 'n', 'a', '{}', NULL, 1000);  -- 42501
+INSERT INTO churn.summary VALUES ('acct', now(), 'n', 'a', '{}', NULL, 1000);        -- 42501
+UPDATE churn.tracked_table SET bucket = '1 day';                                     -- 42501
+DELETE FROM churn.history;                                                           -- 42501
+UPDATE acct SET branch = 'z';                                                        -- 42501
+DELETE FROM churn.churn_summary;                                                     -- 55000 (not updatable)
+\set VERBOSITY default
+RESET ROLE;
+SELECT count(*) AS verify_diffs FROM churn.verify('acct');
+
+-- untrack removes the triggers, the summaries, the history, the configuration.
+SELECT churn.untrack('acct');
+SELECT (SELECT count(*) FROM churn.tracked_table) AS tracked,
+	   (SELECT count(*) FROM churn.summary) + (SELECT count(*) FROM churn.summary_delta) AS summary_rows,
+	   (SELECT count(*) FROM churn.history) AS history_rows,
+	   (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'acct'::regclass) AS triggers;
+
+-- Every function of the API sets search_path; the summary tables are dumped.
+SELECT p.proname, p.proconfig
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'churn'
+ WHERE p.proname IN ('track', 'untrack', 'refresh', 'rebuild', 'verify', 'suspend', 'resume')
+ ORDER BY 1;
+SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'churn' ORDER BY 1;
+
+DROP OWNED BY regress_churn_writer, regress_churn_reader;
+DROP ROLE regress_churn_writer, regress_churn_reader;
+DROP VIEW acct_view;
+DROP TABLE acct, no_key;
+DROP TYPE tier;

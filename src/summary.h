@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary.h
+ *	  Declarations of the trigger-maintained churn summaries.
+ *
+ * src/summary.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CHURN_SUMMARY_H
+#define CHURN_SUMMARY_H
+
+#include "fmgr.h"
+#include "datatype/timestamp.h"
+#include "utils/relcache.h"
+
+/* What a tracked table's row of churn.tracked_table says, plus column types */
+typedef struct SummaryConfig
+{
+	Oid			relid;
+	char	   *customer;
+	char	   *since;
+	char	   *until;
+	char	   *channel;		/* NULL when not tracked */
+	char	   *state;			/* NULL when not tracked */
+	char	   *reason;			/* NULL when not tracked */
+	char	   *changed_at;		/* NULL when not tracked */
+	int			nsegments;
+	char	  **segments;
+	Interval	bucket;
+	char	   *time_zone;
+	/* base types of the time columns (date, timestamp or timestamptz) */
+	Oid			since_type;
+	Oid			until_type;
+	Oid			changed_at_type;
+} SummaryConfig;
+
+/* Kinds of capture statement */
+typedef enum SummaryStatement
+{
+	SUMMARY_INSERT,
+	SUMMARY_UPDATE,
+	SUMMARY_DELETE,
+	SUMMARY_TRUNCATE
+} SummaryStatement;
+
+/* summary_bucket.c */
+extern void summary_check_width(const Interval *width);
+extern Timestamp summary_bucket_floor(Timestamp ts, const Interval *width);
+
+/* summary_sql.c */
+extern bool summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg);
+extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
+								 const char *newtable, const char *oldtable);
+extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
+
+#endif							/* CHURN_SUMMARY_H */

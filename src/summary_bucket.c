@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary_bucket.c
+ *	  churn.bucket_floor: the start of the summary bucket holding a local time.
+ *
+ * Summaries bucket every event by the local time of the tracked table's
+ * fixed time zone, so a bucket is a calendar unit that does not move with the
+ * reader's TimeZone.  Month-based widths ('1 month', '3 months', '1 year')
+ * align to the calendar (quarters start in January, April, July, October);
+ * day- and time-based widths ('1 day', '1 week', '6 hours') align to Monday
+ * 2000-01-03 00:00, so weeks start on Monday.
+ *
+ * src/summary_bucket.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "summary.h"
+
+/* floor division that rounds toward minus infinity */
+static int64
+floor_div(int64 a, int64 b)
+{
+	int64		q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/*
+ * Check that a bucket width is usable; raises 22023 when it is not.
+ */
+void
+summary_check_width(const Interval *width)
+{
+	if (width->month != 0 && (width->day != 0 || width->time != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bucket width \"%s\" mixes months with days or time",
+						DatumGetCString(DirectFunctionCall1(interval_out,
+															IntervalPGetDatum(width)))),
+				 errhint("Use a whole number of months (such as '1 month' or '3 months') or a span of days and time (such as '1 week').")));
+	if (width->month < 0 || width->day < 0 || width->time < 0 ||
+		(width->month == 0 && width->day == 0 && width->time == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bucket width \"%s\" is not positive",
+						DatumGetCString(DirectFunctionCall1(interval_out,
+															IntervalPGetDatum(width))))));
+}
+
+Timestamp
+summary_bucket_floor(Timestamp ts, const Interval *width)
+{
+	Timestamp	result;
+
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return ts;
+
+	if (width->month != 0)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+		int64		m;
+
+		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		m = (int64) tm.tm_year * 12 + (tm.tm_mon - 1);
+		m = floor_div(m, width->month) * width->month;
+		tm.tm_year = (int) floor_div(m, 12);
+		tm.tm_mon = (int) (m - (int64) tm.tm_year * 12) + 1;
+		tm.tm_mday = 1;
+		tm.tm_hour = 0;
+		tm.tm_min = 0;
+		tm.tm_sec = 0;
+		if (tm2timestamp(&tm, 0, NULL, &result) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+	}
+	else
+	{
+		/* Monday 2000-01-03 00:00, two days after the PostgreSQL epoch */
+		const int64 origin = 2 * USECS_PER_DAY;
+		int64		w = (int64) width->day * USECS_PER_DAY + width->time;
+
+		result = origin + floor_div(ts - origin, w) * w;
+	}
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(churn_bucket_floor);
+
+Datum
+churn_bucket_floor(PG_FUNCTION_ARGS)
+{
+	Timestamp	ts = PG_GETARG_TIMESTAMP(0);
+	Interval   *width = PG_GETARG_INTERVAL_P(1);
+
+	summary_check_width(width);
+	PG_RETURN_TIMESTAMP(summary_bucket_floor(ts, width));
+}

@@ -1,0 +1,529 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary_sql.c
+ *	  Configuration of tracked tables and the SQL the summary triggers run.
+ *
+ * Every capture statement turns rows of a transition table (or of the base
+ * table, for rebuild and verify) into "events": signed counts keyed by
+ * (bucket, kind, channel, segment, detail).  Kinds:
+ *
+ *	 n new			r reactivated	i moved_in		o moved_out
+ *	 l lost			f lost_from_start				c lost by reason (detail)
+ *	 d diversion (channel = from, detail = to)
+ *	 s entered state (detail)	x left state (detail)
+ *	 t state transition (detail = 'from>to')
+ *
+ * A customer without history rows (never moved, never won back, no state
+ * transition) contributes only through its own row: the "fast" VALUES list
+ * below.  A customer with history is replayed by churn._timeline() (SQL in
+ * src/sql/500_summaries.sql), which gives the same events as the fast path
+ * for an empty history.  UPDATE and DELETE subtract the old contribution and
+ * add the new one, so corrections behave as if the rows had always been so.
+ *
+ * Parameters of every statement: $1 the tracked relation (oid), $2 the bucket
+ * width (interval), $3 the fixed time zone (text).  Identifiers are quoted
+ * with quote_identifier, values never appear in the text.
+ *
+ * src/summary_sql.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/rel.h"
+
+#include "summary.h"
+
+static char *
+get_text_col(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return TextDatumGetCString(d);
+}
+
+/* the base type of a column, after checking it exists */
+static Oid
+column_type(Relation rel, const char *col)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attno = SPI_fnumber(desc, col);
+
+	if (attno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of tracked table \"%s\" does not exist",
+						col, RelationGetRelationName(rel)),
+				 errhint("A tracked column was renamed or dropped; run churn.untrack and churn.track again.")));
+	return getBaseType(SPI_gettypeid(desc, attno));
+}
+
+/*
+ * Read the configuration of a tracked table.  The caller is connected to SPI
+ * and holds the relation open.  Returns false when the table is not tracked.
+ * Strings are allocated in the current memory context.
+ */
+bool
+summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	int			ret;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+	MemoryContext callercxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
+
+	values[0] = ObjectIdGetDatum(relid);
+	ret = SPI_execute_with_args("SELECT customer_column::pg_catalog.text, since_column::pg_catalog.text,"
+								" until_column::pg_catalog.text, channel_column::pg_catalog.text,"
+								" state_column::pg_catalog.text, reason_column::pg_catalog.text,"
+								" changed_at_column::pg_catalog.text,"
+								" segment_columns::pg_catalog.text[], bucket, time_zone"
+								" FROM churn.tracked_table WHERE relid OPERATOR(pg_catalog.=) $1",
+								1, argtypes, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read churn.tracked_table: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return false;
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	oldcxt = MemoryContextSwitchTo(callercxt);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->relid = relid;
+	cfg->customer = get_text_col(tup, desc, 1);
+	cfg->since = get_text_col(tup, desc, 2);
+	cfg->until = get_text_col(tup, desc, 3);
+	cfg->channel = get_text_col(tup, desc, 4);
+	cfg->state = get_text_col(tup, desc, 5);
+	cfg->reason = get_text_col(tup, desc, 6);
+	cfg->changed_at = get_text_col(tup, desc, 7);
+	d = SPI_getbinval(tup, desc, 8, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int			i;
+
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		cfg->segments = palloc(sizeof(char *) * (n + 1));
+		for (i = 0; i < n; i++)
+			cfg->segments[i] = TextDatumGetCString(elems[i]);
+		cfg->nsegments = n;
+	}
+	d = SPI_getbinval(tup, desc, 9, &isnull);
+	memcpy(&cfg->bucket, DatumGetIntervalP(d), sizeof(Interval));
+	cfg->time_zone = get_text_col(tup, desc, 10);
+
+	/* every named column must still exist */
+	(void) column_type(rel, cfg->customer);
+	cfg->since_type = column_type(rel, cfg->since);
+	cfg->until_type = column_type(rel, cfg->until);
+	if (cfg->channel)
+		(void) column_type(rel, cfg->channel);
+	if (cfg->state)
+		(void) column_type(rel, cfg->state);
+	if (cfg->reason)
+		(void) column_type(rel, cfg->reason);
+	if (cfg->changed_at)
+		cfg->changed_at_type = column_type(rel, cfg->changed_at);
+	for (int i = 0; i < cfg->nsegments; i++)
+		(void) column_type(rel, cfg->segments[i]);
+
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+/* a column of alias t, quoted */
+static void
+append_col(StringInfo buf, const char *col)
+{
+	appendStringInfo(buf, "t.%s", quote_identifier(col));
+}
+
+/* a time column converted to the local timestamp of the fixed time zone */
+static void
+append_local(StringInfo buf, Oid type, const char *col)
+{
+	if (type == TIMESTAMPTZOID)
+	{
+		appendStringInfoString(buf, "pg_catalog.timezone($3, ");
+		append_col(buf, col);
+		appendStringInfoString(buf, ")");
+	}
+	else
+	{
+		appendStringInfoString(buf, "(");
+		append_col(buf, col);
+		appendStringInfoString(buf, ")::pg_catalog.timestamp");
+	}
+}
+
+static void
+append_text_or_null(StringInfo buf, const char *col)
+{
+	if (col)
+	{
+		appendStringInfoString(buf, "(");
+		append_col(buf, col);
+		appendStringInfoString(buf, ")::pg_catalog.text");
+	}
+	else
+		appendStringInfoString(buf, "NULL::pg_catalog.text");
+}
+
+/*
+ * SELECT k, s, u, bs, bu, ch, sg, rs, st, c FROM <source> t, with the check
+ * that no row stops before it starts.
+ */
+static void
+append_segment_object(StringInfo buf, const SummaryConfig *cfg, bool from_g)
+{
+	if (cfg->nsegments == 0)
+	{
+		appendStringInfoString(buf, "'{}'::pg_catalog.jsonb");
+		return;
+	}
+	appendStringInfoString(buf, "pg_catalog.jsonb_build_object(");
+	for (int i = 0; i < cfg->nsegments; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfo(buf, "%s::pg_catalog.text, ", quote_literal_cstr(cfg->segments[i]));
+		if (from_g)
+			appendStringInfo(buf, "r.g%d", i + 1);
+		else
+		{
+			appendStringInfoString(buf, "(");
+			append_col(buf, cfg->segments[i]);
+			appendStringInfoString(buf, ")::pg_catalog.text");
+		}
+	}
+	appendStringInfoString(buf, ")");
+}
+
+/*
+ * With raw_segments, the segment values come out as text columns g1..gn
+ * (cheap to group by) instead of the jsonb column sg.  Segment values are
+ * always captured as text, so that grouping and every path agree on them.
+ */
+static void
+append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source,
+				 bool raw_segments)
+{
+	appendStringInfoString(buf, "SELECT (");
+	append_col(buf, cfg->customer);
+	appendStringInfoString(buf, ")::pg_catalog.text AS k, ");
+	append_local(buf, cfg->since_type, cfg->since);
+	appendStringInfoString(buf, " AS s, ");
+	append_local(buf, cfg->until_type, cfg->until);
+	appendStringInfoString(buf, " AS u, churn.bucket_floor(");
+	append_local(buf, cfg->since_type, cfg->since);
+	appendStringInfoString(buf, ", $2) AS bs, churn.bucket_floor(");
+	append_local(buf, cfg->until_type, cfg->until);
+	appendStringInfoString(buf, ", $2) AS bu, ");
+	append_text_or_null(buf, cfg->channel);
+	appendStringInfoString(buf, " AS ch, ");
+	if (raw_segments)
+	{
+		for (int i = 0; i < cfg->nsegments; i++)
+		{
+			appendStringInfoString(buf, "(");
+			append_col(buf, cfg->segments[i]);
+			appendStringInfo(buf, ")::pg_catalog.text AS g%d, ", i + 1);
+		}
+	}
+	else
+	{
+		append_segment_object(buf, cfg, false);
+		appendStringInfoString(buf, " AS sg, ");
+	}
+	append_text_or_null(buf, cfg->reason);
+	appendStringInfoString(buf, " AS rs, ");
+	append_text_or_null(buf, cfg->state);
+	appendStringInfoString(buf, " AS st, ");
+	if (cfg->changed_at)
+	{
+		appendStringInfoString(buf, "COALESCE(");
+		append_local(buf, cfg->changed_at_type, cfg->changed_at);
+		appendStringInfoString(buf, ", pg_catalog.timezone($3, pg_catalog.now()))");
+	}
+	else
+		appendStringInfoString(buf, "pg_catalog.timezone($3, pg_catalog.now())");
+	appendStringInfo(buf, " AS c FROM %s t WHERE (", source);
+	append_col(buf, cfg->until);
+	appendStringInfoString(buf, " IS NULL OR ");
+	append_col(buf, cfg->since);
+	appendStringInfoString(buf, " IS NULL OR ");
+	append_col(buf, cfg->until);
+	appendStringInfoString(buf, " OPERATOR(pg_catalog.>=) ");
+	append_col(buf, cfg->since);
+	appendStringInfoString(buf, " OR churn._period_error((");
+	append_col(buf, cfg->customer);
+	appendStringInfoString(buf, ")::pg_catalog.text, (");
+	append_col(buf, cfg->since);
+	appendStringInfoString(buf, ")::pg_catalog.text, (");
+	append_col(buf, cfg->until);
+	appendStringInfoString(buf, ")::pg_catalog.text))");
+}
+
+/*
+ * The events of a customer without history, as a VALUES list over row r
+ * with weight expression w.  Rows whose bucket is NULL are to be dropped.
+ */
+static void
+append_fast_values(StringInfo buf, const SummaryConfig *cfg, const char *w)
+{
+	appendStringInfo(buf,
+					 "(VALUES (r.bs, 'n'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
+					 " (r.bu, 'l'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
+					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s)",
+					 w, w, w);
+	if (cfg->reason)
+		appendStringInfo(buf,
+						 ", (r.bu, 'c'::\"char\", r.ch, '{}'::pg_catalog.jsonb, r.rs, %s)", w);
+	if (cfg->state)
+		appendStringInfo(buf,
+						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::\"char\", NULL::pg_catalog.text, '{}'::pg_catalog.jsonb, r.st, %s)", w);
+	appendStringInfoString(buf, ") f(b, kind, ch, sg, d, n)");
+}
+
+/*
+ * SELECT b, kind, ch, sg, d, n: the events of the rows of CTE "rel", whose
+ * columns are those of append_normalize plus hist (churn.history[] or NULL)
+ * and w (the sign).
+ */
+static void
+append_events(StringInfo buf, const SummaryConfig *cfg, const char *rel)
+{
+	appendStringInfo(buf,
+					 "SELECT v.b, v.kind, v.ch, v.sg, v.d, v.n FROM %s r CROSS JOIN LATERAL ("
+					 "SELECT f.b, f.kind, f.ch, f.sg, f.d, f.n FROM ", rel);
+	append_fast_values(buf, cfg, "r.w");
+	appendStringInfo(buf,
+					 " WHERE r.hist IS NULL AND r.bs IS NOT NULL AND f.b IS NOT NULL"
+					 " UNION ALL SELECT x.b, x.kind, x.ch, x.sg, x.d, x.n"
+					 " FROM churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, r.w, %s) x"
+					 " WHERE r.hist IS NOT NULL) v",
+					 cfg->reason ? "true" : "false");
+}
+
+/*
+ * SELECT b, kind, ch, sg, d, n: the events of the rows of source without
+ * history (and passing the extra filter on the normalized row r), grouped on
+ * cheap text values before the events are spread out.
+ */
+static void
+append_fast_grouped(StringInfo buf, const SummaryConfig *cfg, const char *source,
+					const char *filter)
+{
+	appendStringInfoString(buf,
+						   "SELECT f.b, f.kind, f.ch, f.sg, f.d, f.n FROM ("
+						   "SELECT r.bs, r.bu, r.ch, ");
+	append_segment_object(buf, cfg, true);
+	appendStringInfoString(buf,
+						   " AS sg, r.rs, r.st, r.w FROM ("
+						   "SELECT r.bs, r.bu, r.ch, r.rs, r.st, pg_catalog.count(*)::pg_catalog.int4 AS w");
+	for (int i = 0; i < cfg->nsegments; i++)
+		appendStringInfo(buf, ", r.g%d", i + 1);
+	appendStringInfoString(buf, " FROM (");
+	append_normalize(buf, cfg, source, true);
+	appendStringInfoString(buf, ") r WHERE r.bs IS NOT NULL");
+	if (filter)
+		appendStringInfo(buf, " AND %s", filter);
+	appendStringInfoString(buf, " GROUP BY r.bs, r.bu, r.ch, r.rs, r.st");
+	for (int i = 0; i < cfg->nsegments; i++)
+		appendStringInfo(buf, ", r.g%d", i + 1);
+	appendStringInfoString(buf, ") r) r CROSS JOIN LATERAL ");
+	append_fast_values(buf, cfg, "r.w");
+	appendStringInfoString(buf, " WHERE f.b IS NOT NULL");
+}
+
+static const char *insert_delta =
+"INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n) "
+"SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, pg_catalog.sum(e.n) FROM (";
+
+static const char *insert_delta_end =
+") e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING pg_catalog.sum(e.n) OPERATOR(pg_catalog.<>) 0";
+
+/*
+ * The statement a trigger runs for one statement on the tracked table.
+ */
+char *
+summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
+					const char *newtable, const char *oldtable)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	switch (stmt)
+	{
+		case SUMMARY_INSERT:
+
+			/*
+			 * New customers have no history (it is deleted with the
+			 * customer), so only the fast path applies; rows are grouped
+			 * before the events are spread out.
+			 */
+			appendStringInfoString(&buf, insert_delta);
+			append_fast_grouped(&buf, cfg, quote_identifier(newtable), NULL);
+			appendStringInfoString(&buf, insert_delta_end);
+			break;
+
+		case SUMMARY_DELETE:
+			appendStringInfoString(&buf, "WITH o AS MATERIALIZED (");
+			append_normalize(&buf, cfg, quote_identifier(oldtable), false);
+			appendStringInfoString(&buf,
+								   "), h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
+								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
+								   " AND x.customer IN (SELECT o.k FROM o) GROUP BY x.customer),"
+								   " del AS (DELETE FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
+								   " AND x.customer IN (SELECT h.customer FROM h)),"
+								   " ro AS (SELECT o.*, h.hist, -1 AS w FROM o LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) o.k) ");
+			appendStringInfoString(&buf, insert_delta);
+			append_events(&buf, cfg, "ro");
+			appendStringInfoString(&buf, insert_delta_end);
+			break;
+
+		case SUMMARY_UPDATE:
+			appendStringInfoString(&buf, "WITH o AS MATERIALIZED (");
+			append_normalize(&buf, cfg, quote_identifier(oldtable), false);
+			appendStringInfoString(&buf, "), n AS MATERIALIZED (");
+			append_normalize(&buf, cfg, quote_identifier(newtable), false);
+			appendStringInfoString(&buf,
+								   /* rows whose tracked values changed, paired by customer */
+								   "), p AS MATERIALIZED (SELECT o.k AS ok, n.k AS nk, o.u AS ou, o.ch AS och,"
+								   " o.rs AS ors, o.st AS ost, n.s AS ns, n.u AS nu, n.ch AS nch, n.st AS nst, n.c AS nc"
+								   " FROM o FULL JOIN n ON o.k OPERATOR(pg_catalog.=) n.k"
+								   " WHERE o.k IS NULL OR n.k IS NULL"
+								   " OR (o.s, o.u, o.ch, o.sg, o.rs, o.st) IS DISTINCT FROM (n.s, n.u, n.ch, n.sg, n.rs, n.st)),"
+								   /* their history before this statement */
+								   " h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist,"
+								   " pg_catalog.max(x.at) AS last_at"
+								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
+								   " AND x.customer IN (SELECT p.ok FROM p) GROUP BY x.customer),"
+								   /* moves, reactivations and state transitions become history */
+								   " ins AS (INSERT INTO churn.history AS y (relid, customer, at, kind, channel,"
+								   " from_channel, lost_at, reason, from_state, to_state)"
+								   " SELECT $1, q.nk, q.at, v.kind, v.channel, v.from_channel, v.lost_at, v.reason,"
+								   " v.from_state, v.to_state"
+								   " FROM (SELECT p.*, GREATEST(p.nc, h.last_at) AS at FROM p"
+								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) p.ok"
+								   " WHERE p.ok OPERATOR(pg_catalog.=) p.nk AND p.ns IS NOT NULL) q"
+								   " CROSS JOIN LATERAL (VALUES"
+								   " ('m'::\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
+								   " NULL::pg_catalog.text, NULL::pg_catalog.text, q.och IS DISTINCT FROM q.nch),"
+								   " ('r'::\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
+								   " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
+								   " ('s'::\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
+								   " v(kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
+								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns"
+								   " RETURNING y),"
+								   /* customers whose key changed leave their history behind */
+								   " del AS (DELETE FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
+								   " AND x.customer IN (SELECT p.ok FROM p WHERE p.nk IS NULL)),"
+								   " ih AS (SELECT (i.y).customer AS customer, pg_catalog.array_agg(i.y) AS hist"
+								   " FROM ins i GROUP BY 1),"
+								   " ro AS (SELECT o.*, h.hist, -1 AS w FROM o JOIN p ON p.ok OPERATOR(pg_catalog.=) o.k"
+								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) o.k),"
+								   " rn AS (SELECT n.*, pg_catalog.array_cat(h.hist, ih.hist) AS hist, 1 AS w"
+								   " FROM n JOIN p ON p.nk OPERATOR(pg_catalog.=) n.k"
+								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) n.k AND p.ok IS NOT NULL"
+								   " LEFT JOIN ih ON ih.customer OPERATOR(pg_catalog.=) n.k) ");
+			appendStringInfoString(&buf, insert_delta);
+			append_events(&buf, cfg, "ro");
+			appendStringInfoString(&buf, " UNION ALL ");
+			append_events(&buf, cfg, "rn");
+			appendStringInfoString(&buf, insert_delta_end);
+			break;
+
+		case SUMMARY_TRUNCATE:
+			/* the deletes wait for a refresh at work (advisory lock) */
+			appendStringInfoString(&buf, "SELECT churn._truncated($1)");
+			break;
+	}
+	return buf.data;
+}
+
+/*
+ * SELECT b, kind, ch, sg, d, n: the events of the whole table, from its rows
+ * and the history, for churn.rebuild and churn.verify.
+ */
+char *
+summary_events_sql(const SummaryConfig *cfg, Relation rel)
+{
+	StringInfoData buf;
+	StringInfoData src;
+
+	initStringInfo(&buf);
+	initStringInfo(&src);
+	appendStringInfo(&src, "%s%s",
+					 rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	appendStringInfoString(&buf,
+						   "WITH h AS (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
+						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1 GROUP BY x.customer) ");
+	append_fast_grouped(&buf, cfg, src.data,
+						"NOT EXISTS (SELECT FROM h WHERE h.customer OPERATOR(pg_catalog.=) r.k)");
+	appendStringInfoString(&buf,
+						   " UNION ALL SELECT x.b, x.kind, x.ch, x.sg, x.d, x.n FROM (SELECT r.*, ");
+	append_segment_object(&buf, cfg, true);
+	appendStringInfoString(&buf, " AS sg, h.hist FROM (");
+	append_normalize(&buf, cfg, src.data, true);
+	appendStringInfo(&buf,
+					 ") r JOIN h ON h.customer OPERATOR(pg_catalog.=) r.k) r"
+					 " CROSS JOIN LATERAL churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, 1, %s) x",
+					 cfg->reason ? "true" : "false");
+	return buf.data;
+}
+
+PG_FUNCTION_INFO_V1(churn_events_query);
+
+/*
+ * churn._events_query(relation regclass) → text: the query giving the events
+ * of a tracked table recomputed from scratch ($1 relation, $2 bucket width,
+ * $3 time zone).
+ */
+Datum
+churn_events_query(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	SummaryConfig cfg;
+	char	   *sql;
+
+	MemoryContext outer = CurrentMemoryContext;
+
+	rel = table_open(relid, AccessShareLock);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(outer);
+	if (!summary_load_config(relid, rel, &cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked by churn",
+						RelationGetRelationName(rel))));
+	MemoryContextSwitchTo(outer);
+	sql = summary_events_sql(&cfg, rel);
+	SPI_finish();
+	table_close(rel, AccessShareLock);
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}

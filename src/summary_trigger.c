@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary_trigger.c
+ *	  churn.summary_trigger(): statement-level capture into summary deltas.
+ *
+ * churn.track installs this function as four AFTER ... FOR EACH STATEMENT
+ * triggers on the tracked table: INSERT (REFERENCING NEW TABLE), UPDATE (OLD
+ * and NEW TABLE), DELETE (OLD TABLE) and TRUNCATE.  Each firing runs ONE
+ * statement that folds the transition tables into grouped, signed counts and
+ * appends them to churn.summary_delta.  No summary row is updated in the
+ * writer's transaction, so writers never wait on each other because of the
+ * summaries; churn.refresh() folds the deltas later.
+ *
+ * Plans are prepared once per trigger and size class of the transition
+ * table (a plan made for one row is a poor plan for a million), kept with
+ * SPI_keepplan in a backend-lifetime hash table, and prepared again when
+ * invalidated (the pattern of ri_triggers.c).  The statement runs as the
+ * extension owner, so writers need no privilege on churn's tables.
+ *
+ * src/summary_trigger.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/partition.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "summary.h"
+
+#define SUMMARY_NSIZES	3
+
+typedef struct SummaryPlanKey
+{
+	Oid			tgoid;			/* the trigger */
+	int			size;			/* size class of the transition table */
+} SummaryPlanKey;
+
+typedef struct SummaryPlanEntry
+{
+	SummaryPlanKey key;
+	SPIPlanPtr	plan;
+	SummaryStatement stmt;
+	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
+	Interval	bucket;
+	char		time_zone[NAMEDATALEN * 2];
+} SummaryPlanEntry;
+
+static HTAB *summary_plans = NULL;
+static Oid	summary_owner = InvalidOid;
+
+static int
+size_class(int64 rows)
+{
+	if (rows < 1000)
+		return 0;
+	if (rows < 100000)
+		return 1;
+	return 2;
+}
+
+/* the owner of the churn extension, who owns its tables */
+static Oid
+extension_owner(void)
+{
+	int			ret;
+	bool		isnull;
+	Datum		d;
+
+	if (OidIsValid(summary_owner))
+		return summary_owner;
+	ret = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'churn'",
+					  true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"churn\" is not installed in this database")));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	summary_owner = DatumGetObjectId(d);
+	return summary_owner;
+}
+
+static SummaryPlanEntry *
+get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
+{
+	SummaryPlanKey key;
+	SummaryPlanEntry *entry;
+	bool		found;
+
+	if (summary_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(SummaryPlanKey);
+		ctl.entrysize = sizeof(SummaryPlanEntry);
+		summary_plans = hash_create("churn summary plans", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS);
+	}
+	memset(&key, 0, sizeof(key));
+	key.tgoid = trigdata->tg_trigger->tgoid;
+	key.size = size;
+	entry = hash_search(summary_plans, &key, HASH_ENTER, &found);
+	if (!found)
+		entry->plan = NULL;
+
+	if (entry->plan != NULL && !SPI_plan_is_valid(entry->plan))
+	{
+		SPI_freeplan(entry->plan);
+		entry->plan = NULL;
+	}
+
+	if (entry->plan == NULL)
+	{
+		Relation	rel = trigdata->tg_relation;
+		SummaryConfig cfg;
+		char	   *sql;
+		Oid			argtypes[3] = {OIDOID, INTERVALOID, TEXTOID};
+		SPIPlanPtr	plan;
+
+		bool		found_cfg;
+
+		found_cfg = summary_load_config(RelationGetRelid(rel), rel, &cfg);
+
+		/*
+		 * A partition written directly: its triggers capture for the tracked
+		 * partitioned table above it.
+		 */
+		if (!found_cfg && rel->rd_rel->relispartition)
+		{
+			List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+			ListCell   *lc;
+
+			foreach(lc, ancestors)
+			{
+				if (summary_load_config(lfirst_oid(lc), rel, &cfg))
+				{
+					found_cfg = true;
+					break;
+				}
+			}
+		}
+		if (!found_cfg)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("table \"%s\" is not tracked by churn",
+							RelationGetRelationName(rel)),
+					 errhint("Install churn.summary_trigger only through churn.track.")));
+		if (strlen(cfg.time_zone) >= sizeof(entry->time_zone))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone name \"%s\" is too long", cfg.time_zone)));
+		if (stmt == SUMMARY_TRUNCATE && cfg.relid != RelationGetRelid(rel))
+		{
+			/*
+			 * A TRUNCATE of one partition has no transition table: recompute
+			 * the partitioned table's summaries.
+			 */
+			sql = pstrdup("SELECT churn._recompute_after_truncate($1)");
+		}
+		else
+			sql = summary_capture_sql(&cfg, stmt,
+									  trigdata->tg_trigger->tgnewtable,
+									  trigdata->tg_trigger->tgoldtable);
+		plan = SPI_prepare(sql, 3, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for churn capture: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		entry->stmt = stmt;
+		entry->tracked = cfg.relid;
+		entry->bucket = cfg.bucket;
+		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
+		entry->plan = plan;
+	}
+	return entry;
+}
+
+PG_FUNCTION_INFO_V1(churn_summary_trigger);
+
+Datum
+churn_summary_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	TriggerEvent ev;
+	SummaryStatement stmt;
+	Tuplestorestate *ts = NULL;
+	SummaryPlanEntry *entry;
+	Oid			save_userid;
+	int			save_sec_context;
+	Oid			owner;
+	Datum		values[3];
+	int			ret;
+	int			size;
+	int			save_nestlevel = -1;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_trigger\" was not called by trigger manager")));
+	trigdata = (TriggerData *) fcinfo->context;
+	ev = trigdata->tg_event;
+	if (!TRIGGER_FIRED_FOR_STATEMENT(ev) || !TRIGGER_FIRED_AFTER(ev))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_trigger\" must be fired AFTER ... FOR EACH STATEMENT")));
+
+	if (TRIGGER_FIRED_BY_INSERT(ev))
+	{
+		stmt = SUMMARY_INSERT;
+		ts = trigdata->tg_newtable;
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(ev))
+	{
+		stmt = SUMMARY_UPDATE;
+		ts = trigdata->tg_newtable;
+		if (trigdata->tg_oldtable == NULL)
+			ts = NULL;
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(ev))
+	{
+		stmt = SUMMARY_DELETE;
+		ts = trigdata->tg_oldtable;
+	}
+	else
+		stmt = SUMMARY_TRUNCATE;
+
+	if (stmt != SUMMARY_TRUNCATE && ts == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_trigger\" needs the transition tables of the statement"),
+				 errhint("Install churn.summary_trigger only through churn.track.")));
+
+	/* nothing happened: nothing to capture */
+	if (ts != NULL && tuplestore_tuple_count(ts) == 0)
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_register_trigger_data(trigdata);
+	if (ret != SPI_OK_TD_REGISTER)
+		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(ret));
+
+	/*
+	 * Read the configuration and write the summaries as the extension owner:
+	 * writers of the customer table need no privilege on churn's tables.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	owner = extension_owner();
+	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+
+	size = ts ? size_class(tuplestore_tuple_count(ts)) : 0;
+	entry = get_plan_entry(trigdata, stmt, size);
+
+	/*
+	 * A big statement is grouped in one pass: give the hash aggregation the
+	 * memory of maintenance, as ri_triggers.c does for its initial check.
+	 */
+	if (size > 0 && maintenance_work_mem > work_mem)
+	{
+		char		workmembuf[32];
+
+		save_nestlevel = NewGUCNestLevel();
+		snprintf(workmembuf, sizeof(workmembuf), "%d", maintenance_work_mem);
+		(void) set_config_option("work_mem", workmembuf,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	values[0] = ObjectIdGetDatum(entry->tracked);
+	values[1] = IntervalPGetDatum(&entry->bucket);
+	values[2] = CStringGetTextDatum(entry->time_zone);
+
+	ret = SPI_execute_plan(entry->plan, values, NULL, false, 0);
+	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_SELECT : SPI_OK_INSERT))
+		elog(ERROR, "churn capture statement failed: %s", SPI_result_code_string(ret));
+
+	if (save_nestlevel >= 0)
+		AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
