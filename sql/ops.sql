@@ -1,0 +1,196 @@
+--
+-- ops: aging_step, advance_lifecycle, health, grant_reader / revoke_reader
+--
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+-- churn.lifecycle's operators live in schema churn
+SET search_path = public, churn;
+
+--
+-- aging_step: the furthest of at_risk, dormant, churned past from_state, not
+-- past target, allowed by can_transition.  Hand-worked from the transition
+-- table: new may go to at_risk or churned but not dormant; dormant only to
+-- churned; prospect and churned are never aged.
+--
+SELECT f AS from_state,
+	   churn.aging_step(f, 'at_risk') AS to_at_risk,
+	   churn.aging_step(f, 'dormant') AS to_dormant,
+	   churn.aging_step(f, 'churned') AS to_churned,
+	   churn.aging_step(f, 'active') AS to_active
+  FROM unnest('{prospect,new,active,at_risk,dormant,churned,reactivated}'::churn.lifecycle[]) AS f
+ ORDER BY f;
+-- every result is the state itself or an allowed move
+SELECT bool_and(churn.aging_step(f, t) = f OR churn.can_transition(f, churn.aging_step(f, t))) AS allowed
+  FROM unnest('{prospect,new,active,at_risk,dormant,churned,reactivated}'::churn.lifecycle[]) AS f,
+	   unnest('{prospect,new,active,at_risk,dormant,churned,reactivated}'::churn.lifecycle[]) AS t;
+SELECT churn.aging_step(NULL, 'churned') IS NULL AS strict;
+
+--
+-- advance_lifecycle on a tracked table: thresholds 30 / 60 / 90 days, as of
+-- 2024-06-01; id = the case, seen = last activity.
+--
+CREATE TABLE ops_subs (
+	id		int PRIMARY KEY,
+	since	timestamptz NOT NULL,
+	until	timestamptz,
+	channel	text NOT NULL,
+	status	churn.lifecycle NOT NULL,
+	seen	timestamptz,
+	changed	timestamptz NOT NULL
+);
+INSERT INTO ops_subs (id, since, channel, status, seen, changed) VALUES
+	(1,  '2023-01-01', 'web',  'active',      '2024-06-01'::timestamptz - interval '10 days',  '2023-06-01'),
+	(2,  '2023-01-01', 'web',  'active',      '2024-06-01'::timestamptz - interval '30 days',  '2023-06-01'),
+	(3,  '2023-01-01', 'web',  'active',      '2024-06-01'::timestamptz - interval '59 days',  '2023-06-01'),
+	(4,  '2023-01-01', 'shop', 'active',      '2024-06-01'::timestamptz - interval '60 days',  '2023-06-01'),
+	(5,  '2023-01-01', 'shop', 'active',      '2024-06-01'::timestamptz - interval '100 days', '2023-06-01'),
+	(6,  '2023-01-01', 'shop', 'new',         '2024-06-01'::timestamptz - interval '70 days',  '2023-06-01'),
+	(7,  '2023-01-01', 'web',  'new',         '2024-06-01'::timestamptz - interval '95 days',  '2023-06-01'),
+	(8,  '2023-01-01', 'web',  'at_risk',     '2024-06-01'::timestamptz - interval '65 days',  '2023-06-01'),
+	(9,  '2023-01-01', 'web',  'dormant',     '2024-06-01'::timestamptz - interval '65 days',  '2023-06-01'),
+	(10, '2023-01-01', 'shop', 'dormant',     '2024-06-01'::timestamptz - interval '200 days', '2023-06-01'),
+	(11, '2023-01-01', 'shop', 'churned',     '2024-06-01'::timestamptz - interval '300 days', '2023-06-01'),
+	(12, '2023-01-01', 'shop', 'prospect',    '2024-06-01'::timestamptz - interval '300 days', '2023-06-01'),
+	(13, '2023-01-01', 'web',  'reactivated', '2024-06-01'::timestamptz - interval '61 days',  '2023-06-01'),
+	(14, '2023-01-01', 'web',  'active',      NULL,                                            '2023-06-01'),
+	(15, '2023-01-01', 'web',  'at_risk',     '2024-06-01'::timestamptz - interval '10 days',  '2023-06-01'),
+	(16, '2023-01-01', 'shop', 'active',      '2024-06-01'::timestamptz - interval '40 days',  '2024-05-27');
+-- the application's own rule: only allowed moves
+CREATE TRIGGER ops_subs_lifecycle BEFORE UPDATE OF status ON ops_subs
+	FOR EACH ROW EXECUTE FUNCTION churn.enforce_lifecycle('status');
+
+-- not tracked yet
+\set VERBOSITY default
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
+SELECT churn.track('ops_subs', customer => 'id', since => 'since', until => 'until',
+				   channel => 'channel', state => 'status', changed_at => 'changed');
+-- tracked, but without activity and thresholds
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
+SELECT churn.untrack('ops_subs');
+SELECT churn.track('ops_subs', customer => 'id', since => 'since', until => 'until',
+				   channel => 'channel', state => 'status', changed_at => 'changed',
+				   activity => 'seen', at_risk_after => '30 days',
+				   dormant_after => '60 days', churned_after => '90 days');
+\set VERBOSITY terse
+-- bad arguments
+CALL churn.advance_lifecycle('ops_subs', NULL);
+CALL churn.advance_lifecycle('ops_subs', 'infinity');
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01', 0);
+CALL churn.advance_lifecycle(NULL);
+-- it commits between batches: not inside a transaction block
+BEGIN;
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
+ROLLBACK;
+\set VERBOSITY default
+SELECT count(*) AS moved_by_the_failures FROM ops_subs WHERE changed > '2023-06-01' AND id <> 16;
+
+-- Batches of 4 rows: moved to at_risk 2, 3, 6, 16; to dormant 4, 8, 13 and
+-- 6 again (new may not go straight to dormant: new -> at_risk, then
+-- at_risk -> dormant in a second pass); to churned 5, 7 (new -> churned is
+-- allowed), 10.
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01', 4);
+-- The change time is when the threshold was crossed (seen + threshold),
+-- never before the row's previous change (id 16: 2024-05-27) nor after as_of.
+SELECT id, status, changed,
+	   changed = CASE status WHEN 'at_risk' THEN seen + interval '30 days'
+							 WHEN 'dormant' THEN seen + interval '60 days'
+							 WHEN 'churned' THEN seen + interval '90 days' END AS at_threshold
+  FROM ops_subs ORDER BY id;
+-- nothing left to do as of the same time
+CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
+-- a month later (as of 2024-07-01, one row per batch): 1 (40 days) becomes
+-- at_risk; 2, 3, 16 (60..89 days) dormant; 4 (90 days), 6 (100), 8 (95),
+-- 9 (95), 13 (91) churned; 15 (40 days) stays at_risk
+CALL churn.advance_lifecycle('ops_subs', '2024-07-01', 1);
+SELECT id, status FROM ops_subs WHERE id IN (2, 3, 6, 16) ORDER BY id;
+SELECT as_of, to_at_risk, to_dormant, to_churned, finished_at >= started_at AS timed
+  FROM churn.aging_runs WHERE relation = 'ops_subs'::regclass;
+
+-- The summary triggers recorded every move, hand count of the two runs:
+-- active->at_risk 2,3,16 + 1; new->at_risk 6; active->dormant 4;
+-- at_risk->dormant 8,6 + 2,3,16; reactivated->dormant 13; active->churned 5;
+-- new->churned 7; dormant->churned 10 + 4,6,8,9,13.  At the end of July:
+-- prospect 12; active 14; at_risk 1,15; dormant 2,3,16; churned the other 9.
+SELECT from_state, to_state, sum(transitions) AS n
+  FROM churn.lifecycle_transitions WHERE relation = 'ops_subs'::regclass
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT state, at_end FROM churn.lifecycle_summary
+ WHERE relation = 'ops_subs'::regclass AND bucket_start = '2024-07-01' ORDER BY state;
+SELECT count(*) AS verify_differences FROM churn.verify('ops_subs');
+
+-- A customer locked by the application is skipped, not waited for, and aged
+-- by the next run.  dblink holds the lock from a second session.
+UPDATE ops_subs SET seen = '2024-01-01' WHERE id IN (1, 14);
+CREATE EXTENSION dblink;
+SELECT dblink_connect('locker', format('dbname=%s port=%s host=%s', current_database(),
+	   current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT dblink_exec('locker', 'BEGIN');
+SELECT * FROM dblink('locker', 'SELECT id FROM ops_subs WHERE id = 1 FOR UPDATE') AS t(id int);
+SET lock_timeout = '5s';
+CALL churn.advance_lifecycle('ops_subs', '2024-07-01');
+SELECT id, status FROM ops_subs WHERE id IN (1, 14) ORDER BY id;
+SELECT dblink_exec('locker', 'COMMIT');
+CALL churn.advance_lifecycle('ops_subs', '2024-07-01');
+SELECT id, status FROM ops_subs WHERE id IN (1, 14) ORDER BY id;
+SELECT dblink_disconnect('locker');
+RESET lock_timeout;
+DROP EXTENSION dblink;
+
+--
+-- health: one row per tracked table
+--
+SELECT relation, status, pending_deltas > 0 AS pending, last_aging IS NOT NULL AS aged,
+	   last_aging_as_of, last_aging_moved, suspended
+  FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+-- pending deltas older than refresh_lag: stale
+SELECT status FROM churn.health(refresh_lag => '0 seconds') WHERE relation = 'ops_subs'::regclass;
+SELECT churn.refresh('ops_subs') > 0 AS folded;
+SELECT status, pending_deltas, oldest_pending, pending_age, last_refresh IS NOT NULL AS refreshed
+  FROM churn.health(refresh_lag => '0 seconds') WHERE relation = 'ops_subs'::regclass;
+-- no aging run within aging_lag: aging_overdue
+SELECT status FROM churn.health(aging_lag => '0 seconds') WHERE relation = 'ops_subs'::regclass;
+SELECT churn.suspend('ops_subs');
+SELECT status, suspended FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+SELECT churn.resume('ops_subs');
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+
+--
+-- grant_reader / revoke_reader
+--
+CREATE ROLE ops_reader;
+SELECT churn.grant_reader('ops_reader');
+SELECT c.relname,
+	   has_table_privilege('ops_reader', c.oid, 'SELECT') AS can_select,
+	   has_table_privilege('ops_reader', c.oid, 'INSERT,UPDATE,DELETE,TRUNCATE') AS can_write
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'churn' AND c.relkind IN ('r', 'v')
+ ORDER BY c.relname;
+SELECT p.proname,
+	   has_function_privilege('ops_reader', p.oid, 'EXECUTE') AS can_execute
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'churn'
+   AND p.proname IN ('refresh', 'track', 'untrack', 'rebuild', 'verify', 'suspend', 'resume',
+					 'advance_lifecycle', 'grant_reader', 'revoke_reader', 'health',
+					 'nps', 'survival', 'survival_points', 'churn_rate', 'can_transition', 'aging_step')
+ ORDER BY 1, 2;
+SET ROLE ops_reader;
+SELECT count(*) >= 0 AS reads FROM churn.churn_summary WHERE relation = 'ops_subs'::regclass;
+\set VERBOSITY terse
+SELECT churn.refresh();
+CALL churn.advance_lifecycle('ops_subs');
+SELECT * FROM churn.health();
+SELECT * FROM churn.summary_delta;
+UPDATE ops_subs SET status = 'churned' WHERE id = 1;
+\set VERBOSITY default
+RESET ROLE;
+SELECT churn.revoke_reader('ops_reader');
+SELECT has_schema_privilege('ops_reader', 'churn', 'USAGE') AS usage,
+	   has_table_privilege('ops_reader', 'churn.churn_summary', 'SELECT') AS reads;
+\set VERBOSITY terse
+SELECT churn.grant_reader('no_such_role');
+SELECT churn.grant_reader(NULL) IS NULL AS strict;
+\set VERBOSITY default
+DROP ROLE ops_reader;
+
+SELECT churn.untrack('ops_subs');
+DROP TABLE ops_subs;

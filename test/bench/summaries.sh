@@ -1,0 +1,204 @@
+#!/bin/bash
+# test/bench/summaries.sh: cost of the trigger-maintained summaries (issue 6).
+# Not part of the tests; prints timings and ratios measured in one run.
+#
+#  1. COPY of ROWS customers into an untracked table, a tracked table and a
+#     table with the obvious PL/pgSQL row trigger that upserts a summary row.
+#     Targets: tracked / untracked <= 1.3; PL/pgSQL / tracked >= 3.
+#  2. pgbench, 8 clients, single-customer updates taking effect now
+#     (cancellations, reactivations, channel moves, equal weights) on each of
+#     the three tables.  Targets: tracked TPS / untracked TPS >= 0.8, zero
+#     deadlock and serialization failures; pg_stat_activity is sampled every
+#     100 ms for sessions waiting on a lock (churn: none).
+#  3. churn.refresh() time against the pending delta rows, at two table sizes
+#     (ROWS / 10 and ROWS): it should follow the pending rows, not the size.
+#
+# Usage: bash test/bench/summaries.sh
+#   CHURN_BENCH_SMALL=1   quick mode: 100,000 rows, 5 s pgbench runs
+#   CHURN_BENCH_ROWS=N    rows for the COPY (default 1,000,000)
+#   CHURN_BENCH_SECONDS=S duration of each pgbench run (default 20)
+# It starts its own throw-away cluster (test/lib.sh) on CHURN_PORT.
+
+set -u
+. "$(dirname "$0")/../lib.sh"
+if [ -n "${CHURN_BENCH_SMALL:-}" ]; then
+	ROWS=${CHURN_BENCH_ROWS:-100000}
+	SECS=${CHURN_BENCH_SECONDS:-5}
+else
+	ROWS=${CHURN_BENCH_ROWS:-1000000}
+	SECS=${CHURN_BENCH_SECONDS:-20}
+fi
+CLIENTS=8
+
+churn_private_install || exit 1
+trap churn_cluster_stop EXIT
+churn_cluster_start bench "max_wal_size = 8GB" "checkpoint_timeout = 30min" "jit = off" \
+	"log_lock_waits = on" "deadlock_timeout = 1s" || exit 1
+work=$CHURN_TMP/bench-work
+rm -rf "$work"
+mkdir -p "$work"
+DB=churn_bench
+q() { PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+now() { date +%s.%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+"$PGBIN/psql" -X -q -d postgres -c "CREATE DATABASE $DB" -c "ALTER DATABASE $DB SET TimeZone = 'UTC'" || exit 1
+q -c "CREATE EXTENSION churn" || exit 1
+
+# make_table NAME KIND: an empty customer table; KIND untracked, tracked
+# (churn.track with channel, two segments, reason and changed_at) or plpgsql.
+make_table() {
+	q -c "DROP TABLE IF EXISTS $1 CASCADE" -c "CREATE TABLE $1 (
+		id bigint PRIMARY KEY, since timestamptz NOT NULL, until timestamptz,
+		branch text NOT NULL, contract text NOT NULL, region text NOT NULL,
+		cancel_reason text, updated_at timestamptz NOT NULL)" || exit 1
+	case $2 in
+	tracked)
+		q -c "SELECT churn.track('$1', customer => 'id', since => 'since', until => 'until',
+			channel => 'branch', segments => ARRAY['contract','region'], reason => 'cancel_reason',
+			changed_at => 'updated_at', bucket => '1 month')" >/dev/null || exit 1 ;;
+	plpgsql)
+		q -c "CREATE TRIGGER ${1}_summary AFTER INSERT OR UPDATE ON $1
+			FOR EACH ROW EXECUTE FUNCTION pl_summary_trigger()" || exit 1 ;;
+	esac
+}
+
+# The obvious row-level trigger: one upsert per affected summary row.
+q <<'EOF' || exit 1
+CREATE TABLE pl_summary (
+	channel text, contract text, region text, bucket timestamptz,
+	new int NOT NULL DEFAULT 0, reactivated int NOT NULL DEFAULT 0, lost int NOT NULL DEFAULT 0,
+	moved_in int NOT NULL DEFAULT 0, moved_out int NOT NULL DEFAULT 0,
+	PRIMARY KEY (channel, contract, region, bucket));
+CREATE FUNCTION pl_bump(ch text, co text, re text, t timestamptz, kind text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('INSERT INTO pl_summary AS s (channel, contract, region, bucket, %1$I) VALUES ($1, $2, $3, $4, 1)
+	                ON CONFLICT (channel, contract, region, bucket) DO UPDATE SET %1$I = s.%1$I + 1', kind)
+	USING ch, co, re, date_trunc('month', t);
+END $$;
+CREATE FUNCTION pl_summary_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		PERFORM pl_bump(NEW.branch, NEW.contract, NEW.region, NEW.since, 'new');
+		IF NEW.until IS NOT NULL THEN
+			PERFORM pl_bump(NEW.branch, NEW.contract, NEW.region, NEW.until, 'lost');
+		END IF;
+	ELSE
+		IF OLD.until IS NULL AND NEW.until IS NOT NULL THEN
+			PERFORM pl_bump(NEW.branch, NEW.contract, NEW.region, NEW.until, 'lost');
+		ELSIF OLD.until IS NOT NULL AND NEW.until IS NULL THEN
+			PERFORM pl_bump(NEW.branch, NEW.contract, NEW.region, NEW.updated_at, 'reactivated');
+		END IF;
+		IF OLD.branch <> NEW.branch THEN
+			PERFORM pl_bump(OLD.branch, OLD.contract, OLD.region, NEW.updated_at, 'moved_out');
+			PERFORM pl_bump(NEW.branch, NEW.contract, NEW.region, NEW.updated_at, 'moved_in');
+		END IF;
+	END IF;
+	RETURN NULL;
+END $$;
+EOF
+
+# The customer file: a few years of sign-ups, a third of them cancelled.
+q -c "COPY (SELECT i, s, u, (ARRAY['north','south','east','west','online','phone'])[1 + i % 6],
+	          (ARRAY['monthly','annual','prepaid'])[1 + i % 3], (ARRAY['r1','r2','r3','r4'])[1 + (i / 7) % 4],
+	          CASE WHEN u IS NOT NULL THEN (ARRAY['price','service','competitor'])[1 + i % 3] END, coalesce(u, s)
+	     FROM (SELECT i, s, CASE WHEN i % 3 = 0 THEN s + (i % 700) * interval '1 day' END AS u
+	             FROM (SELECT i, timestamptz '2021-01-01' + (i::bigint * 7919 % 1500) * interval '1 day'
+	                          + (i % 86400) * interval '1 second' AS s
+	                     FROM generate_series(1, $ROWS) i) a) b) TO STDOUT" >"$work/customers.tsv" || exit 1
+
+copy_time() {
+	local t0 t1
+	make_table "$1" "$2"
+	q -c "CHECKPOINT" >/dev/null
+	t0=$(now)
+	q -c "\\copy $1 FROM '$work/customers.tsv'" || exit 1
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+echo "== COPY of $ROWS customers (seconds; best of 2, PL/pgSQL once)"
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
+u1=$(copy_time c_untracked untracked); t1=$(copy_time c_tracked tracked)
+u2=$(copy_time c_untracked untracked); t2=$(copy_time c_tracked tracked)
+cu=$(best "$u1" "$u2"); ct=$(best "$t1" "$t2")
+cp=$(copy_time c_plpgsql plpgsql)
+echo "untracked        $cu  ($u1, $u2)"
+echo "tracked (churn)  $ct  ($t1, $t2)"
+echo "PL/pgSQL trigger $cp"
+echo "ratio tracked / untracked    $(ratio "$ct" "$cu")   (target <= 1.3)"
+echo "ratio PL/pgSQL / tracked     $(ratio "$cp" "$ct")   (target >= 3)"
+
+# pgbench: single-customer updates taking effect now.
+cat >"$work/cancel.sql" <<'EOF'
+\set id random(1, :rows)
+UPDATE :tab SET until = now(), updated_at = now(), cancel_reason = 'price' WHERE id = :id AND until IS NULL;
+EOF
+cat >"$work/react.sql" <<'EOF'
+\set id random(1, :rows)
+UPDATE :tab SET until = NULL, cancel_reason = NULL, updated_at = now() WHERE id = :id AND until IS NOT NULL;
+EOF
+cat >"$work/move.sql" <<'EOF'
+\set id random(1, :rows)
+\set ch random(1, 6)
+UPDATE :tab SET branch = (ARRAY['north','south','east','west','online','phone'])[:ch], updated_at = now()
+ WHERE id = :id AND until IS NULL;
+EOF
+
+# bench_run TABLE: prints "tps failed deadlocks serialization lockwait_samples samples"
+bench_run() {
+	local tab=$1 log_start out tps failed dl ser
+	log_start=$(stat -c %s "$PGHOST/server.log")
+	touch "$work/sampling"
+	(
+		while [ -e "$work/sampling" ]; do
+			q -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity
+			       WHERE application_name = 'pgbench'" 2>/dev/null
+			sleep 0.1
+		done >"$work/waits-$tab.out"
+	) &
+	"$PGBIN/pgbench" -n -c $CLIENTS -j 2 -T "$SECS" -D rows="$ROWS" -D tab="$tab" --failures-detailed \
+		-f "$work/cancel.sql" -f "$work/react.sql" -f "$work/move.sql" "$DB" >"$work/pgbench-$tab.out" 2>&1
+	rm -f "$work/sampling"
+	wait
+	out=$work/pgbench-$tab.out
+	tps=$(awk '/^tps = / { print $3; exit }' "$out")
+	failed=$(awk '/number of failed transactions/ { print $5; exit }' "$out")
+	dl=$(awk '/number of deadlock failures/ { print $5; exit }' "$out")
+	ser=$(awk '/number of serialization failures/ { print $5; exit }' "$out")
+	echo "${tps:-0} ${failed:-?} ${dl:-?} ${ser:-?} $(awk '$1 > 0' "$work/waits-$tab.out" | wc -l) $(wc -l <"$work/waits-$tab.out")"
+	grep -q 'aborted' "$out" && grep 'aborted' "$out" | head -3 >&2
+	tail -c +$((log_start + 1)) "$PGHOST/server.log" | grep -Eci 'deadlock detected|could not serialize' >"$work/logbad-$tab"
+}
+echo
+echo "== pgbench: $CLIENTS clients, ${SECS}s each, cancellations / reactivations / moves on $ROWS customers"
+printf '%-18s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
+declare -A TPS
+for tab in c_untracked c_tracked c_plpgsql; do
+	q -c "VACUUM ANALYZE $tab" >/dev/null
+	bench_run $tab >"$work/result-$tab"
+	read -r tps failed dl ser waits samples <"$work/result-$tab"
+	TPS[$tab]=$tps
+	printf '%-18s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines)\n' \
+		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(cat "$work/logbad-$tab")"
+done
+echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untracked]}")   (target >= 0.8)"
+echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"
+q -c "SELECT churn.refresh()" >/dev/null
+
+# refresh cost: pending delta rows from K single-customer transactions, at
+# two table sizes.
+echo
+echo "== churn.refresh() against pending deltas (ms)"
+printf '%-10s %12s %14s %12s\n' rows transactions pending_rows refresh_ms
+for size in $((ROWS / 10)) $ROWS; do
+	make_table r_bench tracked
+	q -c "INSERT INTO r_bench SELECT * FROM c_untracked WHERE id <= $size" -c "SELECT churn.refresh()" >/dev/null
+	q -c "VACUUM ANALYZE r_bench" >/dev/null
+	for k in 100 1000 10000; do
+		"$PGBIN/pgbench" -n -c 4 -j 2 -t $((k / 4)) -D rows="$size" -D tab=r_bench \
+			-f "$work/cancel.sql" -f "$work/react.sql" -f "$work/move.sql" "$DB" >/dev/null 2>&1
+		pending=$(q -c "SELECT pending_deltas FROM churn.status WHERE relation = 'r_bench'::regclass" 2>/dev/null)
+		ms=$(q -c '\timing on' -c "SELECT churn.refresh()" | awk '/^Time:/ { print $2 }')
+		printf '%-10s %12s %14s %12s\n' "$size" "$k" "${pending:-?}" "$ms"
+	done
+done
