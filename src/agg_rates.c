@@ -466,8 +466,19 @@ rate_state_expect_kind(const RateState *st, int kind)
 static RateState *
 rate_state_writable(FunctionCallInfo fcinfo)
 {
-	RateState  *st = PG_GETARG_RATESTATE(0);
+	RateState  *st;
 
+	/*
+	 * The transition functions are not STRICT (they skip rows whose since is
+	 * NULL themselves), so a direct call can pass a NULL state; inside the
+	 * aggregates the state starts from INITCOND and is never NULL.
+	 */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", RATE_STATE_TYPNAME),
+				 errhint("Start from the initial state '(1,c,-,0,0,0,0,0,0,0,0,0)' (churn and retention) or '(1,v,-,0,0,0,0,0,0,0,0,0)' (diversion).")));
+	st = PG_GETARG_RATESTATE(0);
 	if (!AggCheckCallContext(fcinfo, NULL))
 	{
 		RateState  *copy = palloc(sizeof(RateState));
