@@ -5,6 +5,7 @@
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'Europe/Berlin';
 SET extra_float_digits = 0;
+SET jit = off;	-- the plain-SQL oracles are costed high: JIT compilation only slows them
 
 CREATE FUNCTION rates_err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

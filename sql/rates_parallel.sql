@@ -35,6 +35,19 @@ SET parallel_leader_participation = off;
 SET enable_hashagg = off;
 
 EXPLAIN (COSTS OFF) SELECT * FROM rpar_q;
+-- the workers really run: the partial states cross processes
+CREATE FUNCTION rpar_launched(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	l text;
+BEGIN
+	FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+		IF l ~ 'Workers Launched' THEN
+			RETURN trim(l);
+		END IF;
+	END LOOP;
+	RETURN 'no Gather';
+END $$;
+SELECT rpar_launched('SELECT * FROM rpar_q');
 CREATE TEMP TABLE rpar_par AS SELECT * FROM rpar_q;
 -- and without grouping
 EXPLAIN (COSTS OFF)
@@ -61,4 +74,5 @@ SELECT bool_and(s.churn = q.lost::float8 / q.at_start) AS serial_ok
 
 RESET ALL;
 DROP VIEW rpar_q;
+DROP FUNCTION rpar_launched(text);
 DROP TABLE rpar;

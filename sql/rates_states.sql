@@ -7,6 +7,7 @@
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'Asia/Shanghai';
 SET extra_float_digits = 0;
+SET jit = off;	-- the plain-SQL oracles are costed high: JIT compilation only slows them
 
 -- error reporter: SQLSTATE, message and detail of a statement
 CREATE FUNCTION rates_err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -146,6 +147,19 @@ SELECT rates_err($$SELECT churn.matrix_state_combine(m, '(1,d,8500,8600,{},{})')
 -- outside aggregate context the combine functions do not modify their input
 SELECT s.c::text = s.before AS unchanged
   FROM (SELECT c, c::text AS before, churn.rate_state_combine(c, c) AS twice FROM rates_t.partials WHERE part = 1) s;
+
+-- transition and combine functions called directly on stored states (a
+-- small periods_state is stored with a short varlena header)
+CREATE TABLE rates_t.stored (s churn.periods_state);
+INSERT INTO rates_t.stored
+SELECT rates_t.pstate(since, until, '[2023-01-01,2023-02-01)', '1 month') FROM rates_t.data;
+SELECT pg_column_size(s) AS stored_size,
+       (churn.churn_periods_final(churn.churn_periods_trans(s, date '2022-12-01', NULL::date, daterange('2023-01-01', '2023-02-01'), '1 month')))[1].at_start
+     - (churn.churn_periods_final(s))[1].at_start AS one_more,
+       (churn.churn_periods_final(churn.periods_state_combine(s, s)))[1].new
+     = 2 * (churn.churn_periods_final(s))[1].new AS doubled,
+       s::text = (SELECT rates_t.pstate(since, until, '[2023-01-01,2023-02-01)', '1 month')::text FROM rates_t.data) AS input_unchanged
+  FROM rates_t.stored;
 
 -- invalid text input: 22P02
 SELECT rates_err($$SELECT '(2,c,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);

@@ -101,7 +101,7 @@ static MatrixState *matrix_grow(MatrixState *st, int morechan, int morepair,
 								int morestr);
 static int	matrix_chan(MatrixState **stp, const char *name, int len, bool add);
 static int	matrix_pair(MatrixState **stp, int from, int to, bool add);
-static void matrix_validate(MatrixState *st, bool binary);
+static bool matrix_validate(MatrixState *st, bool binary, Node *escontext);
 
 static Size
 matrix_size(int chancap, int paircap, int strcap)
@@ -303,13 +303,17 @@ matrix_pair(MatrixState **stp, int from, int to, bool add)
  * dictionaries are duplicate-free by construction, so what is left is the
  * numbers.
  */
-static void
-matrix_validate(MatrixState *st, bool binary)
+static bool
+matrix_validate(MatrixState *st, bool binary, Node *escontext)
 {
 	int64	   *out;
 	int			k;
 
-#define BAD(msg) churn_state_invalid(MATRIX_STATE_TYPNAME, binary, msg)
+#define BAD(msg) \
+	do { \
+		churn_state_invalid(escontext, MATRIX_STATE_TYPNAME, binary, msg); \
+		return false; \
+	} while (0)
 	if (!ChurnDomainIsValid(st->domain))
 		BAD("Unknown domain.");
 	if (st->domain == CHURN_DOMAIN_DATE ?
@@ -337,6 +341,7 @@ matrix_validate(MatrixState *st, bool binary)
 			BAD("More stays diverted from a channel than in its base.");
 	}
 	pfree(out);
+	return true;
 #undef BAD
 }
 
@@ -345,7 +350,7 @@ static void
 matrix_recv_need(StringInfo buf, int64 n)
 {
 	if (n < 0 || n > buf->len - buf->cursor)
-		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Message too short.");
+		churn_recv_invalid(MATRIX_STATE_TYPNAME, "Message too short.");
 }
 
 static MatrixState *
@@ -370,25 +375,28 @@ matrix_state_in(PG_FUNCTION_ARGS)
 				upper;
 	char		dom;
 
-	churn_scan_init(&s, str, MATRIX_STATE_TYPNAME);
+	churn_scan_init(&s, str, MATRIX_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
 	v = churn_scan_int64(&s);
-	if (v != CHURN_STATE_VERSION)
+	if (!s.failed && v != CHURN_STATE_VERSION)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".", v));
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
-	if (dom != 'd' && dom != 't')
+	if (!s.failed && dom != 'd' && dom != 't')
 		churn_scan_error(&s, "The domain must be \"d\" or \"t\".");
 	churn_scan_expect(&s, ',');
 	lower = churn_scan_int64(&s);
 	churn_scan_expect(&s, ',');
 	upper = churn_scan_int64(&s);
+	if (s.failed)
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	st = matrix_empty_for_input(dom == 'd' ? CHURN_DOMAIN_DATE : CHURN_DOMAIN_TIMESTAMPTZ,
 								lower, upper);
 
+	/* after an error (soft, 16+) the loops stop: churn_scan_maybe is false */
 	churn_scan_expect(&s, ',');
 	churn_scan_expect(&s, '{');
-	if (!churn_scan_maybe(&s, '}'))
+	if (!s.failed && !churn_scan_maybe(&s, '}'))
 	{
 		do
 		{
@@ -396,8 +404,13 @@ matrix_state_in(PG_FUNCTION_ARGS)
 			char	   *name = churn_scan_quoted(&s, &len);
 			int			c;
 
+			if (s.failed)
+				break;
 			if (matrix_chan(&st, name, len, false) >= 0)
+			{
 				churn_scan_error(&s, "Duplicate channel.");
+				break;
+			}
 			c = matrix_chan(&st, name, len, true);
 			churn_scan_expect(&s, ':');
 			MS_CHANS(st)[c].base = churn_scan_int64(&s);
@@ -406,7 +419,7 @@ matrix_state_in(PG_FUNCTION_ARGS)
 	}
 	churn_scan_expect(&s, ',');
 	churn_scan_expect(&s, '{');
-	if (!churn_scan_maybe(&s, '}'))
+	if (!s.failed && !churn_scan_maybe(&s, '}'))
 	{
 		do
 		{
@@ -418,10 +431,18 @@ matrix_state_in(PG_FUNCTION_ARGS)
 			churn_scan_expect(&s, ':');
 			to = churn_scan_int32(&s);
 			churn_scan_expect(&s, ':');
+			if (s.failed)
+				break;
 			if (from < 0 || from >= st->nchan || to < 0 || to >= st->nchan)
+			{
 				churn_scan_error(&s, "Pair refers to an unknown channel.");
+				break;
+			}
 			if (matrix_pair(&st, from, to, false) >= 0)
+			{
 				churn_scan_error(&s, "Duplicate pair.");
+				break;
+			}
 			p = matrix_pair(&st, from, to, true);
 			MS_PAIRS(st)[p].moved = churn_scan_int64(&s);
 		} while (churn_scan_maybe(&s, ','));
@@ -430,7 +451,8 @@ matrix_state_in(PG_FUNCTION_ARGS)
 	churn_scan_expect(&s, ')');
 	churn_scan_end(&s);
 
-	matrix_validate(st, false);
+	if (s.failed || !matrix_validate(st, false, fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_POINTER(st);
 }
 
@@ -485,18 +507,18 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 	matrix_recv_need(buf, 1 + 1 + 8 + 8 + 4);
 	version = pq_getmsgbyte(buf);
 	if (version != CHURN_STATE_VERSION)
-		churn_state_invalid(MATRIX_STATE_TYPNAME, true,
-							psprintf("Unsupported format version %d.", version));
+		churn_recv_invalid(MATRIX_STATE_TYPNAME,
+						   psprintf("Unsupported format version %d.", version));
 	dom = pq_getmsgbyte(buf);
 	if (!ChurnDomainIsValid(dom))
-		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Unknown domain.");
+		churn_recv_invalid(MATRIX_STATE_TYPNAME, "Unknown domain.");
 	lower = pq_getmsgint64(buf);
 	upper = pq_getmsgint64(buf);
 	st = matrix_empty_for_input((ChurnDomain) dom, lower, upper);
 
 	nchan = (int32) pq_getmsgint(buf, 4);
 	if (nchan < 0 || (int64) nchan * 12 > buf->len - buf->cursor)
-		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid number of channels.");
+		churn_recv_invalid(MATRIX_STATE_TYPNAME, "Invalid number of channels.");
 	for (k = 0; k < nchan; k++)
 	{
 		int64		base;
@@ -509,17 +531,17 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 		base = pq_getmsgint64(buf);
 		len = (int32) pq_getmsgint(buf, 4);
 		if (len < 0 || len > buf->len - buf->cursor)
-			churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid channel name length.");
+			churn_recv_invalid(MATRIX_STATE_TYPNAME, "Invalid channel name length.");
 		name = pq_getmsgtext(buf, len, &nbytes);
 		if (matrix_chan(&st, name, nbytes, false) >= 0)
-			churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Duplicate channel.");
+			churn_recv_invalid(MATRIX_STATE_TYPNAME, "Duplicate channel.");
 		c = matrix_chan(&st, name, nbytes, true);
 		MS_CHANS(st)[c].base = base;
 	}
 	matrix_recv_need(buf, 4);
 	npairs = (int32) pq_getmsgint(buf, 4);
 	if (npairs < 0 || (int64) npairs * 16 != buf->len - buf->cursor)
-		churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Invalid number of pairs.");
+		churn_recv_invalid(MATRIX_STATE_TYPNAME, "Invalid number of pairs.");
 	for (k = 0; k < npairs; k++)
 	{
 		int32		from = (int32) pq_getmsgint(buf, 4);
@@ -528,15 +550,15 @@ matrix_state_recv(PG_FUNCTION_ARGS)
 		int			p;
 
 		if (from < 0 || from >= st->nchan || to < 0 || to >= st->nchan)
-			churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Pair refers to an unknown channel.");
+			churn_recv_invalid(MATRIX_STATE_TYPNAME, "Pair refers to an unknown channel.");
 		if (matrix_pair(&st, from, to, false) >= 0)
-			churn_state_invalid(MATRIX_STATE_TYPNAME, true, "Duplicate pair.");
+			churn_recv_invalid(MATRIX_STATE_TYPNAME, "Duplicate pair.");
 		p = matrix_pair(&st, from, to, true);
 		MS_PAIRS(st)[p].moved = moved;
 	}
 	pq_getmsgend(buf);
 
-	matrix_validate(st, true);
+	matrix_validate(st, true, NULL);
 	PG_RETURN_POINTER(st);
 }
 

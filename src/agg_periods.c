@@ -96,7 +96,8 @@ typedef struct PeriodsFinalCache
 	Oid			elemtype;
 } PeriodsFinalCache;
 
-static void periods_state_validate(const PeriodsState *st, bool binary);
+static bool periods_state_validate(const PeriodsState *st, bool binary,
+								   Node *escontext);
 static PeriodsState *periods_state_new(ChurnDomain domain, int n,
 									   const int64 *bounds,
 									   const Interval *step,
@@ -150,8 +151,8 @@ periods_state_new(ChurnDomain domain, int n, const int64 *bounds,
  * ----------------------------------------------------------------------
  */
 
-static void
-periods_state_validate(const PeriodsState *st, bool binary)
+static bool
+periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 {
 	int			n = st->nsteps;
 	const int64 *b = PS_BOUNDS(st);
@@ -162,7 +163,11 @@ periods_state_validate(const PeriodsState *st, bool binary)
 	int64		at_start = 0;
 	int			k;
 
-#define BAD(msg) churn_state_invalid(PERIODS_STATE_TYPNAME, binary, msg)
+#define BAD(msg) \
+	do { \
+		churn_state_invalid(escontext, PERIODS_STATE_TYPNAME, binary, msg); \
+		return false; \
+	} while (0)
 	if (st->version != CHURN_STATE_VERSION)
 		BAD(psprintf("Unsupported format version %d.", st->version));
 	if (!ChurnDomainIsValid(st->domain))
@@ -204,6 +209,7 @@ periods_state_validate(const PeriodsState *st, bool binary)
 	}
 	if (at_start + diff[n + 1] != 0)
 		BAD("The at_start differences must sum to zero.");
+	return true;
 #undef BAD
 }
 
@@ -251,20 +257,22 @@ periods_state_in(PG_FUNCTION_ARGS)
 	int			n;
 
 	memset(&hdr, 0, sizeof(hdr));
-	churn_scan_init(&s, str, PERIODS_STATE_TYPNAME);
+	churn_scan_init(&s, str, PERIODS_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
 	v = churn_scan_int64(&s);
-	if (v != CHURN_STATE_VERSION)
+	if (!s.failed && v != CHURN_STATE_VERSION)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".", v));
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
-	if (dom != 'd' && dom != 't')
+	if (!s.failed && dom != 'd' && dom != 't')
 		churn_scan_error(&s, "The domain must be \"d\" or \"t\".");
 	churn_scan_expect(&s, ',');
 	v = churn_scan_int64(&s);
-	if (v < 1 || v > CHURN_MAX_STEPS)
+	if (!s.failed && (v < 1 || v > CHURN_MAX_STEPS))
 		churn_scan_error(&s, psprintf("The number of steps must be between 1 and %d.",
 									  CHURN_MAX_STEPS));
+	if (s.failed)
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	n = (int) v;
 	churn_scan_expect(&s, ',');
 	hdr.step_month = churn_scan_int32(&s);
@@ -293,7 +301,8 @@ periods_state_in(PG_FUNCTION_ARGS)
 	churn_scan_expect(&s, ')');
 	churn_scan_end(&s);
 
-	periods_state_validate(st, false);
+	if (s.failed || !periods_state_validate(st, false, fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_POINTER(st);
 }
 
@@ -334,7 +343,7 @@ periods_state_recv(PG_FUNCTION_ARGS)
 
 	memset(&hdr, 0, sizeof(hdr));
 	if (buf->len - buf->cursor < PS_BINARY_HEADER)
-		churn_state_invalid(PERIODS_STATE_TYPNAME, true, "Message too short.");
+		churn_recv_invalid(PERIODS_STATE_TYPNAME, "Message too short.");
 	hdr.version = (uint8) pq_getmsgbyte(buf);
 	hdr.domain = (uint8) pq_getmsgbyte(buf);
 	n = (int32) pq_getmsgint(buf, 4);
@@ -345,15 +354,14 @@ periods_state_recv(PG_FUNCTION_ARGS)
 	hdr.tenure_day = (int32) pq_getmsgint(buf, 4);
 	hdr.tenure_time = pq_getmsgint64(buf);
 	if (hdr.version != CHURN_STATE_VERSION)
-		churn_state_invalid(PERIODS_STATE_TYPNAME, true,
-							psprintf("Unsupported format version %d.", hdr.version));
+		churn_recv_invalid(PERIODS_STATE_TYPNAME,
+						   psprintf("Unsupported format version %d.", hdr.version));
 	if (n < 1 || n > CHURN_MAX_STEPS)
-		churn_state_invalid(PERIODS_STATE_TYPNAME, true,
-							psprintf("The number of steps must be between 1 and %d.",
+		churn_recv_invalid(PERIODS_STATE_TYPNAME,
+						   psprintf("The number of steps must be between 1 and %d.",
 									 CHURN_MAX_STEPS));
 	if (buf->len - buf->cursor != PS_NDATA(n) * 8)
-		churn_state_invalid(PERIODS_STATE_TYPNAME, true,
-							"Message length does not match the number of steps.");
+		churn_recv_invalid(PERIODS_STATE_TYPNAME, "Message length does not match the number of steps.");
 
 	st = palloc0(PS_SIZE(n));
 	memcpy(st, &hdr, offsetof(PeriodsState, data));
@@ -363,7 +371,7 @@ periods_state_recv(PG_FUNCTION_ARGS)
 		st->data[i] = pq_getmsgint64(buf);
 	pq_getmsgend(buf);
 
-	periods_state_validate(st, true);
+	periods_state_validate(st, true, NULL);
 	PG_RETURN_POINTER(st);
 }
 
@@ -519,8 +527,10 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 	}
 	else
 	{
-		st = (PeriodsState *) PG_GETARG_POINTER(0);
-		if (!AggCheckCallContext(fcinfo, NULL))
+		/* a state that is not our own in-memory value may be toasted */
+		st = DatumGetPeriodsState(PG_GETARG_DATUM(0));
+		if (!AggCheckCallContext(fcinfo, NULL) &&
+			(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
 		{
 			PeriodsState *copy = palloc(VARSIZE(st));
 
@@ -620,7 +630,8 @@ periods_state_combine(PG_FUNCTION_ARGS)
 				tenure;
 	ChurnPeriod period;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
+	if (!AggCheckCallContext(fcinfo, NULL) &&
+		(Pointer) st == DatumGetPointer(PG_GETARG_DATUM(0)))
 	{
 		PeriodsState *copy = palloc(VARSIZE(st));
 

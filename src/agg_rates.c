@@ -32,6 +32,7 @@
 
 #include "common/int.h"
 #include "libpq/pqformat.h"
+#include "nodes/execnodes.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -67,9 +68,10 @@ StaticAssertDecl(sizeof(RateState) == 72, "rate_state must be 72 bytes");
 #define DatumGetRateState(d)	((RateState *) DatumGetPointer(d))
 #define PG_GETARG_RATESTATE(n)	DatumGetRateState(PG_GETARG_DATUM(n))
 
-static void rate_state_validate(const RateState *st, bool binary);
+static bool rate_state_validate(const RateState *st, bool binary,
+								Node *escontext);
 static void rate_state_expect_kind(const RateState *st, int kind);
-static RateState *rate_state_writable(FunctionCallInfo fcinfo);
+static inline RateState *rate_state_writable(FunctionCallInfo fcinfo);
 static void rate_state_set_params(RateState *st, int kind, ChurnDomain domain,
 								  const ChurnPeriod *period,
 								  const Interval *tenure);
@@ -84,36 +86,46 @@ static void rate_state_check_params(const RateState *st, int kind,
  */
 
 void
-churn_scan_init(ChurnScan *s, const char *str, const char *typname)
+churn_scan_init(ChurnScan *s, const char *str, const char *typname,
+				Node *escontext)
 {
 	s->str = str;
 	s->p = str;
 	s->typname = typname;
+	s->escontext = escontext;
+	s->failed = false;
 }
 
 void
 churn_scan_error(ChurnScan *s, const char *detail)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type %s: \"%s\"",
-					s->typname, s->str),
-			 errdetail("%s", detail)));
+	if (!s->failed)
+		churn_errsave(s->escontext,
+					  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					  errmsg("invalid input syntax for type %s: \"%s\"",
+							 s->typname, s->str),
+					  errdetail("%s", detail));
+	s->failed = true;
 }
 
 void
 churn_scan_expect(ChurnScan *s, char c)
 {
+	if (s->failed)
+		return;
 	if (*s->p != c)
+	{
 		churn_scan_error(s, psprintf("Expected \"%c\" at offset %d.",
 									 c, (int) (s->p - s->str)));
+		return;
+	}
 	s->p++;
 }
 
 bool
 churn_scan_maybe(ChurnScan *s, char c)
 {
-	if (*s->p != c)
+	if (s->failed || *s->p != c)
 		return false;
 	s->p++;
 	return true;
@@ -125,14 +137,22 @@ churn_scan_int64(ChurnScan *s)
 	char	   *end;
 	long long	v;
 
+	if (s->failed)
+		return 0;
 	if (!(*s->p == '-' || (*s->p >= '0' && *s->p <= '9')))
+	{
 		churn_scan_error(s, psprintf("Expected an integer at offset %d.",
 									 (int) (s->p - s->str)));
+		return 0;
+	}
 	errno = 0;
 	v = strtoll(s->p, &end, 10);
 	if (errno == ERANGE || end == s->p)
+	{
 		churn_scan_error(s, psprintf("Integer out of range at offset %d.",
 									 (int) (s->p - s->str)));
+		return 0;
+	}
 	s->p = end;
 	return (int64) v;
 }
@@ -144,18 +164,27 @@ churn_scan_int32(ChurnScan *s)
 	int64		v = churn_scan_int64(s);
 
 	if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+	{
 		churn_scan_error(s, psprintf("Integer out of range at offset %d.",
 									 (int) (at - s->str)));
+		return 0;
+	}
 	return (int32) v;
 }
 
 char
 churn_scan_char(ChurnScan *s)
 {
-	char		c = *s->p;
+	char		c;
 
+	if (s->failed)
+		return '\0';
+	c = *s->p;
 	if (c == '\0')
+	{
 		churn_scan_error(s, "Unexpected end of input.");
+		return '\0';
+	}
 	s->p++;
 	return c;
 }
@@ -165,35 +194,44 @@ churn_scan_quoted(ChurnScan *s, int *len)
 {
 	StringInfoData buf;
 
-	churn_scan_expect(s, '"');
 	initStringInfo(&buf);
-	for (;;)
+	*len = 0;
+	churn_scan_expect(s, '"');
+	while (!s->failed)
 	{
 		char		c = *s->p;
 
 		if (c == '\0')
+		{
 			churn_scan_error(s, "Unterminated quoted string.");
+			break;
+		}
 		s->p++;
 		if (c == '"')
+		{
+			*len = buf.len;
 			break;
+		}
 		if (c == '\\')
 		{
 			c = *s->p;
 			if (c != '"' && c != '\\')
+			{
 				churn_scan_error(s, psprintf("Invalid escape at offset %d.",
 											 (int) (s->p - s->str)));
+				break;
+			}
 			s->p++;
 		}
 		appendStringInfoChar(&buf, c);
 	}
-	*len = buf.len;
 	return buf.data;
 }
 
 void
 churn_scan_end(ChurnScan *s)
 {
-	if (*s->p != '\0')
+	if (!s->failed && *s->p != '\0')
 		churn_scan_error(s, psprintf("Junk after the value at offset %d.",
 									 (int) (s->p - s->str)));
 }
@@ -214,13 +252,23 @@ churn_append_quoted(StringInfo buf, const char *str, int len)
 }
 
 void
-churn_state_invalid(const char *typname, bool binary, const char *detail)
+churn_state_invalid(Node *escontext, const char *typname, bool binary,
+					const char *detail)
+{
+	churn_errsave(binary ? NULL : escontext,
+				  errcode(binary ? ERRCODE_INVALID_BINARY_REPRESENTATION :
+						  ERRCODE_INVALID_TEXT_REPRESENTATION),
+				  errmsg("invalid %s value for type %s",
+						 binary ? "binary" : "text", typname),
+				  errdetail("%s", detail));
+}
+
+void
+churn_recv_invalid(const char *typname, const char *detail)
 {
 	ereport(ERROR,
-			(errcode(binary ? ERRCODE_INVALID_BINARY_REPRESENTATION :
-					 ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid %s value for type %s",
-					binary ? "binary" : "text", typname),
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid binary value for type %s", typname),
 			 errdetail("%s", detail)));
 }
 
@@ -246,21 +294,26 @@ churn_report_mismatch(const char *what, const char *got, const char *had)
  * ----------------------------------------------------------------------
  */
 
-static void
-rate_state_validate(const RateState *st, bool binary)
+static bool
+rate_state_validate(const RateState *st, bool binary, Node *escontext)
 {
 	int			i;
 
+#define BAD(msg) \
+	do { \
+		churn_state_invalid(escontext, RATE_STATE_TYPNAME, binary, msg); \
+		return false; \
+	} while (0)
+
 	if (st->version != CHURN_STATE_VERSION)
-		churn_state_invalid(RATE_STATE_TYPNAME, binary,
-							psprintf("Unsupported format version %d.", st->version));
+		BAD(psprintf("Unsupported format version %d.", st->version));
 	if (st->kind != RATE_KIND_CHURN && st->kind != RATE_KIND_DIVERSION)
-		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown state kind.");
+		BAD("Unknown state kind.");
 	if (st->flags & ~RATE_HAS_PERIOD || st->pad != 0)
-		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown flags.");
+		BAD("Unknown flags.");
 	for (i = 0; i < 4; i++)
 		if (st->n[i] < 0)
-			churn_state_invalid(RATE_STATE_TYPNAME, binary, "A counter is negative.");
+			BAD("A counter is negative.");
 
 	if (!(st->flags & RATE_HAS_PERIOD))
 	{
@@ -268,50 +321,43 @@ rate_state_validate(const RateState *st, bool binary)
 			st->tenure_month != 0 || st->tenure_day != 0 ||
 			st->tenure_time != 0 ||
 			st->n[0] != 0 || st->n[1] != 0 || st->n[2] != 0 || st->n[3] != 0)
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"A state without a period must be all zero.");
-		return;
+			BAD("A state without a period must be all zero.");
+		return true;
 	}
 
 	if (!ChurnDomainIsValid(st->domain))
-		churn_state_invalid(RATE_STATE_TYPNAME, binary, "Unknown domain.");
+		BAD("Unknown domain.");
 	if (st->domain == CHURN_DOMAIN_DATE)
 	{
 		if (st->lower <= PG_INT32_MIN || st->upper >= PG_INT32_MAX ||
 			st->lower >= PG_INT32_MAX || st->upper <= PG_INT32_MIN)
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"Period bound out of range.");
+			BAD("Period bound out of range.");
 	}
 	else if (TIMESTAMP_NOT_FINITE(st->lower) || TIMESTAMP_NOT_FINITE(st->upper))
-		churn_state_invalid(RATE_STATE_TYPNAME, binary,
-							"Period bound out of range.");
+		BAD("Period bound out of range.");
 	if (st->lower >= st->upper)
-		churn_state_invalid(RATE_STATE_TYPNAME, binary,
-							"Period lower bound must be below its upper bound.");
+		BAD("Period lower bound must be below its upper bound.");
 	if (st->tenure_month < 0 || st->tenure_day < 0 || st->tenure_time < 0)
-		churn_state_invalid(RATE_STATE_TYPNAME, binary,
-							"Minimum tenure must not be negative.");
+		BAD("Minimum tenure must not be negative.");
 
 	if (st->kind == RATE_KIND_CHURN)
 	{
 		if (st->n[2] > st->n[0])
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"More customers lost than at start.");
+			BAD("More customers lost than at start.");
 		if (st->n[3] > st->n[1])
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"More new customers lost than new.");
+			BAD("More new customers lost than new.");
 	}
 	else
 	{
 		if (st->n[1] > st->n[0])
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"More stays diverted than in the base.");
+			BAD("More stays diverted than in the base.");
 		if (st->n[2] != 0 || st->n[3] != 0 ||
 			st->tenure_month != 0 || st->tenure_day != 0 ||
 			st->tenure_time != 0)
-			churn_state_invalid(RATE_STATE_TYPNAME, binary,
-								"Unused fields of a diversion state must be zero.");
+			BAD("Unused fields of a diversion state must be zero.");
 	}
+	return true;
+#undef BAD
 }
 
 PG_FUNCTION_INFO_V1(rate_state_in);
@@ -325,10 +371,10 @@ rate_state_in(PG_FUNCTION_ARGS)
 	char		dom;
 	int			i;
 
-	churn_scan_init(&s, str, RATE_STATE_TYPNAME);
+	churn_scan_init(&s, str, RATE_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
 	version = churn_scan_int64(&s);
-	if (version != CHURN_STATE_VERSION)
+	if (!s.failed && version != CHURN_STATE_VERSION)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".",
 									  version));
 	st->version = (uint8) version;
@@ -346,7 +392,7 @@ rate_state_in(PG_FUNCTION_ARGS)
 		st->domain = CHURN_DOMAIN_TIMESTAMPTZ;
 		st->flags = RATE_HAS_PERIOD;
 	}
-	else if (dom != '-')
+	else if (!s.failed && dom != '-')
 		churn_scan_error(&s, "The domain must be \"d\", \"t\" or \"-\".");
 	churn_scan_expect(&s, ',');
 	st->lower = churn_scan_int64(&s);
@@ -366,7 +412,8 @@ rate_state_in(PG_FUNCTION_ARGS)
 	churn_scan_expect(&s, ')');
 	churn_scan_end(&s);
 
-	rate_state_validate(st, false);
+	if (s.failed || !rate_state_validate(st, false, fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_POINTER(st);
 }
 
@@ -400,7 +447,7 @@ rate_state_recv(PG_FUNCTION_ARGS)
 	int			i;
 
 	if (buf->len - buf->cursor != 4 + 4 * 2 + 8 * 8)
-		churn_state_invalid(RATE_STATE_TYPNAME, true,
+		churn_recv_invalid(RATE_STATE_TYPNAME,
 							psprintf("Expected 76 bytes, got %d.",
 									 buf->len - buf->cursor));
 	st->version = (uint8) pq_getmsgbyte(buf);
@@ -416,10 +463,10 @@ rate_state_recv(PG_FUNCTION_ARGS)
 		st->n[i] = pq_getmsgint64(buf);
 	/* 8 bytes reserved for future use, must be zero */
 	if (pq_getmsgint64(buf) != 0)
-		churn_state_invalid(RATE_STATE_TYPNAME, true, "Reserved bytes must be zero.");
+		churn_recv_invalid(RATE_STATE_TYPNAME, "Reserved bytes must be zero.");
 	pq_getmsgend(buf);
 
-	rate_state_validate(st, true);
+	rate_state_validate(st, true, NULL);
 	PG_RETURN_POINTER(st);
 }
 
@@ -463,7 +510,7 @@ rate_state_expect_kind(const RateState *st, int kind)
 }
 
 /* The state argument, modifiable in place in aggregate context only. */
-static RateState *
+static inline RateState *
 rate_state_writable(FunctionCallInfo fcinfo)
 {
 	RateState  *st;
@@ -479,7 +526,10 @@ rate_state_writable(FunctionCallInfo fcinfo)
 				 errmsg("%s must not be null", RATE_STATE_TYPNAME),
 				 errhint("Start from the initial state '(1,c,-,0,0,0,0,0,0,0,0,0)' (churn and retention) or '(1,v,-,0,0,0,0,0,0,0,0,0)' (diversion).")));
 	st = PG_GETARG_RATESTATE(0);
-	if (!AggCheckCallContext(fcinfo, NULL))
+	/* AggCheckCallContext(fcinfo, NULL), inlined: this runs once per row */
+	if (!(fcinfo->context &&
+		  (IsA(fcinfo->context, AggState) ||
+		   IsA(fcinfo->context, WindowAggState))))
 	{
 		RateState  *copy = palloc(sizeof(RateState));
 
@@ -584,8 +634,10 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("period must not be null")));
-	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3), domain,
-								   "period", &period);
+	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(3), domain,
+								&period))
+		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3),
+									   domain, "period", &period);
 	if (with_tenure)
 	{
 		if (PG_ARGISNULL(4))
@@ -715,8 +767,10 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("period must not be null")));
-	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4), domain,
-								   "period", &period);
+	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(4), domain,
+								&period))
+		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4),
+									   domain, "period", &period);
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
 	else if (st->lower != period.lower || st->upper != period.upper)

@@ -26,6 +26,7 @@
 #include "period.h"
 
 static char *interval_text(const Interval *iv);
+static int	date_to_timestamp(DateADT d, Timestamp *ts);
 static char *range_text(Datum range, Oid rngtypid);
 static void check_finite_interval(const Interval *iv, const char *argname);
 
@@ -49,6 +50,23 @@ interval_text(const Interval *iv)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out,
 											   PointerGetDatum(iv)));
+}
+
+/*
+ * A finite date as a timestamp (midnight); returns +1 / -1 (and no value)
+ * when it is beyond the timestamp range, 0 otherwise.  Done here rather than
+ * with date2timestamp_opt_overflow, whose signature is not stable across
+ * major versions.
+ */
+static int
+date_to_timestamp(DateADT d, Timestamp *ts)
+{
+	if (d >= (TIMESTAMP_END_JULIAN - POSTGRES_EPOCH_JDATE))
+		return 1;
+	if (d < (DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE))
+		return -1;
+	*ts = (Timestamp) d * USECS_PER_DAY;
+	return 0;
 }
 
 /* range_out needs an flinfo: go through the type's output function */
@@ -242,14 +260,14 @@ churn_add_interval_us(ChurnDomain domain, int64 value, const Interval *iv)
 {
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		Timestamp	ts;
-		int			overflow = 0;
+		Timestamp	ts = 0;
+		int			overflow;
 
 		if (DATE_IS_NOBEGIN((DateADT) value))
 			return PG_INT64_MIN;
 		if (DATE_IS_NOEND((DateADT) value))
 			return PG_INT64_MAX;
-		ts = date2timestamp_opt_overflow((DateADT) value, &overflow);
+		overflow = date_to_timestamp((DateADT) value, &ts);
 		if (overflow > 0)
 			return PG_INT64_MAX;
 		if (overflow < 0)
@@ -304,9 +322,8 @@ churn_tenure_below(ChurnDomain domain, int64 since, int64 until,
 
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		int			overflow = 0;
+		int			overflow = date_to_timestamp((DateADT) until, &until_us);
 
-		until_us = date2timestamp_opt_overflow((DateADT) until, &overflow);
 		if (overflow != 0)
 			return overflow < 0;	/* beyond the timestamp range */
 	}
@@ -338,11 +355,7 @@ churn_step_bounds(ChurnDomain domain, const ChurnPeriod *period,
 
 	if (domain == CHURN_DOMAIN_DATE)
 	{
-		int			overflow = 0;
-
-		start_us = date2timestamp_opt_overflow((DateADT) period->lower,
-											   &overflow);
-		if (overflow != 0)
+		if (date_to_timestamp((DateADT) period->lower, &start_us) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("period %s is out of range for stepping",

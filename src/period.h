@@ -79,6 +79,27 @@ extern void churn_period_from_range_cached(ChurnPeriodCache *cache,
 										   ChurnPeriod *period);
 
 /*
+ * Inline fast path of churn_period_from_range_cached: true (and *period set)
+ * when range has the same contents as the cached one.
+ */
+static inline bool
+churn_period_cache_hit(const ChurnPeriodCache *cache, Datum range,
+					   ChurnDomain domain, ChurnPeriod *period)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(range);
+
+	if (likely(cache->valid && cache->domain == domain &&
+			   (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v)) &&
+			   (int) VARSIZE_ANY_EXHDR(v) == cache->rawlen &&
+			   memcmp(cache->raw, VARDATA_ANY(v), cache->rawlen) == 0))
+	{
+		*period = cache->period;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Convenience for C functions: the period of argument argno (a daterange or
  * tstzrange, NULL is ERROR 22023), cached in fn_extra.  Use only from
  * functions that do not use fn_extra for anything else.

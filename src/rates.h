@@ -18,19 +18,40 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/nodes.h"
+
+/*
+ * Soft errors of input functions (PostgreSQL 16+: pg_input_is_valid(),
+ * COPY ... ON_ERROR): churn_errsave reports through the caller's
+ * ErrorSaveContext when there is one, and throws otherwise; before 16 it
+ * always throws.  Code after it must cope with returning normally.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#define churn_errsave(escontext, ...)	errsave(escontext, __VA_ARGS__)
+#else
+#define churn_errsave(escontext, ...)	ereport(ERROR, __VA_ARGS__)
+#endif
 
 /* Format version stored first in every state of these files. */
 #define CHURN_STATE_VERSION		1
 
-/* A cursor over the text form of a state. */
+/*
+ * A cursor over the text form of a state.  After the first syntax error
+ * (reported softly when escontext asks for it) failed is set and every
+ * further scan call does nothing and returns a dummy value.
+ */
 typedef struct ChurnScan
 {
 	const char *str;			/* the whole input, for messages */
 	const char *p;				/* next character */
 	const char *typname;		/* type name, for messages */
+	Node	   *escontext;		/* fcinfo->context of the input function */
+	bool		failed;			/* an error was reported */
 } ChurnScan;
 
-extern void churn_scan_init(ChurnScan *s, const char *str, const char *typname);
+extern void churn_scan_init(ChurnScan *s, const char *str, const char *typname,
+							Node *escontext);
 extern void churn_scan_expect(ChurnScan *s, char c);
 extern bool churn_scan_maybe(ChurnScan *s, char c);
 extern int64 churn_scan_int64(ChurnScan *s);
@@ -38,18 +59,21 @@ extern int32 churn_scan_int32(ChurnScan *s);
 extern char churn_scan_char(ChurnScan *s);
 extern char *churn_scan_quoted(ChurnScan *s, int *len);
 extern void churn_scan_end(ChurnScan *s);
-extern void churn_scan_error(ChurnScan *s, const char *detail)
-			pg_attribute_noreturn();
+extern void churn_scan_error(ChurnScan *s, const char *detail);
 
 /* Append a double-quoted string, backslash-escaping " and \. */
 extern void churn_append_quoted(StringInfo buf, const char *str, int len);
 
 /*
- * ERROR for an input state that parses but is inconsistent: 22P02 when it
- * came as text (binary false), 22P03 when binary.
+ * Report an input state that parses but is inconsistent: 22P02 when it came
+ * as text (binary false; soft through escontext when asked), 22P03 when
+ * binary (always thrown: pass escontext NULL).
  */
-extern void churn_state_invalid(const char *typname, bool binary,
-								const char *detail)
+extern void churn_state_invalid(Node *escontext, const char *typname,
+								bool binary, const char *detail);
+
+/* ERROR 22P03 from a receive function. */
+extern void churn_recv_invalid(const char *typname, const char *detail)
 			pg_attribute_noreturn();
 
 /* ERROR 22023: states or rows of one group disagree on a parameter. */
