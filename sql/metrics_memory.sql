@@ -47,6 +47,32 @@ SELECT pg_temp.hash_mem($$SELECT seg, churn.arpu(r * 0, cust), churn.arpu(r * 0,
 SELECT pg_temp.hash_mem($$SELECT seg, churn.arpu(r, i) FROM m WHERE i <= 20000 GROUP BY seg$$)
      < pg_temp.hash_mem($$SELECT seg, churn.arpu(r, i) FROM m GROUP BY seg$$) AS arpu_more_customers_more_memory;
 
+-- a hash aggregate that spills to disk (work_mem far too small for 3000
+-- groups) still gives exact results
+SET work_mem = '64kB';
+CREATE FUNCTION pg_temp.hash_batches(q text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	plan json;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q INTO plan;
+	RETURN (plan->0->'Plan'->>'HashAgg Batches')::bigint;
+END
+$$;
+SELECT pg_temp.hash_batches($$SELECT i % 3000, churn.arpu(r, cust), churn.nps(score)
+                              FROM m GROUP BY 1$$) > 1 AS spilled;
+CREATE TEMP TABLE spilled AS
+SELECT i % 3000 AS g, churn.arpu(r, cust) AS arpu, churn.nps(score) AS nps
+  FROM m GROUP BY 1;
+RESET enable_sort;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE s.arpu IS DISTINCT FROM o.arpu) AS arpu_mismatches,
+       count(*) FILTER (WHERE s.nps IS DISTINCT FROM o.nps) AS nps_mismatches
+  FROM spilled s
+  JOIN (SELECT i % 3000 AS g, sum(r) / count(DISTINCT cust) AS arpu,
+               100.0::float8 * (count(*) FILTER (WHERE score >= 9)
+                                - count(*) FILTER (WHERE score <= 6)) / count(score) AS nps
+          FROM m GROUP BY 1) o USING (g);
+
 RESET work_mem;
 RESET enable_sort;
 RESET max_parallel_workers_per_gather;

@@ -94,6 +94,10 @@ SELECT i,
        CASE WHEN random() < 0.03 THEN NULL ELSE round((random() * 500)::numeric, 3) END AS revenue,
        floor(random() * 500)::bigint AS customer
   FROM generate_series(1, 5000) i;
+-- customers stored compressed (long, repetitive text) and out of line
+ALTER TABLE st ADD COLUMN customer_long text;
+UPDATE st SET customer_long = repeat('z', 3000) || customer;
+SELECT count(*) FILTER (WHERE pg_column_size(customer_long) < 3000) > 0 AS some_compressed FROM st;
 
 CREATE TEMP TABLE parts AS
 SELECT seg,
@@ -105,7 +109,13 @@ SELECT seg,
        pg_temp.arpu_partial(revenue, 'c "' || customer || E'\\,{ } é') AS arpu_text,
        -- floats that need 17 significant digits
        pg_temp.arpu_partial(revenue, customer / 7.0::float8 + 1e-9) AS arpu_float8,
-       pg_temp.arpu_partial(revenue, timestamptz '2024-01-01 00:00:00.123456+00' + customer * interval '1 second') AS arpu_timestamptz
+       pg_temp.arpu_partial(revenue, timestamptz '2024-01-01 00:00:00.123456+00' + customer * interval '1 second') AS arpu_timestamptz,
+       -- by reference, 16 bytes aligned on double; numeric varlena
+       pg_temp.arpu_partial(revenue, make_interval(secs => customer / 3.0)) AS arpu_interval,
+       pg_temp.arpu_partial(revenue, customer / 4.0) AS arpu_numeric,
+       -- values over 1 kB (kept outside the arena), compressed values
+       pg_temp.arpu_partial(revenue, repeat('y', 1500) || customer) AS arpu_big,
+       pg_temp.arpu_partial(revenue, customer_long) AS arpu_long
   FROM st
  GROUP BY seg;
 
@@ -125,7 +135,11 @@ SELECT count(*) AS states,
        bool_and(arpu_int8::text::churn.arpu_state::text = arpu_int8::text) AS arpu_int8_text,
        bool_and(arpu_text::text::churn.arpu_state::text = arpu_text::text) AS arpu_text_text,
        bool_and(arpu_float8::text::churn.arpu_state::text = arpu_float8::text) AS arpu_float8_text,
-       bool_and(arpu_timestamptz::text::churn.arpu_state::text = arpu_timestamptz::text) AS arpu_timestamptz_text
+       bool_and(arpu_timestamptz::text::churn.arpu_state::text = arpu_timestamptz::text) AS arpu_timestamptz_text,
+       bool_and(arpu_interval::text::churn.arpu_state::text = arpu_interval::text) AS arpu_interval_text,
+       bool_and(arpu_numeric::text::churn.arpu_state::text = arpu_numeric::text) AS arpu_numeric_text,
+       bool_and(arpu_big::text::churn.arpu_state::text = arpu_big::text) AS arpu_big_text,
+       bool_and(arpu_long::text::churn.arpu_state::text = arpu_long::text) AS arpu_long_text
   FROM parts;
 
 -- combine(text-round-tripped partials) = one-pass result, for every type of
@@ -136,7 +150,11 @@ SELECT pg_temp.nps_merge(p.nps::text::churn.nps_state) = o.nps AS nps_ok,
        pg_temp.arpu_merge(p.arpu_int8::text::churn.arpu_state) = o.arpu AS arpu_int8_ok,
        pg_temp.arpu_merge(p.arpu_text::text::churn.arpu_state) = o.arpu AS arpu_text_ok,
        pg_temp.arpu_merge(p.arpu_float8::text::churn.arpu_state) = o.arpu AS arpu_float8_ok,
-       pg_temp.arpu_merge(p.arpu_timestamptz::text::churn.arpu_state) = o.arpu AS arpu_timestamptz_ok
+       pg_temp.arpu_merge(p.arpu_timestamptz::text::churn.arpu_state) = o.arpu AS arpu_timestamptz_ok,
+       pg_temp.arpu_merge(p.arpu_interval::text::churn.arpu_state) = o.arpu AS arpu_interval_ok,
+       pg_temp.arpu_merge(p.arpu_numeric::text::churn.arpu_state) = o.arpu AS arpu_numeric_ok,
+       pg_temp.arpu_merge(p.arpu_big::text::churn.arpu_state) = o.arpu AS arpu_big_ok,
+       pg_temp.arpu_merge(p.arpu_long::text::churn.arpu_state) = o.arpu AS arpu_long_ok
   FROM parts p, one_pass o
  GROUP BY o.nps, o.conversion, o.value_churn, o.arpu;
 -- and the one-pass results agree with plain SQL
@@ -161,6 +179,10 @@ SELECT count(*) AS states,
        bool_and(b.arpu_text::text = p.arpu_text::text) AS arpu_text_bin,
        bool_and(b.arpu_float8::text = p.arpu_float8::text) AS arpu_float8_bin,
        bool_and(b.arpu_timestamptz::text = p.arpu_timestamptz::text) AS arpu_timestamptz_bin,
+       bool_and(b.arpu_interval::text = p.arpu_interval::text) AS arpu_interval_bin,
+       bool_and(b.arpu_numeric::text = p.arpu_numeric::text) AS arpu_numeric_bin,
+       bool_and(b.arpu_big::text = p.arpu_big::text) AS arpu_big_bin,
+       bool_and(b.arpu_long::text = p.arpu_long::text) AS arpu_long_bin,
        bool_and(churn.arpu_state_send(b.arpu_float8) = churn.arpu_state_send(p.arpu_float8)) AS arpu_float8_send_identical
   FROM parts p JOIN parts_bin b USING (seg);
 SELECT pg_temp.nps_merge(p.nps) = o.nps AS nps_ok,
@@ -169,9 +191,35 @@ SELECT pg_temp.nps_merge(p.nps) = o.nps AS nps_ok,
        pg_temp.arpu_merge(p.arpu_int8) = o.arpu AS arpu_int8_ok,
        pg_temp.arpu_merge(p.arpu_text) = o.arpu AS arpu_text_ok,
        pg_temp.arpu_merge(p.arpu_float8) = o.arpu AS arpu_float8_ok,
-       pg_temp.arpu_merge(p.arpu_timestamptz) = o.arpu AS arpu_timestamptz_ok
+       pg_temp.arpu_merge(p.arpu_timestamptz) = o.arpu AS arpu_timestamptz_ok,
+       pg_temp.arpu_merge(p.arpu_interval) = o.arpu AS arpu_interval_ok,
+       pg_temp.arpu_merge(p.arpu_numeric) = o.arpu AS arpu_numeric_ok,
+       pg_temp.arpu_merge(p.arpu_big) = o.arpu AS arpu_big_ok,
+       pg_temp.arpu_merge(p.arpu_long) = o.arpu AS arpu_long_ok
   FROM parts_bin p, one_pass o
  GROUP BY o.nps, o.conversion, o.value_churn, o.arpu;
+
+-- customer types whose names or values need care: char(n) (whose bare
+-- SQL name "character" would mean character(1)), "char", name, an enum,
+-- arrays, ranges, bytea, jsonb
+CREATE TYPE metrics_tier AS ENUM ('gold', 'silver');
+CREATE TEMP TABLE odd AS
+SELECT * FROM (VALUES
+	('bpchar', churn.arpu_trans(churn.arpu_trans(NULL, 1, 'a'::char(3)), 2, 'a  '::char(3))),
+	('char', churn.arpu_trans(NULL, 1, 'x'::"char")),
+	('name', churn.arpu_trans(NULL, 1, 'x'::name)),
+	('enum', churn.arpu_trans(churn.arpu_trans(NULL, 1, 'gold'::metrics_tier), 2, 'silver'::metrics_tier)),
+	('array', churn.arpu_trans(NULL, 1, '{1,2}'::int[])),
+	('range', churn.arpu_trans(NULL, 1, '[1,3)'::int4range)),
+	('bytea', churn.arpu_trans(NULL, 1, '\x00ff'::bytea)),
+	('jsonb', churn.arpu_trans(NULL, 1, '{"a": [1, "x"]}'::jsonb))) v(kind, s);
+SELECT kind, s, s::text::churn.arpu_state::text = s::text AS text_round_trip
+  FROM odd ORDER BY kind;
+\copy odd TO 'results/metrics_state.bin' WITH (FORMAT binary)
+CREATE TEMP TABLE odd_bin (LIKE odd);
+\copy odd_bin FROM 'results/metrics_state.bin' WITH (FORMAT binary)
+SELECT count(*) AS states, bool_and(b.s::text = o.s::text) AS binary_round_trip
+  FROM odd o JOIN odd_bin b USING (kind);
 
 -- combine edge cases: NULL sides, and states of different customer types
 SELECT churn.arpu_combine(NULL, '1 "bigint" 5 {"1"}') AS left_null,
@@ -296,3 +344,5 @@ SELECT s FROM bad_arpu;
 \copy (SELECT '\x02'::bytea || int8send(3) || int8send(2) || int8send(1)) TO 'results/metrics_bad.bin' WITH (FORMAT binary)
 \copy bad_nps FROM 'results/metrics_bad.bin' WITH (FORMAT binary)
 SELECT count(*) AS loaded FROM bad_arpu;
+DROP TABLE odd, odd_bin;
+DROP TYPE metrics_tier;

@@ -64,6 +64,7 @@
 
 #include "access/tupmacs.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -207,7 +208,9 @@ arpu_hash(ArpuObject *obj, Datum value)
 {
 	if (obj->bitwise)
 		return arpu_mix64((uint64) value);
-	return DatumGetUInt32(FunctionCall1Coll(obj->hash_finfo, obj->collation, value));
+	/* remix: a user type's hash function may leave the low bits poor */
+	return murmurhash32(DatumGetUInt32(FunctionCall1Coll(obj->hash_finfo,
+														 obj->collation, value)));
 }
 
 static void
@@ -803,10 +806,17 @@ arpu_parse_type_name(const char *name)
 	return typid;
 }
 
+/*
+ * The customer type's name for the text and binary forms: qualified unless
+ * built in, and without a type modifier.  FORMAT_TYPE_TYPEMOD_GIVEN with -1
+ * makes bpchar "bpchar" rather than "character", which would read back as
+ * character(1).
+ */
 static char *
 arpu_type_name(Oid typid)
 {
-	return format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY);
+	return format_type_extended(typid, -1,
+								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 }
 
 PG_FUNCTION_INFO_V1(arpu_state_out);

@@ -8,11 +8,11 @@
  * type of the extension (not internal) so that Citus can push partial
  * aggregation to its workers and ship the states through their text form.
  * Like int8_avg_accum in PostgreSQL's numeric.c, the transition, inverse and
- * combine functions update their first argument in place when
- * AggCheckCallContext says they run inside an aggregate (the executor then
- * owns that datum, copied into the aggregate context from INITCOND), and
- * work on a copy when called directly from SQL.  Nothing is allocated per
- * row.
+ * combine functions update their first argument in place when they run
+ * inside an aggregate or window aggregate (AggCheckCallContext's test,
+ * inlined; the executor then owns that datum, copied into the aggregate
+ * context from INITCOND), and work on a copy when called directly from SQL.
+ * Nothing is allocated per row.
  *
  * Rates are returned as float8 fractions (0.05 for 5%), NPS in points from
  * -100 to 100.  Both are computed from exact integer counts with one
@@ -27,6 +27,8 @@
 
 #include <ctype.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
@@ -34,6 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"
 #endif
@@ -211,13 +214,24 @@ nps_state_send(PG_FUNCTION_ARGS)
 
 /* ---------- conversion_state / value_churn_state I/O (shared) ---------- */
 
-/* The SQL name of a ratio state type, from the typioparam its I/O gets. */
+/*
+ * The name of a ratio state type (conversion_state or value_churn_state,
+ * which share their I/O functions), from the typioparam the I/O gets.
+ */
 static const char *
 ratio_type_name(FunctionCallInfo fcinfo, int argno)
 {
-	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
-		return format_type_be(PG_GETARG_OID(argno));
-	return "ratio state";
+	HeapTuple	tup;
+	char	   *name;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return "ratio state";
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(PG_GETARG_OID(argno)));
+	if (!HeapTupleIsValid(tup))
+		return "ratio state";
+	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+	ReleaseSysCache(tup);
+	return name;
 }
 
 PG_FUNCTION_INFO_V1(ratio_state_in);
