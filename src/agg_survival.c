@@ -37,7 +37,16 @@
 #include "survival_curve.h"
 
 /* Smallest buffer of not-yet-merged points. */
-#define SURVIVAL_MIN_BUFFER		1024
+#define SURVIVAL_MIN_BUFFER		64
+
+/*
+ * The dense array may cover durations 0 .. n - 1 only while n is at most
+ * SURVIVAL_DENSE_PER_ROW times the number of subjects seen (or
+ * SURVIVAL_DENSE_MIN): a few rows with large whole durations (one group per
+ * customer, say) must not cost a large array each.
+ */
+#define SURVIVAL_DENSE_MIN		1024
+#define SURVIVAL_DENSE_PER_ROW	16
 
 static Size survival_get_flat_size(ExpandedObjectHeader *eohptr);
 static void survival_flatten_into(ExpandedObjectHeader *eohptr,
@@ -77,7 +86,7 @@ survival_compact(ExpandedSurvival *es)
 				newcap;
 
 	if (es->nbuf == 0)
-		return;
+		goto size_buffer;
 	survival_sort_points(es->buf, es->nbuf);
 	/* add up equal times inside the buffer */
 	for (j = 0; j < es->nbuf; j++)
@@ -121,10 +130,13 @@ survival_compact(ExpandedSurvival *es)
 	es->points = merged;
 	es->npoints = n;
 	es->nbuf = 0;
-	newcap = Max(SURVIVAL_MIN_BUFFER, Min(n, SURVIVAL_CURVE_MAX_POINTS / 2));
+
+size_buffer:
+	newcap = Max(SURVIVAL_MIN_BUFFER, Min(es->npoints, SURVIVAL_CURVE_MAX_POINTS / 2));
 	if (newcap > es->bufcap)
 	{
-		pfree(es->buf);
+		if (es->buf)
+			pfree(es->buf);
 		es->buf = MemoryContextAlloc(es->hdr.eoh_context,
 									 sizeof(SurvivalPoint) * newcap);
 		es->bufcap = newcap;
@@ -148,8 +160,6 @@ survival_expand(const SurvivalCurve *flat, MemoryContext parent, uint8 flags)
 	EOH_init_header(&es->hdr, &survival_methods, objcxt);
 
 	es->flags = flat ? flat->flags : flags;
-	es->bufcap = SURVIVAL_MIN_BUFFER;
-	es->buf = MemoryContextAlloc(objcxt, sizeof(SurvivalPoint) * es->bufcap);
 	if (flat)
 	{
 		for (i = 0; i < flat->npoints; i++)
@@ -167,14 +177,24 @@ survival_is_rw_expanded(Datum d)
 		DatumGetEOHP(d)->eoh_methods == &survival_methods;
 }
 
-/* Make the dense array hold whole durations 0 .. t. */
-static void
+/*
+ * Make the dense array hold whole durations 0 .. t if that is not too
+ * sparse; false when t must go to the sorted points instead.  Points that
+ * the grown array now covers move into it, so that a duration is never in
+ * both.
+ */
+static bool
 survival_grow_dense(ExpandedSurvival *es, int32 t)
 {
 	int32		n = Max(es->ndense, 64);
+	int32		i,
+				k = 0;
 
 	while (n <= t)
 		n *= 2;
+	if (n > SURVIVAL_DENSE_MIN &&
+		(double) n > (double) SURVIVAL_DENSE_PER_ROW * (double) es->total)
+		return false;
 	if (es->dense == NULL)
 		es->dense = MemoryContextAllocZero(es->hdr.eoh_context,
 										   sizeof(SurvivalCounts) * n);
@@ -185,6 +205,27 @@ survival_grow_dense(ExpandedSurvival *es, int32 t)
 			   sizeof(SurvivalCounts) * (n - es->ndense));
 	}
 	es->ndense = n;
+
+	/* move the whole durations below n out of the points */
+	survival_compact(es);
+	for (i = 0; i < es->npoints; i++)
+	{
+		SurvivalPoint *p = &es->points[i];
+
+		if (p->time < n && p->time == (float8) (int32) p->time)
+		{
+			SurvivalCounts *c = &es->dense[(int32) p->time];
+
+			if (c->events == 0 && c->censored == 0)
+				es->ndense_used++;
+			c->events += p->events;
+			c->censored += p->censored;
+		}
+		else
+			es->points[k++] = *p;
+	}
+	es->npoints = k;
+	return true;
 }
 
 /* Add events and censorings at one duration, in place. */
@@ -199,14 +240,11 @@ survival_add_point(ExpandedSurvival *es, float8 time, int64 events, int64 censor
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("survival curve count out of range")));
 
-	if (time < SURVIVAL_DENSE_LIMIT && time == (float8) (int32) time)
+	if (time < SURVIVAL_DENSE_LIMIT && time == (float8) (int32) time &&
+		((int32) time < es->ndense || survival_grow_dense(es, (int32) time)))
 	{
-		int32		t = (int32) time;
-		SurvivalCounts *c;
+		SurvivalCounts *c = &es->dense[(int32) time];
 
-		if (t >= es->ndense)
-			survival_grow_dense(es, t);
-		c = &es->dense[t];
 		if (c->events == 0 && c->censored == 0)
 			es->ndense_used++;
 		if (pg_add_s64_overflow(c->events, events, &c->events) ||
