@@ -9,6 +9,16 @@ SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 \set SHOW_CONTEXT never
 
+-- runs a statement in a subtransaction, returns its error (or ok)
+CREATE FUNCTION try(q text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE q;
+	RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
+
 CREATE TABLE cust (
 	id int PRIMARY KEY,
 	since timestamptz,
@@ -153,18 +163,7 @@ COPY cust FROM stdin;
 SELECT * FROM s WHERE channel = 'east';
 SELECT * FROM checks;
 
--- 12. An aborted COPY leaves no trace.
-CREATE TEMP TABLE before2 AS SELECT * FROM churn.summary_delta;
-\set VERBOSITY terse
-COPY cust FROM stdin;
-30	2024-01-05 00:00:00+00	\N	west	basic	\N	2024-01-05 00:00:00+00
-20	2024-01-05 00:00:00+00	\N	west	basic	\N	2024-01-05 00:00:00+00
-\.
-\set VERBOSITY default
-SELECT count(*) AS west_rows FROM churn.churn_summary WHERE relation = 'cust'::regclass AND channel = 'west';
-SELECT (SELECT count(*) FROM churn.summary_delta) = (SELECT count(*) FROM before2) AS no_new_deltas;
-
--- 13. refresh folds the pending deltas; the views do not change.
+-- 12. refresh folds the pending deltas; the views do not change.
 CREATE TEMP TABLE before3 AS SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass;
 SELECT churn.refresh() > 0 AS folded;
 SELECT count(*) AS pending FROM churn.summary_delta;
@@ -175,7 +174,7 @@ SELECT count(*) AS changed FROM (
 SELECT churn.refresh() AS folded_again;
 SELECT * FROM checks;
 
--- 14. A multi-row UPDATE mixing a cancellation, a move and a correction.
+-- 13. A multi-row UPDATE mixing a cancellation, a move and a correction.
 UPDATE cust SET until = CASE id WHEN 21 THEN '2024-04-15'::timestamptz ELSE until END,
 				branch = CASE id WHEN 11 THEN 'north' ELSE branch END,
 				since = CASE id WHEN 20 THEN '2024-01-06'::timestamptz ELSE since END,
@@ -184,24 +183,22 @@ UPDATE cust SET until = CASE id WHEN 21 THEN '2024-04-15'::timestamptz ELSE unti
 SELECT * FROM s WHERE month = '2024-04' ORDER BY channel, plan;
 SELECT * FROM checks;
 
--- 15. Changing the customer key: the row counts as a new customer (its
+-- 14. Changing the customer key: the row counts as a new customer (its
 -- history, here id 2's reactivation, stays with the old key and goes).
 UPDATE cust SET id = 200 WHERE id = 2;
 SELECT * FROM s WHERE channel = 'north' AND plan = 'pro';
 SELECT * FROM checks;
 SELECT count(*) AS history_rows_of_2 FROM churn.history WHERE customer = '2';
 
--- 16. Rows without since are not customers yet; until before since is an
+-- 15. Rows without since are not customers yet; until before since is an
 -- error naming the customer and both values.
 INSERT INTO cust VALUES (40, NULL, NULL, 'west', 'basic', NULL, '2024-04-01');
 SELECT count(*) AS west_rows FROM churn.churn_summary WHERE relation = 'cust'::regclass AND channel = 'west';
-\set VERBOSITY terse
-INSERT INTO cust VALUES (41, '2024-04-01', '2024-03-01', 'west', 'basic', NULL, '2024-04-01');
-UPDATE cust SET until = '2023-01-01' WHERE id = 1;
-\set VERBOSITY default
+SELECT try($$INSERT INTO cust VALUES (41, '2024-04-01', '2024-03-01', 'west', 'basic', NULL, '2024-04-01')$$);
+SELECT try($$UPDATE cust SET until = '2023-01-01' WHERE id = 1$$);
 SELECT * FROM checks;
 
--- 17. Rebuild gives the same summaries.
+-- 16. Rebuild gives the same summaries.
 CREATE TEMP TABLE before4 AS SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass;
 SELECT churn.rebuild('cust');
 SELECT count(*) AS changed FROM (
@@ -209,7 +206,7 @@ SELECT count(*) AS changed FROM (
 	UNION ALL
 	(SELECT * FROM before4 EXCEPT SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass)) d;
 
--- 18. TRUNCATE empties the summaries and the history.
+-- 17. TRUNCATE empties the summaries and the history.
 TRUNCATE cust;
 SELECT (SELECT count(*) FROM churn.churn_summary WHERE relation = 'cust'::regclass) AS summary_rows,
 	   (SELECT count(*) FROM churn.history WHERE relid = 'cust'::regclass) AS history_rows,
@@ -219,3 +216,4 @@ SELECT * FROM checks;
 SELECT churn.untrack('cust');
 DROP VIEW checks, s;
 DROP TABLE cust;
+DROP FUNCTION try(text);

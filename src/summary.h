@@ -12,6 +12,7 @@
 
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "commands/trigger.h"
 #include "utils/relcache.h"
 
 /* What a tracked table's row of churn.tracked_table says, plus column types */
@@ -44,6 +45,11 @@ typedef enum SummaryStatement
 	SUMMARY_TRUNCATE
 } SummaryStatement;
 
+/* Statements of at most this many rows are captured in C (summary_fast.c) */
+#define SUMMARY_FAST_MAX	1000
+
+typedef struct SummaryFastInfo SummaryFastInfo;
+
 /* summary_bucket.c */
 extern void summary_check_width(const Interval *width);
 extern Timestamp summary_bucket_floor(Timestamp ts, const Interval *width);
@@ -53,5 +59,15 @@ extern bool summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg);
 extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
+
+/* summary_fast.c */
+extern SummaryFastInfo *summary_fast_setup(const SummaryConfig *cfg, Relation rel);
+extern bool summary_fast_usable(const SummaryFastInfo *info);
+extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
+								 SummaryFastInfo *info, Oid tracked,
+								 const Interval *width, const char *time_zone);
+extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info,
+									 Oid tracked, const Interval *width,
+									 const char *time_zone);
 
 #endif							/* CHURN_SUMMARY_H */

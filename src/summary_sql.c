@@ -356,6 +356,70 @@ append_fast_grouped(StringInfo buf, const SummaryConfig *cfg, const char *source
 	appendStringInfoString(buf, " WHERE f.b IS NOT NULL");
 }
 
+/*
+ * The INSERT capture: rows grouped on cheap text values, spread into events
+ * that keep the segment values as text, grouped again, and only then turned
+ * into jsonb (once per summary key rather than once per row or group).
+ */
+static void
+append_insert_capture(StringInfo buf, const SummaryConfig *cfg, const char *source)
+{
+	StringInfoData g;			/* ", r.g1, r.g2" */
+	StringInfoData gnull;		/* ", NULL::text, NULL::text" */
+	StringInfoData eg;			/* ", e.g1, e.g2" */
+
+	initStringInfo(&g);
+	initStringInfo(&gnull);
+	initStringInfo(&eg);
+	for (int i = 0; i < cfg->nsegments; i++)
+	{
+		appendStringInfo(&g, ", r.g%d", i + 1);
+		appendStringInfoString(&gnull, ", NULL::pg_catalog.text");
+		appendStringInfo(&eg, ", e.g%d", i + 1);
+	}
+
+	appendStringInfoString(buf,
+						   "INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)"
+						   " SELECT $1, e.b, e.kind, e.ch, CASE WHEN e.seg THEN ");
+	if (cfg->nsegments > 0)
+	{
+		appendStringInfoString(buf, "pg_catalog.jsonb_build_object(");
+		for (int i = 0; i < cfg->nsegments; i++)
+			appendStringInfo(buf, "%s%s::pg_catalog.text, e.g%d", i > 0 ? ", " : "",
+							 quote_literal_cstr(cfg->segments[i]), i + 1);
+		appendStringInfoString(buf, ")");
+	}
+	else
+		appendStringInfoString(buf, "'{}'::pg_catalog.jsonb");
+	appendStringInfoString(buf,
+						   " ELSE '{}'::pg_catalog.jsonb END, e.d, pg_catalog.sum(e.n) FROM ("
+						   "SELECT f.* FROM (SELECT r.bs, r.bu, r.ch, r.rs, r.st");
+	appendStringInfoString(buf, g.data);
+	appendStringInfoString(buf, ", pg_catalog.count(*)::pg_catalog.int4 AS w FROM (");
+	append_normalize(buf, cfg, source, true);
+	appendStringInfoString(buf, ") r WHERE r.bs IS NOT NULL GROUP BY r.bs, r.bu, r.ch, r.rs, r.st");
+	appendStringInfoString(buf, g.data);
+	appendStringInfo(buf,
+					 ") r CROSS JOIN LATERAL (VALUES"
+					 " (r.bs, 'n'::\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
+					 " (r.bu, 'l'::\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
+					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::\"char\", r.ch, true%s,"
+					 " NULL::pg_catalog.text, r.w)",
+					 g.data, g.data, g.data);
+	if (cfg->reason)
+		appendStringInfo(buf, ", (r.bu, 'c'::\"char\", r.ch, false%s, r.rs, r.w)", gnull.data);
+	if (cfg->state)
+		appendStringInfo(buf,
+						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::\"char\", NULL::pg_catalog.text,"
+						 " false%s, r.st, r.w)", gnull.data);
+	appendStringInfoString(buf, ") f(b, kind, ch, seg");
+	for (int i = 0; i < cfg->nsegments; i++)
+		appendStringInfo(buf, ", g%d", i + 1);
+	appendStringInfoString(buf, ", d, n) WHERE f.b IS NOT NULL) e GROUP BY e.b, e.kind, e.ch, e.seg");
+	appendStringInfoString(buf, eg.data);
+	appendStringInfoString(buf, ", e.d HAVING pg_catalog.sum(e.n) OPERATOR(pg_catalog.<>) 0");
+}
+
 static const char *insert_delta =
 "INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n) "
 "SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, pg_catalog.sum(e.n) FROM (";
@@ -382,9 +446,7 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 			 * customer), so only the fast path applies; rows are grouped
 			 * before the events are spread out.
 			 */
-			appendStringInfoString(&buf, insert_delta);
-			append_fast_grouped(&buf, cfg, quote_identifier(newtable), NULL);
-			appendStringInfoString(&buf, insert_delta_end);
+			append_insert_capture(&buf, cfg, quote_identifier(newtable));
 			break;
 
 		case SUMMARY_DELETE:

@@ -54,6 +54,7 @@ typedef struct SummaryPlanEntry
 	SPIPlanPtr	plan;
 	SummaryStatement stmt;
 	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
+	SummaryFastInfo *fast;		/* capture in C of small statements, or NULL */
 	Interval	bucket;
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
@@ -64,11 +65,26 @@ static Oid	summary_owner = InvalidOid;
 static int
 size_class(int64 rows)
 {
-	if (rows < 1000)
+	if (rows <= SUMMARY_FAST_MAX)
 		return 0;
 	if (rows < 100000)
 		return 1;
 	return 2;
+}
+
+/*
+ * The largest statement captured in C.  The placeholder setting
+ * churn.capture_fast_max (unset: SUMMARY_FAST_MAX) lets tests force the
+ * set-based path with 0; it is not part of the documented interface.
+ */
+static int64
+fast_max(void)
+{
+	const char *v = GetConfigOption("churn.capture_fast_max", true, false);
+
+	if (v == NULL || *v == '\0')
+		return SUMMARY_FAST_MAX;
+	return Min(pg_strtoint64(v), SUMMARY_FAST_MAX);
 }
 
 /* the owner of the churn extension, who owns its tables */
@@ -173,7 +189,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			sql = summary_capture_sql(&cfg, stmt,
 									  trigdata->tg_trigger->tgnewtable,
 									  trigdata->tg_trigger->tgoldtable);
-		plan = SPI_prepare(sql, 3, argtypes);
+		plan = SPI_prepare_cursor(sql, 3, argtypes, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for churn capture: %s",
 				 SPI_result_code_string(SPI_result));
@@ -181,6 +197,9 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			elog(ERROR, "SPI_keepplan failed");
 		entry->stmt = stmt;
 		entry->tracked = cfg.relid;
+		entry->fast = NULL;
+		if (stmt != SUMMARY_TRUNCATE)
+			entry->fast = summary_fast_setup(&cfg, rel);
 		entry->bucket = cfg.bucket;
 		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
 		entry->plan = plan;
@@ -265,6 +284,25 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	entry = get_plan_entry(trigdata, stmt, size);
 
 	/*
+	 * An INSERT of any size is grouped in C (new customers have no history);
+	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
+	 */
+	if (summary_fast_usable(entry->fast) && fast_max() > 0 &&
+		(stmt == SUMMARY_INSERT ||
+		 (size == 0 && tuplestore_tuple_count(ts) <= fast_max())))
+	{
+		if (stmt == SUMMARY_INSERT)
+			summary_fast_bulk_insert(trigdata, entry->fast, entry->tracked,
+									 &entry->bucket, entry->time_zone);
+		else
+			summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
+								 &entry->bucket, entry->time_zone);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	/*
 	 * A big statement is grouped in one pass: give the hash aggregation the
 	 * memory of maintenance, as ri_triggers.c does for its initial check.
 	 */
@@ -278,6 +316,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
+
 	values[0] = ObjectIdGetDatum(entry->tracked);
 	values[1] = IntervalPGetDatum(&entry->bucket);
 	values[2] = CStringGetTextDatum(entry->time_zone);

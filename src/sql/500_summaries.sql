@@ -45,6 +45,8 @@ COMMENT ON TABLE @extschema@.summary IS
 'compacted event counts of the tracked tables (folded from summary_delta by churn.refresh)';
 
 -- Append-only: each writing statement adds its grouped, signed counts here.
+-- No index: appends stay cheap, and readers and refresh read it whole (it
+-- holds only what is pending since the last refresh).
 CREATE TABLE @extschema@.summary_delta (
 	relid pg_catalog.regclass NOT NULL,
 	bucket pg_catalog.timestamp NOT NULL,
@@ -55,7 +57,6 @@ CREATE TABLE @extschema@.summary_delta (
 	n pg_catalog.int8 NOT NULL,
 	added pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-CREATE INDEX summary_delta_relid ON @extschema@.summary_delta (relid);
 COMMENT ON TABLE @extschema@.summary_delta IS
 'pending event counts appended by the capture triggers, folded into summary by churn.refresh';
 
@@ -902,6 +903,40 @@ SELECT t.relid AS relation, t.suspended, t.bucket, t.time_zone, t.tracked_at,
 COMMENT ON VIEW @extschema@.status IS
 'per tracked table: suspended or not, pending delta rows and the oldest, last refresh, summary and history rows';
 
+-- A tracked table dropped: its configuration, summaries and history go too.
+-- SECURITY DEFINER: the role dropping its table has no privilege on churn's
+-- tables; the function only deletes rows of relations being dropped.
+CREATE FUNCTION @extschema@._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	gone oid[];
+BEGIN
+	SELECT array_agg(d.objid) INTO gone
+	  FROM pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
+	   AND d.objid IN (SELECT t.relid FROM @extschema@.tracked_table t);
+	IF gone IS NULL THEN
+		RETURN;
+	END IF;
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_sql_drop() IS
+'internal: forgets the summaries, history and configuration of tracked tables that are dropped';
+
+CREATE EVENT TRIGGER churn_forget_dropped ON sql_drop
+	WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+	EXECUTE FUNCTION @extschema@._on_sql_drop();
+COMMENT ON EVENT TRIGGER churn_forget_dropped IS
+'forgets the summaries of tracked tables that are dropped';
+
 -- Administration is for the extension owner (or whom it grants); readers get
 -- SELECT on the views.
 REVOKE ALL ON @extschema@.tracked_table, @extschema@.summary, @extschema@.summary_delta,
@@ -919,4 +954,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
