@@ -12,7 +12,7 @@ CREATE EXTENSION IF NOT EXISTS churn;
 \echo
 \echo '== 1. A generated customer base (demo/generate.sql: generate_series + setseed, no external data)'
 \ir generate.sql
-SELECT count(*) AS customers,
+SELECT count(DISTINCT customer_id) AS customers,
 	   count(*) FILTER (WHERE kind = 'signup') AS sign_ups,
 	   count(*) FILTER (WHERE kind = 'cancel') AS cancellations,
 	   count(*) FILTER (WHERE kind = 'move') AS channel_moves,

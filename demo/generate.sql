@@ -42,7 +42,7 @@ CREATE TABLE customers (
 	updated_at		timestamptz NOT NULL
 );
 
-SELECT pg_catalog.setseed(:seed);
+SELECT pg_catalog.setseed(:seed) \gset
 
 -- One row per customer.  Columns r_* are the draws, the rest derive from them.
 CREATE TABLE customer_profile AS

@@ -12,5 +12,5 @@ SELECT churn.track('customers',
 	state => 'status', reason => 'cancel_reason', changed_at => 'updated_at',
 	bucket => '1 month',
 	activity => 'last_activity', at_risk_after => '45 days',
-	dormant_after => '90 days', churned_after => '180 days');
+	dormant_after => '90 days', churned_after => '180 days') \gset
 SELECT relation, bucket, time_zone, pending_deltas FROM churn.status;

@@ -149,8 +149,10 @@ SELECT '\006'::"char"::lifecycle AS code_6;
 DROP CAST ("char" AS lifecycle);
 
 -- Comments on the type and every function, aggregate and operator.
+-- (other files of the extension add functions over lifecycle: count only
+-- the ones missing a comment)
 SELECT count(*) FILTER (WHERE obj_description(p.oid, 'pg_proc') IS NULL) AS uncommented_functions,
-       count(*) AS functions
+       count(*) >= 23 AS at_least_23_functions
   FROM pg_proc p WHERE p.pronamespace = 'churn'::regnamespace
    AND (p.prorettype = 'churn.lifecycle'::regtype OR p.proname = 'enforce_lifecycle'
         OR 'churn.lifecycle'::regtype = ANY (p.proargtypes));

@@ -23,35 +23,48 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.aging_runs', '');
 
 -- aging_step: where inactivity may move a customer
 
+CREATE FUNCTION @extschema@._aging_rank(state @extschema@.lifecycle)
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+	SELECT CASE
+		WHEN state::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{new,active,reactivated}'::pg_catalog.text[]) THEN 0
+		WHEN state::pg_catalog.text OPERATOR(pg_catalog.=) 'at_risk' THEN 1
+		WHEN state::pg_catalog.text OPERATOR(pg_catalog.=) 'dormant' THEN 2
+		WHEN state::pg_catalog.text OPERATOR(pg_catalog.=) 'churned' THEN 3
+	END
+$fn$;
+
+COMMENT ON FUNCTION @extschema@._aging_rank(@extschema@.lifecycle) IS
+'internal: position on the inactivity chain: new, active, reactivated 0; at_risk 1; dormant 2; churned 3; prospect NULL';
+
+-- aging_step and _aging_rank are single expressions without a SET clause and
+-- not STRICT (a CASE is not strict), so that the planner inlines them into
+-- advance_lifecycle's scan; every name is qualified, as an inlined body is
+-- parsed with the caller's search_path.  A NULL state or target gives back
+-- from_state.
 CREATE FUNCTION @extschema@.aging_step(from_state @extschema@.lifecycle,
 	target @extschema@.lifecycle)
 RETURNS @extschema@.lifecycle
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-	-- aging ranks: new, active, reactivated 0; at_risk 1; dormant 2;
-	-- churned 3; prospect is never aged (NULL)
 	SELECT CASE
-		WHEN r.r_from IS NULL OR r.r_target IS NULL OR r.r_target <= r.r_from
+		WHEN @extschema@._aging_rank(from_state) IS NULL
+			 OR @extschema@._aging_rank(target) IS NULL
+			 OR @extschema@._aging_rank(target) OPERATOR(pg_catalog.<=) @extschema@._aging_rank(from_state)
 		THEN from_state
-		ELSE coalesce((SELECT v.s
-						 FROM (VALUES (3, 'churned'::@extschema@.lifecycle),
-									  (2, 'dormant'::@extschema@.lifecycle),
-									  (1, 'at_risk'::@extschema@.lifecycle)) AS v(r, s)
-						WHERE v.r <= r.r_target AND v.r > r.r_from
-						  AND @extschema@.can_transition(from_state, v.s)
-						ORDER BY v.r DESC
-						LIMIT 1),
-					  from_state)
-		END
-	  FROM (SELECT CASE from_state::text
-					   WHEN 'new' THEN 0 WHEN 'active' THEN 0 WHEN 'reactivated' THEN 0
-					   WHEN 'at_risk' THEN 1 WHEN 'dormant' THEN 2 WHEN 'churned' THEN 3
-				   END AS r_from,
-				   CASE target::text
-					   WHEN 'new' THEN 0 WHEN 'active' THEN 0 WHEN 'reactivated' THEN 0
-					   WHEN 'at_risk' THEN 1 WHEN 'dormant' THEN 2 WHEN 'churned' THEN 3
-				   END AS r_target) AS r
+		WHEN @extschema@._aging_rank(target) OPERATOR(pg_catalog.>=) 3
+			 AND @extschema@.can_transition(from_state, 'churned'::@extschema@.lifecycle)
+		THEN 'churned'::@extschema@.lifecycle
+		WHEN @extschema@._aging_rank(target) OPERATOR(pg_catalog.>=) 2
+			 AND @extschema@._aging_rank(from_state) OPERATOR(pg_catalog.<) 2
+			 AND @extschema@.can_transition(from_state, 'dormant'::@extschema@.lifecycle)
+		THEN 'dormant'::@extschema@.lifecycle
+		WHEN @extschema@._aging_rank(from_state) OPERATOR(pg_catalog.<) 1
+			 AND @extschema@.can_transition(from_state, 'at_risk'::@extschema@.lifecycle)
+		THEN 'at_risk'::@extschema@.lifecycle
+		ELSE from_state
+	END
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.aging_step(@extschema@.lifecycle, @extschema@.lifecycle) IS
@@ -84,7 +97,7 @@ COMMENT ON FUNCTION @extschema@._aging_config(pg_catalog.regclass) IS
 
 CREATE PROCEDURE @extschema@.advance_lifecycle(tbl pg_catalog.regclass,
 	as_of pg_catalog.timestamptz DEFAULT pg_catalog.now(),
-	batch_size pg_catalog.int4 DEFAULT 1000,
+	batch_size pg_catalog.int4 DEFAULT 10000,
 	INOUT to_at_risk pg_catalog.int8 DEFAULT NULL,
 	INOUT to_dormant pg_catalog.int8 DEFAULT NULL,
 	INOUT to_churned pg_catalog.int8 DEFAULT NULL)
@@ -100,8 +113,10 @@ DECLARE
 	upd_changed	pg_catalog.text := '';
 	q			pg_catalog.text;
 	last_key	pg_catalog.text := NULL;
-	b_rows		pg_catalog.int8;
-	b_last		pg_catalog.text;
+	q_upper		pg_catalog.text;
+	q_upper_first pg_catalog.text;
+	q_first		pg_catalog.text;
+	upper_key	pg_catalog.text;
 	b_at_risk	pg_catalog.int8;
 	b_dormant	pg_catalog.int8;
 	b_churned	pg_catalog.int8;
@@ -151,10 +166,27 @@ BEGIN
 			cfg.changed_col, cfg.activity_col);
 	END IF;
 
-	-- One batch: the next batch_size customers (in key order, after the last
-	-- batch) whose inactivity moves them, locked with SKIP LOCKED so the job
-	-- never waits for the application: a customer locked by a writer right
-	-- now is aged by the next run.
+	-- Batches are ranges of the customer key: the next batch_size keys in
+	-- key order (an index walk, whatever the planner thinks of the filter
+	-- below), so one pass costs one walk over the table.
+	-- Two variants each, the first batch's without a lower bound: a bound
+	-- written as "$1 IS NULL OR k > $1" would not be an index condition.
+	q_upper := pg_catalog.format($q$
+		SELECT pg_catalog.max(s.k)::pg_catalog.text
+		  FROM (SELECT t.%1$I AS k FROM %2$s AS t
+				 WHERE t.%1$I OPERATOR(pg_catalog.>) $1::%3$s
+				 ORDER BY t.%1$I LIMIT $2) AS s
+		$q$, cfg.customer_col, tbl::pg_catalog.text, key_type);
+	q_upper_first := pg_catalog.format($q$
+		SELECT pg_catalog.max(s.k)::pg_catalog.text
+		  FROM (SELECT t.%1$I AS k FROM %2$s AS t
+				 WHERE $1::pg_catalog.text IS NULL
+				 ORDER BY t.%1$I LIMIT $2) AS s
+		$q$, cfg.customer_col, tbl::pg_catalog.text, key_type);
+
+	-- One batch: the customers of the key range whose inactivity moves them,
+	-- locked with SKIP LOCKED so the job never waits for the application: a
+	-- customer locked by a writer right now is aged by the next run.
 	q := pg_catalog.format($q$
 		WITH batch AS (
 			SELECT t.%1$I AS k, t.%2$I AS st, x.target,
@@ -162,13 +194,11 @@ BEGIN
 			  FROM %4$s AS t
 				   CROSS JOIN LATERAL (SELECT @extschema@.lifecycle_from_activity(t.%3$I, $1, $2, $3, $4)
 									   AS target) AS x
-			 WHERE ($5::pg_catalog.text IS NULL OR t.%1$I OPERATOR(pg_catalog.>) $5::%5$s)
+			 WHERE %7$s t.%1$I OPERATOR(pg_catalog.<=) $6::%5$s
 			   AND t.%2$I::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{new,active,reactivated,at_risk,dormant}'::pg_catalog.text[])
 			   AND t.%3$I IS NOT NULL
 			   AND @extschema@.aging_step(t.%2$I, x.target)::pg_catalog.text
 				   OPERATOR(pg_catalog.<>) t.%2$I::pg_catalog.text
-			 ORDER BY t.%1$I
-			 LIMIT $6
 			   FOR UPDATE OF t SKIP LOCKED
 		), moved AS (
 			UPDATE %4$s AS t
@@ -177,9 +207,7 @@ BEGIN
 			 WHERE t.%1$I OPERATOR(pg_catalog.=) m.k
 			RETURNING m.to_state::pg_catalog.text AS to_state
 		)
-		SELECT (SELECT pg_catalog.count(*) FROM batch),
-			   (SELECT pg_catalog.max(k)::pg_catalog.text FROM batch),
-			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'at_risk'),
+		SELECT pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'at_risk'),
 			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'dormant'),
 			   pg_catalog.count(*) FILTER (WHERE to_state OPERATOR(pg_catalog.=) 'churned'),
 			   -- moved, but one more allowed step short of the target (new
@@ -190,7 +218,11 @@ BEGIN
 		  FROM moved
 		$q$,
 		cfg.customer_col, cfg.state_col, cfg.activity_col, tbl::pg_catalog.text,
-		key_type, upd_changed);
+		key_type, upd_changed, '/*lower bound*/');
+	q_first := pg_catalog.replace(q, '/*lower bound*/', '$5::pg_catalog.text IS NULL AND');
+	q := pg_catalog.replace(q, '/*lower bound*/',
+							pg_catalog.format('t.%I OPERATOR(pg_catalog.>) $5::%s AND',
+											  cfg.customer_col, key_type));
 
 	-- Commit once before the first batch, so that a CALL inside an explicit
 	-- transaction block fails the same way ("invalid transaction
@@ -210,18 +242,23 @@ BEGIN
 		further := 0;
 		last_key := NULL;
 		LOOP
-			EXECUTE q INTO b_rows, b_last, b_at_risk, b_dormant, b_churned, b_further
+			IF last_key IS NULL THEN
+				EXECUTE q_upper_first INTO upper_key USING last_key, batch_size;
+			ELSE
+				EXECUTE q_upper INTO upper_key USING last_key, batch_size;
+			END IF;
+			EXIT WHEN upper_key IS NULL;
+			EXECUTE CASE WHEN last_key IS NULL THEN q_first ELSE q END
+				INTO b_at_risk, b_dormant, b_churned, b_further
 				USING as_of, cfg.at_risk_after, cfg.dormant_after, cfg.churned_after,
-					  last_key, batch_size;
-			EXIT WHEN b_rows = 0;
+					  last_key, upper_key;
 			to_at_risk := to_at_risk + b_at_risk;
 			to_dormant := to_dormant + b_dormant;
 			to_churned := to_churned + b_churned;
 			further := further + b_further;
-			last_key := b_last;
+			last_key := upper_key;
 			-- the batch's row locks are held only until here
 			COMMIT;
-			EXIT WHEN b_rows < batch_size;
 		END LOOP;
 		EXIT WHEN further = 0 OR passes >= 3;
 	END LOOP;

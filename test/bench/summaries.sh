@@ -9,7 +9,9 @@
 #     (cancellations, reactivations, channel moves, equal weights) on each of
 #     the three tables.  Targets: tracked TPS / untracked TPS >= 0.8, zero
 #     deadlock and serialization failures; pg_stat_activity is sampled every
-#     100 ms for sessions waiting on a lock (churn: none).
+#     100 ms for sessions waiting on a lock (churn: none).  For scale, the
+#     same run on a table whose only trigger is an empty PL/pgSQL statement
+#     trigger with transition tables (the floor of statement-level capture).
 #  3. churn.refresh() time against the pending delta rows, at two table sizes
 #     (ROWS / 10 and ROWS): it should follow the pending rows, not the size.
 #
@@ -59,6 +61,9 @@ make_table() {
 	plpgsql)
 		q -c "CREATE TRIGGER ${1}_summary AFTER INSERT OR UPDATE ON $1
 			FOR EACH ROW EXECUTE FUNCTION pl_summary_trigger()" || exit 1 ;;
+	noop)
+		q -c "CREATE TRIGGER ${1}_noop AFTER UPDATE ON $1 REFERENCING OLD TABLE AS o NEW TABLE AS n
+			FOR EACH STATEMENT EXECUTE FUNCTION pl_noop_trigger()" || exit 1 ;;
 	esac
 }
 
@@ -76,6 +81,9 @@ BEGIN
 	                ON CONFLICT (channel, contract, region, bucket) DO UPDATE SET %1$I = s.%1$I + 1', kind)
 	USING ch, co, re, date_trunc('month', t);
 END $$;
+-- The floor of any statement-level capture: a trigger with transition
+-- tables that does nothing.
+CREATE FUNCTION pl_noop_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE FUNCTION pl_summary_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
@@ -173,7 +181,9 @@ echo
 echo "== pgbench: $CLIENTS clients, ${SECS}s each, cancellations / reactivations / moves on $ROWS customers"
 printf '%-18s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
 declare -A TPS
-for tab in c_untracked c_tracked c_plpgsql; do
+make_table c_noop noop
+q -c "INSERT INTO c_noop SELECT * FROM c_untracked"
+for tab in c_untracked c_noop c_tracked c_plpgsql; do
 	q -c "VACUUM ANALYZE $tab" >/dev/null
 	bench_run $tab >"$work/result-$tab"
 	read -r tps failed dl ser waits samples <"$work/result-$tab"
@@ -183,6 +193,7 @@ for tab in c_untracked c_tracked c_plpgsql; do
 done
 echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untracked]}")   (target >= 0.8)"
 echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"
+echo "ratio TPS no-op statement trigger with transition tables / untracked   $(ratio "${TPS[c_noop]}" "${TPS[c_untracked]}")"
 q -c "SELECT churn.refresh()" >/dev/null
 
 # refresh cost: pending delta rows from K single-customer transactions, at

@@ -16,7 +16,8 @@
 #
 # Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (1500),
 # CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42);
-# CHURN_CONC_PARTITIONED=1 hash-partitions the table (see
+# CHURN_CONC_TZ the database's TimeZone (UTC), CHURN_CONC_PARTITIONED=1
+# hash-partitions the table (see
 # summary_concurrency_partitioned.sh), CHURN_CONC_DB names the database.
 
 set -u
@@ -85,7 +86,7 @@ done
 			-c "SELECT summary, identities, gaps, reasons, diversion FROM t.all_diffs" -c "COMMIT" \
 			>>"$work/reader.out" 2>>"$work/reader.err"
 		n=$((n + 1))
-		sleep 1
+		sleep 0.3
 	done
 ) &
 # A sampler of lock waits among the sessions of the test database.
@@ -145,15 +146,19 @@ else
 	not_ok "server log shows $bad_log deadlock/serialization/crash lines"
 	tail -c +$((log_start + 1)) "$log_file" | grep -Ei 'deadlock detected|could not serialize|terminated by signal|PANIC' | head -5 | sed 's/^/#   /'
 fi
-worker_waits=$(grep -c '^conc_worker' "$work/waits.out" 2>/dev/null)
+# Relation extension locks ("extend": two sessions adding a page to the same
+# table at once) are physical and brief, and come with any concurrent insert;
+# every other lock wait of a writer would be a writer waiting for another.
+worker_waits=$(grep '^conc_worker' "$work/waits.out" 2>/dev/null | grep -cv '^conc_worker_[0-9]* extend ')
+extend_waits=$(grep -c '^conc_worker_[0-9]* extend ' "$work/waits.out" 2>/dev/null)
 other_waits=$(grep -vc '^conc_worker' "$work/waits.out" 2>/dev/null)
 if [ "${worker_waits:-0}" -eq 0 ]; then
-	ok "no writer was seen waiting on a lock (writers touch disjoint customers)"
+	ok "no writer was seen waiting on a row, transaction, table or advisory lock (writers touch disjoint customers)"
 else
 	not_ok "writers waited on locks in $worker_waits samples"
-	grep '^conc_worker' "$work/waits.out" | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
+	grep '^conc_worker' "$work/waits.out" | grep -v '^conc_worker_[0-9]* extend ' | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
 fi
-info "lock-wait samples of other sessions (refresh): ${other_waits:-0}"
+info "samples with a writer waiting to extend a relation: ${extend_waits:-0}; other sessions (refresh, reader) waiting: ${other_waits:-0}"
 reader_bad=$(grep -vc '^0|0|0|0|0$' "$work/reader.out" 2>/dev/null)
 reader_n=$(grep -c . "$work/reader.out" 2>/dev/null)
 if [ "${reader_n:-0}" -gt 0 ] && [ "${reader_bad:-1}" -eq 0 ] && [ ! -s "$work/reader.err" ]; then

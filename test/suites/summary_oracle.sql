@@ -14,7 +14,8 @@
 -- (the workload guarantees it), which gives "the channel at time t" one
 -- meaning: the channel of the last move before t, else the first channel.
 --
--- Buckets are calendar months in UTC (the database's TimeZone is UTC).
+-- Buckets are calendar months in the session's TimeZone, the database's
+-- default, which is also the time zone churn.track fixed for the table.
 
 SET client_min_messages = warning;
 CREATE SCHEMA t;
