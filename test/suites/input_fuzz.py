@@ -132,6 +132,10 @@ UPDATE fz.d SET t1 = d1 + (id %% 24) * interval '1 hour', t2 = d1 + (id %% 24) *
 CREATE TABLE fz.seeds (typ regtype, grp text, key text, v text, b bytea);
 CREATE TABLE fz.inputs (id int, typ regtype, raw bytea, path text);
 CREATE TABLE fz.probes (typ regtype, fn text, sql text, rettype text);
+CREATE FUNCTION fz.wrong(r text) RETURNS int LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+	RAISE EXCEPTION 'result out of range: %%', r USING ERRCODE = 'FZ001';
+END $f$;
 """
 
 # Aggregates whose transition states are seeded, keyed by the regprocedure
@@ -874,19 +878,117 @@ def call_checks(types, seeds, ptypes):
             g.strip(), "" if "aggregate" in g or "NULL" in g else " called directly", len(lst), len(lst) - len(badl)), det)
 
 
-def run_calls(calls):
+# Extreme values per argument type for the sweep of every function.
+EXTREME = {
+    "double precision": ["'NaN'::float8", "'Infinity'::float8", "'-Infinity'::float8", "0::float8", "-1::float8",
+                         "1e308::float8", "-1e308::float8", "5e-324::float8"],
+    "numeric": ["'NaN'::numeric", "'Infinity'::numeric", "'-Infinity'::numeric", "0::numeric", "-1::numeric",
+                "1e1000::numeric", "-1e1000::numeric", "1e-1000::numeric"],
+    "interval": ["interval '0'", "interval '-1 month'", "interval '-1 microsecond'", "interval '1 microsecond'",
+                 "interval '178000000 years'", "interval '-178000000 years'", "interval '2147483647 days'",
+                 "interval '1 month -30 days'", "interval '1 day -24 hours'"],
+    "timestamp with time zone": ["'infinity'::timestamptz", "'-infinity'::timestamptz",
+                                 "'4713-01-01 00:00+00 BC'::timestamptz", "'294276-12-31 00:00+00'::timestamptz"],
+    "timestamp without time zone": ["'infinity'::timestamp", "'-infinity'::timestamp",
+                                    "'4713-01-01 BC'::timestamp", "'294276-12-31'::timestamp"],
+    "date": ["'infinity'::date", "'-infinity'::date", "'4713-01-01 BC'::date", "'5874897-12-31'::date"],
+    "daterange": ["'empty'::daterange", "'(,)'::daterange", "'[2024-01-01,)'::daterange", "'(,2024-01-01)'::daterange",
+                  "'[-infinity,infinity)'::daterange", "daterange('4713-01-01 BC', '5874897-12-31')",
+                  "daterange('2024-01-01', '2024-01-02')"],
+    "tstzrange": ["'empty'::tstzrange", "'(,)'::tstzrange", "'[2024-01-01 00:00+00,)'::tstzrange",
+                  "'[-infinity,infinity)'::tstzrange",
+                  "tstzrange('4713-01-01 00:00+00 BC', '294276-12-31 00:00+00')",
+                  "tstzrange('2024-01-01 00:00+00', '2024-01-01 00:00:00.000001+00')"],
+    "text": ["''::text", "repeat('x', 100000)", "'zh'::text", "'xx'::text", "'\u00e9'::text"],
+    "integer": ["0", "-1", "2147483647", "-2147483648", "100000"],
+    "smallint": ["(-32768)::int2", "32767::int2", "11::int2", "(-1)::int2"],
+    "bigint": ["9223372036854775807::int8", "(-9223372036854775808)::int8", "11::int8", "(-1)::int8"],
+    "boolean": ["false"],
+    "churn.lifecycle": ["'%s'::churn.lifecycle" % l for l in
+                        ("prospect", "new", "at_risk", "dormant", "churned", "reactivated")],
+    "anyelement": ["'x'::text", "NULL::int4", "ARRAY[1,2]", "'NaN'::float8"],
+    '"any"': ["NULL::text", "1", "ARRAY[1]"],
+}
+
+
+def extreme_calls(types, seeds, ptypes):
+    """Every function (not the ones managing tracked tables), each argument
+    in turn set to each extreme value of its type, the others to sample
+    values; for the state types every stored seed in turn."""
+    skip_types = {"regclass", "oid", "regrole", "name", "jsonb", "churn.history[]", "name[]", "internal"}
+    calls = []
+    for sig, (name, retset, rettype, ats) in sorted(ptypes.items()):
+        if sig in AGGS or rettype == "trigger" or any(t in skip_types for t in ats) or not ats:
+            continue
+        base = []
+        for t in ats:
+            if t in types:
+                base.append("(SELECT v::%s FROM fz.seeds WHERE typ = %s::regtype ORDER BY grp, v::text LIMIT 1)" % (t, lit(t)))
+            elif t in SAMPLE:
+                base.append(SAMPLE[t])
+            elif t == "timestamp without time zone":
+                base.append("timestamp '2024-03-01'")
+            else:
+                base = None
+                break
+        if base is None:
+            continue
+        for i, t in enumerate(ats):
+            if t in types:
+                vals = ["%s::%s" % (lit(sd["v"]), t) for sd in seeds.get(t, [])[:40]]
+            else:
+                vals = EXTREME.get(t, [])
+            for v in vals:
+                args = list(base)
+                args[i] = v
+                call = "%s(%s)" % (sig.split("(")[0], ", ".join(args))
+                if retset:
+                    q = "SELECT count(*) FROM %s" % call
+                elif name in RESULT_OK:
+                    # a result out of range is a wrong number: fail loudly
+                    q = ("SELECT CASE WHEN coalesce(%s, true) THEN 1 ELSE fz.wrong(r::text) END FROM (SELECT %s r) q"
+                         % (RESULT_OK[name], call))
+                else:
+                    q = "SELECT (%s) IS NULL" % call
+                calls.append(("%s, argument %d = %s" % (sig, i + 1, v if len(v) < 80 else v[:80] + "..."), q))
+    results = run_calls([(w, q, "ok22") for w, q in calls], timeout_ms=5000)
+    bad = []
+    n_err = 0
+    for (what, q), (st, msg) in zip(calls, results):
+        if st == "ok":
+            continue
+        n_err += 1
+        if st == "XX000" and "non-aggregate context" in msg:
+            continue	# reported by the direct-call checks above
+        if st == "FZ001":
+            st = "WRONG"
+        if not (st.startswith("22") or st in ("42804", "0A000", "54000")):
+            bad.append((what, q, st, msg))
+    det = []
+    seen = set()
+    for what, q, st, msg in [b for b in bad if b[2] == "CRASH"] + [b for b in bad if b[2] != "CRASH"]:
+        key = (what.split(",")[0], st, re.sub(r"\d+", "N", msg)[:60])
+        if st != "CRASH" and key in seen:
+            continue
+        seen.add(key)
+        det.append("%s: got %s %s" % (what, st, msg[:300]))
+        det.append("   repro: %s" % q[:500])
+    emit(not bad, "extreme arguments: %d calls of %d functions, %d rejected with a class-22 (or 0A000/42804/54000) error, %d other errors, hangs (over 5 s) or crashes"
+         % (len(calls), len(set(c[0].split(",")[0] for c in calls)), n_err - len(bad), len(bad)), det)
+
+
+def run_calls(calls, timeout_ms=0):
     psql("DROP TABLE IF EXISTS fz.calls; CREATE TABLE fz.calls (id int, q text);")
     out_all = [None] * len(calls)
 
-    def run(idx):
+    def run(idx, limit_ms):
         sql = ["DELETE FROM fz.calls;", "COPY fz.calls FROM STDIN;"]
         for i in idx:
             sql.append("%d\t%s" % (i, calls[i][1].replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")))
         sql.append("\\.")
-        sql.append(r"""DO $$ BEGIN PERFORM 1; END $$;
-SELECT c.id, r.st, r.msg FROM fz.calls c, LATERAL (SELECT * FROM fz.try_call(c.q)) r ORDER BY c.id;""")
-        rc, out, err = psql("\n".join(sql) + "\n")
-        return rc, out, err
+        sql.append("SET statement_timeout = %d;" % limit_ms)
+        sql.append("SELECT c.id, r.st, r.msg FROM fz.calls c, LATERAL (SELECT * FROM fz.try_call(c.q)) r ORDER BY c.id;")
+        return psql("\n".join(sql) + "\n")
 
     psql(r"""CREATE OR REPLACE FUNCTION fz.try_call(q text, OUT st text, OUT msg text) LANGUAGE plpgsql AS $f$
 BEGIN
@@ -898,7 +1000,7 @@ END $f$;""")
     idx = list(range(len(calls)))
     for start in range(0, len(idx), 200):
         chunk = idx[start:start + 200]
-        rc, out, err = run(chunk)
+        rc, out, err = run(chunk, max(30000, timeout_ms * 4) if timeout_ms else 0)
         wait_up(rc != 0)
         crashes = new_log_crashes()
         if rc == 0 and not crashes:
@@ -906,14 +1008,16 @@ END $f$;""")
                 out_all[int(r[0])] = (r[1], SEP.join(r[2:]) if len(r) > 2 else "")
             continue
         for i in chunk:
-            rc, out, err = run([i])
+            rc, out, err = run([i], timeout_ms)
             if rc != 0 and ("recovery mode" in err or "starting up" in err):
                 wait_up(True)
-                rc, out, err = run([i])
+                rc, out, err = run([i], timeout_ms)
             wait_up(rc != 0)
             crashes = new_log_crashes()
-            if rc != 0 or crashes:
+            if crashes or (rc != 0 and "statement timeout" not in err):
                 out_all[i] = ("CRASH", (err.strip() + " " + " | ".join(crashes))[:400])
+            elif rc != 0:
+                out_all[i] = ("57014", "runs longer than %d ms (cancelled)" % timeout_ms)
             else:
                 r = rows(out)[0]
                 out_all[i] = (r[1], SEP.join(r[2:]) if len(r) > 2 else "")
@@ -937,6 +1041,7 @@ def main():
     report_mutations(types)
     print("# %d mutated inputs run" % total)
     call_checks(types, seeds, ptypes)
+    extreme_calls(types, seeds, ptypes)
     crashes = new_log_crashes()
     emit(not crashes and wait_up(), "server up, no crash in its log", crashes[:5])
     sys.exit(1 if failed else 0)
