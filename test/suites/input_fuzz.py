@@ -737,6 +737,22 @@ def fuzz(types, seeds):
         emit(not bad and len(acc) == 7, "churn.lifecycle binary input: each of the 256 byte values is a state (%d: bytes %s) or a class-22 error"
              % (len(acc), ",".join(map(str, acc))), bad[:5])
 
+    # (a'') claimed counts and lengths: in the longest seed of each type,
+    # every 32-bit word of the first 64 bytes set to a huge or negative value
+    batch = []
+    for typ in tlist:
+        b0 = max((sd["b"] for sd in seeds[typ]), key=len)
+        for off in range(0, max(0, min(len(b0) - 3, 64))):
+            for val in (0x7fffffff, 0x40000000, 0x0fffffff, 0xffffffff):
+                b = bytearray(b0)
+                struct.pack_into(">I", b, off, val)
+                nfile += 1
+                p = os.path.join(bindir, "c%d.copy" % (nfile % 5000))
+                copy_file(p, bytes(b))
+                batch.append((typ, bytes(b), p, "count sweep: offset %d = 0x%x" % (off, val)))
+    for start in range(0, len(batch), 300):
+        execute(batch[start:start + 300], rt)
+
     # (b) mutations, round-robin over the types until the budget is spent
     end = time.time() + BUDGET
     total = 0
