@@ -40,9 +40,14 @@ CREATE TABLE @extschema@.summary (
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
 	CONSTRAINT summary_key UNIQUE NULLS NOT DISTINCT (relid, kind, channel, segment, detail, bucket)
-);
+) WITH (parallel_workers = 0);
 COMMENT ON TABLE @extschema@.summary IS
 'compacted event counts of the tracked tables (folded from summary_delta by churn.refresh)';
+
+-- The summary tables are small: starting parallel workers to read them
+-- costs more than reading them (parallel_workers = 0).  Every refresh
+-- deletes the pending deltas: vacuum them after 10,000 dead rows, whatever
+-- the table's size, so readers do not scan dead rows.
 
 -- Append-only: each writing statement adds its grouped, signed counts here.
 -- No index: appends stay cheap, and readers and refresh read it whole (it
@@ -56,7 +61,8 @@ CREATE TABLE @extschema@.summary_delta (
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
 	added pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) WITH (parallel_workers = 0, autovacuum_vacuum_scale_factor = 0,
+		autovacuum_vacuum_threshold = 10000);
 COMMENT ON TABLE @extschema@.summary_delta IS
 'pending event counts appended by the capture triggers, folded into summary by churn.refresh';
 
@@ -366,7 +372,8 @@ $$;
 COMMENT ON FUNCTION @extschema@._truncated(pg_catalog.oid) IS
 'internal: empties the summaries and history of a truncated tracked table';
 
--- TRUNCATE of one partition of a tracked partitioned table: recompute.
+-- TRUNCATE of one partition of a tracked partitioned table, or ATTACH or
+-- DETACH of a partition: recompute under a SHARE lock.
 CREATE FUNCTION @extschema@._recompute_after_truncate(relation pg_catalog.oid)
 RETURNS void
 LANGUAGE plpgsql
@@ -378,7 +385,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) IS
-'internal: recomputes the summaries of a partitioned table after one partition was truncated';
+'internal: recomputes the summaries of a partitioned table after a partition was truncated, attached or detached';
 
 -- The triggers of a tracked table, on it and on each of its partitions
 -- (statement triggers of a partitioned table do not fire for statements on
@@ -616,6 +623,9 @@ DECLARE
 	folded bigint := 0;
 	c bigint;
 BEGIN
+	IF relation IS NOT NULL THEN
+		PERFORM @extschema@._check_tracked(relation);
+	END IF;
 	FOR r IN SELECT t.relid FROM @extschema@.tracked_table t
 			  WHERE refresh.relation IS NULL OR t.relid = refresh.relation
 			  ORDER BY t.relid::oid
@@ -764,32 +774,38 @@ WITH ev AS (
 	 WHERE e.kind IN ('n', 'r', 'i', 'o', 'l', 'f')
 	 GROUP BY e.relid, e.channel, e.segment, e.bucket
 ), nz AS (
-	SELECT * FROM ev
+	-- cells with counts; each knows its first bucket and its table's last
+	-- (cells are partitioned on byte-wise text forms: equal values, cheap sorts)
+	SELECT ev.*,
+		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.channel COLLATE "C", ev.segment::text COLLATE "C") AS first_bucket,
+		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
+	  FROM ev
 	 WHERE new <> 0 OR reactivated <> 0 OR moved_in <> 0 OR moved_out <> 0 OR lost <> 0 OR lost_from_start <> 0
-), cells AS (
-	SELECT nz.relid, nz.channel, nz.segment, min(nz.bucket) AS first_bucket
-	  FROM nz GROUP BY nz.relid, nz.channel, nz.segment
-), last AS (
-	SELECT t.relid, t.bucket AS width,
-		   greatest(max(nz.bucket), @extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)) AS last_bucket
-	  FROM @extschema@.tracked_table t JOIN nz ON nz.relid = t.relid
-	 GROUP BY t.relid, t.bucket, t.time_zone
-), grid AS (
-	SELECT c.relid, c.channel, c.segment, g.b AS bucket, 0::bigint AS new, 0::bigint AS reactivated,
-		   0::bigint AS moved_in, 0::bigint AS moved_out, 0::bigint AS lost, 0::bigint AS lost_from_start
-	  FROM cells c JOIN last l ON l.relid = c.relid
-	 CROSS JOIN LATERAL pg_catalog.generate_series(c.first_bucket, l.last_bucket, l.width) g(b)
 ), cnt AS (
-	SELECT a.relid, a.channel, a.segment, a.bucket,
-		   sum(a.new)::bigint AS new, sum(a.reactivated)::bigint AS reactivated,
-		   sum(a.moved_in)::bigint AS moved_in, sum(a.moved_out)::bigint AS moved_out,
-		   sum(a.lost)::bigint AS lost, sum(a.lost_from_start)::bigint AS lost_from_start
-	  FROM (SELECT * FROM nz UNION ALL SELECT * FROM grid) a
-	 GROUP BY a.relid, a.channel, a.segment, a.bucket
+	-- every bucket of a cell from its first through the current one (or the
+	-- table's last, if later): the counted rows plus zero rows for the gaps,
+	-- generated from each cell's first row
+	SELECT nz.relid, nz.channel, nz.segment, x.bucket,
+		   sum(x.new)::bigint AS new, sum(x.reactivated)::bigint AS reactivated,
+		   sum(x.moved_in)::bigint AS moved_in, sum(x.moved_out)::bigint AS moved_out,
+		   sum(x.lost)::bigint AS lost, sum(x.lost_from_start)::bigint AS lost_from_start
+	  FROM nz
+	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
+	 CROSS JOIN LATERAL (
+		SELECT nz.bucket, nz.new, nz.reactivated, nz.moved_in, nz.moved_out, nz.lost, nz.lost_from_start
+		UNION ALL
+		SELECT g.b, 0, 0, 0, 0, 0, 0
+		  FROM pg_catalog.generate_series(nz.first_bucket,
+				   greatest(nz.last_bucket,
+							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
+				   t.bucket) g(b)
+		 WHERE nz.bucket = nz.first_bucket
+	 ) x
+	 GROUP BY nz.relid, nz.channel, nz.segment, x.bucket
 ), run AS (
 	SELECT c.*,
 		   (sum(c.new + c.reactivated + c.moved_in - c.moved_out - c.lost)
-			OVER (PARTITION BY c.relid, c.channel, c.segment ORDER BY c.bucket))::bigint AS at_end
+			OVER (PARTITION BY c.relid, c.channel COLLATE "C", c.segment::text COLLATE "C" ORDER BY c.bucket))::bigint AS at_end
 	  FROM cnt c
 )
 SELECT r.relid AS relation,
@@ -850,22 +866,26 @@ WITH ev AS (
 	 WHERE e.kind IN ('s', 'x')
 	 GROUP BY e.relid, e.detail, e.bucket
 ), nz AS (
-	SELECT * FROM ev WHERE entered <> 0 OR exited <> 0
-), cells AS (
-	SELECT nz.relid, nz.state, min(nz.bucket) AS first_bucket FROM nz GROUP BY nz.relid, nz.state
-), last AS (
-	SELECT t.relid, t.bucket AS width,
-		   greatest(max(nz.bucket), @extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)) AS last_bucket
-	  FROM @extschema@.tracked_table t JOIN nz ON nz.relid = t.relid
-	 GROUP BY t.relid, t.bucket, t.time_zone
+	SELECT ev.*,
+		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.state) AS first_bucket,
+		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
+	  FROM ev
+	 WHERE entered <> 0 OR exited <> 0
 ), cnt AS (
-	SELECT a.relid, a.state, a.bucket, sum(a.entered)::bigint AS entered, sum(a.exited)::bigint AS exited
-	  FROM (SELECT * FROM nz
-			UNION ALL
-			SELECT c.relid, c.state, g.b, 0, 0
-			  FROM cells c JOIN last l ON l.relid = c.relid
-			 CROSS JOIN LATERAL pg_catalog.generate_series(c.first_bucket, l.last_bucket, l.width) g(b)) a
-	 GROUP BY a.relid, a.state, a.bucket
+	SELECT nz.relid, nz.state, x.bucket, sum(x.entered)::bigint AS entered, sum(x.exited)::bigint AS exited
+	  FROM nz
+	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
+	 CROSS JOIN LATERAL (
+		SELECT nz.bucket, nz.entered, nz.exited
+		UNION ALL
+		SELECT g.b, 0, 0
+		  FROM pg_catalog.generate_series(nz.first_bucket,
+				   greatest(nz.last_bucket,
+							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
+				   t.bucket) g(b)
+		 WHERE nz.bucket = nz.first_bucket
+	 ) x
+	 GROUP BY nz.relid, nz.state, x.bucket
 ), run AS (
 	SELECT c.*, (sum(c.entered - c.exited) OVER (PARTITION BY c.relid, c.state ORDER BY c.bucket))::bigint AS at_end
 	  FROM cnt c
@@ -937,6 +957,93 @@ CREATE EVENT TRIGGER churn_forget_dropped ON sql_drop
 COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 'forgets the summaries of tracked tables that are dropped';
 
+-- Partitions created, attached or detached after track: the capture triggers
+-- follow (a partition written directly must carry them), and the summaries
+-- of a table that gained or lost rows that way are rebuilt.  SECURITY
+-- DEFINER: it creates triggers and rewrites churn's tables, only for
+-- tracked tables and their (former) partitions.
+CREATE FUNCTION @extschema@._on_ddl_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	altered oid[];
+	t record;
+	target regclass;
+	added int;
+	stray record;
+	lost_one bool := false;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
+		RETURN;
+	END IF;
+	SELECT array_agg(c.objid) INTO altered
+	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+	-- capture triggers on a table that is no target of any tracked table
+	-- (a detached partition): drop them
+	FOR stray IN
+		SELECT DISTINCT g.tgrelid::regclass AS rel
+		  FROM pg_trigger g
+		 WHERE g.tgfoid = '@extschema@.summary_trigger'::regproc
+		   AND NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table tt
+							CROSS JOIN LATERAL @extschema@._trigger_targets(tt.relid) x
+						   WHERE x = g.tgrelid)
+	LOOP
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', stray.rel);
+		lost_one := true;
+	END LOOP;
+	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
+		-- a tracked table without its own triggers is being restored (they
+		-- come after the constraints in a dump): leave it to the dump
+		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
+								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
+		added := 0;
+		FOR target IN
+			SELECT x FROM @extschema@._trigger_targets(t.relid) x
+			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+								WHERE g.tgrelid = x AND g.tgname = 'churn_summary_insert')
+		LOOP
+			EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
+						   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
+						   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
+						   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
+						   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			IF t.suspended THEN
+				EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
+							   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
+							   ' DISABLE TRIGGER churn_summary_truncate', target);
+			END IF;
+			added := added + 1;
+		END LOOP;
+		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
+		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
+			-- under a SHARE lock, as churn.rebuild: no writer may commit
+			-- between the deletion of the deltas and the recomputation
+			PERFORM @extschema@._recompute_after_truncate(t.relid);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_ddl_end() IS
+'internal: keeps the capture triggers on the partitions of tracked tables and rebuilds after ATTACH/DETACH PARTITION';
+
+CREATE EVENT TRIGGER churn_follow_partitions ON ddl_command_end
+	WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+	EXECUTE FUNCTION @extschema@._on_ddl_end();
+COMMENT ON EVENT TRIGGER churn_follow_partitions IS
+'keeps the capture triggers on the partitions of tracked tables';
+
 -- Administration is for the extension owner (or whom it grants); readers get
 -- SELECT on the views.
 REVOKE ALL ON @extschema@.tracked_table, @extschema@.summary, @extschema@.summary_delta,
@@ -955,4 +1062,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBL
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_ddl_end() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
