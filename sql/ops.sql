@@ -80,11 +80,12 @@ CALL churn.advance_lifecycle('ops_subs', NULL);
 CALL churn.advance_lifecycle('ops_subs', 'infinity');
 CALL churn.advance_lifecycle('ops_subs', '2024-06-01', 0);
 CALL churn.advance_lifecycle(NULL);
+CALL churn.advance_lifecycle(0::oid::regclass);
+\set VERBOSITY default
 -- it commits between batches: not inside a transaction block
 BEGIN;
 CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
 ROLLBACK;
-\set VERBOSITY default
 SELECT count(*) AS moved_by_the_failures FROM ops_subs WHERE changed > '2023-06-01' AND id <> 16;
 
 -- Batches of 4 rows: moved to at_risk 2, 3, 6, 16; to dormant 4, 8, 13 and
@@ -195,6 +196,31 @@ SELECT churn.grant_reader('no_such_role');
 SELECT churn.grant_reader(NULL) IS NULL AS strict;
 \set VERBOSITY default
 DROP ROLE ops_reader;
+
+--
+-- A scheduler role: EXECUTE on the procedure plus SELECT and UPDATE on the
+-- table is enough (the run is recorded in churn.aging_runs as its owner);
+-- without UPDATE it is refused before any work.
+--
+CREATE ROLE ops_ager;
+GRANT EXECUTE ON PROCEDURE churn.advance_lifecycle(regclass, timestamptz, int, bigint, bigint, bigint) TO ops_ager;
+GRANT USAGE ON SCHEMA churn TO ops_ager;
+GRANT SELECT ON ops_subs TO ops_ager;
+UPDATE ops_subs SET seen = '2024-01-01', status = 'active' WHERE id = 15;
+SET ROLE ops_ager;
+\set VERBOSITY default
+CALL churn.advance_lifecycle('ops_subs', '2024-08-01');
+RESET ROLE;
+GRANT UPDATE ON ops_subs TO ops_ager;
+SET ROLE ops_ager;
+CALL churn.advance_lifecycle('ops_subs', '2024-08-01');
+RESET ROLE;
+SELECT id, status FROM ops_subs WHERE id = 15;
+SELECT as_of, to_churned FROM churn.aging_runs WHERE relation = 'ops_subs'::regclass;
+REVOKE ALL ON ops_subs FROM ops_ager;
+REVOKE ALL ON SCHEMA churn FROM ops_ager;
+REVOKE ALL ON PROCEDURE churn.advance_lifecycle(regclass, timestamptz, int, bigint, bigint, bigint) FROM ops_ager;
+DROP ROLE ops_ager;
 
 SELECT churn.untrack('ops_subs');
 DROP TABLE ops_subs;

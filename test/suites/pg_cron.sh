@@ -107,14 +107,11 @@ check "cron.job_run_details: churn-refresh succeeded" t \
 check "cron.job_run_details: churn-aging succeeded" t \
 	"$(q -c "SELECT bool_and(d.status = 'succeeded') AND count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'churn-aging' AND d.status <> 'running'")"
 
-# Stop the schedule so nothing changes under the checks below, then fold
-# whatever the aging job itself left pending to compare before/after.
+# Stop the schedule so nothing changes under the checks below.
 q -c "SELECT cron.unschedule('churn-refresh'); SELECT cron.unschedule('churn-aging');" >/dev/null
 
-# The refresh job folded the deltas that existed before it ran: pending is
-# now only what the aging run wrote after it (aging changes states, which
-# the triggers record as deltas), so fold once more and compare with a
-# plain-SQL recount.
+# Whatever is still pending was written by the aging run (state changes are
+# deltas too); every delta older than the schedule has been folded.
 check "after the refresh job, churn.verify finds no difference" 0 \
 	"$(q -c "SELECT count(*) FROM churn.verify('subscribers')")"
 check "churn.health(): last_refresh set by the job" t \
@@ -124,10 +121,9 @@ check "churn.health(): last_aging set by the job" t \
 check "the refresh job folded every delta pending before it was scheduled" 0 \
 	"$(q -c "SELECT count(*) FROM churn.summary_delta WHERE added <= '$t0'")"
 
-# Aging by thresholds 10/20/30 days of inactivity (ids = days inactive):
-# 1..3 cancelled (state still active: they were cancelled without a state
-# change, aging leaves id 1..9 alone: < 10 days), 10..19 at_risk,
-# 20..29 dormant, 30..40 churned.
+# Aging by thresholds 10/20/30 days of inactivity (id = days inactive):
+# 1..9 stay active (1..3 were cancelled without a state change), 10..19
+# at_risk, 20..29 dormant, 30..40 churned.
 check "aging job: states follow the 10/20/30-day thresholds" \
 	"active|9 at_risk|10 dormant|10 churned|11" \
 	"$(q -c "SET TimeZone = 'UTC'; SELECT status || '|' || count(*) FROM subscribers GROUP BY status ORDER BY status" | tr '\n' ' ' | sed 's/ $//')"
