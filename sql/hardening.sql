@@ -1,0 +1,19 @@
+--
+-- hardening: support functions of the counter aggregates called directly
+-- with a NULL state (they are not STRICT); once a segfault, now 22004.
+-- The wider fuzzing lives in test/suites/input_fuzz.sh.
+--
+\set VERBOSITY sqlstate
+SELECT churn.churn_counts_trans(NULL, date '2024-03-01', NULL, daterange('2024-02-01', '2024-05-01'));
+SELECT churn.churn_counts_inv(NULL, date '2024-03-01', NULL, daterange('2024-02-01', '2024-05-01'));
+SELECT churn.churn_counts_trans(NULL, timestamptz '2024-03-01 00:00+00', NULL,
+       tstzrange('2024-02-01 00:00+00', '2024-05-01 00:00+00'), interval '1 month');
+SELECT churn.diversion_counts_trans(NULL, date '2024-03-01', NULL, 'x'::text, daterange('2024-02-01', '2024-05-01'));
+SELECT churn.diversion_counts_inv(NULL, timestamptz '2024-03-01 00:00+00', NULL, 'x'::text,
+       tstzrange('2024-02-01 00:00+00', '2024-05-01 00:00+00'));
+\set VERBOSITY default
+-- the message and hint
+SELECT churn.churn_counts_trans(NULL, NULL, NULL, NULL);
+-- the server is still up and a state built from the initial value works
+SELECT churn.churn_counts_trans('(1,c,-,0,0,0,0,0,0,0,0,0)', date '2024-01-15', date '2024-03-01',
+       daterange('2024-02-01', '2024-05-01'));
