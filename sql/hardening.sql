@@ -1,6 +1,9 @@
 --
 -- hardening: support functions of the counter aggregates called directly
--- with a NULL state (they are not STRICT); once a segfault, now 22004.
+-- with a NULL state (they are not STRICT); once a segfault, now a NULL
+-- state starts empty in a transition function (new = 1, base = 1 below,
+-- checked by hand) and makes an inverse function return NULL, which tells
+-- a window frame to restart.
 -- The wider fuzzing lives in test/suites/input_fuzz.sh.
 --
 \set VERBOSITY sqlstate
@@ -12,7 +15,7 @@ SELECT churn.diversion_counts_trans(NULL, date '2024-03-01', NULL, 'x'::text, da
 SELECT churn.diversion_counts_inv(NULL, timestamptz '2024-03-01 00:00+00', NULL, 'x'::text,
        tstzrange('2024-02-01 00:00+00', '2024-05-01 00:00+00'));
 \set VERBOSITY default
--- the message and hint
+-- a NULL period is still an error
 SELECT churn.churn_counts_trans(NULL, NULL, NULL, NULL);
 -- the server is still up and a state built from the initial value works
 SELECT churn.churn_counts_trans('(1,c,-,0,0,0,0,0,0,0,0,0)', date '2024-01-15', date '2024-03-01',

@@ -786,12 +786,17 @@ parse_quoted(const char **p, StringInfo out)
 	return true;
 }
 
-/* Resolve a type name of a state's text or binary form; InvalidOid if unknown. */
+/*
+ * Resolve a type name of a state's text or binary form; InvalidOid if
+ * unknown, not a plain type or without a default hash opclass (so the input
+ * functions report it with their own SQLSTATE, 22P02 or 22P03).
+ */
 static Oid
 arpu_parse_type_name(const char *name)
 {
 	Oid			typid = InvalidOid;
 	int32		typmod = -1;
+	TypeCacheEntry *typentry;
 
 #if PG_VERSION_NUM >= 160000
 	ErrorSaveContext escontext = {T_ErrorSaveContext};
@@ -799,9 +804,34 @@ arpu_parse_type_name(const char *name)
 	if (!parseTypeString(name, &typid, &typmod, (Node *) &escontext))
 		return InvalidOid;
 #else
-	parseTypeString(name, &typid, &typmod, true);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		bad = false;
+
+	/*
+	 * Before 16 a syntax error in the name (or a cross-database reference)
+	 * is thrown even with missing_ok.  The name comes from the user: turn
+	 * that into "unknown type".  Nothing is done between the catch and the
+	 * caller's own ereport(ERROR) but returning, so no state is left behind
+	 * that the transaction abort would not clean.
+	 */
+	PG_TRY();
+	{
+		parseTypeString(name, &typid, &typmod, true);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		bad = true;
+	}
+	PG_END_TRY();
+	if (bad)
+		return InvalidOid;
 #endif
-	if (typmod != -1)
+	if (!OidIsValid(typid) || typmod != -1)
+		return InvalidOid;
+	typentry = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
+	if (!OidIsValid(typentry->hash_proc) || !OidIsValid(typentry->eq_opr))
 		return InvalidOid;
 	return typid;
 }
@@ -883,7 +913,7 @@ arpu_state_in(PG_FUNCTION_ARGS)
 		ARPU_BAD_TEXT(str, errdetail("Expected the customer type as a double-quoted name."));
 	elemtype = arpu_parse_type_name(tok.data);
 	if (!OidIsValid(elemtype))
-		ARPU_BAD_TEXT(str, errdetail("Unknown customer type \"%s\".", tok.data));
+		ARPU_BAD_TEXT(str, errdetail("Unknown or unhashable customer type \"%s\".", tok.data));
 	if (*p++ != ' ')
 		ARPU_BAD_TEXT(str, errdetail("Expected a space after the customer type."));
 
@@ -1057,7 +1087,7 @@ arpu_state_recv(PG_FUNCTION_ARGS)
 	arpu_recv_part(buf, &sub, "customer type");
 	elemtype = arpu_parse_type_name(sub.data);
 	if (!OidIsValid(elemtype))
-		ARPU_BAD_BINARY(errdetail("Unknown customer type \"%s\".", sub.data));
+		ARPU_BAD_BINARY(errdetail("Unknown or unhashable customer type \"%s\".", sub.data));
 
 	arpu_recv_part(buf, &sub, "revenue total");
 	sum = arpu_call_recv(F_NUMERIC_RECV, &sub, InvalidOid, "revenue total");

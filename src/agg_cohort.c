@@ -439,7 +439,10 @@ cohort_trans_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 	int32		ages;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "cohort_retention_trans called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "cohort_retention_trans"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 
 	if (!PG_ARGISNULL(0))
 	{
@@ -525,7 +528,10 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 	CohortState *other;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "cohort_retention_combine called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "cohort_retention_combine"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -666,14 +666,21 @@ diversion_matrix_accum(FunctionCallInfo fcinfo, ChurnDomain domain)
 
 	chan = PG_GETARG_TEXT_PP(1);
 	c = matrix_chan(&st, VARDATA_ANY(chan), VARSIZE_ANY_EXHDR(chan), true);
-	MS_CHANS(st)[c].base++;
+	/* a hand-made state may hold a count at the bigint limit */
+	if (pg_add_s64_overflow(MS_CHANS(st)[c].base, 1, &MS_CHANS(st)[c].base))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bigint out of range")));
 	if (!until_null && until < period.upper && !PG_ARGISNULL(2))
 	{
 		text	   *to = PG_GETARG_TEXT_PP(2);
 		int			t = matrix_chan(&st, VARDATA_ANY(to), VARSIZE_ANY_EXHDR(to), true);
 		int			p = matrix_pair(&st, c, t, true);
 
-		MS_PAIRS(st)[p].moved++;
+		if (pg_add_s64_overflow(MS_PAIRS(st)[p].moved, 1, &MS_PAIRS(st)[p].moved))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
 	}
 	PG_RETURN_POINTER(st);
 }

@@ -392,7 +392,13 @@ nps_count(NpsState *state, int64 score, int delta)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot remove NPS score \"" INT64_FORMAT "\" from a state that does not count it", score)));
-	*counter += delta;
+	/* a hand-made state may already hold the largest total */
+	if (pg_add_s64_overflow(*counter, delta, counter) ||
+		(delta > 0 && nps_state_problem(state) != NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("nps state out of range"),
+				 errdetail("The total number of answers exceeds the bigint range.")));
 }
 
 PG_FUNCTION_INFO_V1(nps_trans_int2);
@@ -535,13 +541,16 @@ ratio_final(PG_FUNCTION_ARGS)
 static void
 ratio_count(RatioState *state, bool hit, int delta)
 {
-	if (delta < 0 && (state->total <= 0 || (hit && state->hits <= 0)))
+	/* removing a miss needs a miss: total - hits > 0 */
+	if (delta < 0 && (hit ? state->hits <= 0 : state->total - state->hits <= 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot remove a row from a rate state that does not count it")));
-	state->total += delta;
-	if (hit)
-		state->hits += delta;
+	if (pg_add_s64_overflow(state->total, delta, &state->total) ||
+		(hit && pg_add_s64_overflow(state->hits, delta, &state->hits)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("rate state counter out of range")));
 }
 
 /* ---------- conversion_rate ---------- */

@@ -593,6 +593,34 @@ rate_state_check_params(const RateState *st, int kind, ChurnDomain domain,
 	}
 }
 
+/* Add one row to counter i; a hand-made state may sit at the bigint limit. */
+static inline void
+rate_state_add(RateState *st, int i, int sign)
+{
+	if (unlikely(pg_add_s64_overflow(st->n[i], sign, &st->n[i])))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s counter out of range", RATE_STATE_TYPNAME)));
+}
+
+/*
+ * After an inverse transition: the row removed must have been counted, so
+ * no counter went negative and lost <= at_start, new_lost <= new (churn),
+ * diverted <= base (diversion) still hold.  Only a direct call can break
+ * this; the moving-aggregate machinery removes only rows it added.
+ */
+static void
+rate_state_check_removal(const RateState *st)
+{
+	if (st->n[0] < 0 || st->n[1] < 0 || st->n[2] < 0 || st->n[3] < 0 ||
+		(st->kind == RATE_KIND_CHURN && (st->n[2] > st->n[0] || st->n[3] > st->n[1])) ||
+		(st->kind == RATE_KIND_DIVERSION && st->n[1] > st->n[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot remove a row from a %s that does not count it",
+						RATE_STATE_TYPNAME)));
+}
+
 /* fn_extra of the transition functions */
 typedef struct RateTransCache
 {
@@ -662,11 +690,11 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_CHURN, domain, &period, tenure);
-	else if (st->kind != RATE_KIND_CHURN ||
+	else if (st->kind != RATE_KIND_CHURN || st->domain != domain ||
 			 st->lower != period.lower || st->upper != period.upper ||
-			 (with_tenure && (st->tenure_month != tenure->month ||
-							  st->tenure_day != tenure->day ||
-							  st->tenure_time != tenure->time)))
+			 st->tenure_month != (tenure ? tenure->month : 0) ||
+			 st->tenure_day != (tenure ? tenure->day : 0) ||
+			 st->tenure_time != (tenure ? tenure->time : 0))
 		rate_state_check_params(st, RATE_KIND_CHURN, domain, &period, tenure);
 
 	/* a row without since is not a customer: ignored, like NULL in count() */
@@ -686,17 +714,19 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 	{
 		if (until_null || until >= period.lower)
 		{
-			st->n[0] += sign;	/* at_start */
+			rate_state_add(st, 0, sign);	/* at_start */
 			if (!until_null && until < period.upper)
-				st->n[2] += sign;	/* lost */
+				rate_state_add(st, 2, sign);	/* lost */
 		}
 	}
 	else if (since < period.upper)
 	{
-		st->n[1] += sign;		/* new */
+		rate_state_add(st, 1, sign);	/* new */
 		if (!until_null && until < period.upper)
-			st->n[3] += sign;	/* new_lost */
+			rate_state_add(st, 3, sign);	/* new_lost */
 	}
+	if (sign < 0)
+		rate_state_check_removal(st);
 	PG_RETURN_POINTER(st);
 }
 
@@ -784,8 +814,9 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 									   domain, "period", &period);
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
-	else if (st->kind != RATE_KIND_DIVERSION ||
-			 st->lower != period.lower || st->upper != period.upper)
+	else if (st->kind != RATE_KIND_DIVERSION || st->domain != domain ||
+			 st->lower != period.lower || st->upper != period.upper ||
+			 st->tenure_month != 0 || st->tenure_day != 0 || st->tenure_time != 0)
 		rate_state_check_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
 
 	if (PG_ARGISNULL(1))
@@ -798,10 +829,12 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 
 	if (since < period.upper && (until_null || until >= period.lower))
 	{
-		st->n[0] += sign;		/* base */
+		rate_state_add(st, 0, sign);	/* base */
 		if (!until_null && until < period.upper && !PG_ARGISNULL(3))
-			st->n[1] += sign;	/* diverted (until >= lower: in base) */
+			rate_state_add(st, 1, sign);	/* diverted (until >= lower: in base) */
 	}
+	if (sign < 0)
+		rate_state_check_removal(st);
 	PG_RETURN_POINTER(st);
 }
 

@@ -243,7 +243,10 @@ state_agg_trans(PG_FUNCTION_ARGS)
 	TimestampTz at;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "state_agg_trans called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "state_agg_trans"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 	es = state_agg_state(fcinfo, aggcontext);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
@@ -274,7 +277,10 @@ state_agg_combine(PG_FUNCTION_ARGS)
 	StateAgg   *other;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "state_agg_combine called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "state_agg_combine"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -366,7 +372,10 @@ state_agg_rollup_trans(PG_FUNCTION_ARGS)
 	StateAgg   *state;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "state_agg_rollup_trans called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "state_agg_rollup_trans"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))

@@ -374,7 +374,9 @@ survival_trans_common(FunctionCallInfo fcinfo, MemoryContext aggcontext,
 #define SURVIVAL_TRANS_PREAMBLE(fname) \
 	MemoryContext aggcontext; \
 	if (!AggCheckCallContext(fcinfo, &aggcontext)) \
-		elog(ERROR, "%s called in non-aggregate context", fname); \
+		ereport(ERROR, \
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED), \
+				 errmsg("churn.survival_trans can only be called by an aggregate"))); \
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) \
 	{ \
 		/* a row without duration or event is skipped */ \
@@ -465,7 +467,10 @@ survival_combine(PG_FUNCTION_ARGS)
 	SurvivalCurve *other;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
-		elog(ERROR, "survival_combine called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "survival_combine"),
+				 errhint("Merge stored values with the churn.rollup aggregate, or an aggregate of your own over this function.")));
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
