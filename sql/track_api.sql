@@ -64,6 +64,7 @@ SELECT churn.rebuild('acct');       -- 55000
 SELECT churn.verify('acct');        -- 55000
 SELECT churn.suspend('acct');       -- 55000
 SELECT churn.resume('acct');        -- 55000
+SELECT churn.refresh('acct');       -- 55000
 
 -- The messages and hints, for a few of them.
 \set VERBOSITY default
@@ -191,6 +192,24 @@ SELECT p.proname, p.proconfig
  WHERE p.proname IN ('track', 'untrack', 'refresh', 'rebuild', 'verify', 'suspend', 'resume')
  ORDER BY 1;
 SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'churn' ORDER BY 1;
+
+-- A tracked table dropped (here by its owner, a role without privileges on
+-- churn's tables) is forgotten.
+CREATE ROLE regress_churn_owner;
+GRANT CREATE ON SCHEMA public TO regress_churn_owner;
+SET ROLE regress_churn_owner;
+CREATE TABLE owned (id int PRIMARY KEY, since date, until date);
+INSERT INTO owned VALUES (1, '2024-01-01', NULL);
+RESET ROLE;
+SELECT churn.track('owned', customer => 'id', since => 'since', until => 'until');
+SELECT count(*) AS tracked FROM churn.status WHERE relation = 'owned'::regclass;
+SET ROLE regress_churn_owner;
+DROP TABLE owned;
+RESET ROLE;
+SELECT (SELECT count(*) FROM churn.tracked_table) AS tracked,
+	   (SELECT count(*) FROM churn.summary) AS summary_rows;
+REVOKE CREATE ON SCHEMA public FROM regress_churn_owner;
+DROP ROLE regress_churn_owner;
 
 DROP OWNED BY regress_churn_writer, regress_churn_reader;
 DROP ROLE regress_churn_writer, regress_churn_reader;

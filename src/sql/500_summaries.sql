@@ -616,6 +616,9 @@ DECLARE
 	folded bigint := 0;
 	c bigint;
 BEGIN
+	IF relation IS NOT NULL THEN
+		PERFORM @extschema@._check_tracked(relation);
+	END IF;
 	FOR r IN SELECT t.relid FROM @extschema@.tracked_table t
 			  WHERE refresh.relation IS NULL OR t.relid = refresh.relation
 			  ORDER BY t.relid::oid
@@ -903,6 +906,40 @@ SELECT t.relid AS relation, t.suspended, t.bucket, t.time_zone, t.tracked_at,
 COMMENT ON VIEW @extschema@.status IS
 'per tracked table: suspended or not, pending delta rows and the oldest, last refresh, summary and history rows';
 
+-- A tracked table dropped: its configuration, summaries and history go too.
+-- SECURITY DEFINER: the role dropping its table has no privilege on churn's
+-- tables; the function only deletes rows of relations being dropped.
+CREATE FUNCTION @extschema@._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	gone oid[];
+BEGIN
+	SELECT array_agg(d.objid) INTO gone
+	  FROM pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
+	   AND d.objid IN (SELECT t.relid FROM @extschema@.tracked_table t);
+	IF gone IS NULL THEN
+		RETURN;
+	END IF;
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_sql_drop() IS
+'internal: forgets the summaries, history and configuration of tracked tables that are dropped';
+
+CREATE EVENT TRIGGER churn_forget_dropped ON sql_drop
+	WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+	EXECUTE FUNCTION @extschema@._on_sql_drop();
+COMMENT ON EVENT TRIGGER churn_forget_dropped IS
+'forgets the summaries of tracked tables that are dropped';
+
 -- Administration is for the extension owner (or whom it grants); readers get
 -- SELECT on the views.
 REVOKE ALL ON @extschema@.tracked_table, @extschema@.summary, @extschema@.summary_delta,
@@ -920,4 +957,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
