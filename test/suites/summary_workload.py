@@ -95,7 +95,7 @@ class Gen:
         self.emit(f"INSERT INTO customers ({COLS}) VALUES\n  " + ",\n  ".join(vals) + ";")
 
     def op_copy(self, bad=False):
-        rows = [self.new_row() for _ in range(self.r.randrange(20, 120))]
+        rows = [self.new_row() for _ in range(self.r.randrange(10, 60))]
         self.emit(f"COPY customers ({COLS}) FROM STDIN;")
         for row in rows:
             since, until, upd, prev = self.row_times(row)
@@ -184,7 +184,7 @@ class Gen:
         self.emit(f"DELETE FROM customers WHERE id = ANY({self.ids_lit(ids)});")
 
     def op(self):
-        ops = [(self.op_insert, 12), (self.op_cancel, 14), (self.op_reactivate, 9), (self.op_move, 16),
+        ops = [(self.op_insert, 7), (self.op_cancel, 14), (self.op_reactivate, 9), (self.op_move, 16),
                (self.op_since_earlier, 4), (self.op_since_later, 3), (self.op_until_later, 4),
                (self.op_until_earlier, 4), (self.op_reason, 2), (self.op_segment, 5), (self.op_note, 2),
                (self.op_delete, 2)]
