@@ -56,8 +56,7 @@ create_test_db() {
 	PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -d postgres \
 		-c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" \
 		-c "ALTER DATABASE $1 SET TimeZone = '${CHURN_CONC_TZ:-UTC}'" -c "ALTER DATABASE $1 SET jit = off" || return 1
-	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_SUMMARY_MOCK:+-v mock="$CHURN_SUMMARY_MOCK"} \
-		${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
+	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
 		-f "$here/summary_oracle.sql" >/dev/null
 }
 

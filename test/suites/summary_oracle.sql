@@ -185,10 +185,6 @@ SELECT ch AS channel, segment, bucket AS bucket_start, pg_catalog.count(*) AS at
   ) x
  GROUP BY 1, 2, 3;
 
-\if :{?mock}
-\i :mock
-\endif
-
 -- The summary as the extension shows it, for public.customers.
 CREATE VIEW t.actual_summary AS
 SELECT channel::text AS channel, segment::jsonb AS segment, bucket_start,
