@@ -133,6 +133,16 @@ SELECT relation, suspended FROM churn.status;
 SELECT count(*) AS verify_diffs FROM churn.verify('acct');
 SELECT sum(new) AS new_c FROM churn.churn_summary WHERE relation = 'acct'::regclass AND channel = 'c';
 
+-- What verify reports: a count slipped into the pending deltas by hand
+-- (new customer in channel a, March 2024 in Shanghai) and a lost one.
+BEGIN;
+INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)
+VALUES ('acct', '2024-03-01', 'n', 'a', '{"tier": "gold", "region": "x"}', NULL, 1),
+	   ('acct', '2024-01-01', 'n', 'a', '{"tier": "gold", "region": "x"}', NULL, -1);
+SELECT * FROM churn.verify('acct');
+ROLLBACK;
+SELECT count(*) AS verify_diffs FROM churn.verify('acct');
+
 -- Privileges.  A writer with rights on the table only: its writes are
 -- captured although it has no privilege on churn's tables.
 CREATE ROLE regress_churn_writer;
@@ -192,6 +202,24 @@ SELECT p.proname, p.proconfig
  WHERE p.proname IN ('track', 'untrack', 'refresh', 'rebuild', 'verify', 'suspend', 'resume')
  ORDER BY 1;
 SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'churn' ORDER BY 1;
+
+-- A tracked column dropped or renamed: writes fail (42703) rather than
+-- count wrong; untrack and track again.
+CREATE TABLE alt (id int PRIMARY KEY, since date, until date, plan text);
+SELECT churn.track('alt', customer => 'id', since => 'since', until => 'until', segments => ARRAY['plan']);
+INSERT INTO alt VALUES (1, '2024-01-01', NULL, 'basic');
+ALTER TABLE alt RENAME COLUMN plan TO tier;
+INSERT INTO alt VALUES (2, '2024-01-01', NULL, 'basic');
+UPDATE alt SET until = '2024-02-01' WHERE id = 1;
+ALTER TABLE alt RENAME COLUMN tier TO plan;
+UPDATE alt SET until = '2024-02-01' WHERE id = 1;
+SELECT count(*) AS verify_diffs FROM churn.verify('alt');
+ALTER TABLE alt DROP COLUMN plan;
+\set VERBOSITY sqlstate
+DELETE FROM alt;                    -- 42703
+\set VERBOSITY default
+SELECT churn.untrack('alt');
+DROP TABLE alt;
 
 -- A tracked table dropped (here by its owner, a role without privileges on
 -- churn's tables) is forgotten.

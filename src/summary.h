@@ -63,6 +63,7 @@ extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
 /* summary_fast.c */
 extern SummaryFastInfo *summary_fast_setup(const SummaryConfig *cfg, Relation rel);
 extern bool summary_fast_usable(const SummaryFastInfo *info);
+extern bool summary_fast_still_valid(const SummaryFastInfo *info, Relation rel);
 extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
 								 SummaryFastInfo *info, Oid tracked,
 								 const Interval *width, const char *time_zone);

@@ -77,6 +77,8 @@ typedef enum TextWay
 
 typedef struct FastColumn
 {
+	char	   *name;
+	Oid			atttype;
 	AttrNumber	attnum;
 	Oid			basetype;
 	TextWay		way;
@@ -169,6 +171,8 @@ setup_column(Relation rel, const char *name, FastColumn *col)
 
 	if (attno <= 0)
 		return false;
+	col->name = MemoryContextStrdup(TopMemoryContext, name);
+	col->atttype = SPI_gettypeid(desc, attno);
 	col->attnum = attno;
 	col->basetype = getBaseType(SPI_gettypeid(desc, attno));
 	path = find_coercion_pathway(TEXTOID, col->basetype, COERCION_EXPLICIT, &funcid);
@@ -252,6 +256,49 @@ bool
 summary_fast_usable(const SummaryFastInfo *info)
 {
 	return info != NULL && info->usable;
+}
+
+static bool
+column_still_there(const FastColumn *col, TupleDesc desc)
+{
+	Form_pg_attribute att;
+
+	if (col->name == NULL)
+		return true;			/* not set up: the info is unusable anyway */
+	if (col->attnum > desc->natts)
+		return false;
+	att = TupleDescAttr(desc, col->attnum - 1);
+	return !att->attisdropped && att->atttypid == col->atttype &&
+		strcmp(NameStr(att->attname), col->name) == 0;
+}
+
+/*
+ * Whether every tracked column is still where the cached plans and
+ * conversions expect it (not dropped, renamed or retyped).
+ */
+bool
+summary_fast_still_valid(const SummaryFastInfo *info, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (info == NULL)
+		return true;
+	if (!column_still_there(&info->customer, desc) ||
+		!column_still_there(&info->since, desc) ||
+		!column_still_there(&info->until, desc))
+		return false;
+	if (info->has_channel && !column_still_there(&info->channel, desc))
+		return false;
+	if (info->has_reason && !column_still_there(&info->reason, desc))
+		return false;
+	if (info->has_state && !column_still_there(&info->state, desc))
+		return false;
+	if (info->has_changed_at && !column_still_there(&info->changed_at, desc))
+		return false;
+	for (int i = 0; i < info->nsegments; i++)
+		if (!column_still_there(&info->segments[i], desc))
+			return false;
+	return true;
 }
 
 /* customers pair only on equal, non-NULL keys (as "o.k = n.k" in SQL) */
@@ -993,6 +1040,12 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		if (heap_append_events(tracked, ev))
 			return;
 	}
+	/*
+	 * Fallback through SPI (the trigger may not be connected: nest a
+	 * connection of our own).
+	 */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (nh == 0 && ngone == 0)
 	{
 		/* events only, the smallest plan */
@@ -1012,6 +1065,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		ret = SPI_execute_plan(plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+		SPI_finish();
 		return;
 	}
 	for (int i = 0; i < nh; i++)
@@ -1062,6 +1116,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+	SPI_finish();
 }
 
 /* ---- bulk INSERT: rows aggregated in C while they are read ---- */

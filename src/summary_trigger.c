@@ -4,18 +4,21 @@
  *	  churn.summary_trigger(): statement-level capture into summary deltas.
  *
  * churn.track installs this function as four AFTER ... FOR EACH STATEMENT
- * triggers on the tracked table: INSERT (REFERENCING NEW TABLE), UPDATE (OLD
- * and NEW TABLE), DELETE (OLD TABLE) and TRUNCATE.  Each firing runs ONE
- * statement that folds the transition tables into grouped, signed counts and
- * appends them to churn.summary_delta.  No summary row is updated in the
- * writer's transaction, so writers never wait on each other because of the
- * summaries; churn.refresh() folds the deltas later.
+ * triggers on the tracked table (and on each of its partitions): INSERT
+ * (REFERENCING NEW TABLE), UPDATE (OLD and NEW TABLE), DELETE (OLD TABLE)
+ * and TRUNCATE.  Each firing folds the transition tables into grouped,
+ * signed counts appended to churn.summary_delta.  No summary row is updated
+ * in the writer's transaction, so writers never wait on each other because
+ * of the summaries; churn.refresh() folds the deltas later.
  *
- * Plans are prepared once per trigger and size class of the transition
- * table (a plan made for one row is a poor plan for a million), kept with
- * SPI_keepplan in a backend-lifetime hash table, and prepared again when
- * invalidated (the pattern of ri_triggers.c).  The statement runs as the
- * extension owner, so writers need no privilege on churn's tables.
+ * INSERTs of any size and UPDATE/DELETE statements of up to SUMMARY_FAST_MAX
+ * rows are captured in C (summary_fast.c); bigger UPDATE/DELETE statements
+ * and TRUNCATE run ONE set-based statement (summary_sql.c).  Its plans are
+ * prepared once per trigger and size class of the transition table (a plan
+ * made for one row is a poor plan for a million), kept with SPI_keepplan in
+ * a backend-lifetime hash table, and prepared again when invalidated or when
+ * a tracked column moved (the pattern of ri_triggers.c).  Capture runs as
+ * the extension owner, so writers need no privilege on churn's tables.
  *
  * src/summary_trigger.c
  *
@@ -39,8 +42,6 @@
 #include "utils/tuplestore.h"
 
 #include "summary.h"
-
-#define SUMMARY_NSIZES	3
 
 typedef struct SummaryPlanKey
 {
@@ -129,9 +130,14 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 	key.size = size;
 	entry = hash_search(summary_plans, &key, HASH_ENTER, &found);
 	if (!found)
+	{
 		entry->plan = NULL;
+		entry->fast = NULL;
+	}
 
-	if (entry->plan != NULL && !SPI_plan_is_valid(entry->plan))
+	if (entry->plan != NULL &&
+		(!SPI_plan_is_valid(entry->plan) ||
+		 !summary_fast_still_valid(entry->fast, trigdata->tg_relation)))
 	{
 		SPI_freeplan(entry->plan);
 		entry->plan = NULL;
@@ -207,6 +213,20 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 	return entry;
 }
 
+/*
+ * Whether a statement is captured in C: an INSERT of any size (new customers
+ * have no history), other statements up to SUMMARY_FAST_MAX rows.
+ */
+static bool
+capture_in_c(SummaryPlanEntry *entry, SummaryStatement stmt, Tuplestorestate *ts)
+{
+	int64		max = fast_max();
+
+	if (max <= 0 || ts == NULL || stmt == SUMMARY_TRUNCATE)
+		return false;
+	return stmt == SUMMARY_INSERT || tuplestore_tuple_count(ts) <= max;
+}
+
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
 
 Datum
@@ -266,6 +286,37 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	if (ts != NULL && tuplestore_tuple_count(ts) == 0)
 		return PointerGetDatum(NULL);
 
+	/*
+	 * The common case, a statement captured in C by a trigger seen before:
+	 * no SPI connection is needed.
+	 */
+	if (ts != NULL && summary_plans != NULL && OidIsValid(summary_owner))
+	{
+		SummaryPlanKey key;
+		SummaryPlanEntry *cached;
+
+		memset(&key, 0, sizeof(key));
+		key.tgoid = trigdata->tg_trigger->tgoid;
+		key.size = size_class(tuplestore_tuple_count(ts));
+		cached = hash_search(summary_plans, &key, HASH_FIND, NULL);
+		if (cached != NULL && cached->plan != NULL && SPI_plan_is_valid(cached->plan) &&
+			summary_fast_usable(cached->fast) &&
+			summary_fast_still_valid(cached->fast, trigdata->tg_relation) &&
+			capture_in_c(cached, stmt, ts))
+		{
+			GetUserIdAndSecContext(&save_userid, &save_sec_context);
+			SetUserIdAndSecContext(summary_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+			if (stmt == SUMMARY_INSERT)
+				summary_fast_bulk_insert(trigdata, cached->fast, cached->tracked,
+										 &cached->bucket, cached->time_zone);
+			else
+				summary_fast_capture(trigdata, stmt, cached->fast, cached->tracked,
+									 &cached->bucket, cached->time_zone);
+			SetUserIdAndSecContext(save_userid, save_sec_context);
+			return PointerGetDatum(NULL);
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_register_trigger_data(trigdata);
@@ -287,9 +338,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	 * An INSERT of any size is grouped in C (new customers have no history);
 	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
 	 */
-	if (summary_fast_usable(entry->fast) && fast_max() > 0 &&
-		(stmt == SUMMARY_INSERT ||
-		 (size == 0 && tuplestore_tuple_count(ts) <= fast_max())))
+	if (summary_fast_usable(entry->fast) && capture_in_c(entry, stmt, ts))
 	{
 		if (stmt == SUMMARY_INSERT)
 			summary_fast_bulk_insert(trigdata, entry->fast, entry->tracked,

@@ -40,9 +40,14 @@ CREATE TABLE @extschema@.summary (
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
 	CONSTRAINT summary_key UNIQUE NULLS NOT DISTINCT (relid, kind, channel, segment, detail, bucket)
-);
+) WITH (parallel_workers = 0);
 COMMENT ON TABLE @extschema@.summary IS
 'compacted event counts of the tracked tables (folded from summary_delta by churn.refresh)';
+
+-- The summary tables are small: starting parallel workers to read them
+-- costs more than reading them (parallel_workers = 0).  Every refresh
+-- deletes the pending deltas: vacuum them after 10,000 dead rows, whatever
+-- the table's size, so readers do not scan dead rows.
 
 -- Append-only: each writing statement adds its grouped, signed counts here.
 -- No index: appends stay cheap, and readers and refresh read it whole (it
@@ -56,7 +61,8 @@ CREATE TABLE @extschema@.summary_delta (
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
 	added pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
+) WITH (parallel_workers = 0, autovacuum_vacuum_scale_factor = 0,
+		autovacuum_vacuum_threshold = 10000);
 COMMENT ON TABLE @extschema@.summary_delta IS
 'pending event counts appended by the capture triggers, folded into summary by churn.refresh';
 
@@ -767,32 +773,38 @@ WITH ev AS (
 	 WHERE e.kind IN ('n', 'r', 'i', 'o', 'l', 'f')
 	 GROUP BY e.relid, e.channel, e.segment, e.bucket
 ), nz AS (
-	SELECT * FROM ev
+	-- cells with counts; each knows its first bucket and its table's last
+	-- (cells are partitioned on byte-wise text forms: equal values, cheap sorts)
+	SELECT ev.*,
+		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.channel COLLATE "C", ev.segment::text COLLATE "C") AS first_bucket,
+		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
+	  FROM ev
 	 WHERE new <> 0 OR reactivated <> 0 OR moved_in <> 0 OR moved_out <> 0 OR lost <> 0 OR lost_from_start <> 0
-), cells AS (
-	SELECT nz.relid, nz.channel, nz.segment, min(nz.bucket) AS first_bucket
-	  FROM nz GROUP BY nz.relid, nz.channel, nz.segment
-), last AS (
-	SELECT t.relid, t.bucket AS width,
-		   greatest(max(nz.bucket), @extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)) AS last_bucket
-	  FROM @extschema@.tracked_table t JOIN nz ON nz.relid = t.relid
-	 GROUP BY t.relid, t.bucket, t.time_zone
-), grid AS (
-	SELECT c.relid, c.channel, c.segment, g.b AS bucket, 0::bigint AS new, 0::bigint AS reactivated,
-		   0::bigint AS moved_in, 0::bigint AS moved_out, 0::bigint AS lost, 0::bigint AS lost_from_start
-	  FROM cells c JOIN last l ON l.relid = c.relid
-	 CROSS JOIN LATERAL pg_catalog.generate_series(c.first_bucket, l.last_bucket, l.width) g(b)
 ), cnt AS (
-	SELECT a.relid, a.channel, a.segment, a.bucket,
-		   sum(a.new)::bigint AS new, sum(a.reactivated)::bigint AS reactivated,
-		   sum(a.moved_in)::bigint AS moved_in, sum(a.moved_out)::bigint AS moved_out,
-		   sum(a.lost)::bigint AS lost, sum(a.lost_from_start)::bigint AS lost_from_start
-	  FROM (SELECT * FROM nz UNION ALL SELECT * FROM grid) a
-	 GROUP BY a.relid, a.channel, a.segment, a.bucket
+	-- every bucket of a cell from its first through the current one (or the
+	-- table's last, if later): the counted rows plus zero rows for the gaps,
+	-- generated from each cell's first row
+	SELECT nz.relid, nz.channel, nz.segment, x.bucket,
+		   sum(x.new)::bigint AS new, sum(x.reactivated)::bigint AS reactivated,
+		   sum(x.moved_in)::bigint AS moved_in, sum(x.moved_out)::bigint AS moved_out,
+		   sum(x.lost)::bigint AS lost, sum(x.lost_from_start)::bigint AS lost_from_start
+	  FROM nz
+	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
+	 CROSS JOIN LATERAL (
+		SELECT nz.bucket, nz.new, nz.reactivated, nz.moved_in, nz.moved_out, nz.lost, nz.lost_from_start
+		UNION ALL
+		SELECT g.b, 0, 0, 0, 0, 0, 0
+		  FROM pg_catalog.generate_series(nz.first_bucket,
+				   greatest(nz.last_bucket,
+							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
+				   t.bucket) g(b)
+		 WHERE nz.bucket = nz.first_bucket
+	 ) x
+	 GROUP BY nz.relid, nz.channel, nz.segment, x.bucket
 ), run AS (
 	SELECT c.*,
 		   (sum(c.new + c.reactivated + c.moved_in - c.moved_out - c.lost)
-			OVER (PARTITION BY c.relid, c.channel, c.segment ORDER BY c.bucket))::bigint AS at_end
+			OVER (PARTITION BY c.relid, c.channel COLLATE "C", c.segment::text COLLATE "C" ORDER BY c.bucket))::bigint AS at_end
 	  FROM cnt c
 )
 SELECT r.relid AS relation,
@@ -853,22 +865,26 @@ WITH ev AS (
 	 WHERE e.kind IN ('s', 'x')
 	 GROUP BY e.relid, e.detail, e.bucket
 ), nz AS (
-	SELECT * FROM ev WHERE entered <> 0 OR exited <> 0
-), cells AS (
-	SELECT nz.relid, nz.state, min(nz.bucket) AS first_bucket FROM nz GROUP BY nz.relid, nz.state
-), last AS (
-	SELECT t.relid, t.bucket AS width,
-		   greatest(max(nz.bucket), @extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)) AS last_bucket
-	  FROM @extschema@.tracked_table t JOIN nz ON nz.relid = t.relid
-	 GROUP BY t.relid, t.bucket, t.time_zone
+	SELECT ev.*,
+		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.state) AS first_bucket,
+		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
+	  FROM ev
+	 WHERE entered <> 0 OR exited <> 0
 ), cnt AS (
-	SELECT a.relid, a.state, a.bucket, sum(a.entered)::bigint AS entered, sum(a.exited)::bigint AS exited
-	  FROM (SELECT * FROM nz
-			UNION ALL
-			SELECT c.relid, c.state, g.b, 0, 0
-			  FROM cells c JOIN last l ON l.relid = c.relid
-			 CROSS JOIN LATERAL pg_catalog.generate_series(c.first_bucket, l.last_bucket, l.width) g(b)) a
-	 GROUP BY a.relid, a.state, a.bucket
+	SELECT nz.relid, nz.state, x.bucket, sum(x.entered)::bigint AS entered, sum(x.exited)::bigint AS exited
+	  FROM nz
+	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
+	 CROSS JOIN LATERAL (
+		SELECT nz.bucket, nz.entered, nz.exited
+		UNION ALL
+		SELECT g.b, 0, 0
+		  FROM pg_catalog.generate_series(nz.first_bucket,
+				   greatest(nz.last_bucket,
+							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
+				   t.bucket) g(b)
+		 WHERE nz.bucket = nz.first_bucket
+	 ) x
+	 GROUP BY nz.relid, nz.state, x.bucket
 ), run AS (
 	SELECT c.*, (sum(c.entered - c.exited) OVER (PARTITION BY c.relid, c.state ORDER BY c.bucket))::bigint AS at_end
 	  FROM cnt c
