@@ -16,9 +16,10 @@
 #
 # Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (2500),
 # CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42);
-# CHURN_CONC_TZ the database's TimeZone (UTC), CHURN_CONC_PARTITIONED=1
-# hash-partitions the table (see
-# summary_concurrency_partitioned.sh), CHURN_CONC_DB names the database.
+# CHURN_CONC_TZ the database's TimeZone (UTC); CHURN_CONC_PARTITIONED=1
+# hash-partitions the table (summary_concurrency_partitioned.sh),
+# CHURN_CONC_DATES=1 makes its time columns dates
+# (summary_concurrency_dates.sh); CHURN_CONC_DB names the database.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +60,7 @@ check_diffs "after back-fill and a ${INIT}-row INSERT"
 # The workload.
 for w in $(seq 0 $((W - 1))); do
 	python3 "$here/summary_workload.py" --worker "$w" --workers "$W" --initial "$INIT" \
-		--txns "$TXNS" --seed "$SEED" --errors-file "$work/w$w.intended" >"$work/w$w.sql" ||
+		--txns "$TXNS" --seed "$SEED" ${CHURN_CONC_DATES:+--dates} --errors-file "$work/w$w.intended" >"$work/w$w.sql" ||
 		{ not_ok "generate workload $w"; exit 1; }
 done
 log_file=$PGHOST/server.log
@@ -126,7 +127,7 @@ for w in $(seq 0 $((W - 1))); do
 	i=$(cat "$work/w$w.intended")
 	errs=$((errs + e))
 	intended=$((intended + i))
-	if grep 'ERROR' "$work/w$w.err" | grep -qv 'invalid input syntax for type timestamp with time zone: "bogus-time"'; then
+	if grep 'ERROR' "$work/w$w.err" | grep -Eqv 'invalid input syntax for type (timestamp with time zone|date): "bogus-time"'; then
 		grep 'ERROR' "$work/w$w.err" | grep -v 'bogus-time' | head -5 | sed "s/^/#   worker $w: /"
 		errs=$((errs + 1000))
 	fi

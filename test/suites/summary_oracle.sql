@@ -21,20 +21,26 @@ SET client_min_messages = warning;
 CREATE SCHEMA t;
 
 -- The tracked table; hash-partitioned on id when psql's variable
--- "partitioned" is set (churn tracks partitioned tables too).
+-- "partitioned" is set (churn tracks partitioned tables too), its time
+-- columns of type date when "dates" is set.
+\if :{?dates}
+\set moment date
+\else
+\set moment timestamptz
+\endif
 CREATE TABLE public.customers (
 	id bigint PRIMARY KEY,
-	since timestamptz NOT NULL,
-	until timestamptz,
+	since :moment NOT NULL,
+	until :moment,
 	branch text NOT NULL,
 	contract text NOT NULL,
 	region text NOT NULL,
 	cancel_reason text,
-	updated_at timestamptz NOT NULL,
+	updated_at :moment NOT NULL,
 	-- test bookkeeping, not tracked: moves + reactivations so far, and the
 	-- time of the customer's latest event that is not a loss
 	n_events int NOT NULL DEFAULT 0,
-	prev_at timestamptz NOT NULL,
+	prev_at :moment NOT NULL,
 	note text
 )
 \if :{?partitioned}

@@ -46,6 +46,7 @@ class Gen:
         self.ids = [i for i in range(1, args.initial + 1) if i % self.n == self.w]
         self.next_k = ((args.new_from or args.initial) // self.n) + 10
         self.intended_errors = 0
+        self.dates = args.dates
         self.out = []
 
     def emit(self, s):
@@ -70,7 +71,7 @@ class Gen:
         day = r.randrange(0, 900)          # 2023-01-01 .. mid 2025
         sec = r.randrange(0, 86400)
         lost = r.random() < 0.3
-        until_days = r.randrange(0, 400) if lost else None
+        until_days = r.randrange(1 if self.dates else 0, 400) if lost else None
         return (i, (day, sec), until_days, r.choice(CHANNELS), r.choice(CONTRACTS),
                 r.choice(REGIONS), r.choice(REASONS[:-1]) if lost and r.random() < 0.9 else None)
 
@@ -108,6 +109,9 @@ class Gen:
     def iv(self):
         # a per-row interval: k days plus a few hours, varying with the id
         k = self.r.randrange(1, 25)
+        if self.dates:
+            # whole days: date columns keep every event on its own day
+            return f"make_interval(days => 1 + (c.id::int * 7 + {k}) % 23)"
         return f"make_interval(days => 1 + (c.id::int * 7 + {k}) % 23, hours => (c.id::int + {k}) % 24)"
 
     def op_cancel(self):
@@ -234,6 +238,7 @@ def main():
     p.add_argument("--txns", type=int, required=True)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--new-from", type=int, help="new customers get ids above this (default: --initial)")
+    p.add_argument("--dates", action="store_true", help="the time columns are of type date")
     p.add_argument("--errors-file")
     a = p.parse_args()
     g = Gen(a)
