@@ -98,7 +98,23 @@ INSERT INTO pcust_2024_h1 VALUES (500, '2024-06-01', NULL, 'web');
 SELECT churn.resume('pcust');
 SELECT * FROM p_diff;
 
+-- a partition created after track gets the triggers; a table attached with
+-- rows is counted; a detached partition leaves (and loses its triggers)
+CREATE TABLE pcust_2025 PARTITION OF pcust FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO pcust_2025 VALUES (600, '2025-02-02', NULL, 'web');
+CREATE TABLE pcust_2022 (LIKE pcust);
+INSERT INTO pcust_2022 VALUES (601, '2022-05-05', '2022-06-06', 'shop'), (602, '2022-07-07', NULL, 'web');
+ALTER TABLE pcust DETACH PARTITION pcust_rest;
+ALTER TABLE pcust ATTACH PARTITION pcust_2022 FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+SELECT tgrelid::regclass AS table_, count(*) AS triggers
+  FROM pg_trigger WHERE tgname LIKE 'churn_summary_%' GROUP BY 1 ORDER BY 1;
+SELECT * FROM p_diff;
+INSERT INTO pcust_rest VALUES (603, '2021-01-01', NULL, 'web');   -- no longer tracked: no error
+UPDATE pcust_2022 SET until = '2022-08-08' WHERE id = 602;
+SELECT * FROM p_diff;
+
 SELECT churn.untrack('pcust');
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'churn_summary_%';
+DROP TABLE pcust_rest;
 DROP VIEW p_diff;
 DROP TABLE pcust;

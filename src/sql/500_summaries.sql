@@ -372,7 +372,8 @@ $$;
 COMMENT ON FUNCTION @extschema@._truncated(pg_catalog.oid) IS
 'internal: empties the summaries and history of a truncated tracked table';
 
--- TRUNCATE of one partition of a tracked partitioned table: recompute.
+-- TRUNCATE of one partition of a tracked partitioned table, or ATTACH or
+-- DETACH of a partition: recompute under a SHARE lock.
 CREATE FUNCTION @extschema@._recompute_after_truncate(relation pg_catalog.oid)
 RETURNS void
 LANGUAGE plpgsql
@@ -384,7 +385,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) IS
-'internal: recomputes the summaries of a partitioned table after one partition was truncated';
+'internal: recomputes the summaries of a partitioned table after a partition was truncated, attached or detached';
 
 -- The triggers of a tracked table, on it and on each of its partitions
 -- (statement triggers of a partitioned table do not fire for statements on
@@ -956,6 +957,93 @@ CREATE EVENT TRIGGER churn_forget_dropped ON sql_drop
 COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 'forgets the summaries of tracked tables that are dropped';
 
+-- Partitions created, attached or detached after track: the capture triggers
+-- follow (a partition written directly must carry them), and the summaries
+-- of a table that gained or lost rows that way are rebuilt.  SECURITY
+-- DEFINER: it creates triggers and rewrites churn's tables, only for
+-- tracked tables and their (former) partitions.
+CREATE FUNCTION @extschema@._on_ddl_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	altered oid[];
+	t record;
+	target regclass;
+	added int;
+	stray record;
+	lost_one bool := false;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
+		RETURN;
+	END IF;
+	SELECT array_agg(c.objid) INTO altered
+	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+	-- capture triggers on a table that is no target of any tracked table
+	-- (a detached partition): drop them
+	FOR stray IN
+		SELECT DISTINCT g.tgrelid::regclass AS rel
+		  FROM pg_trigger g
+		 WHERE g.tgfoid = '@extschema@.summary_trigger'::regproc
+		   AND NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table tt
+							CROSS JOIN LATERAL @extschema@._trigger_targets(tt.relid) x
+						   WHERE x = g.tgrelid)
+	LOOP
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', stray.rel);
+		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', stray.rel);
+		lost_one := true;
+	END LOOP;
+	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
+		-- a tracked table without its own triggers is being restored (they
+		-- come after the constraints in a dump): leave it to the dump
+		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
+								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
+		added := 0;
+		FOR target IN
+			SELECT x FROM @extschema@._trigger_targets(t.relid) x
+			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+								WHERE g.tgrelid = x AND g.tgname = 'churn_summary_insert')
+		LOOP
+			EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
+						   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
+						   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
+						   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
+						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
+						   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+			IF t.suspended THEN
+				EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
+							   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
+							   ' DISABLE TRIGGER churn_summary_truncate', target);
+			END IF;
+			added := added + 1;
+		END LOOP;
+		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
+		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
+			-- under a SHARE lock, as churn.rebuild: no writer may commit
+			-- between the deletion of the deltas and the recomputation
+			PERFORM @extschema@._recompute_after_truncate(t.relid);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_ddl_end() IS
+'internal: keeps the capture triggers on the partitions of tracked tables and rebuilds after ATTACH/DETACH PARTITION';
+
+CREATE EVENT TRIGGER churn_follow_partitions ON ddl_command_end
+	WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+	EXECUTE FUNCTION @extschema@._on_ddl_end();
+COMMENT ON EVENT TRIGGER churn_follow_partitions IS
+'keeps the capture triggers on the partitions of tracked tables';
+
 -- Administration is for the extension owner (or whom it grants); readers get
 -- SELECT on the views.
 REVOKE ALL ON @extschema@.tracked_table, @extschema@.summary, @extschema@.summary_delta,
@@ -974,4 +1062,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBL
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_ddl_end() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
