@@ -20,7 +20,8 @@
 #   CHURN_BENCH_SMALL=1   quick mode: 100,000 rows, 5 s pgbench runs
 #   CHURN_BENCH_ROWS=N    rows for the COPY (default 1,000,000)
 #   CHURN_BENCH_PLROWS=N  rows for the PL/pgSQL comparison (default 100,000)
-#   CHURN_BENCH_SECONDS=S duration of each pgbench run (default 20)
+#   CHURN_BENCH_SECONDS=S pgbench seconds per table (default 40), run as
+#                         CHURN_BENCH_ROUNDS (4) interleaved slices
 # It starts its own throw-away cluster (test/lib.sh) on CHURN_PORT.
 
 set -u
@@ -32,7 +33,7 @@ if [ -n "${CHURN_BENCH_SMALL:-}" ]; then
 else
 	ROWS=${CHURN_BENCH_ROWS:-1000000}
 	PLROWS=${CHURN_BENCH_PLROWS:-100000}
-	SECS=${CHURN_BENCH_SECONDS:-20}
+	SECS=${CHURN_BENCH_SECONDS:-40}
 fi
 CLIENTS=8
 
@@ -179,9 +180,10 @@ UPDATE :tab SET branch = (ARRAY['north','south','east','west','online','phone'])
  WHERE id = :id AND until IS NULL;
 EOF
 
-# bench_run TABLE: prints "tps failed deadlocks serialization lockwait_samples samples"
+# bench_run TABLE SECONDS: one pgbench slice; appends to $work/slices-TABLE
+# "tps failed deadlocks serialization lockwait_samples samples logbad".
 bench_run() {
-	local tab=$1 log_start out tps failed dl ser
+	local tab=$1 secs=$2 log_start out tps failed dl ser bad
 	log_start=$(stat -c %s "$PGHOST/server.log")
 	touch "$work/sampling"
 	(
@@ -191,7 +193,7 @@ bench_run() {
 			sleep 0.1
 		done >"$work/waits-$tab.out"
 	) &
-	"$PGBIN/pgbench" -n -c $CLIENTS -j 2 -T "$SECS" -D rows="$ROWS" -D tab="$tab" --failures-detailed \
+	"$PGBIN/pgbench" -n -c $CLIENTS -j 2 -T "$secs" -D rows="$ROWS" -D tab="$tab" --failures-detailed \
 		-f "$work/cancel.sql" -f "$work/react.sql" -f "$work/move.sql" "$DB" >"$work/pgbench-$tab.out" 2>&1
 	rm -f "$work/sampling"
 	wait
@@ -200,23 +202,39 @@ bench_run() {
 	failed=$(awk '/number of failed transactions/ { print $5; exit }' "$out")
 	dl=$(awk '/number of deadlock failures/ { print $5; exit }' "$out")
 	ser=$(awk '/number of serialization failures/ { print $5; exit }' "$out")
-	echo "${tps:-0} ${failed:-?} ${dl:-?} ${ser:-?} $(awk '$1 > 0' "$work/waits-$tab.out" | wc -l) $(wc -l <"$work/waits-$tab.out")"
 	grep -q 'aborted' "$out" && grep 'aborted' "$out" | head -3 >&2
-	tail -c +$((log_start + 1)) "$PGHOST/server.log" | grep -Eci 'deadlock detected|could not serialize' >"$work/logbad-$tab"
+	bad=$(tail -c +$((log_start + 1)) "$PGHOST/server.log" | grep -Eci 'deadlock detected|could not serialize')
+	echo "${tps:-0} ${failed:-0} ${dl:-0} ${ser:-0} $(awk '$1 > 0' "$work/waits-$tab.out" | wc -l) $(wc -l <"$work/waits-$tab.out") $bad" \
+		>>"$work/slices-$tab"
 }
+# The machine is shared: background load drifts during the run.  Each table
+# runs in ROUNDS slices of SECS / ROUNDS seconds, the tables taking turns
+# (in a rotated order each round), so drift hits them alike; the TPS is the
+# mean over the slices, the failures and samples their sums.
+ROUNDS=${CHURN_BENCH_ROUNDS:-4}
+TABLES=(c_untracked c_noop c_tracked c_plpgsql)
 echo
-echo "== pgbench: $CLIENTS clients, ${SECS}s each, cancellations / reactivations / moves on $ROWS customers"
-printf '%-18s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
-declare -A TPS
+echo "== pgbench: $CLIENTS clients, $ROUNDS slices of $((SECS / ROUNDS))s per table, interleaved;"
+echo "   cancellations / reactivations / moves on $ROWS customers"
 make_table c_noop noop
 q -c "INSERT INTO c_noop SELECT * FROM c_untracked"
-for tab in c_untracked c_noop c_tracked c_plpgsql; do
+for tab in "${TABLES[@]}"; do
 	q -c "VACUUM ANALYZE $tab" >/dev/null
-	bench_run $tab >"$work/result-$tab"
-	read -r tps failed dl ser waits samples <"$work/result-$tab"
+	rm -f "$work/slices-$tab"
+done
+for r in $(seq 0 $((ROUNDS - 1))); do
+	for i in 0 1 2 3; do
+		bench_run "${TABLES[$(((i + r) % 4))]}" $((SECS / ROUNDS))
+	done
+done
+printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
+declare -A TPS
+for tab in "${TABLES[@]}"; do
+	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
+		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
 	TPS[$tab]=$tps
-	printf '%-18s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines)\n' \
-		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(cat "$work/logbad-$tab")"
+	printf '%-12s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines; slices: %s)\n' \
+		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
 done
 echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untracked]}")   (target >= 0.8)"
 echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"

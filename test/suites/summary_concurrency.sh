@@ -14,17 +14,18 @@
 # workers never wait on each other's base rows: any lock wait or deadlock
 # between them comes from the summary maintenance, and there must be none.
 #
-# Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (1500),
+# Size: CHURN_CONC_WORKERS (5), CHURN_CONC_TXNS per worker (2500),
 # CHURN_CONC_INITIAL customers before the run (4000), CHURN_CONC_SEED (42);
-# CHURN_CONC_TZ the database's TimeZone (UTC), CHURN_CONC_PARTITIONED=1
-# hash-partitions the table (see
-# summary_concurrency_partitioned.sh), CHURN_CONC_DB names the database.
+# CHURN_CONC_TZ the database's TimeZone (UTC); CHURN_CONC_PARTITIONED=1
+# hash-partitions the table (summary_concurrency_partitioned.sh),
+# CHURN_CONC_DATES=1 makes its time columns dates
+# (summary_concurrency_dates.sh); CHURN_CONC_DB names the database.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 DB=${CHURN_CONC_DB:-churn_summary_concurrency}
 W=${CHURN_CONC_WORKERS:-5}
-TXNS=${CHURN_CONC_TXNS:-1500}
+TXNS=${CHURN_CONC_TXNS:-2500}
 INIT=${CHURN_CONC_INITIAL:-4000}
 SEED=${CHURN_CONC_SEED:-42}
 work=$CHURN_TMP/$DB
@@ -59,7 +60,7 @@ check_diffs "after back-fill and a ${INIT}-row INSERT"
 # The workload.
 for w in $(seq 0 $((W - 1))); do
 	python3 "$here/summary_workload.py" --worker "$w" --workers "$W" --initial "$INIT" \
-		--txns "$TXNS" --seed "$SEED" --errors-file "$work/w$w.intended" >"$work/w$w.sql" ||
+		--txns "$TXNS" --seed "$SEED" ${CHURN_CONC_DATES:+--dates} --errors-file "$work/w$w.intended" >"$work/w$w.sql" ||
 		{ not_ok "generate workload $w"; exit 1; }
 done
 log_file=$PGHOST/server.log
@@ -78,12 +79,15 @@ for r in 1 2; do
 		echo $n >"$work/refresh$r.count"
 	) &
 done
-# A reader: on one REPEATABLE READ snapshot the summaries equal the oracle.
+# A reader: on one REPEATABLE READ snapshot churn_summary and churn_reasons
+# equal the oracle and the identities hold (the other comparisons wait for
+# the end: each pass costs seconds).
 (
 	n=0
 	while [ -e "$work/running" ] && [ $n -lt 100 ]; do
 		PGAPPNAME=conc_reader q -c "BEGIN ISOLATION LEVEL REPEATABLE READ" \
-			-c "SELECT summary, identities, gaps, reasons, diversion FROM t.all_diffs" -c "COMMIT" \
+			-c "SELECT (SELECT count(*) FROM t.summary_diff), (SELECT count(*) FROM t.identity_violations),
+			           (SELECT count(*) FROM t.reasons_diff)" -c "COMMIT" \
 			>>"$work/reader.out" 2>>"$work/reader.err"
 		n=$((n + 1))
 		sleep 0.3
@@ -123,7 +127,7 @@ for w in $(seq 0 $((W - 1))); do
 	i=$(cat "$work/w$w.intended")
 	errs=$((errs + e))
 	intended=$((intended + i))
-	if grep 'ERROR' "$work/w$w.err" | grep -qv 'invalid input syntax for type timestamp with time zone: "bogus-time"'; then
+	if grep 'ERROR' "$work/w$w.err" | grep -Eqv 'invalid input syntax for type (timestamp with time zone|date): "bogus-time"'; then
 		grep 'ERROR' "$work/w$w.err" | grep -v 'bogus-time' | head -5 | sed "s/^/#   worker $w: /"
 		errs=$((errs + 1000))
 	fi
@@ -159,13 +163,13 @@ else
 	grep '^conc_worker' "$work/waits.out" | grep -v '^conc_worker_[0-9]* extend ' | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
 fi
 info "samples with a writer waiting to extend a relation: ${extend_waits:-0}; other sessions (refresh, reader) waiting: ${other_waits:-0}"
-reader_bad=$(grep -vc '^0|0|0|0|0$' "$work/reader.out" 2>/dev/null)
+reader_bad=$(grep -vc '^0|0|0$' "$work/reader.out" 2>/dev/null)
 reader_n=$(grep -c . "$work/reader.out" 2>/dev/null)
 if [ "${reader_n:-0}" -gt 0 ] && [ "${reader_bad:-1}" -eq 0 ] && [ ! -s "$work/reader.err" ]; then
-	ok "mid-run REPEATABLE READ snapshots ($reader_n) equal the oracle exactly"
+	ok "mid-run REPEATABLE READ snapshots ($reader_n): churn_summary and churn_reasons equal the oracle exactly"
 else
 	not_ok "mid-run snapshots: $reader_n taken, ${reader_bad:-?} differed"
-	grep -v '^0|0|0|0|0$' "$work/reader.out" | head -3 | sed 's/^/#   /'
+	grep -v '^0|0|0$' "$work/reader.out" | head -3 | sed 's/^/#   /'
 	head -3 "$work/reader.err" | sed 's/^/#   /'
 fi
 

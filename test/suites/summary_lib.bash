@@ -44,7 +44,7 @@ load_initial() {
 	       (ARRAY['r1','r2','r3','r4'])[1 + floor(random() * 4)::int],
 	       CASE WHEN u IS NOT NULL THEN (ARRAY['price','service','competitor',NULL])[1 + floor(random() * 4)::int] END,
 	       coalesce(u, s), s
-	  FROM (SELECT i, s, CASE WHEN random() < 0.35 THEN s + random() * interval '500 days' + interval '1 hour' END AS u
+	  FROM (SELECT i, s, CASE WHEN random() < 0.35 THEN s + random() * interval '500 days' + interval '1 day' END AS u
 	          FROM (SELECT i, timestamptz '2023-01-01 00:00+00' + random() * interval '900 days' AS s
 	                  FROM generate_series($1, $2) i) a) b"
 }
@@ -56,8 +56,7 @@ create_test_db() {
 	PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -d postgres \
 		-c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" \
 		-c "ALTER DATABASE $1 SET TimeZone = '${CHURN_CONC_TZ:-UTC}'" -c "ALTER DATABASE $1 SET jit = off" || return 1
-	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_SUMMARY_MOCK:+-v mock="$CHURN_SUMMARY_MOCK"} \
-		${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
+	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
 		-f "$here/summary_oracle.sql" >/dev/null
 }
 

@@ -21,20 +21,26 @@ SET client_min_messages = warning;
 CREATE SCHEMA t;
 
 -- The tracked table; hash-partitioned on id when psql's variable
--- "partitioned" is set (churn tracks partitioned tables too).
+-- "partitioned" is set (churn tracks partitioned tables too), its time
+-- columns of type date when "dates" is set.
+\if :{?dates}
+\set moment date
+\else
+\set moment timestamptz
+\endif
 CREATE TABLE public.customers (
 	id bigint PRIMARY KEY,
-	since timestamptz NOT NULL,
-	until timestamptz,
+	since :moment NOT NULL,
+	until :moment,
 	branch text NOT NULL,
 	contract text NOT NULL,
 	region text NOT NULL,
 	cancel_reason text,
-	updated_at timestamptz NOT NULL,
+	updated_at :moment NOT NULL,
 	-- test bookkeeping, not tracked: moves + reactivations so far, and the
 	-- time of the customer's latest event that is not a loss
 	n_events int NOT NULL DEFAULT 0,
-	prev_at timestamptz NOT NULL,
+	prev_at :moment NOT NULL,
 	note text
 )
 \if :{?partitioned}
@@ -184,10 +190,6 @@ SELECT ch AS channel, segment, bucket AS bucket_start, pg_catalog.count(*) AS at
 	  FROM stints st JOIN months mo ON st.s < mo.bucket AND (st.u IS NULL OR st.u >= mo.bucket)
   ) x
  GROUP BY 1, 2, 3;
-
-\if :{?mock}
-\i :mock
-\endif
 
 -- The summary as the extension shows it, for public.customers.
 CREATE VIEW t.actual_summary AS

@@ -46,6 +46,7 @@ class Gen:
         self.ids = [i for i in range(1, args.initial + 1) if i % self.n == self.w]
         self.next_k = ((args.new_from or args.initial) // self.n) + 10
         self.intended_errors = 0
+        self.dates = args.dates
         self.out = []
 
     def emit(self, s):
@@ -70,7 +71,7 @@ class Gen:
         day = r.randrange(0, 900)          # 2023-01-01 .. mid 2025
         sec = r.randrange(0, 86400)
         lost = r.random() < 0.3
-        until_days = r.randrange(0, 400) if lost else None
+        until_days = r.randrange(1 if self.dates else 0, 400) if lost else None
         return (i, (day, sec), until_days, r.choice(CHANNELS), r.choice(CONTRACTS),
                 r.choice(REGIONS), r.choice(REASONS[:-1]) if lost and r.random() < 0.9 else None)
 
@@ -95,7 +96,7 @@ class Gen:
         self.emit(f"INSERT INTO customers ({COLS}) VALUES\n  " + ",\n  ".join(vals) + ";")
 
     def op_copy(self, bad=False):
-        rows = [self.new_row() for _ in range(self.r.randrange(20, 120))]
+        rows = [self.new_row() for _ in range(self.r.randrange(10, 60))]
         self.emit(f"COPY customers ({COLS}) FROM STDIN;")
         for row in rows:
             since, until, upd, prev = self.row_times(row)
@@ -108,6 +109,9 @@ class Gen:
     def iv(self):
         # a per-row interval: k days plus a few hours, varying with the id
         k = self.r.randrange(1, 25)
+        if self.dates:
+            # whole days: date columns keep every event on its own day
+            return f"make_interval(days => 1 + (c.id::int * 7 + {k}) % 23)"
         return f"make_interval(days => 1 + (c.id::int * 7 + {k}) % 23, hours => (c.id::int + {k}) % 24)"
 
     def op_cancel(self):
@@ -184,7 +188,7 @@ class Gen:
         self.emit(f"DELETE FROM customers WHERE id = ANY({self.ids_lit(ids)});")
 
     def op(self):
-        ops = [(self.op_insert, 12), (self.op_cancel, 14), (self.op_reactivate, 9), (self.op_move, 16),
+        ops = [(self.op_insert, 7), (self.op_cancel, 14), (self.op_reactivate, 9), (self.op_move, 16),
                (self.op_since_earlier, 4), (self.op_since_later, 3), (self.op_until_later, 4),
                (self.op_until_earlier, 4), (self.op_reason, 2), (self.op_segment, 5), (self.op_note, 2),
                (self.op_delete, 2)]
@@ -234,6 +238,7 @@ def main():
     p.add_argument("--txns", type=int, required=True)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--new-from", type=int, help="new customers get ids above this (default: --initial)")
+    p.add_argument("--dates", action="store_true", help="the time columns are of type date")
     p.add_argument("--errors-file")
     a = p.parse_args()
     g = Gen(a)
