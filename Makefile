@@ -1,19 +1,62 @@
 # Makefile for the churn extension (PGXS)
 
 MODULE_big = churn
-# Every C source of src/ is part of the library; keep one file per concern.
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = \
+	$(WIN32RES) \
+	src/agg_arpu.o \
+	src/agg_cohort.o \
+	src/agg_diversion.o \
+	src/agg_metrics.o \
+	src/agg_periods.o \
+	src/agg_rates.o \
+	src/agg_state.o \
+	src/agg_survival.o \
+	src/churn.o \
+	src/clv.o \
+	src/lifecycle.o \
+	src/lifecycle_transition.o \
+	src/ops_aging.o \
+	src/period.o \
+	src/state_io.o \
+	src/summary_bucket.o \
+	src/summary_fast.o \
+	src/summary_sql.o \
+	src/summary_trigger.o \
+	src/survival_curve.o
 
 EXTENSION = churn
-# The install script is assembled from one fragment per concern (src/sql/*.sql,
-# applied in name order), so that each concern's SQL sits beside its C code.
+# The install script is assembled from one fragment per concern, applied in
+# name order, so that each concern's SQL sits beside its C code in src/.
+SQL_FRAGMENTS = \
+	src/sql/000_header.sql \
+	src/sql/100_lifecycle.sql \
+	src/sql/200_rates.sql \
+	src/sql/300_metrics.sql \
+	src/sql/400_survival.sql \
+	src/sql/410_state_agg.sql \
+	src/sql/500_summaries.sql \
+	src/sql/700_ops.sql
 DATA_built = churn--1.0.sql
 PGFILEDESC = "churn - customer churn, retention and diversion analytics"
 
-# pg_regress suites: setup creates the extension, the rest are one per feature.
-REGRESS = setup $(filter-out setup,$(sort $(notdir $(basename $(wildcard sql/*.sql)))))
+# pg_regress: setup creates the extension; one file per feature after it;
+# zz_catalog checks rules over every object the others have seen.
+REGRESS = setup \
+	lifecycle lifecycle_opclass lifecycle_transition lifecycle_activity \
+	lifecycle_copy lifecycle_encoding lifecycle_soft \
+	rates rates_periods rates_diversion rates_parallel rates_states \
+	metrics metrics_state metrics_parallel metrics_window metrics_memory \
+	survival survival_bank survival_parallel cohort state_agg \
+	track_api summary_capture summary_capture_sql summary_copy \
+	summary_lifecycle summary_lifecycle_sql summary_partition \
+	summary_partition_sql summary_rates summary_types \
+	ops hardening zz_catalog
 REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
-ISOLATION = $(sort $(notdir $(basename $(wildcard test/specs/*.spec))))
+
+# isolation specs live in test/specs, their outputs in test/expected
+ISOLATION = lifecycle_concurrent \
+	summary_writers summary_refresh summary_snapshot summary_same_customer \
+	summary_serializable
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --encoding=UTF8 --no-locale
 
 PG_CPPFLAGS += -Isrc
@@ -25,5 +68,5 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-churn--1.0.sql: $(sort $(wildcard src/sql/*.sql))
+churn--1.0.sql: $(SQL_FRAGMENTS)
 	cat $^ > $@
