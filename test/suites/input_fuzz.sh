@@ -9,6 +9,6 @@
 # the support functions are called directly with NULLs and with states built
 # for other parameters (22023 expected).  Seeded: FUZZ_SEED=<n> replays a
 # run, FUZZ_SECONDS=<s> sets the mutation budget (default 90).  The engine is
-# test/suites/input_fuzz.py; doc/hardening.md explains it.
+# test/suites/input_fuzz.py; README.md, "Hardening" explains it.
 set -u
 exec python3 "$(dirname "$0")/input_fuzz.py"

@@ -21,7 +21,7 @@ check() {	# check "description" "expected" "actual"
 
 DB=churn_cron
 # pg_cron runs jobs in background workers here (cron.use_background_workers),
-# so it needs no libpq connection back to the server; doc/ops.md shows the
+# so it needs no libpq connection back to the server; README.md ("Scheduling with pg_cron") shows the
 # connection-based setup too.
 churn_cluster_start cron \
 	"shared_preload_libraries = 'pg_cron'" \
