@@ -43,26 +43,39 @@ churn_private_install || { echo "0 passed, 1 failed"; exit 1; }
 trap churn_cluster_stop EXIT
 churn_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
 
+# pg_regress tests read fixtures (sql/data) and files they wrote under
+# results/ through the server, which runs as postgres.  When the checkout
+# sits where postgres cannot read it (a root-only home directory), run
+# pg_regress from a copy of the tree that it can read.
+REGRESS_DIR=$CHURN_ROOT
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -r "$CHURN_ROOT/sql/setup.sql" 2>/dev/null; then
+	REGRESS_DIR=$CHURN_TMP/tree
+	rm -rf "$REGRESS_DIR"
+	mkdir -p "$REGRESS_DIR"
+	tar -C "$CHURN_ROOT" --exclude=./results --exclude=./output_iso --exclude=./.git -cf - . | tar -C "$REGRESS_DIR" -xf -
+	log "postgres cannot read $CHURN_ROOT: pg_regress runs from a copy in $REGRESS_DIR"
+fi
+
 if want regress; then
 	log "== regress"
-	rm -rf results regression.diffs regression.out
-	make -s installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
+	rm -rf "$REGRESS_DIR/results" "$REGRESS_DIR/regression.diffs" "$REGRESS_DIR/regression.out"
+	make -s -C "$REGRESS_DIR" installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
 	rc=$?
 	cat "$CHURN_TMP/regress.out" >&2
 	count_pg_regress "$CHURN_TMP/regress.out"
 	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/regress.out" && failed=$((failed + 1))
-	[ -f regression.diffs ] && head -c 20000 regression.diffs >&2
+	[ -f "$REGRESS_DIR/regression.diffs" ] && head -c 20000 "$REGRESS_DIR/regression.diffs" >&2
 fi
 
 if want isolation && ls test/specs/*.spec >/dev/null 2>&1; then
 	log "== isolation"
-	rm -rf output_iso
-	make -s installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
+	rm -rf "$REGRESS_DIR/output_iso"
+	make -s -C "$REGRESS_DIR" installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
 	rc=$?
 	cat "$CHURN_TMP/isolation.out" >&2
 	count_pg_regress "$CHURN_TMP/isolation.out"
 	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/isolation.out" && failed=$((failed + 1))
-	[ -f output_iso/regression.diffs ] && head -c 20000 output_iso/regression.diffs >&2
+	[ -f "$REGRESS_DIR/output_iso/regression.diffs" ] && head -c 20000 "$REGRESS_DIR/output_iso/regression.diffs" >&2
 fi
 
 for script in test/suites/*.sh; do
