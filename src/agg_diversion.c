@@ -636,12 +636,7 @@ diversion_matrix_accum(FunctionCallInfo fcinfo, ChurnDomain domain)
 									   sizeof(MatrixTransCache));
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	if (PG_ARGISNULL(5))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must not be null")));
-	churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(5), domain,
-								   "period", &period);
+	churn_period_arg(fcinfo, 5, domain, &cache->period, &period);
 	if (PG_ARGISNULL(0))
 		st = matrix_new(domain, &period, 8, 8, 128);	/* see header comment */
 	else

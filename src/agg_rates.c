@@ -664,14 +664,7 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 		PG_RETURN_NULL();
 	st = rate_state_writable(fcinfo, RATE_KIND_CHURN);
 
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must not be null")));
-	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(3), domain,
-								&period))
-		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(3),
-									   domain, "period", &period);
+	churn_period_arg(fcinfo, 3, domain, &cache->period, &period);
 	if (with_tenure)
 	{
 		if (PG_ARGISNULL(4))
@@ -804,14 +797,7 @@ diversion_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain, int sign)
 		PG_RETURN_NULL();
 	st = rate_state_writable(fcinfo, RATE_KIND_DIVERSION);
 
-	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must not be null")));
-	if (!churn_period_cache_hit(&cache->period, PG_GETARG_DATUM(4), domain,
-								&period))
-		churn_period_from_range_cached(&cache->period, PG_GETARG_DATUM(4),
-									   domain, "period", &period);
+	churn_period_arg(fcinfo, 4, domain, &cache->period, &period);
 	if (unlikely(!(st->flags & RATE_HAS_PERIOD)))
 		rate_state_set_params(st, RATE_KIND_DIVERSION, domain, &period, NULL);
 	else if (st->kind != RATE_KIND_DIVERSION || st->domain != domain ||

@@ -200,28 +200,6 @@ churn_period_from_range_cached(ChurnPeriodCache *cache, Datum range,
 }
 
 void
-churn_period_arg(FunctionCallInfo fcinfo, int argno, ChurnDomain domain,
-				 ChurnPeriod *period)
-{
-	ChurnPeriodCache *cache;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("period must not be null")));
-
-	cache = (ChurnPeriodCache *) fcinfo->flinfo->fn_extra;
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-									   sizeof(ChurnPeriodCache));
-		fcinfo->flinfo->fn_extra = cache;
-	}
-	churn_period_from_range_cached(cache, PG_GETARG_DATUM(argno), domain,
-								   "period", period);
-}
-
-void
 churn_report_until_before_since(ChurnDomain domain, int64 since, int64 until)
 {
 	ereport(ERROR,

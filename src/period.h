@@ -100,12 +100,23 @@ churn_period_cache_hit(const ChurnPeriodCache *cache, Datum range,
 }
 
 /*
- * Convenience for C functions: the period of argument argno (a daterange or
- * tstzrange, NULL is ERROR 22023), cached in fn_extra.  Use only from
- * functions that do not use fn_extra for anything else.
+ * The period of argument argno of an aggregate's transition function (a
+ * daterange or tstzrange; NULL is ERROR 22023), decoded once and kept in the
+ * caller's cache (part of the caller's fn_extra), so a constant period costs
+ * a byte comparison per row.
  */
-extern void churn_period_arg(FunctionCallInfo fcinfo, int argno,
-							 ChurnDomain domain, ChurnPeriod *period);
+static inline void
+churn_period_arg(FunctionCallInfo fcinfo, int argno, ChurnDomain domain,
+				 ChurnPeriodCache *cache, ChurnPeriod *period)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("period must not be null")));
+	if (!churn_period_cache_hit(cache, PG_GETARG_DATUM(argno), domain, period))
+		churn_period_from_range_cached(cache, PG_GETARG_DATUM(argno), domain,
+									   "period", period);
+}
 
 /* A since/until datum of the domain's type as int64. */
 static inline int64
