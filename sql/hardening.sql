@@ -20,3 +20,11 @@ SELECT churn.churn_counts_trans(NULL, NULL, NULL, NULL);
 -- the server is still up and a state built from the initial value works
 SELECT churn.churn_counts_trans('(1,c,-,0,0,0,0,0,0,0,0,0)', date '2024-01-15', date '2024-03-01',
        daterange('2024-02-01', '2024-05-01'));
+
+-- arpu with long customer values: a value bigger than the current arena
+-- block of the state (128 bytes at first) once overran it and corrupted the
+-- heap.  Oracle: sum / count(DISTINCT) over the same rows.
+SELECT churn.arpu(r, c) = sum(r) / count(DISTINCT c) AS arpu_long_values_exact,
+       count(DISTINCT c) AS customers
+  FROM (SELECT (g % 7)::numeric AS r, repeat(chr(97 + g % 5), 200 * (g % 5 + 1)) || (g % 11) AS c
+          FROM generate_series(1, 400) g) t;

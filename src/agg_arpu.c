@@ -254,6 +254,9 @@ arpu_copy_value(ArpuObject *obj, Datum value)
 		{
 			if (obj->arena_block < ARPU_ARENA_MAX_BLOCK)
 				obj->arena_block *= 2;
+			/* a new block must hold the value (up to ARPU_ARENA_MAX_VALUE) */
+			while (obj->arena_block < asize)
+				obj->arena_block *= 2;
 			obj->arena = MemoryContextAlloc(obj->hdr.eoh_context, obj->arena_block);
 			obj->arena_free = obj->arena_block;
 		}
