@@ -57,11 +57,13 @@
 #include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -773,15 +775,77 @@ datum_array(Datum *d, bool *nulls, int n, Oid type, int len, bool byval, char al
 }
 
 
+/*
+ * The OIDs of churn's own relations, looked up by name once per backend and
+ * forgotten on any invalidation that could change the answer: a relcache
+ * invalidation of one of them (drop, rename, ALTER) or of everything, and any
+ * change of a schema.  Every capture used to do the two syscache lookups.
+ */
+#define CHURN_NRELS 4
+static const char *const churn_rel_names[CHURN_NRELS] = {
+	"history", "history_customer", "summary_delta", "history_seq_seq"
+};
+static Oid	churn_rel_oids[CHURN_NRELS];
+static bool churn_rel_callbacks = false;
+
+static void
+churn_relids_reset(void)
+{
+	memset(churn_rel_oids, 0, sizeof(churn_rel_oids));
+}
+
+static void
+churn_relids_relcache_cb(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid))
+	{
+		churn_relids_reset();
+		return;
+	}
+	for (int i = 0; i < CHURN_NRELS; i++)
+		if (churn_rel_oids[i] == relid)
+		{
+			churn_relids_reset();
+			return;
+		}
+}
+
+static void
+churn_relids_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	churn_relids_reset();
+}
+
 /* the OID of one of churn's own relations */
 static Oid
 churn_relid(const char *name)
 {
-	Oid			nsp = get_namespace_oid("churn", false);
-	Oid			relid = get_relname_relid(name, nsp);
+	int			slot = -1;
+	Oid			nsp;
+	Oid			relid;
 
+	for (int i = 0; i < CHURN_NRELS; i++)
+		if (strcmp(churn_rel_names[i], name) == 0)
+		{
+			slot = i;
+			break;
+		}
+	if (slot >= 0 && OidIsValid(churn_rel_oids[slot]))
+		return churn_rel_oids[slot];
+	nsp = get_namespace_oid("churn", false);
+	relid = get_relname_relid(name, nsp);
 	if (!OidIsValid(relid))
 		elog(ERROR, "relation churn.%s is missing", name);
+	if (slot >= 0)
+	{
+		if (!churn_rel_callbacks)
+		{
+			CacheRegisterRelcacheCallback(churn_relids_relcache_cb, (Datum) 0);
+			CacheRegisterSyscacheCallback(NAMESPACEOID, churn_relids_syscache_cb, (Datum) 0);
+			churn_rel_callbacks = true;
+		}
+		churn_rel_oids[slot] = relid;
+	}
 	return relid;
 }
 
