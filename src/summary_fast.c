@@ -922,6 +922,58 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 }
 
 /*
+ * The jsonb of a segment text ("{"contract": "annual", ...}"), as jsonb_in
+ * gives it.  A statement's events share a handful of segments and so do a
+ * backend's statements: the last few conversions are kept, keyed by the
+ * exact text, in a backend-lifetime context.  jsonb_in depends on its input
+ * alone, so a kept value is the value jsonb_in would give again.
+ */
+#define SEGMENT_CACHE_SIZE 32
+typedef struct SegmentJsonb
+{
+	text	   *key;
+	Datum		jsonb;
+} SegmentJsonb;
+static SegmentJsonb segment_cache[SEGMENT_CACHE_SIZE];
+static int	segment_cache_next = 0;
+static MemoryContext segment_cache_cxt = NULL;
+
+static Datum
+segment_jsonb(Datum sg)
+{
+	text	   *t = DatumGetTextPP(sg);
+	Size		len = VARSIZE_ANY_EXHDR(t);
+	SegmentJsonb *e;
+	MemoryContext old;
+	Datum		j;
+
+	for (int i = 0; i < SEGMENT_CACHE_SIZE; i++)
+	{
+		e = &segment_cache[i];
+		if (e->key != NULL && VARSIZE_ANY_EXHDR(e->key) == len &&
+			memcmp(VARDATA_ANY(e->key), VARDATA_ANY(t), len) == 0)
+			return e->jsonb;
+	}
+	j = DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(t)));
+	if (segment_cache_cxt == NULL)
+		segment_cache_cxt = AllocSetContextCreate(TopMemoryContext, "churn segment jsonb",
+												  ALLOCSET_SMALL_SIZES);
+	e = &segment_cache[segment_cache_next];
+	segment_cache_next = (segment_cache_next + 1) % SEGMENT_CACHE_SIZE;
+	if (e->key != NULL)
+	{
+		pfree(e->key);
+		pfree(DatumGetPointer(e->jsonb));
+		e->key = NULL;
+	}
+	old = MemoryContextSwitchTo(segment_cache_cxt);
+	e->jsonb = PointerGetDatum(PG_DETOAST_DATUM_COPY(j));
+	e->key = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(t));
+	MemoryContextSwitchTo(old);
+	return e->jsonb;
+}
+
+/*
  * Append the events to churn.summary_delta with plain heap inserts: the
  * table is append-only and has no index, trigger or constraint beyond NOT
  * NULL, so the executor would add nothing but its start-up cost.  Returns
@@ -953,7 +1005,7 @@ heap_append_events(Oid tracked, EventBuf *ev)
 		values[2] = ev->kind[i];
 		values[3] = ev->ch[i];
 		nulls[3] = ev->ch_null[i];
-		values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(ev->sg[i])));
+		values[4] = segment_jsonb(ev->sg[i]);
 		values[5] = ev->d[i];
 		nulls[5] = ev->d_null[i];
 		values[6] = Int64GetDatum((int64) DatumGetInt32(ev->w[i]));
