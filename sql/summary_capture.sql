@@ -206,6 +206,17 @@ SELECT count(*) AS changed FROM (
 	UNION ALL
 	(SELECT * FROM before4 EXCEPT SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass)) d;
 
+-- 16b. History entries of a customer are numbered in the order they were
+-- made (per customer, from 1): one statement that wins customer 21 back
+-- into another channel records the move, then the reactivation; a later
+-- move gets the next number.  Both capture paths number alike (this file
+-- runs again with the set-based capture in summary_capture_sql).
+UPDATE cust SET until = NULL, branch = 'north', changed = '2024-04-20' WHERE id = 21;
+UPDATE cust SET branch = 'south', changed = '2024-04-25' WHERE id = 21;
+SELECT seq, kind, at, channel, from_channel, lost_at
+  FROM churn.history WHERE relid = 'cust'::regclass AND customer = '21' ORDER BY seq;
+SELECT * FROM checks;
+
 -- 17. TRUNCATE empties the summaries and the history.
 TRUNCATE cust;
 SELECT (SELECT count(*) FROM churn.churn_summary WHERE relation = 'cust'::regclass) AS summary_rows,

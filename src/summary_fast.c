@@ -46,7 +46,6 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -781,9 +780,9 @@ datum_array(Datum *d, bool *nulls, int n, Oid type, int len, bool byval, char al
  * invalidation of one of them (drop, rename, ALTER) or of everything, and any
  * change of a schema.  Every capture used to do the two syscache lookups.
  */
-#define CHURN_NRELS 4
+#define CHURN_NRELS 3
 static const char *const churn_rel_names[CHURN_NRELS] = {
-	"history", "history_customer", "summary_delta", "history_seq_seq"
+	"history", "history_customer", "summary_delta"
 };
 static Oid	churn_rel_oids[CHURN_NRELS];
 static bool churn_rel_callbacks = false;
@@ -903,7 +902,7 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 			e = &l->e[l->n++];
 			/* relid 1, customer 2, seq 3, at 4, kind 5, channel 6, from_channel 7,
 			 * lost_at 8, reason 9, from_state 10, to_state 11 */
-			e->seq = DatumGetInt64(values[2]);
+			e->seq = DatumGetInt32(values[2]);
 			e->at = DatumGetTimestamp(values[3]);
 			e->kind = DatumGetChar(values[4]);
 			e->channel = attr_text(values, nulls, 6);
@@ -1043,8 +1042,8 @@ append_history(HistList *l, HistEntry *e)
 /*
  * Write the history entries and delete the history of customers gone with
  * plain heap and index operations.  churn.history has one index, on (relid,
- * customer), and the identity sequence of seq.  Returns false (nothing
- * written) if the table has grown another index or a trigger.
+ * customer).  Returns false (nothing written) if the table has grown
+ * another index or a trigger.
  */
 static bool
 heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone)
@@ -1055,7 +1054,6 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, 
 	List	   *indexes;
 	TupleDesc	desc;
 	IndexInfo  *ii;
-	Oid			seqoid;
 
 	if (nh == 0 && ngone == 0)
 		return true;
@@ -1073,7 +1071,6 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, 
 	list_free(indexes);
 	irel = index_open(idxoid, RowExclusiveLock);
 	ii = BuildIndexInfo(irel);
-	seqoid = churn_relid("history_seq_seq");
 
 	for (int i = 0; i < nh; i++)
 	{
@@ -1086,7 +1083,7 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = ObjectIdGetDatum(tracked);
 		values[1] = CStringGetTextDatum(cust[i]);
-		values[2] = DirectFunctionCall1(nextval_oid, ObjectIdGetDatum(seqoid));
+		values[2] = Int32GetDatum((int32) h[i].seq);
 		values[3] = TimestampGetDatum(h[i].at);
 		values[4] = CharGetDatum(h[i].kind);
 #define SET_TEXT(n, v) do { nulls[n] = ((v) == NULL); values[n] = (v) ? CStringGetTextDatum(v) : (Datum) 0; } while (0)
@@ -1138,14 +1135,16 @@ static void
 write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone,
 			  EventBuf *ev)
 {
-	Oid			argtypes[17] = {OIDOID,
+	Oid			argtypes[18] = {OIDOID,
 		TEXTARRAYOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TIMESTAMPARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TEXTARRAYOID,
-		TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+		TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+		INT4ARRAYOID};
 	Oid			ev_argtypes[7] = {OIDOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID,
 		TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
-	Datum		values[17];
+	Datum		values[18];
+	Datum	   *seq = palloc(sizeof(Datum) * (nh + 1));
 	Datum	   *at = palloc(sizeof(Datum) * (nh + 1));
 	Datum	   *kind = palloc(sizeof(Datum) * (nh + 1));
 	Datum	   *lost = palloc(sizeof(Datum) * (nh + 1));
@@ -1197,6 +1196,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 	}
 	for (int i = 0; i < nh; i++)
 	{
+		seq[i] = Int32GetDatum((int32) h[i].seq);
 		at[i] = TimestampGetDatum(h[i].at);
 		kind[i] = CharGetDatum(h[i].kind);
 		lost[i] = TimestampGetDatum(h[i].lost_at);
@@ -1208,13 +1208,13 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		ts[i] = h[i].to_state;
 	}
 	plan = keep_plan(&write_plan,
-					 "WITH hi AS (INSERT INTO churn.history (relid, customer, at, kind, channel, from_channel,"
+					 "WITH hi AS (INSERT INTO churn.history (relid, customer, seq, at, kind, channel, from_channel,"
 					 " lost_at, reason, from_state, to_state)"
-					 " SELECT $1, u.customer, u.at, u.kind, u.channel, u.from_channel, u.lost_at, u.reason,"
-					 " u.from_state, u.to_state FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+					 " SELECT $1, u.customer, u.seq, u.at, u.kind, u.channel, u.from_channel, u.lost_at, u.reason,"
+					 " u.from_state, u.to_state FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($18), pg_catalog.unnest($3),"
 					 " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7),"
 					 " pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10))"
-					 " WITH ORDINALITY u(customer, at, kind, channel, from_channel, lost_at, reason,"
+					 " WITH ORDINALITY u(customer, seq, at, kind, channel, from_channel, lost_at, reason,"
 					 " from_state, to_state, o) ORDER BY u.o),"
 					 " hd AS (DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1"
 					 " AND customer OPERATOR(pg_catalog.=) ANY ($11))"
@@ -1222,9 +1222,10 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 					 " SELECT $1, u.b, u.k, u.ch, u.sg::pg_catalog.jsonb, u.d, u.n"
 					 " FROM ROWS FROM (pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14),"
 					 " pg_catalog.unnest($15), pg_catalog.unnest($16), pg_catalog.unnest($17)) u(b, k, ch, sg, d, n)",
-					 17, argtypes);
+					 18, argtypes);
 	values[0] = ObjectIdGetDatum(tracked);
 	values[1] = text_array(cust, nh);
+	values[17] = datum_array(seq, NULL, nh, INT4OID, 4, true, TYPALIGN_INT);
 	values[2] = datum_array(at, NULL, nh, TIMESTAMPOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 	values[3] = datum_array(kind, NULL, nh, CHAROID, 1, true, TYPALIGN_CHAR);
 	values[4] = text_array(ch, nh);
@@ -1628,6 +1629,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 		Timestamp	at;
 		bool		have_last = false;
 		Timestamp	last_at = 0;
+		int64		last_seq = 0;
 
 		if (!o->changed)
 			continue;
@@ -1638,11 +1640,19 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 		if (!n->has_s)
 			continue;
 		for (int j = 0; j < l->n; j++)
+		{
 			if (!have_last || l->e[j].at > last_at)
 			{
 				have_last = true;
 				last_at = l->e[j].at;
 			}
+			last_seq = Max(last_seq, l->e[j].seq);
+		}
+		/* the entries this statement adds are numbered on from the last */
+		if (last_seq > PG_INT32_MAX - 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("customer \"%s\" has too many history entries", n->key)));
 		at = (have_last && last_at > n->c) ? last_at : n->c;
 		if (at < n->s)
 			continue;
@@ -1650,7 +1660,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 		{
 			HistEntry	e = {0};
 
-			e.seq = PG_INT64_MAX - 3 * nold + nadded;
+			e.seq = ++last_seq;
 			e.at = at;
 			e.kind = 'm';
 			e.channel = n->ch;
@@ -1663,7 +1673,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 		{
 			HistEntry	e = {0};
 
-			e.seq = PG_INT64_MAX - 3 * nold + nadded;
+			e.seq = ++last_seq;
 			e.at = at;
 			e.kind = 'r';
 			e.has_lost = true;
@@ -1677,7 +1687,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 		{
 			HistEntry	e = {0};
 
-			e.seq = PG_INT64_MAX - 3 * nold + nadded;
+			e.seq = ++last_seq;
 			e.at = at;
 			e.kind = 's';
 			e.from_state = o->st;

@@ -230,7 +230,7 @@ append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source,
 {
 	appendStringInfoString(buf, "SELECT (");
 	append_col(buf, cfg->customer);
-	appendStringInfoString(buf, ")::pg_catalog.text AS k, ");
+	appendStringInfoString(buf, ")::pg_catalog.text COLLATE pg_catalog.\"C\" AS k, ");
 	append_local(buf, cfg->since_type, cfg->since);
 	appendStringInfoString(buf, " AS s, ");
 	append_local(buf, cfg->until_type, cfg->until);
@@ -478,24 +478,26 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " OR (o.s, o.u, o.ch, o.sg, o.rs, o.st) IS DISTINCT FROM (n.s, n.u, n.ch, n.sg, n.rs, n.st)),"
 								   /* their history before this statement */
 								   " h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist,"
-								   " pg_catalog.max(x.at) AS last_at"
+								   " pg_catalog.max(x.at) AS last_at, pg_catalog.max(x.seq) AS last_seq"
 								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
 								   " AND x.customer IN (SELECT p.ok FROM p) GROUP BY x.customer),"
 								   /* moves, reactivations and state transitions become history */
-								   " ins AS (INSERT INTO churn.history AS y (relid, customer, at, kind, channel,"
+								   " ins AS (INSERT INTO churn.history AS y (relid, customer, seq, at, kind, channel,"
 								   " from_channel, lost_at, reason, from_state, to_state)"
-								   " SELECT $1, q.nk, q.at, v.kind, v.channel, v.from_channel, v.lost_at, v.reason,"
+								   " SELECT $1, q.nk, COALESCE(q.last_seq, 0) OPERATOR(pg_catalog.+)"
+								   " pg_catalog.row_number() OVER (PARTITION BY q.nk ORDER BY v.o)::pg_catalog.int4,"
+								   " q.at, v.kind, v.channel, v.from_channel, v.lost_at, v.reason,"
 								   " v.from_state, v.to_state"
-								   " FROM (SELECT p.*, GREATEST(p.nc, h.last_at) AS at FROM p"
+								   " FROM (SELECT p.*, GREATEST(p.nc, h.last_at) AS at, h.last_seq FROM p"
 								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) p.ok"
 								   " WHERE p.ok OPERATOR(pg_catalog.=) p.nk AND p.ns IS NOT NULL) q"
 								   " CROSS JOIN LATERAL (VALUES"
-								   " ('m'::\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
+								   " (1, 'm'::\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
 								   " NULL::pg_catalog.text, NULL::pg_catalog.text, q.och IS DISTINCT FROM q.nch),"
-								   " ('r'::\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
+								   " (2, 'r'::\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
 								   " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
-								   " ('s'::\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
-								   " v(kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
+								   " (3, 's'::\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
+								   " v(o, kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
 								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns"
 								   " RETURNING y),"
 								   /* customers whose key changed leave their history behind */
