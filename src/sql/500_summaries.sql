@@ -51,7 +51,9 @@ COMMENT ON TABLE @extschema@.summary IS
 
 -- Append-only: each writing statement adds its grouped, signed counts here.
 -- No index: appends stay cheap, and readers and refresh read it whole (it
--- holds only what is pending since the last refresh).
+-- holds only what is pending since the last refresh).  Dead rows (after a
+-- refresh) trigger autovacuum early; inserts do not: vacuuming rows that the
+-- next refresh deletes would only compete with the writers.
 CREATE TABLE @extschema@.summary_delta (
 	relid pg_catalog.regclass NOT NULL,
 	bucket pg_catalog.timestamp NOT NULL,
@@ -62,7 +64,7 @@ CREATE TABLE @extschema@.summary_delta (
 	n pg_catalog.int8 NOT NULL,
 	added pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
 ) WITH (parallel_workers = 0, autovacuum_vacuum_scale_factor = 0,
-		autovacuum_vacuum_threshold = 10000);
+		autovacuum_vacuum_threshold = 10000, autovacuum_vacuum_insert_threshold = -1);
 COMMENT ON TABLE @extschema@.summary_delta IS
 'pending event counts appended by the capture triggers, folded into summary by churn.refresh';
 
