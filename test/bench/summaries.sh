@@ -13,6 +13,8 @@
 #     100 ms for sessions waiting on a lock (churn: none).  For scale, the
 #     same run on a table whose only trigger is an empty PL/pgSQL statement
 #     trigger with transition tables (the floor of statement-level capture).
+#     Then untracked and tracked again with durable commits (fsync,
+#     synchronous_commit and full_page_writes on, as PostgreSQL ships).
 #  3. churn.refresh() time against the pending delta rows, at two table sizes
 #     (ROWS / 10 and ROWS): it should follow the pending rows, not the size.
 #
@@ -240,6 +242,38 @@ echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untra
 echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"
 echo "ratio TPS no-op statement trigger with transition tables / untracked   $(ratio "${TPS[c_noop]}" "${TPS[c_untracked]}")"
 q -c "SELECT churn.refresh()" >/dev/null
+
+# The runs above use the test clusters' settings (fsync, synchronous_commit
+# and full_page_writes off), which leave only CPU to compare: the worst case
+# for the capture.  A production server commits durably; the same slices
+# again with PostgreSQL's defaults for the three settings.
+echo
+echo "== pgbench again with durable commits (fsync, synchronous_commit, full_page_writes on,"
+echo "   PostgreSQL's defaults): $CLIENTS clients, $ROUNDS slices of $((SECS / ROUNDS))s per table"
+q -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
+	-c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
+q -c "CHECKPOINT" >/dev/null
+DTABLES=(c_untracked c_tracked)
+for tab in "${DTABLES[@]}"; do
+	mv "$work/slices-$tab" "$work/slices-$tab.fast"
+done
+for r in $(seq 0 $((ROUNDS - 1))); do
+	for i in 0 1; do
+		bench_run "${DTABLES[$(((i + r) % 2))]}" $((SECS / ROUNDS))
+	done
+done
+printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
+declare -A DTPS
+for tab in "${DTABLES[@]}"; do
+	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
+		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
+	DTPS[$tab]=$tps
+	printf '%-12s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines; slices: %s)\n' \
+		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+done
+echo "ratio TPS tracked / untracked, durable commits   $(ratio "${DTPS[c_tracked]}" "${DTPS[c_untracked]}")"
+q -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
+	-c "ALTER SYSTEM RESET full_page_writes" -c "SELECT pg_reload_conf()" -c "SELECT churn.refresh()" >/dev/null
 
 # refresh cost: pending delta rows from K single-customer transactions, at
 # two table sizes.
