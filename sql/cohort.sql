@@ -192,6 +192,12 @@ SELECT churn.cohort_retention(s, NULL, date '2024-01-01', '1 day', '1 day', 10)
 SELECT 'v2 date 0 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 0:0:0 0 0 0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,-2,0'::churn.cohort_retention_state;
+-- a time part in a date step, an infinite origin, cohorts past the int32
+-- range, a cohort whose size overflows
+SELECT 'v1 date 0 0:0:1 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v1 date 2147483647 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v1 date 0 1:0:0 1:0:0 0 2147483647 1 1,0'::churn.cohort_retention_state;
+SELECT 'v1 date 0 1:0:0 1:0:0 0 0 1 9223372036854775807,1'::churn.cohort_retention_state;
 SELECT churn.cohort_retention_final('v1 date 0 1:0:0 1:0:0 0 0 1 1,0'::churn.cohort_retention_state);
 \set VERBOSITY sqlstate
 SELECT churn.cohort_retention(s, u, date '2024-01-01', '1 month', '1 month', 3)
@@ -202,6 +208,10 @@ SELECT churn.cohort_retention(s, NULL, date '2024-01-01', '1 day', '1 day', 10)
   FROM (VALUES (date '2024-01-01'), (date '9999-01-01')) v(s);
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,-2,0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,2'::churn.cohort_retention_state;
+SELECT 'v1 date 0 0:0:1 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v1 date 2147483647 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v1 date 0 1:0:0 1:0:0 0 2147483647 1 1,0'::churn.cohort_retention_state;
+SELECT 'v1 date 0 1:0:0 1:0:0 0 0 1 9223372036854775807,1'::churn.cohort_retention_state;
 -- a cohort count whose cell count overflows bigint (2^62 + 2^31 cohorts of
 -- 2 cells; it used to wrap below the cell limit and crash) or is negative
 -- as int32

@@ -149,12 +149,15 @@ SELECT 'v1 timeline 0'::churn.state_agg;
 SELECT 'v2 timeline 1 0:new'::churn.state_agg;
 SELECT 'v1 rollup 1 0:86400000000,0:0,0:0,0:0,0:0,0:0,0:0 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0'::churn.state_agg;
 SELECT 'v1 rollup 1 0:0,0:0,0:0,0:0,0:0,0:0,0:0 1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0'::churn.state_agg;
+-- a negative number of entities
+SELECT 'v1 rollup -1 0:0,0:0,0:0,0:0,0:0,0:0,0:0 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0'::churn.state_agg;
 SELECT churn.time_in('v1 rollup 1 3000000000:0,0:0,0:0,0:0,0:0,0:0,0:0 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0'::churn.state_agg, 'prospect');
 \set VERBOSITY sqlstate
 SELECT churn.state_agg(s, at) FROM (VALUES ('new'::churn.lifecycle, timestamptz '2024-01-01'),
 	('active', '2024-01-01')) v(s, at);
 SELECT churn.state_at(churn.rollup(a), '2024-01-01') FROM aggs WHERE id > 0;
 SELECT 'v1 timeline 2 1704153600000000:new 1704067200000000:active'::churn.state_agg;
+SELECT 'v1 rollup -1 0:0,0:0,0:0,0:0,0:0,0:0,0:0 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0'::churn.state_agg;
 \set VERBOSITY default
 SELECT churn.state_agg_combine(NULL, NULL);
 

@@ -127,6 +127,8 @@ SELECT 'v1 weeks 1 1:1:0'::churn.survival_curve;
 SELECT 'v1 number 1 1:1'::churn.survival_curve;
 SELECT 'v1 number 1 1:1:0 junk'::churn.survival_curve;
 SELECT 'v1 number 0'::churn.survival_curve;
+SELECT 'v1 number'::churn.survival_curve;
+SELECT 'v1 number 0 1:9223372036854775807:0 2:1:0'::churn.survival_curve;
 \set VERBOSITY default
 SELECT 'v2 number 1 1:1:0'::churn.survival_curve;
 SELECT 'v1 number 3 1:1:0 2:1:0'::churn.survival_curve;
@@ -136,6 +138,9 @@ SELECT 'v1 number 1 -1:1:0'::churn.survival_curve;
 SELECT 'v1 number 1 inf:1:0'::churn.survival_curve;
 SELECT 'v1 number 0 1:0:0'::churn.survival_curve;
 SELECT 'v1 number 0 1:-1:1'::churn.survival_curve;
+-- a missing subject count; counts whose sum overflows
+SELECT 'v1 number'::churn.survival_curve;
+SELECT 'v1 number 0 1:9223372036854775807:0 2:1:0'::churn.survival_curve;
 
 -- invalid binary input: 22P03 (a binary COPY file written with lo_export)
 -- version 2

@@ -82,41 +82,48 @@ cohort_interval_text(const Interval *iv)
 											   PointerGetDatum(iv)));
 }
 
-/* A cohort_step / age_step: finite, no negative field, not zero. */
-static void
+/*
+ * A cohort_step / age_step: finite, no negative field, not zero.  Like every
+ * check below, a failure is reported through escontext when the text input
+ * of the state has one (a soft error, PostgreSQL 16+) and then returns
+ * false; otherwise (escontext NULL: arguments, binary input) it throws.
+ */
+static bool
 cohort_check_step(ChurnDomain domain, const Interval *step, const char *argname,
-				  int errcode_value)
+				  int errcode_value, Node *escontext)
 {
 #ifdef INTERVAL_NOT_FINITE
 	if (INTERVAL_NOT_FINITE(step))
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("%s \"%s\" must be finite", argname,
-						cohort_interval_text(step))));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("%s \"%s\" must be finite", argname,
+							 cohort_interval_text(step)));
 #endif
 	if (step->month < 0 || step->day < 0 || step->time < 0 ||
 		(step->month == 0 && step->day == 0 && step->time == 0))
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("%s \"%s\" must be positive", argname,
-						cohort_interval_text(step)),
-				 errhint("Every field (months, days, time) must be zero or positive, and one of them positive.")));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("%s \"%s\" must be positive", argname,
+							 cohort_interval_text(step)),
+					  errhint("Every field (months, days, time) must be zero or positive, and one of them positive."));
 	if (domain == CHURN_DOMAIN_DATE && step->time != 0)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("%s \"%s\" is not a whole number of days for date cohorts",
-						argname, cohort_interval_text(step)),
-				 errhint("Use days, weeks, months or years, or timestamptz arguments.")));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("%s \"%s\" is not a whole number of days for date cohorts",
+							 argname, cohort_interval_text(step)),
+					  errhint("Use days, weeks, months or years, or timestamptz arguments."));
+	return true;
 }
 
-static void
-cohort_check_ages(int64 ages, int errcode_value)
+static bool
+cohort_check_ages(int64 ages, int errcode_value, Node *escontext)
 {
 	if (ages < 0 || ages > COHORT_MAX_AGES)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("ages %lld is out of range", (long long) ages),
-				 errhint("Give a number of ages between 0 and %d.", COHORT_MAX_AGES)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("ages %lld is out of range", (long long) ages),
+					  errhint("Give a number of ages between 0 and %d.", COHORT_MAX_AGES));
+	return true;
 }
 
 /* base + mult × step in the domain's units (calendar arithmetic). */
@@ -480,9 +487,11 @@ cohort_trans_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("origin \"%s\" must be finite",
 							churn_value_out(domain, origin))));
-		cohort_check_step(domain, cs, "cohort_step", ERRCODE_INVALID_PARAMETER_VALUE);
-		cohort_check_step(domain, as, "age_step", ERRCODE_INVALID_PARAMETER_VALUE);
-		cohort_check_ages(ages, ERRCODE_INVALID_PARAMETER_VALUE);
+		cohort_check_step(domain, cs, "cohort_step",
+						  ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+		cohort_check_step(domain, as, "age_step",
+						  ERRCODE_INVALID_PARAMETER_VALUE, NULL);
+		cohort_check_ages(ages, ERRCODE_INVALID_PARAMETER_VALUE, NULL);
 		ec = cohort_new(aggcontext, domain, ages, origin, cs, as);
 	}
 	else if (!cohort_same_params(ec, domain, ages, origin, cs, as))
@@ -632,44 +641,51 @@ cohort_retention_final_tstz(PG_FUNCTION_ARGS)
 	return cohort_final_common(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ);
 }
 
-/* Check every field of a flat state that came from outside. */
-static void
-cohort_state_check(const CohortState *s, int errcode_value)
+/*
+ * Check every field of a flat state that came from outside: soft through
+ * escontext as the checks above, so with escontext NULL (binary input) this
+ * returns only true.
+ */
+static bool
+cohort_state_check(const CohortState *s, int errcode_value, Node *escontext)
 {
 	int64		ncells;
 	int64		i;
 
 	if (s->version != COHORT_STATE_VERSION)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("unsupported cohort_retention_state format version %d", s->version),
-				 errhint("This version of churn reads version %d.", COHORT_STATE_VERSION)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("unsupported cohort_retention_state format version %d", s->version),
+					  errhint("This version of churn reads version %d.", COHORT_STATE_VERSION));
 	if (!ChurnDomainIsValid(s->domain) || s->reserved != 0)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("invalid cohort_retention_state domain %d", s->domain)));
-	cohort_check_ages(s->ages, errcode_value);
-	cohort_check_step((ChurnDomain) s->domain, &s->cohort_step, "cohort_step", errcode_value);
-	cohort_check_step((ChurnDomain) s->domain, &s->age_step, "age_step", errcode_value);
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid cohort_retention_state domain %d", s->domain));
+	if (!cohort_check_ages(s->ages, errcode_value, escontext) ||
+		!cohort_check_step((ChurnDomain) s->domain, &s->cohort_step,
+						   "cohort_step", errcode_value, escontext) ||
+		!cohort_check_step((ChurnDomain) s->domain, &s->age_step,
+						   "age_step", errcode_value, escontext))
+		return false;
 	if ((s->domain == CHURN_DOMAIN_DATE && DATE_NOT_FINITE((DateADT) s->origin)) ||
 		(s->domain == CHURN_DOMAIN_DATE && (s->origin < PG_INT32_MIN || s->origin > PG_INT32_MAX)) ||
 		(s->domain == CHURN_DOMAIN_TIMESTAMPTZ && (TIMESTAMP_NOT_FINITE(s->origin) ||
 												   !IS_VALID_TIMESTAMP(s->origin))))
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("invalid cohort_retention_state origin")));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid cohort_retention_state origin"));
 	if (s->ncohorts < 0 ||
 		(int64) s->ncohorts * (s->ages + 2) > COHORT_MAX_CELLS ||
 		(int64) s->first + s->ncohorts > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("invalid number of cohorts %d in cohort_retention_state", s->ncohorts)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid number of cohorts %d in cohort_retention_state", s->ncohorts));
 	ncells = (int64) s->ncohorts * (s->ages + 2);
 	for (i = 0; i < ncells; i++)
 		if (s->counts[i] < 0)
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("negative count in cohort_retention_state")));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("negative count in cohort_retention_state"));
 	for (i = 0; i < s->ncohorts; i++)
 	{
 		int64		size = 0;
@@ -677,10 +693,11 @@ cohort_state_check(const CohortState *s, int errcode_value)
 
 		for (m = 0; m < s->ages + 2; m++)
 			if (pg_add_s64_overflow(size, s->counts[i * (s->ages + 2) + m], &size))
-				ereport(ERROR,
-						(errcode(errcode_value),
-						 errmsg("cohort_retention_state count out of range")));
+				churn_ereturn(escontext, false,
+							  errcode(errcode_value),
+							  errmsg("cohort_retention_state count out of range"));
 	}
+	return true;
 }
 
 static CohortState *
@@ -727,11 +744,12 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	int64		i,
 				ncells;
 
+	/* soft errors (PostgreSQL 16+) return at once: no half-built value */
 #define BAD_TEXT() \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid input syntax for type %s: \"%s\"", \
-					"cohort_retention_state", input)))
+	churn_ereturn(fcinfo->context, (Datum) 0, \
+				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+				  errmsg("invalid input syntax for type %s: \"%s\"", \
+						 "cohort_retention_state", input))
 #define NEXT_INT(var, sep) \
 	do { \
 		while (*p == ' ') p++; \
@@ -747,10 +765,10 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	if (strncmp(p, "v1 ", 3) != 0)
 	{
 		if (*p == 'v')
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("unsupported cohort_retention_state format \"%s\"", input),
-					 errhint("This version of churn reads version %d.", COHORT_STATE_VERSION)));
+			churn_ereturn(fcinfo->context, (Datum) 0,
+						  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						  errmsg("unsupported cohort_retention_state format \"%s\"", input),
+						  errhint("This version of churn reads version %d.", COHORT_STATE_VERSION));
 		BAD_TEXT();
 	}
 	p += 3;
@@ -815,7 +833,9 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 		BAD_TEXT();
 #undef NEXT_INT
 #undef BAD_TEXT
-	cohort_state_check(s, ERRCODE_INVALID_TEXT_REPRESENTATION);
+	if (!cohort_state_check(s, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_POINTER(s);
 }
 
@@ -901,7 +921,8 @@ cohort_retention_state_recv(PG_FUNCTION_ARGS)
 	for (i = 0; i < ncells; i++)
 		s->counts[i] = pq_getmsgint64(buf);
 	pq_getmsgend(buf);
-	cohort_state_check(s, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	/* binary input errors stay hard, as for the other types */
+	cohort_state_check(s, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 	PG_RETURN_POINTER(s);
 }
 

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "agg_state.h"
+#include "state_io.h"
 
 /* microseconds between the Unix epoch and the PostgreSQL epoch */
 #define STATE_AGG_UNIX_OFFSET \
@@ -487,42 +488,48 @@ state_agg_transitions(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Check every field of a flat value that came from outside. */
-static void
-state_agg_check(const StateAgg *s, Size size, int errcode_value)
+/*
+ * Check every field of a flat value that came from outside.  A failure is
+ * reported through escontext when the text input has one (a soft error,
+ * PostgreSQL 16+) and then returns false; otherwise it throws, so with
+ * escontext NULL (binary input) this returns only true.
+ */
+static bool
+state_agg_check(const StateAgg *s, Size size, int errcode_value,
+				Node *escontext)
 {
 	int			i,
 				j;
 
 	if (s->version != STATE_AGG_VERSION)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("unsupported state_agg format version %d", s->version),
-				 errhint("This version of churn reads version %d.", STATE_AGG_VERSION)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("unsupported state_agg format version %d", s->version),
+					  errhint("This version of churn reads version %d.", STATE_AGG_VERSION));
 	if ((s->flags & ~STATE_AGG_VALID_FLAGS) != 0 || s->reserved != 0 || s->reserved2 != 0)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("invalid state_agg flags %d", s->flags)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid state_agg flags %d", s->flags));
 	if (s->flags & STATE_AGG_FLAG_ROLLUP)
 	{
 		const StateAggTotals *t = STATE_AGG_TOTALS(s);
 
 		if (s->npoints != 0 || size != STATE_AGG_ROLLUP_SIZE || t->entities < 0)
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("invalid rolled-up state_agg")));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("invalid rolled-up state_agg"));
 		for (i = 0; i < STATE_AGG_NSTATES; i++)
 		{
 			if (t->days[i] < 0 || t->us[i] < 0 || t->us[i] >= USECS_PER_DAY)
-				ereport(ERROR,
-						(errcode(errcode_value),
-						 errmsg("invalid time in state \"%s\" in rolled-up state_agg",
-								lifecycle_name((Lifecycle) i))));
+				churn_ereturn(escontext, false,
+							  errcode(errcode_value),
+							  errmsg("invalid time in state \"%s\" in rolled-up state_agg",
+									 lifecycle_name((Lifecycle) i)));
 			for (j = 0; j < STATE_AGG_NSTATES; j++)
 				if (t->transitions[i][j] < 0 || (i == j && t->transitions[i][j] != 0))
-					ereport(ERROR,
-							(errcode(errcode_value),
-							 errmsg("invalid transition count in rolled-up state_agg")));
+					churn_ereturn(escontext, false,
+								  errcode(errcode_value),
+								  errmsg("invalid transition count in rolled-up state_agg"));
 		}
 	}
 	else
@@ -530,25 +537,26 @@ state_agg_check(const StateAgg *s, Size size, int errcode_value)
 		const StateAggPoint *p = STATE_AGG_POINTS(s);
 
 		if (s->npoints < 1 || size != STATE_AGG_TIMELINE_SIZE(s->npoints))
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("invalid number of observations %d in state_agg", s->npoints)));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("invalid number of observations %d in state_agg", s->npoints));
 		for (i = 0; i < s->npoints; i++)
 		{
 			if (!LifecycleIsValid(p[i].state))
-				ereport(ERROR,
-						(errcode(errcode_value),
-						 errmsg("invalid lifecycle code %d in state_agg", p[i].state)));
+				churn_ereturn(escontext, false,
+							  errcode(errcode_value),
+							  errmsg("invalid lifecycle code %d in state_agg", p[i].state));
 			if (TIMESTAMP_NOT_FINITE(p[i].at) || !IS_VALID_TIMESTAMP(p[i].at))
-				ereport(ERROR,
-						(errcode(errcode_value),
-						 errmsg("invalid time in state_agg")));
+				churn_ereturn(escontext, false,
+							  errcode(errcode_value),
+							  errmsg("invalid time in state_agg"));
 			if (i > 0 && p[i].at <= p[i - 1].at)
-				ereport(ERROR,
-						(errcode(errcode_value),
-						 errmsg("state_agg observations are not in strictly increasing time order")));
+				churn_ereturn(escontext, false,
+							  errcode(errcode_value),
+							  errmsg("state_agg observations are not in strictly increasing time order"));
 		}
 	}
+	return true;
 }
 
 /*
@@ -570,10 +578,11 @@ state_agg_in(PG_FUNCTION_ARGS)
 	Size		size;
 	long long	v;
 
+	/* soft errors (PostgreSQL 16+) return at once: no half-built value */
 #define BAD_TEXT() \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid input syntax for type %s: \"%s\"", "state_agg", input)))
+	churn_ereturn(fcinfo->context, (Datum) 0, \
+				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+				  errmsg("invalid input syntax for type %s: \"%s\"", "state_agg", input))
 #define SKIP_SPACES() do { while (*p == ' ') p++; } while (0)
 #define READ_INT(var) \
 	do { \
@@ -591,10 +600,10 @@ state_agg_in(PG_FUNCTION_ARGS)
 	p++;
 	READ_INT(v);
 	if (v != STATE_AGG_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("unsupported state_agg format version %lld", v),
-				 errhint("This version of churn reads version %d.", STATE_AGG_VERSION)));
+		churn_ereturn(fcinfo->context, (Datum) 0,
+					  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					  errmsg("unsupported state_agg format version %lld", v),
+					  errhint("This version of churn reads version %d.", STATE_AGG_VERSION));
 	SKIP_SPACES();
 	if (strncmp(p, "timeline ", 9) == 0)
 	{
@@ -689,7 +698,9 @@ state_agg_in(PG_FUNCTION_ARGS)
 #undef EXPECT
 	SET_VARSIZE(s, size);
 	s->version = STATE_AGG_VERSION;
-	state_agg_check(s, size, ERRCODE_INVALID_TEXT_REPRESENTATION);
+	if (!state_agg_check(s, size, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_POINTER(s);
 }
 
@@ -800,7 +811,8 @@ state_agg_recv(PG_FUNCTION_ARGS)
 	SET_VARSIZE(s, size);
 	s->version = (uint8) version;
 	s->flags = (uint8) flags;
-	state_agg_check(s, size, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	/* binary input errors stay hard, as for the other types */
+	state_agg_check(s, size, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 	PG_RETURN_POINTER(s);
 }
 

@@ -25,67 +25,73 @@
 #include "utils/float.h"
 #include "utils/timestamp.h"
 
+#include "state_io.h"
 #include "survival_curve.h"
 
 /*
  * Check every field of a flat curve that came from outside (text input,
- * binary input); errcode says which kind of input it was.
+ * binary input); errcode says which kind of input it was.  A failure is
+ * reported through escontext when the text input has one (a soft error,
+ * PostgreSQL 16+) and then returns false; otherwise it throws, so with
+ * escontext NULL (binary input) this returns only true.
  */
-static void
-survival_curve_check(const SurvivalCurve *c, int errcode_value)
+static bool
+survival_curve_check(const SurvivalCurve *c, int errcode_value,
+					 Node *escontext)
 {
 	int32		i;
 	int64		sum = 0;
 
 	if (c->version != SURVIVAL_CURVE_VERSION)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("unsupported survival_curve format version %d", c->version),
-				 errhint("This version of churn reads version %d.",
-						 SURVIVAL_CURVE_VERSION)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("unsupported survival_curve format version %d", c->version),
+					  errhint("This version of churn reads version %d.",
+							  SURVIVAL_CURVE_VERSION));
 	if ((c->flags & ~SURVIVAL_VALID_FLAGS) != 0 || c->reserved != 0)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("invalid survival_curve flags %d", c->flags)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid survival_curve flags %d", c->flags));
 	if (c->npoints < 1)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("survival_curve must have at least one point")));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("survival_curve must have at least one point"));
 	for (i = 0; i < c->npoints; i++)
 	{
 		const SurvivalPoint *p = &c->points[i];
 
 		if (isnan(p->time) || isinf(p->time) || p->time < 0)
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("invalid survival_curve duration \"%s\"",
-							float8out_internal(p->time)),
-					 errdetail("Durations must be finite and not negative.")));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("invalid survival_curve duration \"%s\"",
+								 float8out_internal(p->time)),
+						  errdetail("Durations must be finite and not negative."));
 		if (i > 0 && !(p->time > c->points[i - 1].time))
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("survival_curve durations are not strictly increasing at \"%s\"",
-							float8out_internal(p->time))));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("survival_curve durations are not strictly increasing at \"%s\"",
+								 float8out_internal(p->time)));
 		if (p->events < 0 || p->censored < 0 ||
 			(p->events == 0 && p->censored == 0))
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("invalid survival_curve counts at duration \"%s\"",
-							float8out_internal(p->time)),
-					 errdetail("Counts must not be negative and a point must have an event or a censoring.")));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("invalid survival_curve counts at duration \"%s\"",
+								 float8out_internal(p->time)),
+						  errdetail("Counts must not be negative and a point must have an event or a censoring."));
 		if (pg_add_s64_overflow(sum, p->events, &sum) ||
 			pg_add_s64_overflow(sum, p->censored, &sum))
-			ereport(ERROR,
-					(errcode(errcode_value),
-					 errmsg("survival_curve counts out of range")));
+			churn_ereturn(escontext, false,
+						  errcode(errcode_value),
+						  errmsg("survival_curve counts out of range"));
 	}
 	if (sum != c->total)
-		ereport(ERROR,
-				(errcode(errcode_value),
-				 errmsg("survival_curve total " INT64_FORMAT " does not match its points",
-						c->total),
-				 errdetail("The events and censorings of the points sum to " INT64_FORMAT ".",
-						   sum)));
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("survival_curve total " INT64_FORMAT " does not match its points",
+							 c->total),
+					  errdetail("The events and censorings of the points sum to " INT64_FORMAT ".",
+								sum));
+	return true;
 }
 
 /*
@@ -108,12 +114,13 @@ survival_curve_in(PG_FUNCTION_ARGS)
 	SurvivalPoint *pts;
 	SurvivalCurve *c;
 
+	/* soft errors (PostgreSQL 16+) return at once: no half-built value */
 #define BAD_TEXT(detail) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid input syntax for type %s: \"%s\"", \
-					"survival_curve", input), \
-			 errdetail(detail)))
+	churn_ereturn(fcinfo->context, (Datum) 0, \
+				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+				  errmsg("invalid input syntax for type %s: \"%s\"", \
+						 "survival_curve", input), \
+				  errdetail(detail))
 
 	while (*p == ' ')
 		p++;
@@ -124,11 +131,11 @@ survival_curve_in(PG_FUNCTION_ARGS)
 	if (end == p + 1 || errno != 0)
 		BAD_TEXT("The value must start with a format version such as \"v1\".");
 	if (version != SURVIVAL_CURVE_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("unsupported survival_curve format version %ld", version),
-				 errhint("This version of churn reads version %d.",
-						 SURVIVAL_CURVE_VERSION)));
+		churn_ereturn(fcinfo->context, (Datum) 0,
+					  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					  errmsg("unsupported survival_curve format version %ld", version),
+					  errhint("This version of churn reads version %d.",
+							  SURVIVAL_CURVE_VERSION));
 	p = end;
 	while (*p == ' ')
 		p++;
@@ -200,7 +207,9 @@ survival_curve_in(PG_FUNCTION_ARGS)
 	c->npoints = n;
 	c->total = total;
 	memcpy(c->points, pts, sizeof(SurvivalPoint) * n);
-	survival_curve_check(c, ERRCODE_INVALID_TEXT_REPRESENTATION);
+	if (!survival_curve_check(c, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							  fcinfo->context))
+		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
 	PG_RETURN_SURVIVAL_CURVE_P(c);
 }
 
@@ -269,7 +278,8 @@ survival_curve_recv(PG_FUNCTION_ARGS)
 		c->points[i].censored = pq_getmsgint64(buf);
 	}
 	pq_getmsgend(buf);
-	survival_curve_check(c, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	/* binary input errors stay hard, as for the other types */
+	survival_curve_check(c, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
 	PG_RETURN_SURVIVAL_CURVE_P(c);
 }
 
