@@ -213,8 +213,9 @@ SELECT count(*) AS changed FROM (
 -- runs again with the set-based capture in summary_capture_sql).
 UPDATE cust SET until = NULL, branch = 'north', changed = '2024-04-20' WHERE id = 21;
 UPDATE cust SET branch = 'south', changed = '2024-04-25' WHERE id = 21;
-SELECT seq, kind, at, channel, from_channel, lost_at
-  FROM churn.history WHERE relid = 'cust'::regclass AND customer = '21' ORDER BY seq;
+SELECT e.seq, e.kind, e.at, e.channel, e.from_channel, e.lost_at
+  FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'cust'::regclass AND h.customer = '21' ORDER BY e.seq;
 SELECT * FROM checks;
 
 -- 17. TRUNCATE empties the summaries and the history.

@@ -60,8 +60,9 @@ SELECT reason, sum(lost) AS lost FROM churn.churn_reasons WHERE relation = 'tcus
 -- If churn's tables grow an index (a DBA's), the C capture writes through
 -- SQL statements instead of heap inserts: same counts.
 CREATE INDEX regress_delta_extra ON churn.summary_delta (bucket);
-CREATE INDEX regress_history_extra ON churn.history (at);
+CREATE INDEX regress_history_extra ON churn.history (customer);
 UPDATE tcust SET branch = 'b4' WHERE id = '00000000-0000-0000-0000-000000000002';
+UPDATE tcust SET branch = 'b3' WHERE id = '00000000-0000-0000-0000-000000000002';
 UPDATE tcust SET until = '2026-01-01' WHERE id = '00000000-0000-0000-0000-000000000003';
 DELETE FROM tcust WHERE id = '00000000-0000-0000-0000-000000000001';
 INSERT INTO tcust VALUES
@@ -70,6 +71,13 @@ SELECT count(*) AS verify_diffs FROM churn.verify('tcust');
 DROP INDEX churn.regress_delta_extra, churn.regress_history_extra;
 UPDATE tcust SET branch = 'b1' WHERE id = '00000000-0000-0000-0000-000000000002';
 SELECT count(*) AS verify_diffs FROM churn.verify('tcust');
+-- the customer's history, in order, whichever way it was written: its
+-- earlier reactivation, the moves to b4 and b3 appended to its row through
+-- SQL (ON CONFLICT), the move to b1 by the heap update of that row
+SELECT e.seq, e.kind, e.from_channel, e.channel
+  FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'tcust'::regclass AND h.customer = '00000000-0000-0000-0000-000000000002'
+ ORDER BY e.seq;
 
 SELECT churn.untrack('tcust');
 DROP TABLE tcust;

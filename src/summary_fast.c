@@ -65,6 +65,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 
 #include "summary.h"
 
@@ -137,12 +138,21 @@ typedef struct HistEntry
 	char	   *to_state;
 } HistEntry;
 
+/* the history of one customer: its entries, and its row of churn.history */
 typedef struct HistList
 {
 	int			n;
 	int			cap;
 	HistEntry  *e;
+	bool		stored;			/* the customer has a row */
+	ItemPointerData tid;		/* its row */
+	int			nstored;		/* its entries as stored (composite datums) */
+	Datum	   *stored_elems;
 } HistList;
+
+/* churn.history: relid 1, customer 2, entries 3 (churn.history_entry[]) */
+#define HISTORY_NATTS		3
+#define HISTORY_ENTRY_NATTS	9
 
 /* events to append */
 typedef struct EventBuf
@@ -848,15 +858,35 @@ churn_relid(const char *name)
 	return relid;
 }
 
-static char *
-attr_text(Datum *values, bool *nulls, int att)
+/*
+ * The row type of churn.history's entries, checked to be the one this file
+ * reads and writes: churn.history_entry (seq, at, kind, channel,
+ * from_channel, lost_at, reason, from_state, to_state).
+ */
+static TupleDesc
+history_entry_desc(Relation hrel)
 {
-	return nulls[att - 1] ? NULL : TextDatumGetCString(values[att - 1]);
+	TupleDesc	desc = RelationGetDescr(hrel);
+	Oid			elemtype;
+	TupleDesc	edesc;
+
+	if (desc->natts != HISTORY_NATTS ||
+		!OidIsValid(elemtype = get_element_type(TupleDescAttr(desc, 2)->atttypid)))
+		elog(ERROR, "churn.history does not have the columns of this version of churn");
+	edesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (edesc->natts != HISTORY_ENTRY_NATTS ||
+		TupleDescAttr(edesc, 0)->atttypid != INT4OID ||
+		TupleDescAttr(edesc, 1)->atttypid != TIMESTAMPOID ||
+		TupleDescAttr(edesc, 2)->atttypid != CHAROID ||
+		TupleDescAttr(edesc, 5)->atttypid != TIMESTAMPOID)
+		elog(ERROR, "churn.history_entry does not have the fields of this version of churn");
+	return edesc;
 }
 
 /*
- * History of the given customers, grouped per customer (index-aligned),
- * read through the index on (relid, customer).
+ * History of the given customers (index-aligned with keys): one row per
+ * customer, read through the primary key on (relid, customer), its entries
+ * decoded.
  *
  * The scan sees the latest committed state (SnapshotSelf), not an MVCC
  * snapshot: a customer's history is only written by transactions that hold
@@ -873,9 +903,14 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 	Relation	hrel = table_open(churn_relid("history"), AccessShareLock);
 	Relation	irel = index_open(idxoid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(hrel);
-	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	TupleDesc	edesc = history_entry_desc(hrel);
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Datum		values[HISTORY_NATTS];
+	bool		nulls[HISTORY_NATTS];
 
+	get_typlenbyvalalign(edesc->tdtypeid, &elmlen, &elmbyval, &elmalign);
 	for (int k = 0; k < nkeys; k++)
 	{
 		ScanKeyData key[2];
@@ -891,27 +926,52 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 		scan = systable_beginscan(hrel, idxoid, true, SnapshotSelf, 2, key);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
-			HistEntry  *e;
+			ArrayType  *arr;
+			bool	   *enulls;
 
+			/* the primary key allows one row */
+			if (l->stored)
+				elog(ERROR, "churn.history has two rows for customer \"%s\"", keys[k]);
 			heap_deform_tuple(tup, desc, values, nulls);
-			if (l->n == l->cap)
+			l->stored = true;
+			l->tid = tup->t_self;
+			arr = DatumGetArrayTypeP(values[2]);
+			deconstruct_array(arr, edesc->tdtypeid, elmlen, elmbyval, elmalign,
+							  &l->stored_elems, &enulls, &l->nstored);
+			l->cap = l->nstored + 4;
+			l->e = palloc(sizeof(HistEntry) * l->cap);
+			for (int j = 0; j < l->nstored; j++)
 			{
-				l->cap = l->cap ? l->cap * 2 : 4;
-				l->e = l->e ? repalloc(l->e, sizeof(HistEntry) * l->cap) : palloc(sizeof(HistEntry) * l->cap);
+				HeapTupleHeader th;
+				HeapTupleData et;
+				Datum		ev[HISTORY_ENTRY_NATTS];
+				bool		en[HISTORY_ENTRY_NATTS];
+				HistEntry  *e;
+
+				if (enulls[j])
+					elog(ERROR, "churn.history has a NULL entry for customer \"%s\"", keys[k]);
+				th = DatumGetHeapTupleHeader(l->stored_elems[j]);
+				et.t_len = HeapTupleHeaderGetDatumLength(th);
+				ItemPointerSetInvalid(&et.t_self);
+				et.t_tableOid = InvalidOid;
+				et.t_data = th;
+				heap_deform_tuple(&et, edesc, ev, en);
+				if (en[0] || en[1] || en[2])
+					elog(ERROR, "churn.history has an entry without seq, at or kind for customer \"%s\"",
+						 keys[k]);
+				e = &l->e[l->n++];
+				/* seq, at, kind, channel, from_channel, lost_at, reason, from_state, to_state */
+				e->seq = DatumGetInt32(ev[0]);
+				e->at = DatumGetTimestamp(ev[1]);
+				e->kind = DatumGetChar(ev[2]);
+				e->channel = en[3] ? NULL : TextDatumGetCString(ev[3]);
+				e->from_channel = en[4] ? NULL : TextDatumGetCString(ev[4]);
+				e->has_lost = !en[5];
+				e->lost_at = en[5] ? 0 : DatumGetTimestamp(ev[5]);
+				e->reason = en[6] ? NULL : TextDatumGetCString(ev[6]);
+				e->from_state = en[7] ? NULL : TextDatumGetCString(ev[7]);
+				e->to_state = en[8] ? NULL : TextDatumGetCString(ev[8]);
 			}
-			e = &l->e[l->n++];
-			/* relid 1, customer 2, seq 3, at 4, kind 5, channel 6, from_channel 7,
-			 * lost_at 8, reason 9, from_state 10, to_state 11 */
-			e->seq = DatumGetInt32(values[2]);
-			e->at = DatumGetTimestamp(values[3]);
-			e->kind = DatumGetChar(values[4]);
-			e->channel = attr_text(values, nulls, 6);
-			e->from_channel = attr_text(values, nulls, 7);
-			e->has_lost = !nulls[7];
-			e->lost_at = nulls[7] ? 0 : DatumGetTimestamp(values[7]);
-			e->reason = attr_text(values, nulls, 9);
-			e->from_state = attr_text(values, nulls, 10);
-			e->to_state = attr_text(values, nulls, 11);
 		}
 		systable_endscan(scan);
 	}
@@ -1040,20 +1100,30 @@ append_history(HistList *l, HistEntry *e)
 }
 
 /*
- * Write the history entries and delete the history of customers gone with
- * plain heap and index operations.  churn.history has one index, on (relid,
- * customer).  Returns false (nothing written) if the table has grown
- * another index or a trigger.
+ * Append the new history entries to their customers' rows (made for a
+ * customer without history) and delete the rows of customers gone, with
+ * plain heap and index operations.  h[i] belongs to the customer whose
+ * HistList is hl[i]; the entries of one customer are consecutive.  The
+ * rewritten row is a HOT update when its page has room (churn.history's
+ * fillfactor leaves some), so the index is only touched otherwise.
+ * churn.history has one index, its primary key on (relid, customer).
+ * Returns false (nothing written) if the table has grown another index or a
+ * trigger.
  */
 static bool
-heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone)
+heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh,
+				   HistList **gone, int ngone)
 {
 	Oid			idxoid;
 	Relation	hrel;
 	Relation	irel;
 	List	   *indexes;
 	TupleDesc	desc;
+	TupleDesc	edesc;
 	IndexInfo  *ii;
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
 
 	if (nh == 0 && ngone == 0)
 		return true;
@@ -1062,66 +1132,92 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, 
 	indexes = RelationGetIndexList(hrel);
 	desc = RelationGetDescr(hrel);
 	if (list_length(indexes) != 1 || linitial_oid(indexes) != idxoid ||
-		hrel->trigdesc != NULL || desc->natts != 11)
+		hrel->trigdesc != NULL || desc->natts != HISTORY_NATTS)
 	{
 		list_free(indexes);
 		table_close(hrel, RowExclusiveLock);
 		return false;
 	}
 	list_free(indexes);
+	edesc = history_entry_desc(hrel);
+	get_typlenbyvalalign(edesc->tdtypeid, &elmlen, &elmbyval, &elmalign);
 	irel = index_open(idxoid, RowExclusiveLock);
 	ii = BuildIndexInfo(irel);
 
-	for (int i = 0; i < nh; i++)
+	for (int i = 0, j; i < nh; i = j)
 	{
-		Datum		values[11];
-		bool		nulls[11];
-		Datum		ivalues[2];
-		bool		inulls[2] = {false, false};
+		HistList   *l = hl[i];
+		int			n;
+		Datum	   *elems;
+		Datum		values[HISTORY_NATTS];
+		bool		nulls[HISTORY_NATTS] = {false, false, false};
+		bool		insert_index;
 		HeapTuple	tup;
 
-		memset(nulls, 0, sizeof(nulls));
+		for (j = i; j < nh && hl[j] == l; j++)
+			;
+		n = l->nstored + (j - i);
+		elems = palloc(sizeof(Datum) * n);
+		if (l->stored)
+			memcpy(elems, l->stored_elems, sizeof(Datum) * l->nstored);
+		for (int m = i; m < j; m++)
+		{
+			Datum		ev[HISTORY_ENTRY_NATTS];
+			bool		en[HISTORY_ENTRY_NATTS];
+			HeapTuple	et;
+
+			memset(en, 0, sizeof(en));
+			ev[0] = Int32GetDatum((int32) h[m].seq);
+			ev[1] = TimestampGetDatum(h[m].at);
+			ev[2] = CharGetDatum(h[m].kind);
+#define SET_TEXT(k, v) do { en[k] = ((v) == NULL); ev[k] = (v) ? CStringGetTextDatum(v) : (Datum) 0; } while (0)
+			SET_TEXT(3, h[m].channel);
+			SET_TEXT(4, h[m].from_channel);
+			en[5] = !h[m].has_lost;
+			ev[5] = TimestampGetDatum(h[m].lost_at);
+			SET_TEXT(6, h[m].reason);
+			SET_TEXT(7, h[m].from_state);
+			SET_TEXT(8, h[m].to_state);
+#undef SET_TEXT
+			et = heap_form_tuple(edesc, ev, en);
+			elems[l->nstored + (m - i)] = heap_copy_tuple_as_datum(et, edesc);
+		}
 		values[0] = ObjectIdGetDatum(tracked);
 		values[1] = CStringGetTextDatum(cust[i]);
-		values[2] = Int32GetDatum((int32) h[i].seq);
-		values[3] = TimestampGetDatum(h[i].at);
-		values[4] = CharGetDatum(h[i].kind);
-#define SET_TEXT(n, v) do { nulls[n] = ((v) == NULL); values[n] = (v) ? CStringGetTextDatum(v) : (Datum) 0; } while (0)
-		SET_TEXT(5, h[i].channel);
-		SET_TEXT(6, h[i].from_channel);
-		nulls[7] = !h[i].has_lost;
-		values[7] = TimestampGetDatum(h[i].lost_at);
-		SET_TEXT(8, h[i].reason);
-		SET_TEXT(9, h[i].from_state);
-		SET_TEXT(10, h[i].to_state);
-#undef SET_TEXT
+		values[2] = PointerGetDatum(construct_array(elems, n, edesc->tdtypeid,
+													elmlen, elmbyval, elmalign));
 		tup = heap_form_tuple(desc, values, nulls);
-		simple_heap_insert(hrel, tup);
-		ivalues[0] = values[0];
-		ivalues[1] = values[1];
-		index_insert(irel, ivalues, inulls, &tup->t_self, hrel, UNIQUE_CHECK_NO, false, ii);
+		if (l->stored)
+		{
+#if PG_VERSION_NUM >= 160000
+			TU_UpdateIndexes update_indexes;
+
+			simple_heap_update(hrel, &l->tid, tup, &update_indexes);
+			insert_index = (update_indexes != TU_None);
+#else
+			simple_heap_update(hrel, &l->tid, tup);
+			insert_index = !HeapTupleIsHeapOnly(tup);
+#endif
+		}
+		else
+		{
+			simple_heap_insert(hrel, tup);
+			insert_index = true;
+		}
+		if (insert_index)
+		{
+			Datum		ivalues[2] = {values[0], values[1]};
+			bool		inulls[2] = {false, false};
+
+			index_insert(irel, ivalues, inulls, &tup->t_self, hrel, UNIQUE_CHECK_YES,
+						 l->stored, ii);
+		}
 		heap_freetuple(tup);
 	}
 
-	if (ngone > 0)
-	{
-		for (int k = 0; k < ngone; k++)
-		{
-			ScanKeyData key[2];
-			SysScanDesc scan;
-			HeapTuple	tup;
-
-			if (gone[k] == NULL)
-				continue;
-			ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(tracked));
-			ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-								   irel->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(gone[k]));
-			scan = systable_beginscan(hrel, idxoid, true, SnapshotSelf, 2, key);
-			while (HeapTupleIsValid(tup = systable_getnext(scan)))
-				simple_heap_delete(hrel, &tup->t_self);
-			systable_endscan(scan);
-		}
-	}
+	for (int k = 0; k < ngone; k++)
+		if (gone[k] != NULL && gone[k]->stored)
+			simple_heap_delete(hrel, &gone[k]->tid);
 	index_close(irel, RowExclusiveLock);
 	table_close(hrel, RowExclusiveLock);
 	return true;
@@ -1132,8 +1228,8 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, 
  * the history of customers gone, and the events.
  */
 static void
-write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int ngone,
-			  EventBuf *ev)
+write_capture(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh,
+			  char **gone, HistList **gone_hl, int ngone, EventBuf *ev)
 {
 	Oid			argtypes[18] = {OIDOID,
 		TEXTARRAYOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -1159,7 +1255,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
-	if (heap_write_history(tracked, cust, h, nh, gone, ngone))
+	if (heap_write_history(tracked, cust, h, hl, nh, gone_hl, ngone))
 	{
 		nh = 0;
 		ngone = 0;
@@ -1208,14 +1304,17 @@ write_capture(Oid tracked, char **cust, HistEntry *h, int nh, char **gone, int n
 		ts[i] = h[i].to_state;
 	}
 	plan = keep_plan(&write_plan,
-					 "WITH hi AS (INSERT INTO churn.history (relid, customer, seq, at, kind, channel, from_channel,"
-					 " lost_at, reason, from_state, to_state)"
-					 " SELECT $1, u.customer, u.seq, u.at, u.kind, u.channel, u.from_channel, u.lost_at, u.reason,"
-					 " u.from_state, u.to_state FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($18), pg_catalog.unnest($3),"
+					 "WITH hi AS (INSERT INTO churn.history AS x (relid, customer, entries)"
+					 " SELECT $1, u.customer, pg_catalog.array_agg(ROW(u.seq, u.at, u.kind, u.channel,"
+					 " u.from_channel, u.lost_at, u.reason, u.from_state, u.to_state)::churn.history_entry"
+					 " ORDER BY u.o)"
+					 " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($18), pg_catalog.unnest($3),"
 					 " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7),"
 					 " pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10))"
 					 " WITH ORDINALITY u(customer, seq, at, kind, channel, from_channel, lost_at, reason,"
-					 " from_state, to_state, o) ORDER BY u.o),"
+					 " from_state, to_state, o) GROUP BY u.customer"
+					 " ON CONFLICT (relid, customer) DO UPDATE"
+					 " SET entries = x.entries OPERATOR(pg_catalog.||) EXCLUDED.entries),"
 					 " hd AS (DELETE FROM churn.history WHERE relid OPERATOR(pg_catalog.=) $1"
 					 " AND customer OPERATOR(pg_catalog.=) ANY ($11))"
 					 " INSERT INTO churn.summary_delta (relid, bucket, kind, channel, segment, detail, n)"
@@ -1548,7 +1647,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 						 errmsg("too many rows in one statement for churn capture")));
 			add_event(&ev, e->b, e->kind, e->ch, e->sg, e->d, (int) e->count);
 		}
-	write_capture(tracked, NULL, NULL, 0, NULL, 0, &ev);
+	write_capture(tracked, NULL, NULL, NULL, 0, NULL, NULL, 0, &ev);
 	MemoryContextDelete(rowcxt);
 }
 
@@ -1571,9 +1670,12 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	int			nkeys = 0;
 	HistList   *hist = NULL;
 	char	  **gone;
+	int		   *gone_key;
+	HistList  **gone_hl;
 	int			ngone = 0;
 	HistEntry  *added;
 	char	  **added_cust;
+	HistList  **added_hl;
 	int			nadded = 0;
 
 	memset(&ev, 0, sizeof(ev));
@@ -1599,15 +1701,22 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	/* the history of the customers whose old rows count */
 	keys = palloc(sizeof(char *) * (nold + 1));
 	gone = palloc(sizeof(char *) * (nold + 1));
+	gone_key = palloc(sizeof(int) * (nold + 1));
+	gone_hl = palloc(sizeof(HistList *) * (nold + 1));
 	for (int i = 0; i < nold; i++)
 		if (old[i].changed)
 		{
-			keys[nkeys++] = old[i].key;
 			if (old[i].pair < 0)
+			{
+				gone_key[ngone] = nkeys;
 				gone[ngone++] = old[i].key;
+			}
+			keys[nkeys++] = old[i].key;
 		}
 	if (nkeys > 0)
 		hist = fetch_history(tracked, keys, nkeys);
+	for (int g = 0; g < ngone; g++)
+		gone_hl[g] = &hist[gone_key[g]];
 
 	/* old contributions out */
 	for (int i = 0, k = 0; i < nold; i++)
@@ -1621,6 +1730,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	/* moves, reactivations and state transitions become history */
 	added = palloc(sizeof(HistEntry) * (3 * nold + 1));
 	added_cust = palloc(sizeof(char *) * (3 * nold + 1));
+	added_hl = palloc(sizeof(HistList *) * (3 * nold + 1));
 	for (int i = 0, k = 0; i < nold; i++)
 	{
 		CapRow	   *o = &old[i];
@@ -1666,6 +1776,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.channel = n->ch;
 			e.from_channel = o->ch;
 			added_cust[nadded] = n->key;
+			added_hl[nadded] = l;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
@@ -1680,6 +1791,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.lost_at = o->u;
 			e.reason = o->rs;
 			added_cust[nadded] = n->key;
+			added_hl[nadded] = l;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
@@ -1693,6 +1805,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.from_state = o->st;
 			e.to_state = n->st;
 			added_cust[nadded] = n->key;
+			added_hl[nadded] = l;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
@@ -1717,5 +1830,5 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	}
 
 	merge_events(&ev);
-	write_capture(tracked, added_cust, added, nadded, gone, ngone, &ev);
+	write_capture(tracked, added_cust, added, added_hl, nadded, gone, gone_hl, ngone, &ev);
 }

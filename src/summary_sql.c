@@ -307,7 +307,7 @@ append_fast_values(StringInfo buf, const SummaryConfig *cfg, const char *w)
 
 /*
  * SELECT b, kind, ch, sg, d, n: the events of the rows of CTE "rel", whose
- * columns are those of append_normalize plus hist (churn.history[] or NULL)
+ * columns are those of append_normalize plus hist (churn.history_entry[] or NULL)
  * and w (the sign).
  */
 static void
@@ -453,9 +453,9 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 			appendStringInfoString(&buf, "WITH o AS MATERIALIZED (");
 			append_normalize(&buf, cfg, quote_identifier(oldtable), false);
 			appendStringInfoString(&buf,
-								   "), h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
+								   "), h AS MATERIALIZED (SELECT x.customer, x.entries AS hist"
 								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
-								   " AND x.customer IN (SELECT o.k FROM o) GROUP BY x.customer),"
+								   " AND x.customer IN (SELECT o.k FROM o)),"
 								   " del AS (DELETE FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
 								   " AND x.customer IN (SELECT h.customer FROM h)),"
 								   " ro AS (SELECT o.*, h.hist, -1 AS w FROM o LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) o.k) ");
@@ -477,15 +477,21 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " WHERE o.k IS NULL OR n.k IS NULL"
 								   " OR (o.s, o.u, o.ch, o.sg, o.rs, o.st) IS DISTINCT FROM (n.s, n.u, n.ch, n.sg, n.rs, n.st)),"
 								   /* their history before this statement */
-								   " h AS MATERIALIZED (SELECT x.customer, pg_catalog.array_agg(x) AS hist,"
-								   " pg_catalog.max(x.at) AS last_at, pg_catalog.max(x.seq) AS last_seq"
+								   " h AS MATERIALIZED (SELECT x.customer, x.entries AS hist,"
+								   " (SELECT pg_catalog.max(e.at) FROM pg_catalog.unnest(x.entries) e) AS last_at,"
+								   " (SELECT pg_catalog.max(e.seq) FROM pg_catalog.unnest(x.entries) e) AS last_seq"
 								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
-								   " AND x.customer IN (SELECT p.ok FROM p) GROUP BY x.customer),"
-								   /* moves, reactivations and state transitions become history */
-								   " ins AS (INSERT INTO churn.history AS y (relid, customer, seq, at, kind, channel,"
-								   " from_channel, lost_at, reason, from_state, to_state)"
-								   " SELECT $1, q.nk, COALESCE(q.last_seq, 0) OPERATOR(pg_catalog.+)"
-								   " pg_catalog.row_number() OVER (PARTITION BY q.nk ORDER BY v.o)::pg_catalog.int4,"
+								   " AND x.customer IN (SELECT p.ok FROM p)),"
+								   /*
+									* moves, reactivations and state transitions become history:
+									* the customer's row gets them appended (or is made)
+									*/
+								   " ins AS (INSERT INTO churn.history AS y (relid, customer, entries)"
+								   " SELECT $1, b.nk, pg_catalog.array_agg(ROW(b.seq, b.at, b.kind, b.channel,"
+								   " b.from_channel, b.lost_at, b.reason, b.from_state, b.to_state)::churn.history_entry"
+								   " ORDER BY b.seq) FROM ("
+								   " SELECT q.nk, (COALESCE(q.last_seq, 0) OPERATOR(pg_catalog.+)"
+								   " pg_catalog.row_number() OVER (PARTITION BY q.nk ORDER BY v.o))::pg_catalog.int4 AS seq,"
 								   " q.at, v.kind, v.channel, v.from_channel, v.lost_at, v.reason,"
 								   " v.from_state, v.to_state"
 								   " FROM (SELECT p.*, GREATEST(p.nc, h.last_at) AS at, h.last_seq FROM p"
@@ -498,16 +504,17 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
 								   " (3, 's'::\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
 								   " v(o, kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
-								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns"
-								   " RETURNING y),"
+								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns) b GROUP BY b.nk"
+								   " ON CONFLICT (relid, customer) DO UPDATE"
+								   " SET entries = y.entries OPERATOR(pg_catalog.||) EXCLUDED.entries"
+								   " RETURNING y.customer, y.entries),"
 								   /* customers whose key changed leave their history behind */
 								   " del AS (DELETE FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
 								   " AND x.customer IN (SELECT p.ok FROM p WHERE p.nk IS NULL)),"
-								   " ih AS (SELECT (i.y).customer AS customer, pg_catalog.array_agg(i.y) AS hist"
-								   " FROM ins i GROUP BY 1),"
+								   " ih AS (SELECT i.customer, i.entries AS hist FROM ins i),"
 								   " ro AS (SELECT o.*, h.hist, -1 AS w FROM o JOIN p ON p.ok OPERATOR(pg_catalog.=) o.k"
 								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) o.k),"
-								   " rn AS (SELECT n.*, pg_catalog.array_cat(h.hist, ih.hist) AS hist, 1 AS w"
+								   " rn AS (SELECT n.*, COALESCE(ih.hist, h.hist) AS hist, 1 AS w"
 								   " FROM n JOIN p ON p.nk OPERATOR(pg_catalog.=) n.k"
 								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) n.k AND p.ok IS NOT NULL"
 								   " LEFT JOIN ih ON ih.customer OPERATOR(pg_catalog.=) n.k) ");
@@ -543,8 +550,8 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
 	appendStringInfoString(&buf,
-						   "WITH h AS (SELECT x.customer, pg_catalog.array_agg(x) AS hist"
-						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1 GROUP BY x.customer) ");
+						   "WITH h AS (SELECT x.customer, x.entries AS hist"
+						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1) ");
 	append_fast_grouped(&buf, cfg, src.data,
 						"NOT EXISTS (SELECT FROM h WHERE h.customer OPERATOR(pg_catalog.=) r.k)");
 	appendStringInfoString(&buf,

@@ -70,32 +70,40 @@ COMMENT ON TABLE @extschema@.summary_delta IS
 
 -- What a customer row cannot tell: channel moves (m), reactivations (r, with
 -- the loss they ended) and lifecycle state transitions (s).  Times are local
--- timestamps of the table's time zone.
---
--- Every captured UPDATE looks up the history of its customers, so the key is
--- compared bytewise (COLLATE "C"): equality is the same under every
--- deterministic collation, and the index compares with memcmp instead of the
--- database's strcoll.  seq orders the entries of one customer (1, 2, ...):
--- the capture assigns the next number while it holds the customer's row
--- lock, which every writer of that customer's history holds, so no sequence
--- (and no WAL of one) is needed.
-CREATE TABLE @extschema@.history (
-	relid pg_catalog.regclass NOT NULL,
-	customer pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
-	seq pg_catalog.int4 NOT NULL,
-	at pg_catalog.timestamp NOT NULL,
-	kind "char" NOT NULL,
+-- timestamps of the table's time zone.  seq orders the entries of one
+-- customer (1, 2, ...): the capture assigns the next number while it holds
+-- the customer's row lock, which every writer of that customer's history
+-- holds, so no sequence (and no WAL of one) is needed.
+CREATE TYPE @extschema@.history_entry AS (
+	seq pg_catalog.int4,
+	at pg_catalog.timestamp,
+	kind "char",
 	channel pg_catalog.text,
 	from_channel pg_catalog.text,
 	lost_at pg_catalog.timestamp,
 	reason pg_catalog.text,
 	from_state pg_catalog.text,
-	to_state pg_catalog.text,
-	CONSTRAINT history_kind CHECK (kind IN ('m', 'r', 's'))
+	to_state pg_catalog.text
 );
-CREATE INDEX history_customer ON @extschema@.history (relid, customer);
+COMMENT ON TYPE @extschema@.history_entry IS
+'one entry of a customer''s history: a channel move (m), a reactivation (r) or a state transition (s)';
+
+-- One row per customer with history, holding all its entries: every captured
+-- UPDATE reads the history of its customers, and one row is one index probe
+-- and one heap fetch however long the history has grown (a row per entry
+-- would cost a heap page per entry).  A new entry rewrites the customer's
+-- row; the free space left on each page (fillfactor) lets that be a HOT
+-- update, without a new index entry.  The key is compared bytewise (COLLATE
+-- "C"): equality is the same under every deterministic collation, and the
+-- index compares with memcmp instead of the database's strcoll.
+CREATE TABLE @extschema@.history (
+	relid pg_catalog.regclass NOT NULL,
+	customer pg_catalog.text COLLATE pg_catalog."C" NOT NULL,
+	entries @extschema@.history_entry[] NOT NULL,
+	CONSTRAINT history_customer PRIMARY KEY (relid, customer)
+) WITH (fillfactor = 75);
 COMMENT ON TABLE @extschema@.history IS
-'per-customer history of tracked tables: channel moves, reactivations, state transitions';
+'per-customer history of tracked tables: channel moves, reactivations, state transitions (one row per customer)';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tracked_table', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary', '');
@@ -139,7 +147,7 @@ COMMENT ON FUNCTION @extschema@._lock_key(pg_catalog.regclass) IS
 -- history it gives exactly the events of the fast path of summary_sql.c.
 CREATE FUNCTION @extschema@._timeline(p_customer pg_catalog.text, p_since pg_catalog.timestamp,
 	p_until pg_catalog.timestamp, p_channel pg_catalog.text, p_segment pg_catalog.jsonb,
-	p_reason pg_catalog.text, p_state pg_catalog.text, p_history @extschema@.history[],
+	p_reason pg_catalog.text, p_state pg_catalog.text, p_history @extschema@.history_entry[],
 	p_width pg_catalog.interval, p_weight pg_catalog.int4, p_with_reason pg_catalog.bool)
 RETURNS TABLE (b pg_catalog.timestamp, kind "char", ch pg_catalog.text, sg pg_catalog.jsonb,
 	d pg_catalog.text, n pg_catalog.int4)
@@ -256,7 +264,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._timeline(pg_catalog.text, pg_catalog.timestamp, pg_catalog.timestamp,
-	pg_catalog.text, pg_catalog.jsonb, pg_catalog.text, pg_catalog.text, @extschema@.history[],
+	pg_catalog.text, pg_catalog.jsonb, pg_catalog.text, pg_catalog.text, @extschema@.history_entry[],
 	pg_catalog.interval, pg_catalog.int4, pg_catalog.bool) IS
 'internal: the summary events of one customer replayed from its row and its history';
 
@@ -927,10 +935,10 @@ SELECT t.relid AS relation, t.suspended, t.bucket, t.time_zone, t.tracked_at,
 	   (SELECT min(d.added) FROM @extschema@.summary_delta d WHERE d.relid = t.relid) AS oldest_pending,
 	   t.last_refresh,
 	   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = t.relid) AS summary_rows,
-	   (SELECT count(*) FROM @extschema@.history h WHERE h.relid = t.relid) AS history_rows
+	   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0) FROM @extschema@.history h WHERE h.relid = t.relid)::pg_catalog.int8 AS history_rows
   FROM @extschema@.tracked_table t;
 COMMENT ON VIEW @extschema@.status IS
-'per tracked table: suspended or not, pending delta rows and the oldest, last refresh, summary and history rows';
+'per tracked table: suspended or not, pending delta rows and the oldest, last refresh, summary rows and history entries';
 
 -- A tracked table dropped: its configuration, summaries and history go too.
 -- SECURITY DEFINER: the role dropping its table has no privilege on churn's
