@@ -84,6 +84,7 @@
 #endif
 
 #include "metrics.h"
+#include "state_io.h"
 
 #define ARPU_FORMAT_VERSION		1
 
@@ -111,6 +112,19 @@ typedef struct ArpuFlat
  * flat form's 1 GB limit is lower still for most types.
  */
 #define ARPU_MAX_VALUES			((uint32) 1 << 28)
+
+/*
+ * The errors of the limits above, as ereport() argument lists: thrown
+ * inside aggregates, reported softly by the text input.
+ */
+#define ARPU_TOO_MANY_VALUES_ERROR() \
+	(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), \
+	 errmsg("arpu cannot count more than %u distinct customers in one group", \
+			ARPU_MAX_VALUES))
+#define ARPU_TOO_LARGE_ERROR(nvalues) \
+	(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), \
+	 errmsg("arpu state of %u distinct customers is too large", (nvalues)), \
+	 errdetail("The flat form of an arpu state is limited to 1 GB."))
 
 typedef struct ArpuObject
 {
@@ -300,10 +314,7 @@ arpu_insert(ArpuObject *obj, Datum value)
 	}
 
 	if (obj->nvalues >= ARPU_MAX_VALUES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("arpu cannot count more than %u distinct customers in one group",
-						ARPU_MAX_VALUES)));
+		ereport(ERROR, ARPU_TOO_MANY_VALUES_ERROR());
 	if (obj->nvalues == obj->values_cap)
 	{
 		obj->values_cap *= 2;
@@ -457,14 +468,17 @@ arpu_new(Oid elemtype, Oid collation, MemoryContext parent)
 
 /* ---------- flat form ---------- */
 
+/*
+ * Size of the flat form, cached, or 0 if it would exceed the 1 GB limit of
+ * a varlena (arpu_get_flat_size throws then; the text input, whose
+ * customers' flat forms may be longer than their text, reports it softly).
+ */
 static Size
-arpu_get_flat_size(ExpandedObjectHeader *eohptr)
+arpu_compute_flat_size(ArpuObject *obj)
 {
-	ArpuObject *obj = (ArpuObject *) eohptr;
 	Size		size;
 	uint32		i;
 
-	Assert(obj->hdr.eoh_methods == &arpu_methods);
 	if (obj->flat_size)
 		return obj->flat_size;
 	size = ARPU_FLAT_HDRSZ + VARSIZE(arpu_total(obj));
@@ -474,11 +488,21 @@ arpu_get_flat_size(ExpandedObjectHeader *eohptr)
 		size = att_addlength_datum(size, obj->typlen, obj->values[i]);
 	}
 	if (!AllocSizeIsValid(size))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("arpu state of %u distinct customers is too large", obj->nvalues),
-				 errdetail("The flat form of an arpu state is limited to 1 GB.")));
+		return 0;
 	obj->flat_size = size;
+	return size;
+}
+
+static Size
+arpu_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ArpuObject *obj = (ArpuObject *) eohptr;
+	Size		size;
+
+	Assert(obj->hdr.eoh_methods == &arpu_methods);
+	size = arpu_compute_flat_size(obj);
+	if (size == 0)
+		ereport(ERROR, ARPU_TOO_LARGE_ERROR(obj->nvalues));
 	return size;
 }
 
@@ -792,7 +816,21 @@ parse_quoted(const char **p, StringInfo out)
 /*
  * Resolve a type name of a state's text or binary form; InvalidOid if
  * unknown, not a plain type or without a default hash opclass (so the input
- * functions report it with their own SQLSTATE, 22P02 or 22P03).
+ * functions report it with their own SQLSTATE, 22P02 or 22P03, and the text
+ * input softly when it has an ErrorSaveContext).
+ *
+ * The name comes from the user, and a bad one must not throw.  From 16
+ * parseTypeString() reports an unknown or shell type softly (before, with
+ * missing_ok, it returns InvalidOid for an unknown one), but on every
+ * version a syntax error, a cross-database reference or a schema the user
+ * may not use is thrown, so those are caught here.  Catching without a
+ * subtransaction is safe only because what they leave behind is memory of
+ * the current context, nothing that needs the transaction's abort: the
+ * caller may go on (a soft error) rather than throw.  Hence two guards.  A
+ * type modifier is evaluated by typenameTypeMod() while it holds a syscache
+ * reference, and may throw; the forms we write never have one, so a "("
+ * outside double quotes is refused before parsing.  Any other error (query
+ * cancel, out of memory, an internal error) is rethrown.
  */
 static Oid
 arpu_parse_type_name(const char *name)
@@ -800,38 +838,46 @@ arpu_parse_type_name(const char *name)
 	Oid			typid = InvalidOid;
 	int32		typmod = -1;
 	TypeCacheEntry *typentry;
-
-#if PG_VERSION_NUM >= 160000
-	ErrorSaveContext escontext = {T_ErrorSaveContext};
-
-	if (!parseTypeString(name, &typid, &typmod, (Node *) &escontext))
-		return InvalidOid;
-#else
 	MemoryContext oldcxt = CurrentMemoryContext;
 	bool		bad = false;
+	bool		quoted = false;
+	const char *c;
+#if PG_VERSION_NUM >= 160000
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+#endif
 
-	/*
-	 * Before 16 a syntax error in the name (or a cross-database reference)
-	 * is thrown even with missing_ok.  The name comes from the user: turn
-	 * that into "unknown type".  Nothing is done between the catch and the
-	 * caller's own ereport(ERROR) but returning, so no state is left behind
-	 * that the transaction abort would not clean.
-	 */
+	for (c = name; *c; c++)
+	{
+		if (*c == '"')
+			quoted = !quoted;
+		else if (*c == '(' && !quoted)
+			return InvalidOid;
+	}
+
 	PG_TRY();
 	{
+#if PG_VERSION_NUM >= 160000
+		if (!parseTypeString(name, &typid, &typmod, (Node *) &escontext))
+			typid = InvalidOid;
+#else
 		parseTypeString(name, &typid, &typmod, true);
+#endif
 	}
 	PG_CATCH();
 	{
+		int			sqlerrcode;
+
 		MemoryContextSwitchTo(oldcxt);
+		sqlerrcode = geterrcode();
+		if (ERRCODE_TO_CATEGORY(sqlerrcode) != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+			sqlerrcode != ERRCODE_FEATURE_NOT_SUPPORTED &&
+			ERRCODE_TO_CATEGORY(sqlerrcode) != ERRCODE_INVALID_SCHEMA_NAME)
+			PG_RE_THROW();
 		FlushErrorState();
 		bad = true;
 	}
 	PG_END_TRY();
-	if (bad)
-		return InvalidOid;
-#endif
-	if (!OidIsValid(typid) || typmod != -1)
+	if (bad || !OidIsValid(typid) || typmod != -1)
 		return InvalidOid;
 	typentry = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
 	if (!OidIsValid(typentry->hash_proc) || !OidIsValid(typentry->eq_opr))
@@ -880,12 +926,90 @@ arpu_state_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-#define ARPU_BAD_TEXT(str, ...) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid input syntax for type %s: \"%s\"", "arpu_state", (str)), \
-			 __VA_ARGS__))
+/*
+ * Bad text input: reported softly through escontext, returning dummy, when
+ * there is one (16+), else thrown.
+ */
+#define ARPU_BAD_TEXT(escontext, dummy, str, ...) \
+	churn_ereturn(escontext, dummy, \
+				  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+				   errmsg("invalid input syntax for type %s: \"%s\"", "arpu_state", (str)), \
+				   __VA_ARGS__))
 
+/*
+ * The rest of a state's text form from p: the customers, read into obj with
+ * their type's input function, and the end of the string; str is the whole
+ * input, tok a scratch buffer.  Returns false after a soft error (escontext
+ * set), the state then being half-built.
+ */
+static bool
+arpu_read_customers(ArpuObject *obj, const char *p, const char *str,
+					StringInfo tok, Node *escontext)
+{
+	Oid			typinput;
+	Oid			typioparam;
+	FmgrInfo	flinfo;
+
+	getTypeInputInfo(obj->elemtype, &typinput, &typioparam);
+	fmgr_info(typinput, &flinfo);
+	if (*p++ != '{')
+		ARPU_BAD_TEXT(escontext, false, str,
+					  errdetail("Expected \"{\" before the customers."));
+	if (*p == '}')
+		p++;
+	else
+	{
+		for (;;)
+		{
+			Datum		v;
+
+			if (!parse_quoted(&p, tok))
+				ARPU_BAD_TEXT(escontext, false, str,
+							  errdetail("Expected a double-quoted customer."));
+
+			/* the customer type's own bad input is soft as well (16+) */
+			if (!churn_input_call_safe(&flinfo, tok->data, typioparam, -1,
+									   escontext, &v))
+				return false;
+			if (obj->typlen == -1)
+				v = PointerGetDatum(PG_DETOAST_DATUM_PACKED(v));
+
+			/* arpu_insert would throw */
+			if (obj->nvalues >= ARPU_MAX_VALUES)
+				churn_ereturn(escontext, false, ARPU_TOO_MANY_VALUES_ERROR());
+			if (!arpu_insert(obj, v))
+				ARPU_BAD_TEXT(escontext, false, str,
+							  errdetail("Customer \"%s\" appears twice.", tok->data));
+			if (*p == ',')
+				p++;
+			else if (*p == '}')
+			{
+				p++;
+				break;
+			}
+			else
+				ARPU_BAD_TEXT(escontext, false, str,
+							  errdetail("Expected \",\" or \"}\" after a customer."));
+		}
+	}
+	if (*p != '\0')
+		ARPU_BAD_TEXT(escontext, false, str,
+					  errdetail("Unexpected text after the customers."));
+
+	/*
+	 * A customer's flat form may be longer than its text (a range type's
+	 * is), so the state may not fit in 1 GB; flattening would throw.
+	 */
+	if (arpu_compute_flat_size(obj) == 0)
+		churn_ereturn(escontext, false, ARPU_TOO_LARGE_ERROR(obj->nvalues));
+	return true;
+}
+
+/*
+ * From 16, with an ErrorSaveContext in fcinfo->context, every error of bad
+ * input (ours, the customer type's and numeric's) is reported softly and
+ * (Datum) 0 returned at once.
+ */
 PG_FUNCTION_INFO_V1(arpu_state_in);
 Datum
 arpu_state_in(PG_FUNCTION_ARGS)
@@ -894,8 +1018,6 @@ arpu_state_in(PG_FUNCTION_ARGS)
 	const char *p = str;
 	StringInfoData tok;
 	Oid			elemtype;
-	Oid			typinput;
-	Oid			typioparam;
 	ArpuObject *obj;
 	Datum		sum;
 	const char *start;
@@ -905,67 +1027,48 @@ arpu_state_in(PG_FUNCTION_ARGS)
 
 	/* version */
 	if (!isdigit((unsigned char) *p))
-		ARPU_BAD_TEXT(str, errdetail("The state must start with its format version."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("The state must start with its format version."));
 	if (strtol(p, (char **) &p, 10) != ARPU_FORMAT_VERSION)
-		ARPU_BAD_TEXT(str, errdetail("Unsupported format version."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Unsupported format version."));
 	if (*p++ != ' ')
-		ARPU_BAD_TEXT(str, errdetail("Expected a space after the format version."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Expected a space after the format version."));
 
 	/* customer type */
 	if (!parse_quoted(&p, &tok))
-		ARPU_BAD_TEXT(str, errdetail("Expected the customer type as a double-quoted name."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Expected the customer type as a double-quoted name."));
 	elemtype = arpu_parse_type_name(tok.data);
 	if (!OidIsValid(elemtype))
-		ARPU_BAD_TEXT(str, errdetail("Unknown or unhashable customer type \"%s\".", tok.data));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Unknown or unhashable customer type \"%s\".", tok.data));
 	if (*p++ != ' ')
-		ARPU_BAD_TEXT(str, errdetail("Expected a space after the customer type."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Expected a space after the customer type."));
 
 	/* revenue total */
 	start = p;
 	while (*p && *p != ' ')
 		p++;
 	if (p == start || *p != ' ')
-		ARPU_BAD_TEXT(str, errdetail("Expected the revenue total."));
+		ARPU_BAD_TEXT(fcinfo->context, (Datum) 0, str,
+					  errdetail("Expected the revenue total."));
 	sumtext = pnstrdup(start, p - start);
-	sum = DirectFunctionCall3(numeric_in, CStringGetDatum(sumtext),
-							  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	if (!churn_direct_input_call_safe(numeric_in, sumtext, InvalidOid, -1,
+									  fcinfo->context, &sum))
+		PG_RETURN_DATUM((Datum) 0);
 	p++;
 
 	obj = arpu_new(elemtype, InvalidOid, CurrentMemoryContext);
 	arpu_set_sum(obj, DatumGetNumeric(sum));
-
-	/* customers */
-	getTypeInputInfo(elemtype, &typinput, &typioparam);
-	if (*p++ != '{')
-		ARPU_BAD_TEXT(str, errdetail("Expected \"{\" before the customers."));
-	if (*p == '}')
-		p++;
-	else
+	if (!arpu_read_customers(obj, p, str, &tok, fcinfo->context))
 	{
-		for (;;)
-		{
-			Datum		v;
-
-			if (!parse_quoted(&p, &tok))
-				ARPU_BAD_TEXT(str, errdetail("Expected a double-quoted customer."));
-			v = OidInputFunctionCall(typinput, tok.data, typioparam, -1);
-			if (obj->typlen == -1)
-				v = PointerGetDatum(PG_DETOAST_DATUM_PACKED(v));
-			if (!arpu_insert(obj, v))
-				ARPU_BAD_TEXT(str, errdetail("Customer \"%s\" appears twice.", tok.data));
-			if (*p == ',')
-				p++;
-			else if (*p == '}')
-			{
-				p++;
-				break;
-			}
-			else
-				ARPU_BAD_TEXT(str, errdetail("Expected \",\" or \"}\" after a customer."));
-		}
+		/* reported softly: drop the half-built state, return nothing */
+		DeleteExpandedObject(EOHPGetRWDatum(&obj->hdr));
+		PG_RETURN_DATUM((Datum) 0);
 	}
-	if (*p != '\0')
-		ARPU_BAD_TEXT(str, errdetail("Unexpected text after the customers."));
 	PG_RETURN_POINTER(arpu_flatten_and_free(obj));
 }
 

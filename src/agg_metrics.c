@@ -50,7 +50,7 @@
 
 /*
  * Input functions raise soft errors from PostgreSQL 16 on, so that
- * pg_input_is_valid() and COPY ... ON_ERROR can trap them.
+ * pg_input_is_valid() (and from 17 COPY ... ON_ERROR) can trap them.
  */
 #define STATE_INPUT_ERROR(fcinfo, ...) \
 	churn_ereturn((fcinfo)->context, (Datum) 0, __VA_ARGS__)

@@ -18,18 +18,35 @@
 
 /*
  * Soft errors of input functions (PostgreSQL 16+: pg_input_is_valid(),
- * COPY ... ON_ERROR): churn_errsave reports through the caller's
- * ErrorSaveContext when there is one, and throws otherwise; before 16 it
- * always throws.  Code after it must cope with returning normally.
+ * pg_input_error_info(), from 17 COPY ... ON_ERROR): churn_errsave reports
+ * through the caller's ErrorSaveContext when there is one, and throws
+ * otherwise; before 16 it always throws.  Code after it must cope with
+ * returning normally.
+ *
+ * An input function that calls another type's input function (arpu_state
+ * reads its customers with theirs) passes its ErrorSaveContext on with
+ * churn_input_call_safe or churn_direct_input_call_safe, so that their bad
+ * input is soft too: false when it was reported softly, and *result is then
+ * garbage.  Before 16 they throw, and always return true.
  */
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
 #define churn_errsave(escontext, ...)	errsave(escontext, __VA_ARGS__)
 #define churn_ereturn(escontext, dummy, ...) \
 	ereturn(escontext, dummy, __VA_ARGS__)
+#define churn_input_call_safe(flinfo, str, typioparam, typmod, escontext, result) \
+	InputFunctionCallSafe(flinfo, str, typioparam, typmod, escontext, result)
+#define churn_direct_input_call_safe(func, str, typioparam, typmod, escontext, result) \
+	DirectInputFunctionCallSafe(func, str, typioparam, typmod, escontext, result)
 #else
 #define churn_errsave(escontext, ...)	ereport(ERROR, __VA_ARGS__)
 #define churn_ereturn(escontext, dummy, ...)	ereport(ERROR, __VA_ARGS__)
+#define churn_input_call_safe(flinfo, str, typioparam, typmod, escontext, result) \
+	(*(result) = InputFunctionCall(flinfo, str, typioparam, typmod), true)
+#define churn_direct_input_call_safe(func, str, typioparam, typmod, escontext, result) \
+	(*(result) = DirectFunctionCall3(func, CStringGetDatum(str), \
+									 ObjectIdGetDatum(typioparam), \
+									 Int32GetDatum(typmod)), true)
 #endif
 
 /*

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * soft16_shim.c
- *	  Test shim, not part of churn: PostgreSQL 16's errsave_start() and
- *	  errsave_finish() for a PostgreSQL 15 backend, and
+ *	  Test shim, not part of churn: PostgreSQL 16's errsave_start(),
+ *	  errsave_finish(), InputFunctionCallSafe() and
+ *	  DirectInputFunctionCallSafe() for a PostgreSQL 15 backend, and
  *	  churn_soft_input(type, text), which calls the type's input function
  *	  with an ErrorSaveContext as PostgreSQL 16's pg_input_error_info()
  *	  does.  test/suites/soft_errors.sh links it into a build of churn whose
@@ -16,18 +17,29 @@
  * function sees what it would see on 16: errsave() returns, ereturn()
  * returns its dummy value, and errors without an ErrorSaveContext throw.
  *
+ * 16's built-in input functions (int4in, numeric_in, ...) report bad input
+ * softly too, where 15's throw.  So that an input function calling them
+ * through InputFunctionCallSafe() (arpu_state for its customers and total)
+ * sees what it would on 16, the shim's version runs a built-in input
+ * function in a subtransaction, as PL/pgSQL's exception blocks do, and
+ * reports what it throws again through errsave(), with the same SQLSTATE,
+ * message, detail and hint.
+ *
  * test/soft16/soft16_shim.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/miscnodes.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 
 /* The call of churn_soft_input in progress. */
 static ErrorSaveContext *soft_context = NULL;
@@ -81,6 +93,136 @@ errsave_finish(struct Node *context, const char *filename, int lineno,
 {
 	errfinish(filename, lineno, funcname);
 	soft_in_errsave = false;
+}
+
+/*
+ * Call input function func with fcinfo, PostgreSQL 16 style: false when it
+ * reported a soft error.  A built-in one (builtin) called with an
+ * ErrorSaveContext has what it throws turned into a soft error; any other
+ * (churn's own types) is held to the soft-error contract as it is.
+ */
+static bool
+soft_input_invoke(PGFunction func, FunctionCallInfo fcinfo, bool builtin,
+				  Datum *result)
+{
+	Node	   *escontext = fcinfo->context;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	if (!builtin || escontext == NULL || !IsA(escontext, ErrorSaveContext))
+	{
+		*result = (*func) (fcinfo);
+		return !SOFT_ERROR_OCCURRED(escontext);
+	}
+
+	BeginInternalSubTransaction(NULL);
+	/* the result must outlive the subtransaction */
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		*result = (*func) (fcinfo);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+
+	if (edata != NULL)
+	{
+		errsave(escontext,
+				errcode(edata->sqlerrcode),
+				errmsg_internal("%s", edata->message),
+				edata->detail ? errdetail_internal("%s", edata->detail) : 0,
+				edata->hint ? errhint("%s", edata->hint) : 0);
+		*result = (Datum) 0;
+		return false;
+	}
+	return !SOFT_ERROR_OCCURRED(escontext);
+}
+
+/* PostgreSQL 16's InputFunctionCallSafe() (fmgr.c), see above */
+bool
+InputFunctionCallSafe(FmgrInfo *flinfo, char *str,
+					  Oid typioparam, int32 typmod,
+					  fmNodePtr escontext,
+					  Datum *result)
+{
+	LOCAL_FCINFO(fcinfo, 3);
+
+	if (str == NULL && flinfo->fn_strict)
+	{
+		*result = (Datum) 0;	/* just return null result */
+		return true;
+	}
+
+	InitFunctionCallInfoData(*fcinfo, flinfo, 3, InvalidOid, escontext, NULL);
+	fcinfo->args[0].value = CStringGetDatum(str);
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = ObjectIdGetDatum(typioparam);
+	fcinfo->args[1].isnull = false;
+	fcinfo->args[2].value = Int32GetDatum(typmod);
+	fcinfo->args[2].isnull = false;
+
+	/* built-in functions have OIDs below FirstGenbkiObjectId */
+	if (!soft_input_invoke(flinfo->fn_addr, fcinfo,
+						   flinfo->fn_oid < FirstGenbkiObjectId, result))
+		return false;
+
+	/* Otherwise, should get null result if and only if str is NULL */
+	if (str == NULL)
+	{
+		if (!fcinfo->isnull)
+			elog(ERROR, "input function %u returned non-NULL",
+				 flinfo->fn_oid);
+	}
+	else
+	{
+		if (fcinfo->isnull)
+			elog(ERROR, "input function %u returned NULL",
+				 flinfo->fn_oid);
+	}
+	return true;
+}
+
+/* PostgreSQL 16's DirectInputFunctionCallSafe() (fmgr.c), see above */
+bool
+DirectInputFunctionCallSafe(PGFunction func, char *str,
+							Oid typioparam, int32 typmod,
+							fmNodePtr escontext,
+							Datum *result)
+{
+	LOCAL_FCINFO(fcinfo, 3);
+
+	if (str == NULL)
+	{
+		*result = (Datum) 0;	/* just return null result */
+		return true;
+	}
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 3, InvalidOid, escontext, NULL);
+	fcinfo->args[0].value = CStringGetDatum(str);
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = ObjectIdGetDatum(typioparam);
+	fcinfo->args[1].isnull = false;
+	fcinfo->args[2].value = Int32GetDatum(typmod);
+	fcinfo->args[2].isnull = false;
+
+	/* only built-in input functions are called directly (numeric_in) */
+	if (!soft_input_invoke(func, fcinfo, true, result))
+		return false;
+
+	/* Otherwise, shouldn't get null result */
+	if (fcinfo->isnull)
+		elog(ERROR, "input function %p returned NULL", (void *) func);
+	return true;
 }
 
 /*

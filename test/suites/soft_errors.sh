@@ -6,15 +6,14 @@
 # input through errsave/ereturn (churn_errsave/churn_ereturn, state_io.h)
 # and return at once; that branch is not compiled on 15.  This suite copies
 # the tree, makes state_io.h take its 16 branch, links in test/soft16 (PG
-# 16's declarations in include/nodes/miscnodes.h, errsave_start/_finish and
-# churn_soft_input() in soft16_shim.c), installs that build into a private
+# 16's declarations in include/nodes/miscnodes.h; errsave_start/_finish,
+# InputFunctionCallSafe, DirectInputFunctionCallSafe and churn_soft_input()
+# in soft16_shim.c), installs that build into a private
 # PostgreSQL of its own and, in its own cluster, feeds every base type of
 # churn the literals of sql/*.sql and mutations of them (corpus.py) both
 # ways: through a cast (no ErrorSaveContext: must throw) and through
 # churn_soft_input (must report once, softly, and return nothing).  Both must
 # give the same value or the same SQLSTATE, message, detail and hint.
-# arpu_state is left out: its input still throws on 16 (README.md,
-# "Compatibility and limits").
 
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -101,7 +100,6 @@ WITH types AS (
 	SELECT t.oid::regtype AS typ, t.typname
 	  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 	 WHERE n.nspname = 'churn' AND t.typtype = 'b' AND t.typcategory <> 'A'
-	   AND t.typname <> 'arpu_state'
 ), inputs AS (
 	SELECT t.typ, c.input FROM types t JOIN soft16_corpus c ON c.typ = t.typname
 	UNION

@@ -2,12 +2,15 @@
  *
  * miscnodes.h
  *	  Test shim, not part of churn: what PostgreSQL 16 declares for soft
- *	  errors in nodes/miscnodes.h (ErrorSaveContext) and utils/elog.h
- *	  (errsave, ereturn, errsave_start, errsave_finish), so that churn's
+ *	  errors in nodes/miscnodes.h (ErrorSaveContext), utils/elog.h
+ *	  (errsave, ereturn, errsave_start, errsave_finish) and fmgr.h
+ *	  (InputFunctionCallSafe, DirectInputFunctionCallSafe), so that churn's
  *	  PG_VERSION_NUM >= 160000 branch of state_io.h can be compiled and run
- *	  against PostgreSQL 15 by test/suites/soft_errors.sh.  The macros are
- *	  PostgreSQL 16's; errsave_start and errsave_finish are implemented in
- *	  soft16_shim.c.
+ *	  against PostgreSQL 15 by test/suites/soft_errors.sh.  The macros and
+ *	  prototypes are PostgreSQL 16's; the functions are implemented in
+ *	  soft16_shim.c.  The fmgr.h ones live here rather than in a shadowing
+ *	  fmgr.h because state_io.h's 16 branch includes this header, which is
+ *	  all that needs them.
  *
  * test/soft16/include/nodes/miscnodes.h
  *
@@ -16,6 +19,7 @@
 #ifndef MISCNODES_H
 #define MISCNODES_H
 
+#include "fmgr.h"
 #include "nodes/nodes.h"
 #include "utils/elog.h"
 
@@ -58,5 +62,15 @@ extern bool errsave_start(struct Node *context, const char *domain);
 extern void errsave_finish(struct Node *context,
 						   const char *filename, int lineno,
 						   const char *funcname);
+
+/* PostgreSQL 16's fmgr.h */
+extern bool InputFunctionCallSafe(FmgrInfo *flinfo, char *str,
+								  Oid typioparam, int32 typmod,
+								  fmNodePtr escontext,
+								  Datum *result);
+extern bool DirectInputFunctionCallSafe(PGFunction func, char *str,
+										Oid typioparam, int32 typmod,
+										fmNodePtr escontext,
+										Datum *result);
 
 #endif							/* MISCNODES_H */
