@@ -218,6 +218,30 @@ SELECT e.seq, e.kind, e.at, e.channel, e.from_channel, e.lost_at
  WHERE h.relid = 'cust'::regclass AND h.customer = '21' ORDER BY e.seq;
 SELECT * FROM checks;
 
+-- 16c. A long history: 150 more moves of customer 21 (west, east, ...,
+-- east), then a cancellation.  Its row holds 3 + 150 entries, numbered 1 to
+-- 153 (past 2 kB, so TOAST stores it compressed), and every capture reads
+-- all of them back; the summaries stay exact (checks).
+DO $$
+BEGIN
+	FOR i IN 1..150 LOOP
+		UPDATE cust SET branch = CASE WHEN i % 2 = 1 THEN 'west' ELSE 'east' END,
+						changed = timestamptz '2024-04-26' + i * interval '1 minute'
+		 WHERE id = 21;
+	END LOOP;
+END
+$$;
+UPDATE cust SET until = '2024-04-28', reason = 'price', changed = '2024-04-28' WHERE id = 21;
+SELECT c.branch, h.n, h.first_seq, h.last_seq, h.moves, h.compressed
+  FROM cust c,
+	   LATERAL (SELECT cardinality(x.entries) AS n, x.entries[1].seq AS first_seq,
+					   x.entries[cardinality(x.entries)].seq AS last_seq,
+					   (SELECT count(*) FROM unnest(x.entries) e WHERE e.kind = 'm') AS moves,
+					   pg_column_compression(x.entries) IS NOT NULL AS compressed
+				  FROM churn.history x WHERE x.relid = 'cust'::regclass AND x.customer = '21') h
+ WHERE c.id = 21;
+SELECT * FROM checks;
+
 -- 17. TRUNCATE empties the summaries and the history.
 TRUNCATE cust;
 SELECT (SELECT count(*) FROM churn.churn_summary WHERE relation = 'cust'::regclass) AS summary_rows,
