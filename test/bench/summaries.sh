@@ -190,8 +190,9 @@ bench_run() {
 	touch "$work/sampling"
 	(
 		while [ -e "$work/sampling" ]; do
-			q -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity
-			       WHERE application_name = 'pgbench'" 2>/dev/null
+			q -c "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') || ' '
+			              || coalesce(string_agg(wait_event, ' ') FILTER (WHERE wait_event_type = 'Lock'), '')
+			         FROM pg_stat_activity WHERE application_name = 'pgbench'" 2>/dev/null
 			sleep 0.1
 		done >"$work/waits-$tab.out"
 	) &
@@ -199,6 +200,9 @@ bench_run() {
 		-f "$work/cancel.sql" -f "$work/react.sql" -f "$work/move.sql" "$DB" >"$work/pgbench-$tab.out" 2>&1
 	rm -f "$work/sampling"
 	wait
+	# which locks the waiting sessions waited for (transactionid and tuple:
+	# two clients updating the same customer, as on an untracked table)
+	awk '{ for (i = 2; i <= NF; i++) print $i }' "$work/waits-$tab.out" >>"$work/waitevents-$tab"
 	out=$work/pgbench-$tab.out
 	tps=$(awk '/^tps = / { print $3; exit }' "$out")
 	failed=$(awk '/number of failed transactions/ { print $5; exit }' "$out")
@@ -222,21 +226,29 @@ make_table c_noop noop
 q -c "INSERT INTO c_noop SELECT * FROM c_untracked"
 for tab in "${TABLES[@]}"; do
 	q -c "VACUUM ANALYZE $tab" >/dev/null
-	rm -f "$work/slices-$tab"
+	rm -f "$work/slices-$tab" "$work/waitevents-$tab"
 done
 for r in $(seq 0 $((ROUNDS - 1))); do
 	for i in 0 1 2 3; do
 		bench_run "${TABLES[$(((i + r) % 4))]}" $((SECS / ROUNDS))
 	done
 done
+# waited_for TABLE: the lock types waited for, with counts ("none" if none)
+waited_for() {
+	if [ -s "$work/waitevents-$1" ]; then
+		sort "$work/waitevents-$1" | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }'
+	else
+		printf none
+	fi
+}
 printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
 declare -A TPS
 for tab in "${TABLES[@]}"; do
 	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
 		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
 	TPS[$tab]=$tps
-	printf '%-12s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines; slices: %s)\n' \
-		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+	printf '%-12s %10s %8s %10s %14s %s of %s (waited for: %s; server log: %s deadlock/serialization lines; slices: %s)\n' \
+		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(waited_for $tab)" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
 done
 echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untracked]}")   (target >= 0.8)"
 echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"
@@ -256,6 +268,7 @@ q -c "CHECKPOINT" >/dev/null
 DTABLES=(c_untracked c_tracked)
 for tab in "${DTABLES[@]}"; do
 	mv "$work/slices-$tab" "$work/slices-$tab.fast"
+	mv "$work/waitevents-$tab" "$work/waitevents-$tab.fast" 2>/dev/null
 done
 for r in $(seq 0 $((ROUNDS - 1))); do
 	for i in 0 1; do
@@ -268,8 +281,8 @@ for tab in "${DTABLES[@]}"; do
 	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
 		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
 	DTPS[$tab]=$tps
-	printf '%-12s %10s %8s %10s %14s %s of %s (server log: %s deadlock/serialization lines; slices: %s)\n' \
-		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+	printf '%-12s %10s %8s %10s %14s %s of %s (waited for: %s; server log: %s deadlock/serialization lines; slices: %s)\n' \
+		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(waited_for $tab)" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
 done
 echo "ratio TPS tracked / untracked, durable commits   $(ratio "${DTPS[c_tracked]}" "${DTPS[c_untracked]}")"
 q -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
