@@ -241,14 +241,22 @@ waited_for() {
 		printf none
 	fi
 }
+# report TABLE: one line of the summary from the table's slices (mean TPS,
+# summed failures and samples); sets REPORT_TPS
+report() {
+	local tab=$1 tps failed dl ser waits samples bad
+	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
+		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
+	REPORT_TPS=$tps
+	printf '%-12s %10s %8s %10s %14s %s of %s (waited for: %s; server log: %s deadlock/serialization lines; slices: %s)\n' \
+		"$tab" "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(waited_for "$tab")" "$bad" \
+		"$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+}
 printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
 declare -A TPS
 for tab in "${TABLES[@]}"; do
-	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
-		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
-	TPS[$tab]=$tps
-	printf '%-12s %10s %8s %10s %14s %s of %s (waited for: %s; server log: %s deadlock/serialization lines; slices: %s)\n' \
-		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(waited_for $tab)" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+	report "$tab"
+	TPS[$tab]=$REPORT_TPS
 done
 echo "ratio TPS tracked / untracked   $(ratio "${TPS[c_tracked]}" "${TPS[c_untracked]}")   (target >= 0.8)"
 echo "ratio TPS tracked / PL/pgSQL    $(ratio "${TPS[c_tracked]}" "${TPS[c_plpgsql]}")"
@@ -278,11 +286,8 @@ done
 printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
 declare -A DTPS
 for tab in "${DTABLES[@]}"; do
-	read -r tps failed dl ser waits samples bad < <(awk '{ t += $1; f += $2; d += $3; s += $4; w += $5; n += $6; b += $7 }
-		END { printf "%.0f %d %d %d %d %d %d\n", t / NR, f, d, s, w, n, b }' "$work/slices-$tab")
-	DTPS[$tab]=$tps
-	printf '%-12s %10s %8s %10s %14s %s of %s (waited for: %s; server log: %s deadlock/serialization lines; slices: %s)\n' \
-		$tab "$tps" "$failed" "$dl" "$ser" "$waits" "$samples" "$(waited_for $tab)" "$bad" "$(awk '{ printf "%.0f ", $1 }' "$work/slices-$tab")"
+	report "$tab"
+	DTPS[$tab]=$REPORT_TPS
 done
 echo "ratio TPS tracked / untracked, durable commits   $(ratio "${DTPS[c_tracked]}" "${DTPS[c_untracked]}")"
 q -c "ALTER SYSTEM RESET fsync" -c "ALTER SYSTEM RESET synchronous_commit" \
