@@ -935,7 +935,14 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 			heap_deform_tuple(tup, desc, values, nulls);
 			l->stored = true;
 			l->tid = tup->t_self;
-			arr = DatumGetArrayTypeP(values[2]);
+			/*
+			 * A copy, never the tuple's bytes: an uncompressed in-line array
+			 * points into the shared buffer, whose pin systable_endscan
+			 * drops, and stored_elems are read again in heap_write_history
+			 * after the page may have been pruned (and compacted) by another
+			 * backend, VACUUM or an index probe of this one.
+			 */
+			arr = DatumGetArrayTypePCopy(values[2]);
 			deconstruct_array(arr, edesc->tdtypeid, elmlen, elmbyval, elmalign,
 							  &l->stored_elems, &enulls, &l->nstored);
 			l->cap = l->nstored + 4;
