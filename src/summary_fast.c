@@ -45,11 +45,16 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -104,6 +109,9 @@ struct SummaryFastInfo
 	int			nsegments;
 	char	  **segment_names;
 	FastColumn *segments;
+	/* whether the customer column alone is unique, as of these indexes */
+	List	   *index_oids;
+	bool		key_unique;
 };
 
 /* one normalized row of a transition table */
@@ -148,6 +156,8 @@ typedef struct HistList
 	ItemPointerData tid;		/* its row */
 	int			nstored;		/* its entries as stored (composite datums) */
 	Datum	   *stored_elems;
+	int			nadded;			/* entries this statement adds */
+	bool		written;		/* heap_write_history: row written or deleted */
 } HistList;
 
 /* churn.history: relid 1, customer 2, entries 3 (churn.history_entry[]) */
@@ -219,6 +229,65 @@ setup_column(Relation rel, const char *name, FastColumn *col)
  * Build the per-trigger conversion information (in TopMemoryContext).  The
  * result has usable = false when some column needs the SQL path.
  */
+/*
+ * Whether some valid, immediate unique index of rel has the customer column
+ * as its only key column (no expressions, no predicate).  Otherwise one
+ * customer value can be in two rows (a partitioned table's key including the
+ * partition key, a deferrable constraint), written by transactions that do
+ * not share a row lock, so the capture serializes writers of a customer's
+ * history itself (lock_customers).
+ */
+static bool
+customer_key_unique(Relation rel, AttrNumber attnum)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		unique = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ix;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		if (ix->indisunique && ix->indimmediate && ix->indisvalid &&
+			ix->indnkeyatts == 1 && ix->indkey.values[0] == attnum &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+			unique = true;
+		ReleaseSysCache(tup);
+		if (unique)
+			break;
+	}
+	list_free(indexes);
+	return unique;
+}
+
+/*
+ * The customer key's uniqueness, recomputed when the table's set of indexes
+ * changed since it was last looked at (an index's uniqueness, keys and
+ * deferrability cannot change without a new index OID).
+ */
+static bool
+key_unique(SummaryFastInfo *info, Relation rel)
+{
+	List	   *indexes = RelationGetIndexList(rel);
+
+	if (!equal(indexes, info->index_oids))
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		list_free(info->index_oids);
+		info->index_oids = list_copy(indexes);
+		info->key_unique = customer_key_unique(rel, info->customer.attnum);
+		MemoryContextSwitchTo(old);
+	}
+	list_free(indexes);
+	return info->key_unique;
+}
+
 SummaryFastInfo *
 summary_fast_setup(const SummaryConfig *cfg, Relation rel)
 {
@@ -890,7 +959,8 @@ history_entry_desc(Relation hrel)
  *
  * The scan sees the latest committed state (SnapshotSelf), not an MVCC
  * snapshot: a customer's history is only written by transactions that hold
- * the lock on its row, which this statement holds now, so the latest state
+ * the lock on its row (or lock_customers' lock, when the customer column is
+ * not unique by itself), which this statement holds now, so the latest state
  * is the one that follows from the row; and a non-MVCC scan takes no
  * predicate locks, so SERIALIZABLE writers of different customers do not
  * conflict through the history index.
@@ -1110,7 +1180,7 @@ append_history(HistList *l, HistEntry *e)
  * Append the new history entries to their customers' rows (made for a
  * customer without history) and delete the rows of customers gone, with
  * plain heap and index operations.  h[i] belongs to the customer whose
- * HistList is hl[i]; the entries of one customer are consecutive.  The
+ * HistList is hl[i] (in the order they were made).  The
  * rewritten row is a HOT update when its page has room (churn.history's
  * fillfactor leaves some), so the index is only touched otherwise.
  * churn.history has one index, its primary key on (relid, customer).
@@ -1151,28 +1221,34 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
 	irel = index_open(idxoid, RowExclusiveLock);
 	ii = BuildIndexInfo(irel);
 
-	for (int i = 0, j; i < nh; i = j)
+	for (int i = 0; i < nh; i++)
 	{
 		HistList   *l = hl[i];
 		int			n;
+		int			next;
 		Datum	   *elems;
 		Datum		values[HISTORY_NATTS];
 		bool		nulls[HISTORY_NATTS] = {false, false, false};
 		bool		insert_index;
 		HeapTuple	tup;
 
-		for (j = i; j < nh && hl[j] == l; j++)
-			;
-		n = l->nstored + (j - i);
+		/* each customer's row once, with all its new entries in order */
+		if (l->written)
+			continue;
+		l->written = true;
+		n = l->nstored + l->nadded;
 		elems = palloc(sizeof(Datum) * n);
 		if (l->stored)
 			memcpy(elems, l->stored_elems, sizeof(Datum) * l->nstored);
-		for (int m = i; m < j; m++)
+		next = l->nstored;
+		for (int m = i; m < nh; m++)
 		{
 			Datum		ev[HISTORY_ENTRY_NATTS];
 			bool		en[HISTORY_ENTRY_NATTS];
 			HeapTuple	et;
 
+			if (hl[m] != l)
+				continue;
 			memset(en, 0, sizeof(en));
 			ev[0] = Int32GetDatum((int32) h[m].seq);
 			ev[1] = TimestampGetDatum(h[m].at);
@@ -1187,8 +1263,9 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
 			SET_TEXT(8, h[m].to_state);
 #undef SET_TEXT
 			et = heap_form_tuple(edesc, ev, en);
-			elems[l->nstored + (m - i)] = heap_copy_tuple_as_datum(et, edesc);
+			elems[next++] = heap_copy_tuple_as_datum(et, edesc);
 		}
+		Assert(next == n);
 		values[0] = ObjectIdGetDatum(tracked);
 		values[1] = CStringGetTextDatum(cust[i]);
 		values[2] = PointerGetDatum(construct_array(elems, n, edesc->tdtypeid,
@@ -1223,8 +1300,11 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
 	}
 
 	for (int k = 0; k < ngone; k++)
-		if (gone[k] != NULL && gone[k]->stored)
+		if (gone[k] != NULL && gone[k]->stored && !gone[k]->written)
+		{
+			gone[k]->written = true;
 			simple_heap_delete(hrel, &gone[k]->tid);
+		}
 	index_close(irel, RowExclusiveLock);
 	table_close(hrel, RowExclusiveLock);
 	return true;
@@ -1658,6 +1738,50 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 	MemoryContextDelete(rowcxt);
 }
 
+static int
+uint32_cmp(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * Serialize the writers of these customers' history until the end of the
+ * transaction: a transaction-level lock per (tracked table, hash of the
+ * customer value), in the advisory lock space with a field4 of its own so
+ * that it cannot meet the locks of pg_advisory_xact_lock().  Only needed when
+ * the customer column is not unique by itself (customer_key_unique); there
+ * the row lock on the customer's row, which every writer of its history
+ * otherwise holds, does not cover the other rows of the same customer.
+ * Locks are taken in hash order, so two statements never wait for each
+ * other in a cycle through them.
+ */
+#define CHURN_HISTORY_LOCK_FIELD4	0x4348
+
+static void
+lock_customers(Oid tracked, char **keys, int nkeys)
+{
+	uint32	   *h = palloc(sizeof(uint32) * (nkeys + 1));
+	int			n = 0;
+
+	for (int k = 0; k < nkeys; k++)
+		if (keys[k] != NULL)
+			h[n++] = hash_bytes((const unsigned char *) keys[k], strlen(keys[k]));
+	qsort(h, n, sizeof(uint32), uint32_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		LOCKTAG		tag;
+
+		if (i > 0 && h[i] == h[i - 1])
+			continue;
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) tracked, h[i],
+							 CHURN_HISTORY_LOCK_FIELD4);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	}
+}
+
 /*
  * Capture one small statement.  The caller is connected to SPI and runs as
  * the extension owner.
@@ -1676,8 +1800,8 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	char	  **keys;
 	int			nkeys = 0;
 	HistList   *hist = NULL;
+	int		   *kidx;
 	char	  **gone;
-	int		   *gone_key;
 	HistList  **gone_hl;
 	int			ngone = 0;
 	HistEntry  *added;
@@ -1705,40 +1829,49 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 				}
 	}
 
-	/* the history of the customers whose old rows count */
+	/*
+	 * The history of the customers whose old rows count: one per distinct
+	 * customer value (kidx maps each old row to it), since a value can be in
+	 * two rows when the customer column is not unique by itself.
+	 */
 	keys = palloc(sizeof(char *) * (nold + 1));
-	gone = palloc(sizeof(char *) * (nold + 1));
-	gone_key = palloc(sizeof(int) * (nold + 1));
-	gone_hl = palloc(sizeof(HistList *) * (nold + 1));
+	kidx = palloc(sizeof(int) * (nold + 1));
 	for (int i = 0; i < nold; i++)
-		if (old[i].changed)
+	{
+		kidx[i] = -1;
+		if (!old[i].changed)
+			continue;
+		if (old[i].key != NULL)
+			for (int k = 0; k < nkeys; k++)
+				if (key_eq(keys[k], old[i].key))
+				{
+					kidx[i] = k;
+					break;
+				}
+		if (kidx[i] < 0)
 		{
-			if (old[i].pair < 0)
-			{
-				gone_key[ngone] = nkeys;
-				gone[ngone++] = old[i].key;
-			}
+			kidx[i] = nkeys;
 			keys[nkeys++] = old[i].key;
 		}
+	}
+	if (nkeys > 0 && !key_unique(info, rel))
+		lock_customers(tracked, keys, nkeys);
 	if (nkeys > 0)
 		hist = fetch_history(tracked, keys, nkeys);
-	for (int g = 0; g < ngone; g++)
-		gone_hl[g] = &hist[gone_key[g]];
 
 	/* old contributions out */
-	for (int i = 0, k = 0; i < nold; i++)
+	for (int i = 0; i < nold; i++)
 	{
 		if (!old[i].changed)
 			continue;
-		timeline(&ev, &old[i], hist[k].e, hist[k].n, width, info->has_reason, -1);
-		k++;
+		timeline(&ev, &old[i], hist[kidx[i]].e, hist[kidx[i]].n, width, info->has_reason, -1);
 	}
 
 	/* moves, reactivations and state transitions become history */
 	added = palloc(sizeof(HistEntry) * (3 * nold + 1));
 	added_cust = palloc(sizeof(char *) * (3 * nold + 1));
 	added_hl = palloc(sizeof(HistList *) * (3 * nold + 1));
-	for (int i = 0, k = 0; i < nold; i++)
+	for (int i = 0; i < nold; i++)
 	{
 		CapRow	   *o = &old[i];
 		CapRow	   *n;
@@ -1750,7 +1883,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 
 		if (!o->changed)
 			continue;
-		l = &hist[k++];
+		l = &hist[kidx[i]];
 		if (o->pair < 0)
 			continue;
 		n = &new[o->pair];
@@ -1784,6 +1917,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.from_channel = o->ch;
 			added_cust[nadded] = n->key;
 			added_hl[nadded] = l;
+			l->nadded++;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
@@ -1799,6 +1933,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.reason = o->rs;
 			added_cust[nadded] = n->key;
 			added_hl[nadded] = l;
+			l->nadded++;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
@@ -1813,9 +1948,34 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			e.to_state = n->st;
 			added_cust[nadded] = n->key;
 			added_hl[nadded] = l;
+			l->nadded++;
 			added[nadded++] = e;
 			append_history(l, &e);
 		}
+	}
+
+	/*
+	 * Customers gone (old rows without a new one) leave their history behind,
+	 * unless another row of the same customer value adds to it.
+	 */
+	gone = palloc(sizeof(char *) * (nold + 1));
+	gone_hl = palloc(sizeof(HistList *) * (nold + 1));
+	for (int i = 0; i < nold; i++)
+	{
+		HistList   *l;
+		bool		listed = false;
+
+		if (!old[i].changed || old[i].pair >= 0)
+			continue;
+		l = &hist[kidx[i]];
+		if (l->nadded > 0)
+			continue;
+		for (int g = 0; g < ngone; g++)
+			listed |= (gone_hl[g] == l);
+		if (listed)
+			continue;
+		gone_hl[ngone] = l;
+		gone[ngone++] = old[i].key;
 	}
 
 	/* new contributions in: paired rows with their history, others without */
@@ -1825,12 +1985,9 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 			continue;
 		if (new[j].pair >= 0)
 		{
-			int			k = 0;
+			HistList   *l = &hist[kidx[new[j].pair]];
 
-			for (int i = 0; i < new[j].pair; i++)
-				if (old[i].changed)
-					k++;
-			timeline(&ev, &new[j], hist[k].e, hist[k].n, width, info->has_reason, 1);
+			timeline(&ev, &new[j], l->e, l->n, width, info->has_reason, 1);
 		}
 		else
 			timeline(&ev, &new[j], NULL, 0, width, info->has_reason, 1);

@@ -11,7 +11,7 @@
 CHURN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CHURN_ROOT
 PG_MAJOR=${PG_MAJOR:-15}
-CHURN_APT_PACKAGES="make gcc libc6-dev clang llvm postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-contrib python3 locales"
+CHURN_APT_PACKAGES="make gcc libc6-dev clang llvm gdb postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron postgresql-contrib python3 locales"
 
 log() { printf '%s\n' "$*" >&2; }
 
