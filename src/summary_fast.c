@@ -18,7 +18,7 @@
  *   churn.verify recomputes) are computed by the C twin of churn._timeline
  *   (summary_fast_capture).
  *
- * Deltas and history are written with heap (and index) inserts: the tables
+ * Deltas and history are written with heap (and index) calls: the tables
  * are churn's own, append-only or keyed by one index, and the executor would
  * add nothing but its start-up cost.  Bigger UPDATE and DELETE statements
  * use the set-based statement.
@@ -927,13 +927,23 @@ churn_relid(const char *name)
 	return relid;
 }
 
+/* the row type of churn.history's entries, with what arrays of it need */
+typedef struct HistoryEntryType
+{
+	TupleDesc	desc;
+	int16		len;
+	bool		byval;
+	char		align;
+} HistoryEntryType;
+
 /*
  * The row type of churn.history's entries, checked to be the one this file
  * reads and writes: churn.history_entry (seq, at, kind, channel,
- * from_channel, lost_at, reason, from_state, to_state).
+ * from_channel, lost_at, reason, from_state, to_state).  Looked up once per
+ * statement, by fetch_history, and used again to write.
  */
-static TupleDesc
-history_entry_desc(Relation hrel)
+static void
+history_entry_type(Relation hrel, HistoryEntryType *et)
 {
 	TupleDesc	desc = RelationGetDescr(hrel);
 	Oid			elemtype;
@@ -949,7 +959,8 @@ history_entry_desc(Relation hrel)
 		TupleDescAttr(edesc, 2)->atttypid != CHAROID ||
 		TupleDescAttr(edesc, 5)->atttypid != TIMESTAMPOID)
 		elog(ERROR, "churn.history_entry does not have the fields of this version of churn");
-	return edesc;
+	et->desc = edesc;
+	get_typlenbyvalalign(edesc->tdtypeid, &et->len, &et->byval, &et->align);
 }
 
 /*
@@ -966,21 +977,19 @@ history_entry_desc(Relation hrel)
  * conflict through the history index.
  */
 static HistList *
-fetch_history(Oid tracked, char **keys, int nkeys)
+fetch_history(Oid tracked, char **keys, int nkeys, HistoryEntryType *et)
 {
 	HistList   *lists = palloc0(sizeof(HistList) * (nkeys + 1));
 	Oid			idxoid = churn_relid("history_customer");
 	Relation	hrel = table_open(churn_relid("history"), AccessShareLock);
 	Relation	irel = index_open(idxoid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(hrel);
-	TupleDesc	edesc = history_entry_desc(hrel);
-	int16		elmlen;
-	bool		elmbyval;
-	char		elmalign;
+	TupleDesc	edesc;
 	Datum		values[HISTORY_NATTS];
 	bool		nulls[HISTORY_NATTS];
 
-	get_typlenbyvalalign(edesc->tdtypeid, &elmlen, &elmbyval, &elmalign);
+	history_entry_type(hrel, et);
+	edesc = et->desc;
 	for (int k = 0; k < nkeys; k++)
 	{
 		ScanKeyData key[2];
@@ -1013,7 +1022,7 @@ fetch_history(Oid tracked, char **keys, int nkeys)
 			 * backend, VACUUM or an index probe of this one.
 			 */
 			arr = DatumGetArrayTypePCopy(values[2]);
-			deconstruct_array(arr, edesc->tdtypeid, elmlen, elmbyval, elmalign,
+			deconstruct_array(arr, edesc->tdtypeid, et->len, et->byval, et->align,
 							  &l->stored_elems, &enulls, &l->nstored);
 			l->cap = l->nstored + 4;
 			l->e = palloc(sizeof(HistEntry) * l->cap);
@@ -1180,30 +1189,29 @@ append_history(HistList *l, HistEntry *e)
  * Append the new history entries to their customers' rows (made for a
  * customer without history) and delete the rows of customers gone, with
  * plain heap and index operations.  h[i] belongs to the customer whose
- * HistList is hl[i] (in the order they were made).  The
- * rewritten row is a HOT update when its page has room (churn.history's
- * fillfactor leaves some), so the index is only touched otherwise.
+ * HistList is hl[i] (in the order they were made); et is the entry type
+ * fetch_history looked up.  The rewritten row is a HOT update when its page
+ * has room (churn.history's fillfactor leaves some), so the index is only
+ * touched otherwise.
  * churn.history has one index, its primary key on (relid, customer).
  * Returns false (nothing written) if the table has grown another index or a
  * trigger.
  */
 static bool
-heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh,
-				   HistList **gone, int ngone)
+heap_write_history(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h,
+				   HistList **hl, int nh, HistList **gone, int ngone)
 {
 	Oid			idxoid;
 	Relation	hrel;
 	Relation	irel;
 	List	   *indexes;
 	TupleDesc	desc;
-	TupleDesc	edesc;
+	TupleDesc	edesc = et ? et->desc : NULL;
 	IndexInfo  *ii;
-	int16		elmlen;
-	bool		elmbyval;
-	char		elmalign;
 
 	if (nh == 0 && ngone == 0)
 		return true;
+	Assert(nh == 0 || (et != NULL && et->desc != NULL));
 	idxoid = churn_relid("history_customer");
 	hrel = table_open(churn_relid("history"), RowExclusiveLock);
 	indexes = RelationGetIndexList(hrel);
@@ -1216,8 +1224,6 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
 		return false;
 	}
 	list_free(indexes);
-	edesc = history_entry_desc(hrel);
-	get_typlenbyvalalign(edesc->tdtypeid, &elmlen, &elmbyval, &elmalign);
 	irel = index_open(idxoid, RowExclusiveLock);
 	ii = BuildIndexInfo(irel);
 
@@ -1269,7 +1275,7 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
 		values[0] = ObjectIdGetDatum(tracked);
 		values[1] = CStringGetTextDatum(cust[i]);
 		values[2] = PointerGetDatum(construct_array(elems, n, edesc->tdtypeid,
-													elmlen, elmbyval, elmalign));
+													et->len, et->byval, et->align));
 		tup = heap_form_tuple(desc, values, nulls);
 		if (l->stored)
 		{
@@ -1315,8 +1321,9 @@ heap_write_history(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh
  * the history of customers gone, and the events.
  */
 static void
-write_capture(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh,
-			  char **gone, HistList **gone_hl, int ngone, EventBuf *ev)
+write_capture(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h,
+			  HistList **hl, int nh, char **gone, HistList **gone_hl, int ngone,
+			  EventBuf *ev)
 {
 	Oid			argtypes[18] = {OIDOID,
 		TEXTARRAYOID, TIMESTAMPARRAYOID, CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -1342,7 +1349,7 @@ write_capture(Oid tracked, char **cust, HistEntry *h, HistList **hl, int nh,
 
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
-	if (heap_write_history(tracked, cust, h, hl, nh, gone_hl, ngone))
+	if (heap_write_history(tracked, et, cust, h, hl, nh, gone_hl, ngone))
 	{
 		nh = 0;
 		ngone = 0;
@@ -1734,7 +1741,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 						 errmsg("too many rows in one statement for churn capture")));
 			add_event(&ev, e->b, e->kind, e->ch, e->sg, e->d, (int) e->count);
 		}
-	write_capture(tracked, NULL, NULL, NULL, 0, NULL, NULL, 0, &ev);
+	write_capture(tracked, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, &ev);
 	MemoryContextDelete(rowcxt);
 }
 
@@ -1801,6 +1808,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	int			nkeys = 0;
 	HistList   *hist = NULL;
 	int		   *kidx;
+	HistoryEntryType etype = {0};
 	char	  **gone;
 	HistList  **gone_hl;
 	int			ngone = 0;
@@ -1857,7 +1865,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	if (nkeys > 0 && !key_unique(info, rel))
 		lock_customers(tracked, keys, nkeys);
 	if (nkeys > 0)
-		hist = fetch_history(tracked, keys, nkeys);
+		hist = fetch_history(tracked, keys, nkeys, &etype);
 
 	/* old contributions out */
 	for (int i = 0; i < nold; i++)
@@ -1994,5 +2002,6 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	}
 
 	merge_events(&ev);
-	write_capture(tracked, added_cust, added, added_hl, nadded, gone, gone_hl, ngone, &ev);
+	write_capture(tracked, &etype, added_cust, added, added_hl, nadded, gone, gone_hl,
+				  ngone, &ev);
 }
