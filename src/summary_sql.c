@@ -477,10 +477,10 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " WHERE o.k IS NULL OR n.k IS NULL"
 								   " OR (o.s, o.u, o.ch, o.sg, o.rs, o.st) IS DISTINCT FROM (n.s, n.u, n.ch, n.sg, n.rs, n.st)),"
 								   /* their history before this statement */
-								   " h AS MATERIALIZED (SELECT x.customer, x.entries AS hist,"
-								   " (SELECT pg_catalog.max(e.at) FROM pg_catalog.unnest(x.entries) e) AS last_at,"
-								   " (SELECT pg_catalog.max(e.seq) FROM pg_catalog.unnest(x.entries) e) AS last_seq"
-								   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1"
+								   " h AS MATERIALIZED (SELECT x.customer, x.entries AS hist, m.last_at, m.last_seq"
+								   " FROM churn.history x CROSS JOIN LATERAL (SELECT pg_catalog.max(e.at) AS last_at,"
+								   " pg_catalog.max(e.seq) AS last_seq FROM pg_catalog.unnest(x.entries) e) m"
+								   " WHERE x.relid OPERATOR(pg_catalog.=) $1"
 								   " AND x.customer IN (SELECT p.ok FROM p)),"
 								   /*
 									* moves, reactivations and state transitions become history:
