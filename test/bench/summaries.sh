@@ -218,6 +218,16 @@ bench_run() {
 # (in a rotated order each round), so drift hits them alike; the TPS is the
 # mean over the slices, the failures and samples their sums.
 ROUNDS=${CHURN_BENCH_ROUNDS:-4}
+# interleave TABLE...: ROUNDS rounds of one slice per table, in an order
+# rotated by one table each round
+interleave() {
+	local tabs=("$@") n=$# r i
+	for r in $(seq 0 $((ROUNDS - 1))); do
+		for i in $(seq 0 $((n - 1))); do
+			bench_run "${tabs[$(((i + r) % n))]}" $((SECS / ROUNDS))
+		done
+	done
+}
 TABLES=(c_untracked c_noop c_tracked c_plpgsql)
 echo
 echo "== pgbench: $CLIENTS clients, $ROUNDS slices of $((SECS / ROUNDS))s per table, interleaved;"
@@ -228,11 +238,7 @@ for tab in "${TABLES[@]}"; do
 	q -c "VACUUM ANALYZE $tab" >/dev/null
 	rm -f "$work/slices-$tab" "$work/waitevents-$tab"
 done
-for r in $(seq 0 $((ROUNDS - 1))); do
-	for i in 0 1 2 3; do
-		bench_run "${TABLES[$(((i + r) % 4))]}" $((SECS / ROUNDS))
-	done
-done
+interleave "${TABLES[@]}"
 # waited_for TABLE: the lock types waited for, with counts ("none" if none)
 waited_for() {
 	if [ -s "$work/waitevents-$1" ]; then
@@ -278,11 +284,7 @@ for tab in "${DTABLES[@]}"; do
 	mv "$work/slices-$tab" "$work/slices-$tab.fast"
 	mv "$work/waitevents-$tab" "$work/waitevents-$tab.fast" 2>/dev/null
 done
-for r in $(seq 0 $((ROUNDS - 1))); do
-	for i in 0 1; do
-		bench_run "${DTABLES[$(((i + r) % 2))]}" $((SECS / ROUNDS))
-	done
-done
+interleave "${DTABLES[@]}"
 printf '%-12s %10s %8s %10s %14s %s\n' table tps failed deadlocks serialization "lock-wait samples"
 declare -A DTPS
 for tab in "${DTABLES[@]}"; do
