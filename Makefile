@@ -20,6 +20,7 @@ OBJS = \
 	src/state_io.o \
 	src/summary_bucket.o \
 	src/summary_fast.o \
+	src/summary_order.o \
 	src/summary_sql.o \
 	src/summary_trigger.o \
 	src/survival_curve.o

@@ -11,6 +11,7 @@
 #define CHURN_SUMMARY_H
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "datatype/timestamp.h"
 #include "commands/trigger.h"
 #include "utils/relcache.h"
@@ -70,5 +71,9 @@ extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
 extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info,
 									 Oid tracked, const Interval *width,
 									 const char *time_zone);
+
+/* summary_order.c */
+extern bool summary_order_take(TriggerData *trigdata, List **kept);
+extern void summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata));
 
 #endif							/* CHURN_SUMMARY_H */

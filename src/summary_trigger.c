@@ -227,13 +227,14 @@ capture_in_c(SummaryPlanEntry *entry, SummaryStatement stmt, Tuplestorestate *ts
 	return stmt == SUMMARY_INSERT || tuplestore_tuple_count(ts) <= max;
 }
 
-PG_FUNCTION_INFO_V1(churn_summary_trigger);
-
-Datum
-churn_summary_trigger(PG_FUNCTION_ARGS)
+/*
+ * capture: fold one statement's transition tables into summary deltas (or,
+ * for TRUNCATE, recompute).
+ */
+static void
+capture(TriggerData *trigdata)
 {
-	TriggerData *trigdata;
-	TriggerEvent ev;
+	TriggerEvent ev = trigdata->tg_event;
 	SummaryStatement stmt;
 	Tuplestorestate *ts = NULL;
 	SummaryPlanEntry *entry;
@@ -244,17 +245,6 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	int			ret;
 	int			size;
 	int			save_nestlevel = -1;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"summary_trigger\" was not called by trigger manager")));
-	trigdata = (TriggerData *) fcinfo->context;
-	ev = trigdata->tg_event;
-	if (!TRIGGER_FIRED_FOR_STATEMENT(ev) || !TRIGGER_FIRED_AFTER(ev))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("function \"summary_trigger\" must be fired AFTER ... FOR EACH STATEMENT")));
 
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
@@ -284,7 +274,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 
 	/* nothing happened: nothing to capture */
 	if (ts != NULL && tuplestore_tuple_count(ts) == 0)
-		return PointerGetDatum(NULL);
+		return;
 
 	/*
 	 * The common case, a statement captured in C by a trigger seen before:
@@ -313,7 +303,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 				summary_fast_capture(trigdata, stmt, cached->fast, cached->tracked,
 									 &cached->bucket, cached->time_zone);
 			SetUserIdAndSecContext(save_userid, save_sec_context);
-			return PointerGetDatum(NULL);
+			return;
 		}
 	}
 
@@ -348,7 +338,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 								 &entry->bucket, entry->time_zone);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		SPI_finish();
-		return PointerGetDatum(NULL);
+		return;
 	}
 
 	/*
@@ -388,5 +378,36 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 		AtEOXact_GUC(true, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(churn_summary_trigger);
+
+Datum
+churn_summary_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	List	   *kept;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_trigger\" was not called by trigger manager")));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_trigger\" must be fired AFTER ... FOR EACH STATEMENT")));
+
+	/*
+	 * A statement that ran inside an earlier statement of the same table
+	 * (from one of its AFTER triggers) is captured after it (see
+	 * summary_order.c).
+	 */
+	if (summary_order_take(trigdata, &kept))
+		return PointerGetDatum(NULL);
+	capture(trigdata);
+	if (kept != NIL)
+		summary_order_replay(kept, capture);
 	return PointerGetDatum(NULL);
 }

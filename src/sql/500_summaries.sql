@@ -282,6 +282,13 @@ AS 'MODULE_PATHNAME', 'churn_summary_trigger';
 COMMENT ON FUNCTION @extschema@.summary_trigger() IS
 'statement-level AFTER trigger installed by churn.track: appends the grouped summary deltas of a statement';
 
+CREATE FUNCTION @extschema@.summary_begin()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'churn_summary_begin';
+COMMENT ON FUNCTION @extschema@.summary_begin() IS
+'statement-level BEFORE trigger installed by churn.track: notes the statement, so that statements run by its AFTER triggers are captured after it';
+
 -- The base type of a column of a table, or an error naming what is missing.
 CREATE FUNCTION @extschema@._column_type(relation pg_catalog.regclass, col pg_catalog.name, arg pg_catalog.text)
 RETURNS pg_catalog.oid
@@ -418,6 +425,67 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@._trigger_targets(pg_catalog.regclass) IS
 'internal: a tracked table and its partitions, which carry the capture triggers';
+
+-- The five triggers churn puts on each target: the capture of each kind of
+-- statement, and the note taken when a statement begins (summary_order.c).
+CREATE FUNCTION @extschema@._install_triggers(target pg_catalog.regclass, enabled pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('CREATE TRIGGER churn_summary_begin BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE'
+				   ' ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_begin()', target);
+	EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
+				   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
+				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+	EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
+				   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
+				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+	EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
+				   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
+				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+	EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
+				   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+	IF NOT enabled THEN
+		PERFORM @extschema@._enable_triggers(target, false);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._install_triggers(pg_catalog.regclass, pg_catalog.bool) IS
+'internal: creates churn''s triggers on a table or partition (disabled for a suspended table)';
+
+CREATE FUNCTION @extschema@._enable_triggers(target pg_catalog.regclass, enabled pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	verb text := CASE WHEN enabled THEN 'ENABLE' ELSE 'DISABLE' END;
+BEGIN
+	EXECUTE format('ALTER TABLE %1$s %2$s TRIGGER churn_summary_begin, %2$s TRIGGER churn_summary_insert,'
+				   ' %2$s TRIGGER churn_summary_update, %2$s TRIGGER churn_summary_delete,'
+				   ' %2$s TRIGGER churn_summary_truncate', target, verb);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._enable_triggers(pg_catalog.regclass, pg_catalog.bool) IS
+'internal: enables or disables churn''s triggers on a table or partition';
+
+CREATE FUNCTION @extschema@._drop_triggers(target pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_begin ON %s', target);
+	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', target);
+	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', target);
+	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', target);
+	EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', target);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._drop_triggers(pg_catalog.regclass) IS
+'internal: drops churn''s triggers from a table or partition';
 
 CREATE FUNCTION @extschema@._check_tracked(relation pg_catalog.regclass)
 RETURNS @extschema@.tracked_table
@@ -585,17 +653,7 @@ BEGIN
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 	PERFORM @extschema@._recompute(relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
-					   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
-					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-		EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
-					   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
-					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-		EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
-					   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
-					   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-		EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
-					   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
+		PERFORM @extschema@._install_triggers(target, true);
 	END LOOP;
 END
 $$;
@@ -615,10 +673,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._check_tracked(relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', target);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', target);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', target);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', target);
+		PERFORM @extschema@._drop_triggers(target);
 	END LOOP;
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
@@ -731,9 +786,7 @@ BEGIN
 			USING ERRCODE = '55000';
 	END IF;
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
-					   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
-					   ' DISABLE TRIGGER churn_summary_truncate', target);
+		PERFORM @extschema@._enable_triggers(target, false);
 	END LOOP;
 	UPDATE @extschema@.tracked_table t SET suspended = true WHERE t.relid = relation;
 END
@@ -756,9 +809,7 @@ BEGIN
 	END IF;
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		EXECUTE format('ALTER TABLE %s ENABLE TRIGGER churn_summary_insert,'
-					   ' ENABLE TRIGGER churn_summary_update, ENABLE TRIGGER churn_summary_delete,'
-					   ' ENABLE TRIGGER churn_summary_truncate', target);
+		PERFORM @extschema@._enable_triggers(target, true);
 	END LOOP;
 	PERFORM @extschema@._recompute(relation);
 	UPDATE @extschema@.tracked_table t SET suspended = false WHERE t.relid = relation;
@@ -1003,15 +1054,12 @@ BEGIN
 	FOR stray IN
 		SELECT DISTINCT g.tgrelid::regclass AS rel
 		  FROM pg_trigger g
-		 WHERE g.tgfoid = '@extschema@.summary_trigger'::regproc
+		 WHERE g.tgfoid IN ('@extschema@.summary_trigger'::regproc, '@extschema@.summary_begin'::regproc)
 		   AND NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table tt
 							CROSS JOIN LATERAL @extschema@._trigger_targets(tt.relid) x
 						   WHERE x = g.tgrelid)
 	LOOP
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_insert ON %s', stray.rel);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_update ON %s', stray.rel);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_delete ON %s', stray.rel);
-		EXECUTE format('DROP TRIGGER IF EXISTS churn_summary_truncate ON %s', stray.rel);
+		PERFORM @extschema@._drop_triggers(stray.rel);
 		lost_one := true;
 	END LOOP;
 	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
@@ -1025,22 +1073,7 @@ BEGIN
 			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
 								WHERE g.tgrelid = x AND g.tgname = 'churn_summary_insert')
 		LOOP
-			EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
-						   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
-						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-			EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
-						   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
-						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-			EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
-						   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
-						   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-			EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
-						   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-			IF t.suspended THEN
-				EXECUTE format('ALTER TABLE %s DISABLE TRIGGER churn_summary_insert,'
-							   ' DISABLE TRIGGER churn_summary_update, DISABLE TRIGGER churn_summary_delete,'
-							   ' DISABLE TRIGGER churn_summary_truncate', target);
-			END IF;
+			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
 			added := added + 1;
 		END LOOP;
 		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
@@ -1081,3 +1114,6 @@ REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_ddl_end() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._install_triggers(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._enable_triggers(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._drop_triggers(pg_catalog.regclass) FROM PUBLIC;

@@ -1,0 +1,408 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary_order.c
+ *	  Capture of a tracked table's statements in the order they ran.
+ *
+ * A statement's capture runs among its AFTER triggers, at the end of the
+ * statement.  The user's AFTER ROW triggers of the same statement run before
+ * it, and so do AFTER STATEMENT triggers named before churn's: when one of
+ * them changes the tracked table again, that nested statement is captured
+ * first, although its OLD rows are the NEW rows of the statement still
+ * waiting for its capture.  The counts of row contributions would still add
+ * up, but the history would not: a channel move of the nested statement
+ * would be recorded before the move that led to it, and the timelines
+ * replayed from the history would be wrong (churn.verify reports it).
+ *
+ * So churn.track also installs churn.summary_begin() as a BEFORE ... FOR
+ * EACH STATEMENT trigger, which notes the statement (its table and command
+ * id) on a stack kept for the transaction.  The capture of a statement pops
+ * its note; when a note of an earlier statement of the same tracked table is
+ * still on the stack, that statement's capture is pending, and this one
+ * keeps a copy of its transition rows on that note instead of capturing.
+ * The pending capture captures its own rows first, then the rows kept on its
+ * note, in the order their statements ended, which is the order in which
+ * they changed the rows.
+ *
+ * Rows kept by a subtransaction that aborts are dropped with it; notes of
+ * statements that failed go with their subtransaction.  A transaction
+ * never commits with kept rows nobody captured (that would take the table's
+ * capture trigger being disabled in mid-statement): it fails instead.
+ *
+ * src/summary_order.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/partition.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+
+#include "summary.h"
+
+/* A statement's capture, kept until an earlier statement's is done */
+typedef struct KeptCapture
+{
+	Oid			relid;			/* the table the statement wrote */
+	TriggerEvent event;			/* its capture trigger's event */
+	Trigger		trigger;		/* a copy of its capture trigger */
+	List	   *old_rows;		/* HeapTuple copies of its transition tables */
+	List	   *new_rows;
+	SubTransactionId subid;		/* the subtransaction that kept it */
+} KeptCapture;
+
+/* A statement of a tracked table whose capture has not run yet */
+typedef struct PendingStatement
+{
+	Oid			relid;			/* the table it writes */
+	Oid			root;			/* its partition root (relid if none) */
+	TriggerEvent event;			/* TRIGGER_EVENT_INSERT, _UPDATE, ... */
+	CommandId	cid;			/* its command id */
+	SubTransactionId subid;		/* the subtransaction that started it */
+	List	   *kept;			/* KeptCapture: later statements, in order */
+} PendingStatement;
+
+/*
+ * The statements of this transaction, innermost last, in
+ * TopTransactionContext.  A backend runs one transaction at a time, and the
+ * callbacks below empty the stack when it ends.
+ */
+static List *pending_statements = NIL;
+static bool order_callbacks_registered = false;
+
+static void
+order_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			foreach(lc, pending_statements)
+			{
+				PendingStatement *p = lfirst(lc);
+
+				if (p->kept != NIL)
+					ereport(ERROR,
+							(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+							 errmsg("changes to table \"%s\" were never captured into the churn summaries",
+									get_rel_name(p->relid)),
+							 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
+							 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
+			}
+			break;
+		default:
+			/* commit, abort, prepare: the memory goes with the transaction */
+			pending_statements = NIL;
+			break;
+	}
+}
+
+static void
+order_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+
+	if (pending_statements == NIL)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		/* its statements failed; the rows it kept were rolled back */
+		foreach(lc, pending_statements)
+		{
+			PendingStatement *p = lfirst(lc);
+
+			if (p->subid == mySubid)
+				pending_statements = foreach_delete_current(pending_statements, lc);
+		}
+		foreach(lc, pending_statements)
+		{
+			PendingStatement *p = lfirst(lc);
+			ListCell   *kc;
+
+			foreach(kc, p->kept)
+			{
+				KeptCapture *k = lfirst(kc);
+
+				if (k->subid == mySubid)
+					p->kept = foreach_delete_current(p->kept, kc);
+			}
+		}
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		/* what it did is now its parent's */
+		foreach(lc, pending_statements)
+		{
+			PendingStatement *p = lfirst(lc);
+			ListCell   *kc;
+
+			if (p->subid == mySubid)
+				p->subid = parentSubid;
+			foreach(kc, p->kept)
+			{
+				KeptCapture *k = lfirst(kc);
+
+				if (k->subid == mySubid)
+					k->subid = parentSubid;
+			}
+		}
+	}
+}
+
+/* the command id of the statement whose triggers run now */
+static CommandId
+statement_cid(void)
+{
+	if (ActiveSnapshotSet())
+		return GetActiveSnapshot()->curcid;
+	return GetCurrentCommandId(false);
+}
+
+/* the event (INSERT, UPDATE, DELETE, TRUNCATE) of a trigger firing */
+static TriggerEvent
+firing_event(TriggerEvent ev)
+{
+	return ev & TRIGGER_EVENT_OPMASK;
+}
+
+PG_FUNCTION_INFO_V1(churn_summary_begin);
+
+/*
+ * churn.summary_begin(): BEFORE ... FOR EACH STATEMENT trigger noting the
+ * statement whose capture is to come.
+ */
+Datum
+churn_summary_begin(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	Relation	rel;
+	PendingStatement *p;
+	MemoryContext oldcxt;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_begin\" was not called by trigger manager")));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"summary_begin\" must be fired BEFORE ... FOR EACH STATEMENT")));
+
+	if (!order_callbacks_registered)
+	{
+		RegisterXactCallback(order_xact_callback, NULL);
+		RegisterSubXactCallback(order_subxact_callback, NULL);
+		order_callbacks_registered = true;
+	}
+
+	rel = trigdata->tg_relation;
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	p = palloc(sizeof(PendingStatement));
+	p->relid = RelationGetRelid(rel);
+	p->root = p->relid;
+	if (rel->rd_rel->relispartition)
+	{
+		List	   *ancestors = get_partition_ancestors(p->relid);
+
+		p->root = llast_oid(ancestors);
+		list_free(ancestors);
+	}
+	p->event = firing_event(trigdata->tg_event);
+	p->cid = statement_cid();
+	p->subid = GetCurrentSubTransactionId();
+	p->kept = NIL;
+	pending_statements = lappend(pending_statements, p);
+	MemoryContextSwitchTo(oldcxt);
+
+	return PointerGetDatum(NULL);
+}
+
+/* the rows of a transition table, copied into the current memory context */
+static List *
+copy_rows(Tuplestorestate *ts, Relation rel)
+{
+	List	   *rows = NIL;
+	TupleTableSlot *slot;
+	int			ptr;
+
+	if (ts == NULL)
+		return NIL;
+	/* a read pointer of our own: other triggers read the same store */
+	ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+		rows = lappend(rows, ExecCopySlotHeapTuple(slot));
+	tuplestore_select_read_pointer(ts, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	return rows;
+}
+
+static Tuplestorestate *
+rows_store(List *rows)
+{
+	Tuplestorestate *ts = tuplestore_begin_heap(false, false, work_mem);
+	ListCell   *lc;
+
+	foreach(lc, rows)
+		tuplestore_puttuple(ts, (HeapTuple) lfirst(lc));
+	return ts;
+}
+
+/*
+ * summary_order_take: at the start of a statement's capture, pop the
+ * statement's note.  Returns true when an earlier statement of the same
+ * tracked table still awaits its capture: the rows of this statement (and
+ * of the statements it kept) are then left to it, and the caller captures
+ * nothing.  Otherwise *kept receives the statements left to this one, for
+ * summary_order_replay once its own rows are captured.
+ */
+bool
+summary_order_take(TriggerData *trigdata, List **kept)
+{
+	Relation	rel = trigdata->tg_relation;
+	Oid			relid = RelationGetRelid(rel);
+	TriggerEvent event = firing_event(trigdata->tg_event);
+	CommandId	cid;
+	int			i;
+	int			own = -1;
+	Oid			root = InvalidOid;
+	PendingStatement *outer = NULL;
+	List	   *mine = NIL;
+	MemoryContext oldcxt;
+
+	*kept = NIL;
+	if (pending_statements == NIL)
+		return false;
+	cid = statement_cid();
+
+	/* this statement's note: the innermost one of its table and event */
+	for (i = list_length(pending_statements) - 1; i >= 0; i--)
+	{
+		PendingStatement *p = list_nth(pending_statements, i);
+
+		if (p->relid == relid && p->event == event && p->cid == cid)
+		{
+			own = i;
+			break;
+		}
+	}
+	if (own < 0)
+	{
+		/* no note (a statement whose BEFORE trigger did not run) */
+		own = list_length(pending_statements);
+		root = relid;
+		if (rel->rd_rel->relispartition)
+			root = llast_oid(get_partition_ancestors(relid));
+	}
+	else
+		root = ((PendingStatement *) list_nth(pending_statements, own))->root;
+
+	/*
+	 * Notes above it belong to statements that ran inside this one and whose
+	 * capture never came (their trigger was disabled meanwhile): what they
+	 * kept is this statement's to capture, after its own rows.
+	 */
+	for (i = own; i < list_length(pending_statements); i++)
+		mine = list_concat(mine, ((PendingStatement *) list_nth(pending_statements, i))->kept);
+	pending_statements = list_truncate(pending_statements, own);
+
+	/* an earlier statement of the same tracked table awaiting its capture */
+	for (i = list_length(pending_statements) - 1; i >= 0; i--)
+	{
+		PendingStatement *p = list_nth(pending_statements, i);
+
+		if (p->root == root && p->cid < cid)
+		{
+			outer = p;
+			break;
+		}
+	}
+	if (outer == NULL)
+	{
+		*kept = mine;
+		return false;
+	}
+
+	/* leave this statement's rows, then what it kept, to the outer one */
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	if ((trigdata->tg_oldtable != NULL && tuplestore_tuple_count(trigdata->tg_oldtable) > 0) ||
+		(trigdata->tg_newtable != NULL && tuplestore_tuple_count(trigdata->tg_newtable) > 0) ||
+		event == TRIGGER_EVENT_TRUNCATE)
+	{
+		KeptCapture *k = palloc(sizeof(KeptCapture));
+
+		k->relid = relid;
+		k->event = trigdata->tg_event;
+		k->trigger = *trigdata->tg_trigger;
+		k->trigger.tgname = pstrdup(trigdata->tg_trigger->tgname);
+		k->trigger.tgoldtable = trigdata->tg_trigger->tgoldtable ?
+			pstrdup(trigdata->tg_trigger->tgoldtable) : NULL;
+		k->trigger.tgnewtable = trigdata->tg_trigger->tgnewtable ?
+			pstrdup(trigdata->tg_trigger->tgnewtable) : NULL;
+		k->trigger.tgattr = NULL;
+		k->trigger.tgnattr = 0;
+		k->trigger.tgargs = NULL;
+		k->trigger.tgnargs = 0;
+		k->trigger.tgqual = NULL;
+		k->old_rows = copy_rows(trigdata->tg_oldtable, rel);
+		k->new_rows = copy_rows(trigdata->tg_newtable, rel);
+		k->subid = GetCurrentSubTransactionId();
+		outer->kept = lappend(outer->kept, k);
+	}
+	outer->kept = list_concat(outer->kept, mine);
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+}
+
+/*
+ * summary_order_replay: capture the statements left to this one, in order,
+ * as their own capture triggers would have.
+ */
+void
+summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
+{
+	ListCell   *lc;
+
+	foreach(lc, kept)
+	{
+		KeptCapture *k = lfirst(lc);
+		TriggerData td;
+
+		/* make the captures before it visible to it, as between statements */
+		CommandCounterIncrement();
+
+		memset(&td, 0, sizeof(td));
+		td.type = T_TriggerData;
+		td.tg_event = k->event;
+		td.tg_relation = table_open(k->relid, NoLock);
+		td.tg_trigger = &k->trigger;
+		if (k->trigger.tgoldtable != NULL)
+			td.tg_oldtable = rows_store(k->old_rows);
+		if (k->trigger.tgnewtable != NULL)
+			td.tg_newtable = rows_store(k->new_rows);
+		capture(&td);
+		if (td.tg_oldtable != NULL)
+			tuplestore_end(td.tg_oldtable);
+		if (td.tg_newtable != NULL)
+			tuplestore_end(td.tg_newtable);
+		table_close(td.tg_relation, NoLock);
+	}
+}
