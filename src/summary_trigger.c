@@ -6,10 +6,12 @@
  * churn.track installs this function as four AFTER ... FOR EACH STATEMENT
  * triggers on the tracked table (and on each of its partitions): INSERT
  * (REFERENCING NEW TABLE), UPDATE (OLD and NEW TABLE), DELETE (OLD TABLE)
- * and TRUNCATE.  Each firing folds the transition tables into grouped,
- * signed counts appended to churn.summary_delta.  No summary row is updated
- * in the writer's transaction, so writers never wait on each other because
- * of the summaries; churn.refresh() folds the deltas later.
+ * and TRUNCATE (with the BEFORE trigger of summary_order.c, which orders the
+ * captures of statements run by other AFTER triggers).  Each firing folds
+ * the transition tables into grouped, signed counts appended to
+ * churn.summary_delta.  No summary row is updated in the writer's
+ * transaction, so writers never wait on each other because of the
+ * summaries; churn.refresh() folds the deltas later.
  *
  * INSERTs of any size and UPDATE/DELETE statements of up to SUMMARY_FAST_MAX
  * rows are captured in C (summary_fast.c); bigger UPDATE/DELETE statements
