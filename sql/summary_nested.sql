@@ -184,6 +184,22 @@ DELETE FROM nest WHERE id = 10;
 SELECT id, referrer FROM nest WHERE id = 9;
 SELECT * FROM checks;
 
+-- A foreign-key action from another table: deleting account 1 deletes its
+-- customers 7 and 8 in a nested DELETE, whose AFTER triggers fire after the
+-- account's.  The statements after it in the same transaction are captured
+-- as usual (customer 6 moves to online, customer 11 arrives).
+CREATE TABLE account (id int PRIMARY KEY);
+INSERT INTO account VALUES (1), (2);
+ALTER TABLE nest ADD COLUMN account int REFERENCES account (id) ON DELETE CASCADE;
+UPDATE nest SET account = 1 WHERE id IN (7, 8);
+BEGIN;
+DELETE FROM account WHERE id = 1;
+UPDATE nest SET branch = 'online', changed = '2024-03-31' WHERE id = 6;
+INSERT INTO nest (id, since, branch, changed) VALUES (11, '2024-03-02', 'north', '2024-03-02');
+COMMIT;
+SELECT id, branch FROM nest WHERE id IN (6, 7, 8, 11) ORDER BY id;
+SELECT * FROM checks;
+
 -- 8. The set-based capture (as for statements of more than 1,000 rows)
 -- keeps the same order: customer 9 goes north -> south -> east.
 SET churn.capture_fast_max = 0;
@@ -244,6 +260,6 @@ SELECT count(*) AS verify_diffs FROM churn.verify('pnest');
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;
-DROP TABLE nest, pnest, redirect, closing;
+DROP TABLE nest, pnest, redirect, closing, account;
 DROP FUNCTION apply_rules(), apply_rules_then_fail(), retire_phone(), refill(),
 	pnest_rules();

@@ -293,16 +293,26 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		return false;
 	cid = statement_cid();
 
-	/* this statement's note: the innermost one of its table and event */
-	for (i = list_length(pending_statements) - 1; i >= 0; i--)
+	/*
+	 * This statement's note: the one of its table, event and command id.
+	 * The AFTER triggers of a statement run by a foreign-key action fire
+	 * later, among those of the statement that ran the action, whose
+	 * snapshot is active then: take the innermost note of the table and
+	 * event.
+	 */
+	for (i = list_length(pending_statements) - 1; i >= 0 && own < 0; i--)
 	{
 		PendingStatement *p = list_nth(pending_statements, i);
 
 		if (p->relid == relid && p->event == event && p->cid == cid)
-		{
 			own = i;
-			break;
-		}
+	}
+	for (i = list_length(pending_statements) - 1; i >= 0 && own < 0; i--)
+	{
+		PendingStatement *p = list_nth(pending_statements, i);
+
+		if (p->relid == relid && p->event == event)
+			own = i;
 	}
 	if (own < 0)
 	{
@@ -316,15 +326,20 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		root = ((PendingStatement *) list_nth(pending_statements, own))->root;
 
 	/*
-	 * Notes above it belong to statements that ran inside this one and whose
-	 * capture never came (their trigger was disabled meanwhile): what they
-	 * kept is this statement's to capture, after its own rows.
+	 * Notes above it belong to statements that began inside this one and
+	 * whose capture has not run: statements run by foreign-key actions,
+	 * whose AFTER triggers fire after this statement's, or statements whose
+	 * capture trigger was disabled meanwhile.  What they kept is this
+	 * statement's to capture, after its own rows.
 	 */
 	for (i = own; i < list_length(pending_statements); i++)
 		mine = list_concat(mine, ((PendingStatement *) list_nth(pending_statements, i))->kept);
 	pending_statements = list_truncate(pending_statements, own);
 
-	/* an earlier statement of the same tracked table awaiting its capture */
+	/*
+	 * An earlier statement of the same tracked table awaiting its capture:
+	 * one that began before the statement whose triggers fire now.
+	 */
 	for (i = list_length(pending_statements) - 1; i >= 0; i--)
 	{
 		PendingStatement *p = list_nth(pending_statements, i);
