@@ -19,7 +19,10 @@
 # CHURN_CONC_TZ the database's TimeZone (UTC); CHURN_CONC_PARTITIONED=1
 # hash-partitions the table (summary_concurrency_partitioned.sh),
 # CHURN_CONC_DATES=1 makes its time columns dates
-# (summary_concurrency_dates.sh); CHURN_CONC_DB names the database.
+# (summary_concurrency_dates.sh); CHURN_CONC_NESTED=1 adds a routing rule
+# run by an AFTER ROW trigger, whose nested UPDATE must be captured after
+# the move that caused it (summary_concurrency_nested.sh); CHURN_CONC_DB
+# names the database.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +54,26 @@ if [ -n "${CHURN_CONC_PARTITIONED:-}" ]; then
 	check "the tracked table is partitioned (4 hash partitions)" \
 		"SELECT relkind || (SELECT count(*) FROM pg_inherits WHERE inhparent = c.oid) FROM pg_class c
 		  WHERE oid = 'public.customers'::regclass" "p4"
+fi
+if [ -n "${CHURN_CONC_NESTED:-}" ]; then
+	# A routing rule of the application: a customer moved to phone is sent
+	# on to online a second later, by the AFTER ROW trigger's own UPDATE,
+	# which logs that move like the workload logs its own.
+	q -c "CREATE FUNCTION public.retire_phone() RETURNS trigger LANGUAGE plpgsql AS \$\$
+			BEGIN
+				IF NEW.branch = 'phone' AND OLD.branch <> 'phone' THEN
+					UPDATE public.customers
+					   SET branch = 'online', updated_at = NEW.updated_at + interval '1 second',
+						   prev_at = NEW.updated_at + interval '1 second', n_events = n_events + 1
+					 WHERE id = NEW.id;
+					INSERT INTO t.move_log (id, at, from_ch, to_ch)
+					VALUES (NEW.id, NEW.updated_at + interval '1 second', 'phone', 'online');
+				END IF;
+				RETURN NULL;
+			END \$\$" \
+		-c "CREATE TRIGGER retire_phone AFTER UPDATE OF branch ON public.customers
+				FOR EACH ROW EXECUTE FUNCTION public.retire_phone()" >/dev/null ||
+		{ not_ok "install the routing trigger"; exit 1; }
 fi
 load_initial $((INIT / 2 + 1)) "$INIT" >/dev/null || { not_ok "initial load after track"; exit 1; }
 check "oracle self-check: workload promises hold (ordered events, logged channels)" \
@@ -179,6 +202,10 @@ info "committed: $(q -c "SELECT count(*) || ' customers, ' || (SELECT count(*) F
 check "the workload committed moves, reactivations and cancellations" \
 	"SELECT (SELECT count(*) FROM t.move_log) > 100 AND (SELECT count(*) FROM t.react_log) > 50
 	        AND (SELECT count(*) FROM customers WHERE until IS NOT NULL) > 100" "t"
+if [ -n "${CHURN_CONC_NESTED:-}" ]; then
+	check "the routing trigger moved customers in nested statements (> 20 phone -> online moves)" \
+		"SELECT count(*) > 20 FROM t.move_log WHERE from_ch = 'phone' AND to_ch = 'online'" "t"
+fi
 check "oracle self-check: workload promises hold (ordered events, logged channels)" \
 	"SELECT count(*) FROM t.event_anomalies" "0"
 check "oracle self-check: at_start by cumulative sums equals at_start by membership" \
