@@ -157,6 +157,14 @@ SELECT churn.suspend('ops_subs');
 SELECT status, suspended FROM churn.health() WHERE relation = 'ops_subs'::regclass;
 SELECT churn.resume('ops_subs');
 SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+-- triggers disabled behind churn's back (as for a bulk load): capture_disabled
+ALTER TABLE ops_subs DISABLE TRIGGER USER;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+ALTER TABLE ops_subs ENABLE TRIGGER USER;
+ALTER TABLE ops_subs DISABLE TRIGGER churn_summary_begin;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+ALTER TABLE ops_subs ENABLE TRIGGER churn_summary_begin;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
 
 --
 -- grant_reader / revoke_reader

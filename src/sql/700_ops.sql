@@ -131,6 +131,18 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 	SELECT s.relation,
 		   CASE WHEN s.suspended THEN 'suspended'
+				-- churn's triggers are ordinary user triggers: ALTER TABLE
+				-- ... DISABLE TRIGGER ALL (or USER, or one of them) stops
+				-- the capture without churn.suspend, and writes go uncounted
+				WHEN EXISTS (SELECT 1
+							   FROM @extschema@._trigger_targets(s.relation) x
+							  CROSS JOIN unnest(ARRAY['churn_summary_begin', 'churn_summary_insert',
+													  'churn_summary_update', 'churn_summary_delete',
+													  'churn_summary_truncate']::name[]) n
+							  WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+												 WHERE g.tgrelid = x AND g.tgname = n
+												   AND g.tgenabled <> 'D'))
+				THEN 'capture_disabled'
 				WHEN s.oldest_pending < now() - refresh_lag THEN 'stale'
 				WHEN t.activity_column IS NOT NULL AND t.at_risk_after IS NOT NULL
 					 AND t.state_column IS NOT NULL
@@ -149,7 +161,7 @@ AS $fn$
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
-'per tracked table: status (ok, stale, aging_overdue, suspended), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) FROM PUBLIC;
 
