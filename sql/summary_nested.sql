@@ -257,6 +257,36 @@ SELECT e.seq, e.at::date, e.from_channel, e.channel
  WHERE h.relid = 'pnest'::regclass ORDER BY e.seq;
 SELECT count(*) AS verify_diffs FROM churn.verify('pnest');
 
+-- A long transaction of single-row statements (a batch job): each
+-- statement's note is freed when its capture is done, so the transaction's
+-- memory grows no more than on an untracked table.
+CREATE TABLE batch_tracked (id int PRIMARY KEY, since timestamptz NOT NULL, until timestamptz,
+							branch text, changed timestamptz);
+CREATE TABLE batch_plain (LIKE batch_tracked INCLUDING ALL);
+SELECT churn.track('batch_tracked', customer => 'id', since => 'since', until => 'until',
+				   channel => 'branch', changed_at => 'changed');
+INSERT INTO batch_tracked SELECT i, '2024-01-05', NULL, 'north', '2024-01-05' FROM generate_series(1, 100) i;
+INSERT INTO batch_plain SELECT * FROM batch_tracked;
+CREATE FUNCTION batch_job(t regclass) RETURNS int8 LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..20000 LOOP
+		EXECUTE format('UPDATE %s SET changed = changed + interval ''1 second'' WHERE id = $1', t)
+			USING 1 + i % 100;
+	END LOOP;
+	RETURN (SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'TopTransactionContext');
+END
+$$;
+BEGIN;
+SELECT batch_job('batch_plain') AS plain_bytes \gset
+ROLLBACK;
+BEGIN;
+SELECT batch_job('batch_tracked') AS tracked_bytes \gset
+ROLLBACK;
+SELECT :tracked_bytes - :plain_bytes < 65536 AS memory_as_untracked;
+SELECT churn.untrack('batch_tracked');
+DROP TABLE batch_tracked, batch_plain;
+DROP FUNCTION batch_job(regclass);
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;

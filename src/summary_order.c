@@ -80,6 +80,24 @@ typedef struct PendingStatement
 static List *pending_statements = NIL;
 static bool order_callbacks_registered = false;
 
+/*
+ * A transaction may run millions of statements (a batch job updating one
+ * customer at a time): every note and kept row is freed when done with, not
+ * left to the end of the transaction.
+ */
+static void
+free_kept(KeptCapture *k)
+{
+	list_free_deep(k->old_rows);
+	list_free_deep(k->new_rows);
+	pfree(k->trigger.tgname);
+	if (k->trigger.tgoldtable != NULL)
+		pfree(k->trigger.tgoldtable);
+	if (k->trigger.tgnewtable != NULL)
+		pfree(k->trigger.tgnewtable);
+	pfree(k);
+}
+
 static void
 order_xact_callback(XactEvent event, void *arg)
 {
@@ -126,7 +144,11 @@ order_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			PendingStatement *p = lfirst(lc);
 
 			if (p->subid == mySubid)
+			{
 				pending_statements = foreach_delete_current(pending_statements, lc);
+				list_free_deep(p->kept);
+				pfree(p);
+			}
 		}
 		foreach(lc, pending_statements)
 		{
@@ -138,7 +160,10 @@ order_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				KeptCapture *k = lfirst(kc);
 
 				if (k->subid == mySubid)
+				{
 					p->kept = foreach_delete_current(p->kept, kc);
+					free_kept(k);
+				}
 			}
 		}
 	}
@@ -333,8 +358,21 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	 * statement's to capture, after its own rows.
 	 */
 	for (i = own; i < list_length(pending_statements); i++)
-		mine = list_concat(mine, ((PendingStatement *) list_nth(pending_statements, i))->kept);
-	pending_statements = list_truncate(pending_statements, own);
+	{
+		PendingStatement *p = list_nth(pending_statements, i);
+
+		mine = list_concat(mine, p->kept);
+		list_free(p->kept);
+		pfree(p);
+	}
+	if (own == 0)
+	{
+		/* list_truncate would keep the emptied list's memory */
+		list_free(pending_statements);
+		pending_statements = NIL;
+	}
+	else
+		pending_statements = list_truncate(pending_statements, own);
 
 	/*
 	 * An earlier statement of the same tracked table awaiting its capture:
@@ -419,5 +457,6 @@ summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
 		if (td.tg_newtable != NULL)
 			tuplestore_end(td.tg_newtable);
 		table_close(td.tg_relation, NoLock);
+		free_kept(k);
 	}
 }
