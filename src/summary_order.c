@@ -111,14 +111,17 @@ order_xact_callback(XactEvent event, void *arg)
 			foreach(lc, pending_statements)
 			{
 				PendingStatement *p = lfirst(lc);
+				char	   *name;
 
-				if (p->kept != NIL)
-					ereport(ERROR,
-							(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-							 errmsg("changes to table \"%s\" were never captured into the churn summaries",
-									get_rel_name(p->relid)),
-							 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
-							 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
+				if (p->kept == NIL)
+					continue;
+				name = get_rel_name(p->relid);
+				ereport(ERROR,
+						(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						 errmsg("changes to table \"%s\" were never captured into the churn summaries",
+								name ? name : psprintf("%u", p->relid)),
+						 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
+						 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
 			}
 			break;
 		default:
@@ -145,8 +148,12 @@ order_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 			if (p->subid == mySubid)
 			{
+				ListCell   *kc;
+
 				pending_statements = foreach_delete_current(pending_statements, lc);
-				list_free_deep(p->kept);
+				foreach(kc, p->kept)
+					free_kept(lfirst(kc));
+				list_free(p->kept);
 				pfree(p);
 			}
 		}
