@@ -174,6 +174,62 @@ SELECT to_char(bucket_start AT TIME ZONE 'Asia/Kolkata', 'YYYY-MM-DD HH24:MI') A
    AND bucket_start BETWEEN '2024-02-01' AND '2024-04-15' ORDER BY bucket_start;
 SELECT count(*) AS verify_diffs FROM churn.verify('tcust');
 
+-- 2b. Zones of a fixed offset from UTC (an Etc/GMT zone, a POSIX offset, an
+-- abbreviation that is also a zone) are converted by adding the offset, not
+-- through timezone() per value: the buckets of rows captured in C (an
+-- INSERT after track, an UPDATE) must be those of timezone(), edges
+-- included, and verify (which recomputes with timezone()) must agree.
+CREATE TABLE fzone (zone text, id int PRIMARY KEY, since timestamptz NOT NULL, until timestamptz);
+CREATE TABLE fz_gmt8 (LIKE fzone INCLUDING ALL);
+CREATE TABLE fz_posix (LIKE fzone INCLUDING ALL);
+CREATE TABLE fz_est (LIKE fzone INCLUDING ALL);
+SELECT churn.track('fz_gmt8', customer => 'id', since => 'since', until => 'until', time_zone => 'Etc/GMT-8'),
+	   churn.track('fz_posix', customer => 'id', since => 'since', until => 'until', time_zone => '<+0530>-05:30'),
+	   churn.track('fz_est', customer => 'id', since => 'since', until => 'until', time_zone => 'EST');
+CREATE FUNCTION fz_fill(t regclass, zone text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	-- every month edge of 2024 in the zone, a microsecond before and on it
+	EXECUTE format('INSERT INTO %s (zone, id, since, until)
+		SELECT $1, 2 * m + k, (edge - k * interval ''1 microsecond'') AT TIME ZONE $1,
+			   CASE WHEN m %% 3 = 0 THEN (edge + interval ''1 month'' - k * interval ''1 microsecond'') AT TIME ZONE $1 END
+		  FROM generate_series(0, 11) m, generate_series(0, 1) k,
+			   LATERAL (SELECT timestamp ''2024-01-01'' + m * interval ''1 month'' AS edge) e', t)
+		USING zone;
+	EXECUTE format('UPDATE %s SET until = since + interval ''40 days'' WHERE id %% 4 = 1 AND until IS NULL', t);
+END
+$$;
+SELECT fz_fill('fz_gmt8', 'Etc/GMT-8'), fz_fill('fz_posix', '<+0530>-05:30'), fz_fill('fz_est', 'EST');
+CREATE FUNCTION fz_diff(t regclass, zone text) RETURNS int8 LANGUAGE plpgsql AS $$
+DECLARE
+	n int8;
+BEGIN
+	EXECUTE format('
+		WITH want AS (
+			SELECT b, sum(new) AS new, sum(lost) AS lost FROM (
+				SELECT date_trunc(''month'', since AT TIME ZONE $1) AS b, 1 AS new, 0 AS lost FROM %1$s
+				UNION ALL
+				SELECT date_trunc(''month'', until AT TIME ZONE $1), 0, 1 FROM %1$s WHERE until IS NOT NULL) x
+			 GROUP BY b
+		), got AS (
+			SELECT bucket_start AT TIME ZONE $1 AS b, sum(new) AS new, sum(lost) AS lost
+			  FROM churn.churn_summary WHERE relation = $2 AND (new <> 0 OR lost <> 0) GROUP BY 1
+		)
+		SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM got) a)
+			 + (SELECT count(*) FROM (SELECT * FROM got EXCEPT SELECT * FROM want) b)
+			 + (SELECT count(*) FROM churn.verify($2))', t) INTO n USING zone, t;
+	RETURN n;
+END
+$$;
+SELECT fz_diff('fz_gmt8', 'Etc/GMT-8') AS gmt8_diffs, fz_diff('fz_posix', '<+0530>-05:30') AS posix_diffs,
+	   fz_diff('fz_est', 'EST') AS est_diffs;
+-- each zone's months really start at its own local midnight
+SELECT (SELECT min(bucket_start) FROM churn.churn_summary WHERE relation = 'fz_gmt8'::regclass) AS gmt8_first,
+	   (SELECT min(bucket_start) FROM churn.churn_summary WHERE relation = 'fz_posix'::regclass) AS posix_first,
+	   (SELECT min(bucket_start) FROM churn.churn_summary WHERE relation = 'fz_est'::regclass) AS est_first;
+SELECT churn.untrack('fz_gmt8'), churn.untrack('fz_posix'), churn.untrack('fz_est');
+DROP TABLE fzone, fz_gmt8, fz_posix, fz_est;
+DROP FUNCTION fz_fill(regclass, text), fz_diff(regclass, text);
+
 -- 3. Weekly buckets start on Monday; quarters on January, April, July, October.
 SELECT churn.bucket_floor('2024-03-06 15:00', '1 week') AS wednesday_week,
 	   churn.bucket_floor('2024-03-04 00:00', '1 week') AS monday_week,

@@ -53,6 +53,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "pgtime.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "parser/parse_coerce.h"
@@ -61,6 +62,7 @@
 #include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -408,9 +410,95 @@ column_text(FastColumn *col, TupleTableSlot *slot)
 	return NULL;
 }
 
+/*
+ * The time zone of a tracked table, for converting its timestamptz values to
+ * local timestamps as timezone(zone, value) does.  A zone of a fixed offset
+ * from UTC (UTC itself, Etc/UTC, Etc/GMT-3, ...), the usual choice of a
+ * server, is an addition: timezone() would parse the zone's name for every
+ * value (an eighth of what the capture of a COPY costs in C).
+ */
+typedef struct LocalZone
+{
+	Datum		name;			/* text, for timezone() */
+	bool		fixed;			/* a fixed offset from UTC */
+	int64		offset;			/* that offset, in microseconds east */
+} LocalZone;
+
+/*
+ * The zone of the last statement: whether a name is a fixed offset can only
+ * change with timezone_abbreviations (timezone() prefers an abbreviation to
+ * a zone of the same name).
+ */
+static char last_zone_name[NAMEDATALEN * 2];
+static char *last_zone_abbrevs = NULL;
+static bool last_zone_fixed;
+static int64 last_zone_offset;
+
+static void
+local_zone_init(LocalZone *z, const char *time_zone)
+{
+	const char *abbrevs = GetConfigOption("timezone_abbreviations", true, false);
+
+	z->name = CStringGetTextDatum(time_zone);
+	if (last_zone_abbrevs == NULL || abbrevs == NULL ||
+		strcmp(last_zone_name, time_zone) != 0 || strcmp(last_zone_abbrevs, abbrevs) != 0)
+	{
+		pg_tz	   *tzp = pg_tzset(time_zone);
+		long int	gmtoff;
+
+		last_zone_fixed = false;
+		last_zone_offset = 0;
+		if (tzp != NULL && pg_get_timezone_offset(tzp, &gmtoff))
+		{
+			/*
+			 * The zone has one offset for all time.  An abbreviation of the
+			 * same name would win in timezone(): the result must be the
+			 * zone's at times far apart (an abbreviation's offset is fixed,
+			 * or follows a zone with a history).
+			 */
+			static const TimestampTz probes[] = {
+				INT64CONST(-1577836800000000),	/* 1950-01-01 */
+				INT64CONST(0),	/* 2000-01-01 */
+				INT64CONST(773107200000000)		/* 2024-07-01 */
+			};
+
+			last_zone_fixed = true;
+			last_zone_offset = (int64) gmtoff * USECS_PER_SEC;
+			for (int i = 0; i < lengthof(probes); i++)
+				if (DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
+														  TimestampTzGetDatum(probes[i]))) !=
+					probes[i] + last_zone_offset)
+					last_zone_fixed = false;
+		}
+		if (strlen(time_zone) < sizeof(last_zone_name) && abbrevs != NULL)
+		{
+			strlcpy(last_zone_name, time_zone, sizeof(last_zone_name));
+			if (last_zone_abbrevs != NULL)
+				pfree(last_zone_abbrevs);
+			last_zone_abbrevs = MemoryContextStrdup(TopMemoryContext, abbrevs);
+		}
+	}
+	z->fixed = last_zone_fixed;
+	z->offset = last_zone_offset;
+}
+
+/* timezone(zone, t) */
+static Timestamp
+local_time(const LocalZone *z, TimestampTz t)
+{
+	Timestamp	r;
+
+	if (z->fixed && !TIMESTAMP_NOT_FINITE(t) &&
+		!pg_add_s64_overflow(t, z->offset, &r) && IS_VALID_TIMESTAMP(r))
+		return r;
+	/* other zones, infinities, and out of range (for its error) */
+	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
+												 TimestampTzGetDatum(t)));
+}
+
 /* a time column as the local timestamp of the fixed time zone */
 static bool
-column_local(FastColumn *col, TupleTableSlot *slot, Datum tz, Timestamp *result)
+column_local(FastColumn *col, TupleTableSlot *slot, const LocalZone *tz, Timestamp *result)
 {
 	bool		isnull;
 	Datum		d = slot_getattr(slot, col->attnum, &isnull);
@@ -418,7 +506,7 @@ column_local(FastColumn *col, TupleTableSlot *slot, Datum tz, Timestamp *result)
 	if (isnull)
 		return false;
 	if (col->basetype == TIMESTAMPTZOID)
-		*result = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, tz, d));
+		*result = local_time(tz, DatumGetTimestampTz(d));
 	else if (col->basetype == DATEOID)
 		*result = DatumGetTimestamp(DirectFunctionCall1(date_timestamp, d));
 	else
@@ -427,7 +515,7 @@ column_local(FastColumn *col, TupleTableSlot *slot, Datum tz, Timestamp *result)
 }
 
 static void
-read_rows(Tuplestorestate *ts, Relation rel, SummaryFastInfo *info, Datum tz,
+read_rows(Tuplestorestate *ts, Relation rel, SummaryFastInfo *info, const LocalZone *tz,
 		  CapRow **rows_out, int *n_out)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
@@ -437,8 +525,7 @@ read_rows(Tuplestorestate *ts, Relation rel, SummaryFastInfo *info, Datum tz,
 	int			i = 0;
 	Timestamp	now_local;
 
-	now_local = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, tz,
-													  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())));
+	now_local = local_time(tz, GetCurrentTransactionStartTimestamp());
 	tuplestore_select_read_pointer(ts, ptr);
 	tuplestore_rescan(ts);
 	while (i < n && tuplestore_gettupleslot(ts, true, false, slot))
@@ -1587,7 +1674,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 {
 	Relation	rel = trigdata->tg_relation;
 	Tuplestorestate *ts = trigdata->tg_newtable;
-	Datum		tz = CStringGetTextDatum(time_zone);
+	LocalZone	zone;
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	MemoryContext aggcxt = CurrentMemoryContext;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext, "churn capture row",
@@ -1599,6 +1686,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 	StringInfoData sg;
 	EventBuf	ev;
 
+	local_zone_init(&zone, time_zone);
 	agg_init(&groups, 1024);
 	initStringInfo(&k);
 	initStringInfo(&sg);
@@ -1642,7 +1730,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 						 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
 			}
 		}
-		if (!column_local(&info->since, slot, tz, &s))
+		if (!column_local(&info->since, slot, &zone, &s))
 		{
 			/* not a customer yet */
 			MemoryContextSwitchTo(old);
@@ -1650,7 +1738,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 			continue;
 		}
 		bs = summary_bucket_floor(s, width);
-		if (column_local(&info->until, slot, tz, &u))
+		if (column_local(&info->until, slot, &zone, &u))
 			bu = summary_bucket_floor(u, width);
 		ch = info->has_channel ? column_text(&info->channel, slot) : NULL;
 		rs = info->has_reason ? column_text(&info->reason, slot) : NULL;
@@ -1798,7 +1886,7 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 					 Oid tracked, const Interval *width, const char *time_zone)
 {
 	Relation	rel = trigdata->tg_relation;
-	Datum		tz = CStringGetTextDatum(time_zone);
+	LocalZone	zone;
 	CapRow	   *old = NULL;
 	CapRow	   *new = NULL;
 	int			nold = 0;
@@ -1818,10 +1906,11 @@ summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt, SummaryFastIn
 	int			nadded = 0;
 
 	memset(&ev, 0, sizeof(ev));
+	local_zone_init(&zone, time_zone);
 	if (stmt == SUMMARY_UPDATE || stmt == SUMMARY_DELETE)
-		read_rows(trigdata->tg_oldtable, rel, info, tz, &old, &nold);
+		read_rows(trigdata->tg_oldtable, rel, info, &zone, &old, &nold);
 	if (stmt == SUMMARY_UPDATE || stmt == SUMMARY_INSERT)
-		read_rows(trigdata->tg_newtable, rel, info, tz, &new, &nnew);
+		read_rows(trigdata->tg_newtable, rel, info, &zone, &new, &nnew);
 
 	/* pair old and new rows by customer; unchanged pairs need nothing */
 	if (stmt == SUMMARY_UPDATE)
