@@ -239,7 +239,23 @@ SELECT churn.bucket_floor('2024-03-06 15:00', '1 week') AS wednesday_week,
 	   churn.bucket_floor('1999-12-31 23:59', '1 week') AS before_origin,
 	   churn.bucket_floor('0044-03-15 12:00 BC', '3 months') AS bc_quarter,
 	   churn.bucket_floor('2024-03-06 15:47', '6 hours') AS six_hours;
+-- month widths against date_trunc, over 3,100 years of timestamps (BC
+-- included) and the microseconds around month edges
+SELECT count(*) AS n,
+	   count(*) FILTER (WHERE churn.bucket_floor(t, '1 month') <> date_trunc('month', t)) AS month_diffs,
+	   count(*) FILTER (WHERE churn.bucket_floor(t, '3 months') <> date_trunc('quarter', t)) AS quarter_diffs,
+	   count(*) FILTER (WHERE churn.bucket_floor(t, '1 year') <> date_trunc('year', t)) AS year_diffs
+  FROM (SELECT generate_series(timestamp '1000-01-01 BC', timestamp '2100-01-01',
+							   interval '7 days 3 hours 17 minutes 1.5 seconds') AS t
+		UNION ALL
+		SELECT e + d * interval '1 microsecond'
+		  FROM generate_series(timestamp '0002-01-01 BC', timestamp '2030-01-01', interval '1 month') e,
+			   generate_series(-1, 0) d) x;
+-- the earliest months: December 4713 BC lies in range; November 4714 BC
+-- starts before the earliest timestamp (4714-11-24 BC): 22008
+SELECT churn.bucket_floor('4713-12-31 23:59:59.999999 BC', '1 month') AS first_december;
 \set VERBOSITY sqlstate
+SELECT churn.bucket_floor('4714-11-24 00:00 BC', '1 month');  -- 22008
 SELECT churn.bucket_floor('2024-03-06', '1 month 2 days');   -- 22023
 SELECT churn.bucket_floor('2024-03-06', '-1 month');         -- 22023
 \set VERBOSITY default

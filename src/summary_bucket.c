@@ -67,23 +67,24 @@ summary_bucket_floor(Timestamp ts, const Interval *width)
 
 	if (width->month != 0)
 	{
-		struct pg_tm tm;
-		fsec_t		fsec;
+		/*
+		 * The calendar date of the day holding ts (what timestamp2tm would
+		 * give, without the time of day), its month floored to the width,
+		 * and that month's first day (as tm2timestamp would make it).  Every
+		 * row of a capture takes this path, so only the date is computed.
+		 */
+		int			year;
+		int			month;
+		int			day;
 		int64		m;
 
-		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		m = (int64) tm.tm_year * 12 + (tm.tm_mon - 1);
+		j2date((int) (floor_div(ts, USECS_PER_DAY) + POSTGRES_EPOCH_JDATE), &year, &month, &day);
+		m = (int64) year * 12 + (month - 1);
 		m = floor_div(m, width->month) * width->month;
-		tm.tm_year = (int) floor_div(m, 12);
-		tm.tm_mon = (int) (m - (int64) tm.tm_year * 12) + 1;
-		tm.tm_mday = 1;
-		tm.tm_hour = 0;
-		tm.tm_min = 0;
-		tm.tm_sec = 0;
-		if (tm2timestamp(&tm, 0, NULL, &result) != 0)
+		year = (int) floor_div(m, 12);
+		month = (int) (m - (int64) year * 12) + 1;
+		result = ((int64) date2j(year, month, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+		if (!IS_VALID_TIMESTAMP(result))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
