@@ -287,9 +287,174 @@ SELECT churn.untrack('batch_tracked');
 DROP TABLE batch_tracked, batch_plain;
 DROP FUNCTION batch_job(regclass);
 
+-- Adversarial cases of the ordering.  From here on the nest customers are
+-- 100 (from scenario 9) and those inserted below; apply_rules still sends
+-- south on to east, and a customer moved into west is lost there.
+-- route_new does for inserted customers what apply_rules does for moves.
+CREATE FUNCTION route_new() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	dest text;
+BEGIN
+	SELECT to_branch INTO dest FROM redirect WHERE from_branch = NEW.branch;
+	IF FOUND THEN
+		UPDATE nest SET branch = dest, changed = NEW.changed + interval '1 day' WHERE id = NEW.id;
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER route_new AFTER INSERT ON nest FOR EACH ROW EXECUTE FUNCTION route_new();
+INSERT INTO nest (id, since, branch, changed)
+SELECT i, '2024-03-01', 'north', '2024-03-01' FROM generate_series(31, 40) i;
+
+-- 11. An INSERT whose row trigger moves the new customer, whose move is
+-- redirected again: customer 41 arrives in south on 1 April, goes to east
+-- on the 2nd (route_new) and on to online on the 3rd (apply_rules).  The
+-- insert records no history: the two moves, in that order.
+INSERT INTO redirect VALUES ('east', 'online');
+INSERT INTO nest (id, since, branch, changed) VALUES (41, '2024-04-01', 'south', '2024-04-01');
+SELECT * FROM hist WHERE customer = '41';
+SELECT * FROM checks;
+
+-- 12. The same through COPY: customer 42 arrives in south on 2 April.
+COPY nest (id, since, branch, changed) FROM STDIN;
+42	2024-04-02	south	2024-04-02
+\.
+SELECT * FROM hist WHERE customer = '42';
+SELECT * FROM checks;
+DELETE FROM redirect WHERE from_branch = 'east';
+
+-- 13. INSERT ... ON CONFLICT DO UPDATE fires the INSERT and the UPDATE
+-- captures (the UPDATE's first).  Customer 31 exists and is moved to south
+-- on 4 April (then east on the 5th by apply_rules); customer 43 is new in
+-- south on 4 April (then east on the 5th by route_new).
+INSERT INTO nest (id, since, branch, changed)
+VALUES (31, '2024-03-01', 'south', '2024-04-04'), (43, '2024-04-04', 'south', '2024-04-04')
+ON CONFLICT (id) DO UPDATE SET branch = excluded.branch, changed = excluded.changed;
+SELECT * FROM hist WHERE customer IN ('31', '43');
+SELECT * FROM checks;
+
+-- 14. ROLLBACK TO SAVEPOINT of a statement that failed after its row
+-- trigger's statement was kept for it: zz_veto rejects the move of
+-- customer 35 after apply_rules moved it on.  What it kept goes with it;
+-- the statements after the rollback (35 to west, lost there; 36 to south
+-- and east) are captured in order, and the commit finds nothing left.
+CREATE FUNCTION veto() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'move of customer % vetoed', NEW.id;
+END
+$$;
+CREATE TRIGGER zz_veto AFTER UPDATE ON nest FOR EACH ROW
+	WHEN (NEW.branch = 'south' AND NEW.reason = 'veto') EXECUTE FUNCTION veto();
+BEGIN;
+UPDATE nest SET reason = 'veto' WHERE id = 35;
+SAVEPOINT before_move;
+UPDATE nest SET branch = 'south', changed = '2024-04-10' WHERE id = 35;
+ROLLBACK TO SAVEPOINT before_move;
+UPDATE nest SET branch = 'west', changed = '2024-04-11' WHERE id = 35;
+SAVEPOINT s2;
+UPDATE nest SET branch = 'south', changed = '2024-04-12' WHERE id = 36;
+RELEASE SAVEPOINT s2;
+COMMIT;
+SELECT id, branch, until::date, reason FROM nest WHERE id IN (35, 36) ORDER BY id;
+SELECT * FROM hist WHERE customer IN ('35', '36');
+SELECT * FROM checks;
+DROP TRIGGER zz_veto ON nest;
+
+-- 15. A procedure that commits and rolls back between its statements:
+-- customer 37 moves to south on 13 April (east on the 14th), commits; a
+-- move to online is rolled back; then to west on the 15th (lost there).
+CREATE PROCEDURE three_moves(c int) LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE nest SET branch = 'south', changed = '2024-04-13' WHERE id = c;
+	COMMIT;
+	UPDATE nest SET branch = 'online', changed = '2024-04-14' WHERE id = c;
+	ROLLBACK;
+	UPDATE nest SET branch = 'west', changed = '2024-04-15' WHERE id = c;
+END
+$$;
+CALL three_moves(37);
+SELECT id, branch, until::date FROM nest WHERE id = 37;
+SELECT * FROM hist WHERE customer = '37';
+SELECT * FROM checks;
+
+-- 16. A deferred constraint trigger moving the customer at commit, whose
+-- move apply_rules redirects: customer 38 goes to phone on 16 April, at
+-- commit to south on the 17th, then to east on the 18th.
+CREATE FUNCTION settle() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE nest SET branch = 'south', changed = NEW.changed + interval '1 day' WHERE id = NEW.id;
+	RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER settle AFTER UPDATE ON nest DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW WHEN (NEW.branch = 'phone') EXECUTE FUNCTION settle();
+BEGIN;
+UPDATE nest SET branch = 'phone', changed = '2024-04-16' WHERE id = 38;
+SELECT count(*) AS history_before_commit FROM hist WHERE customer = '38';
+COMMIT;
+SELECT * FROM hist WHERE customer = '38';
+SELECT * FROM checks;
+DROP TRIGGER settle ON nest;
+
+-- 17. A reactivation redirected: customer 39, lost on 19 April, comes
+-- back in south on the 20th (the reactivation and the move, in the order
+-- the capture records them) and is sent on to east on the 21st.  Then a
+-- reactivation made by a row trigger: customer 40, lost for price on 22
+-- April, is won back by win_back in online on the 29th.
+UPDATE nest SET until = '2024-04-19', reason = 'moved away', changed = '2024-04-19' WHERE id = 39;
+UPDATE nest SET until = NULL, reason = NULL, branch = 'south', changed = '2024-04-20' WHERE id = 39;
+SELECT * FROM hist WHERE customer = '39';
+SELECT * FROM checks;
+CREATE FUNCTION win_back() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE nest SET until = NULL, reason = NULL, branch = 'online',
+		   changed = NEW.until + interval '7 days' WHERE id = NEW.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER win_back AFTER UPDATE OF until ON nest FOR EACH ROW
+	WHEN (NEW.until IS NOT NULL AND NEW.reason = 'price') EXECUTE FUNCTION win_back();
+UPDATE nest SET until = '2024-04-22', reason = 'price', changed = '2024-04-22' WHERE id = 40;
+SELECT id, branch, until FROM nest WHERE id = 40;
+SELECT * FROM hist WHERE customer = '40';
+SELECT * FROM checks;
+DROP TRIGGER win_back ON nest;
+
+-- 18. Lifecycle states: a row trigger that puts a customer back to
+-- at_risk when it was made active without activity.  Customer 1 goes new
+-- -> active on 10 March, the trigger makes it at_risk on the 11th.
+CREATE TABLE lnest (
+	id int PRIMARY KEY,
+	since timestamptz NOT NULL,
+	until timestamptz,
+	status churn.lifecycle NOT NULL,
+	changed timestamptz
+);
+SELECT churn.track('lnest', customer => 'id', since => 'since', until => 'until',
+				   state => 'status', changed_at => 'changed');
+INSERT INTO lnest VALUES (1, '2024-01-05', NULL, 'new', '2024-01-05'),
+						 (2, '2024-01-05', NULL, 'new', '2024-01-05');
+CREATE FUNCTION lnest_rules() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE lnest SET status = 'at_risk', changed = NEW.changed + interval '1 day' WHERE id = NEW.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER lnest_rules AFTER UPDATE ON lnest FOR EACH ROW
+	WHEN (NEW.status::text = 'active') EXECUTE FUNCTION lnest_rules();
+UPDATE lnest SET status = 'active', changed = '2024-03-10' WHERE id = 1;
+SELECT e.seq, e.at::date, e.kind, e.from_state, e.to_state
+  FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'lnest'::regclass AND h.customer = '1' ORDER BY e.seq;
+SELECT count(*) AS verify_diffs FROM churn.verify('lnest');
+SELECT churn.untrack('lnest');
+DROP TABLE lnest;
+DROP FUNCTION lnest_rules();
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;
 DROP TABLE nest, pnest, redirect, closing, account;
 DROP FUNCTION apply_rules(), apply_rules_then_fail(), retire_phone(), refill(),
-	pnest_rules();
+	pnest_rules(), route_new(), veto(), settle(), win_back();
+DROP PROCEDURE three_moves(int);
