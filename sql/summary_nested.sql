@@ -451,10 +451,71 @@ SELECT churn.untrack('lnest');
 DROP TABLE lnest;
 DROP FUNCTION lnest_rules();
 
+-- 19. A foreign-key action run by a nested statement: moving customer 41
+-- to gone makes drop_gone delete it, and the deletion sets its referral
+-- 42's referrer to NULL.  The action's capture fires among the DELETE's
+-- AFTER triggers, under the DELETE's snapshot: it must not take the note
+-- of the UPDATE still running around them, whose capture comes first
+-- (the move, then the deletion that removes 41's history, then the
+-- action).
+ALTER TABLE nest ADD CONSTRAINT nest_referrer_fkey
+	FOREIGN KEY (referrer) REFERENCES nest (id) ON DELETE SET NULL;
+UPDATE nest SET referrer = 41 WHERE id = 42;
+CREATE FUNCTION drop_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM nest WHERE id = NEW.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER drop_gone AFTER UPDATE OF branch ON nest FOR EACH ROW
+	WHEN (NEW.branch = 'gone') EXECUTE FUNCTION drop_gone();
+UPDATE nest SET branch = 'gone', changed = '2024-04-23' WHERE id = 41;
+SELECT id, referrer FROM nest WHERE id IN (41, 42);
+SELECT * FROM hist WHERE customer IN ('41', '42');
+SELECT * FROM checks;
+DROP TRIGGER drop_gone ON nest;
+
+-- 20. Foreign-key actions that change the tracked channel, and a row
+-- trigger that runs after them: a customer's channel is its referrer.
+-- Deleting referrers 2 and 4 runs one SET NULL action per row (3 and 5
+-- lose their referrer, the action's captures fire after the DELETE's),
+-- then reassign (a row trigger named after the RI triggers) gives each
+-- orphan customer 1 as referrer.  Each customer's history: the move to
+-- no referrer, then the move to 1.
+CREATE TABLE rnest (
+	id int PRIMARY KEY,
+	since timestamptz NOT NULL,
+	until timestamptz,
+	referrer int REFERENCES rnest (id) ON DELETE SET NULL,
+	changed timestamptz
+);
+SELECT churn.track('rnest', customer => 'id', since => 'since', until => 'until',
+				   channel => 'referrer', changed_at => 'changed');
+INSERT INTO rnest (id, since, referrer, changed)
+VALUES (1, '2024-01-05', NULL, '2024-01-05'), (2, '2024-01-05', NULL, '2024-01-05'),
+	   (3, '2024-01-05', 2, '2024-01-05'), (4, '2024-01-05', NULL, '2024-01-05'),
+	   (5, '2024-01-05', 4, '2024-01-05');
+CREATE FUNCTION reassign() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE rnest SET referrer = 1, changed = '2024-03-12' WHERE referrer IS NULL AND id <> 1;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER reassign AFTER DELETE ON rnest FOR EACH ROW EXECUTE FUNCTION reassign();
+DELETE FROM rnest WHERE id IN (2, 4);
+SELECT id, referrer FROM rnest ORDER BY id;
+SELECT h.customer, e.seq, e.at::date, e.kind, e.from_channel, e.channel
+  FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'rnest'::regclass ORDER BY h.customer::int, e.seq;
+SELECT count(*) AS verify_diffs FROM churn.verify('rnest');
+SELECT churn.untrack('rnest');
+DROP TABLE rnest;
+DROP FUNCTION reassign();
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;
 DROP TABLE nest, pnest, redirect, closing, account;
 DROP FUNCTION apply_rules(), apply_rules_then_fail(), retire_phone(), refill(),
-	pnest_rules(), route_new(), veto(), settle(), win_back();
+	pnest_rules(), route_new(), veto(), settle(), win_back(), drop_gone();
 DROP PROCEDURE three_moves(int);

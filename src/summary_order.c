@@ -316,6 +316,7 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	int			i;
 	int			own = -1;
 	Oid			root = InvalidOid;
+	PendingStatement *own_note = NULL;
 	PendingStatement *outer = NULL;
 	List	   *mine = NIL;
 	MemoryContext oldcxt;
@@ -327,10 +328,6 @@ summary_order_take(TriggerData *trigdata, List **kept)
 
 	/*
 	 * This statement's note: the one of its table, event and command id.
-	 * The AFTER triggers of a statement run by a foreign-key action fire
-	 * later, among those of the statement that ran the action, whose
-	 * snapshot is active then: take the innermost note of the table and
-	 * event.
 	 */
 	for (i = list_length(pending_statements) - 1; i >= 0 && own < 0; i--)
 	{
@@ -339,47 +336,50 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		if (p->relid == relid && p->event == event && p->cid == cid)
 			own = i;
 	}
-	for (i = list_length(pending_statements) - 1; i >= 0 && own < 0; i--)
+
+	/*
+	 * The AFTER triggers of a statement run by a foreign-key action fire
+	 * later, among those of the statement that ran the action, whose
+	 * snapshot is active then.  The notes begun after that statement and
+	 * still there are those of such actions, whose captures fire in the
+	 * order the actions ran: take the first of the table and event.  Never
+	 * a note begun before that statement: it is the note of a statement
+	 * still running around this one, whose capture is to come.
+	 */
+	for (i = 0; i < list_length(pending_statements) && own < 0; i++)
 	{
 		PendingStatement *p = list_nth(pending_statements, i);
 
-		if (p->relid == relid && p->event == event)
+		if (p->relid == relid && p->event == event && p->cid > cid)
 			own = i;
 	}
 	if (own < 0)
 	{
-		/* no note (a statement whose BEFORE trigger did not run) */
+		/* no note: a statement whose BEFORE trigger did not run */
 		own = list_length(pending_statements);
 		root = relid;
 		if (rel->rd_rel->relispartition)
 			root = llast_oid(get_partition_ancestors(relid));
 	}
 	else
-		root = ((PendingStatement *) list_nth(pending_statements, own))->root;
+	{
+		own_note = list_nth(pending_statements, own);
+		root = own_note->root;
+	}
 
 	/*
-	 * Notes above it belong to statements that began inside this one and
-	 * whose capture has not run: statements run by foreign-key actions,
-	 * whose AFTER triggers fire after this statement's, or statements whose
-	 * capture trigger was disabled meanwhile.  What they kept is this
-	 * statement's to capture, after its own rows.
+	 * Pop the note; what it kept is this statement's to capture, after its
+	 * own rows.  Notes above it stay: statements run by foreign-key actions
+	 * of this statement, whose captures fire after this one (the statements
+	 * kept on them ran after them, and are captured after them).
 	 */
-	for (i = own; i < list_length(pending_statements); i++)
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	if (own_note != NULL)
 	{
-		PendingStatement *p = list_nth(pending_statements, i);
-
-		mine = list_concat(mine, p->kept);
-		list_free(p->kept);
-		pfree(p);
+		mine = own_note->kept;
+		pending_statements = list_delete_nth_cell(pending_statements, own);
+		pfree(own_note);
 	}
-	if (own == 0)
-	{
-		/* list_truncate would keep the emptied list's memory */
-		list_free(pending_statements);
-		pending_statements = NIL;
-	}
-	else
-		pending_statements = list_truncate(pending_statements, own);
 
 	/*
 	 * An earlier statement of the same tracked table awaiting its capture:
@@ -397,12 +397,12 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	}
 	if (outer == NULL)
 	{
+		MemoryContextSwitchTo(oldcxt);
 		*kept = mine;
 		return false;
 	}
 
 	/* leave this statement's rows, then what it kept, to the outer one */
-	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	if ((trigdata->tg_oldtable != NULL && tuplestore_tuple_count(trigdata->tg_oldtable) > 0) ||
 		(trigdata->tg_newtable != NULL && tuplestore_tuple_count(trigdata->tg_newtable) > 0) ||
 		event == TRIGGER_EVENT_TRUNCATE)
@@ -428,6 +428,7 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		outer->kept = lappend(outer->kept, k);
 	}
 	outer->kept = list_concat(outer->kept, mine);
+	list_free(mine);
 	MemoryContextSwitchTo(oldcxt);
 	return true;
 }
