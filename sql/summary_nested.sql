@@ -512,10 +512,33 @@ SELECT churn.untrack('rnest');
 DROP TABLE rnest;
 DROP FUNCTION reassign();
 
+-- 21. MERGE with the three actions: its captures fire DELETE, UPDATE,
+-- INSERT, and the statements of its row triggers come after all three.
+-- Customer 32 is deleted, 33 moves to south on 6 April (east on the 7th),
+-- 44 arrives in south on 6 April (east on the 7th).
+CREATE TABLE incoming (id int, branch text, at timestamptz, gone bool);
+INSERT INTO incoming VALUES (32, NULL, NULL, true), (33, 'south', '2024-04-06', false),
+							(44, 'south', '2024-04-06', false);
+MERGE INTO nest n USING incoming i ON n.id = i.id
+WHEN MATCHED AND i.gone THEN DELETE
+WHEN MATCHED THEN UPDATE SET branch = i.branch, changed = i.at
+WHEN NOT MATCHED THEN INSERT (id, since, branch, changed) VALUES (i.id, i.at, i.branch, i.at);
+SELECT id, branch FROM nest WHERE id IN (32, 33, 44) ORDER BY id;
+SELECT * FROM hist WHERE customer IN ('32', '33', '44');
+SELECT * FROM checks;
+
+-- 22. Two statements of one query (WITH): the main INSERT's capture fires
+-- first, the UPDATE's after it, then what apply_rules did: customer 34
+-- moves to south on 8 April and to east on the 9th; 45 arrives.
+WITH moved AS (UPDATE nest SET branch = 'south', changed = '2024-04-08' WHERE id = 34 RETURNING id)
+INSERT INTO nest (id, since, branch, changed) VALUES (45, '2024-04-08', 'north', '2024-04-08');
+SELECT * FROM hist WHERE customer IN ('34', '45');
+SELECT * FROM checks;
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;
-DROP TABLE nest, pnest, redirect, closing, account;
+DROP TABLE nest, pnest, redirect, closing, account, incoming;
 DROP FUNCTION apply_rules(), apply_rules_then_fail(), retire_phone(), refill(),
 	pnest_rules(), route_new(), veto(), settle(), win_back(), drop_gone();
 DROP PROCEDURE three_moves(int);

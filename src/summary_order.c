@@ -299,6 +299,30 @@ rows_store(List *rows)
 }
 
 /*
+ * The first note still there of one query on the tracked table root.  The
+ * captures of one query (the INSERT and UPDATE of an INSERT ... ON CONFLICT
+ * DO UPDATE, the actions of a MERGE, the statements of a WITH) share its
+ * command id and fire in an order of their own, and the statements run by
+ * the query's AFTER triggers come after all of them: the rows those leave
+ * go to this note, each capture of the query hands them on to the next note
+ * still there, and the last capture of the query captures them.
+ */
+static PendingStatement *
+first_of_query(Oid root, CommandId cid)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending_statements)
+	{
+		PendingStatement *p = lfirst(lc);
+
+		if (p->root == root && p->cid == cid)
+			return p;
+	}
+	return NULL;
+}
+
+/*
  * summary_order_take: at the start of a statement's capture, pop the
  * statement's note.  Returns true when an earlier statement of the same
  * tracked table still awaits its capture: the rows of this statement (and
@@ -317,7 +341,9 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	int			own = -1;
 	Oid			root = InvalidOid;
 	PendingStatement *own_note = NULL;
+	CommandId	own_cid = InvalidCommandId;
 	PendingStatement *outer = NULL;
+	PendingStatement *sibling;
 	List	   *mine = NIL;
 	MemoryContext oldcxt;
 
@@ -365,13 +391,15 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	{
 		own_note = list_nth(pending_statements, own);
 		root = own_note->root;
+		own_cid = own_note->cid;
 	}
 
 	/*
 	 * Pop the note; what it kept is this statement's to capture, after its
 	 * own rows.  Notes above it stay: statements run by foreign-key actions
 	 * of this statement, whose captures fire after this one (the statements
-	 * kept on them ran after them, and are captured after them).
+	 * kept on them ran after them, and are captured after them), and the
+	 * other statements of its query (same command id).
 	 */
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	if (own_note != NULL)
@@ -382,8 +410,25 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	}
 
 	/*
+	 * Other captures of this statement's query still to come: the rows kept
+	 * so far go to the next of them, to be captured after all of the query's
+	 * own rows (an AFTER INSERT row trigger of a MERGE or an INSERT ... ON
+	 * CONFLICT runs its statements after the query's updates too).
+	 */
+	if (own_note != NULL && mine != NIL &&
+		(sibling = first_of_query(root, own_cid)) != NULL)
+	{
+		List	   *later = sibling->kept;
+
+		sibling->kept = list_concat(mine, later);
+		list_free(later);
+		mine = NIL;
+	}
+
+	/*
 	 * An earlier statement of the same tracked table awaiting its capture:
-	 * one that began before the statement whose triggers fire now.
+	 * one that began before the statement whose triggers fire now.  Its
+	 * query's first capture to come keeps the rows.
 	 */
 	for (i = list_length(pending_statements) - 1; i >= 0; i--)
 	{
@@ -391,7 +436,7 @@ summary_order_take(TriggerData *trigdata, List **kept)
 
 		if (p->root == root && p->cid < cid)
 		{
-			outer = p;
+			outer = first_of_query(p->root, p->cid);
 			break;
 		}
 	}
