@@ -535,6 +535,42 @@ INSERT INTO nest (id, since, branch, changed) VALUES (45, '2024-04-08', 'north',
 SELECT * FROM hist WHERE customer IN ('34', '45');
 SELECT * FROM checks;
 
+-- 23. A capture after a replay, in the same query: deleting referrer 2
+-- first runs A_warn_referred (a row trigger named before the RI
+-- triggers), which puts 3 at risk; its capture is kept for the DELETE's,
+-- which replays it; then the SET NULL action's capture moves 3 to no
+-- referrer, updating the history the replay wrote just before.
+CREATE TABLE snest (
+	id int PRIMARY KEY,
+	since timestamptz NOT NULL,
+	until timestamptz,
+	referrer int REFERENCES snest (id) ON DELETE SET NULL,
+	status churn.lifecycle NOT NULL,
+	changed timestamptz
+);
+SELECT churn.track('snest', customer => 'id', since => 'since', until => 'until',
+				   channel => 'referrer', state => 'status', changed_at => 'changed');
+INSERT INTO snest VALUES (1, '2024-01-05', NULL, NULL, 'active', '2024-01-05'),
+						 (2, '2024-01-05', NULL, NULL, 'active', '2024-01-05'),
+						 (3, '2024-01-05', NULL, 2, 'active', '2024-01-05');
+CREATE FUNCTION warn_referred() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE snest SET status = 'at_risk', changed = '2024-03-12' WHERE referrer = OLD.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER "A_warn_referred" AFTER DELETE ON snest FOR EACH ROW
+	EXECUTE FUNCTION warn_referred();
+DELETE FROM snest WHERE id = 2;
+SELECT id, referrer, status FROM snest ORDER BY id;
+SELECT h.customer, e.seq, e.at::date, e.kind, e.from_channel, e.channel, e.from_state, e.to_state
+  FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'snest'::regclass ORDER BY h.customer::int, e.seq;
+SELECT count(*) AS verify_diffs FROM churn.verify('snest');
+SELECT churn.untrack('snest');
+DROP TABLE snest;
+DROP FUNCTION warn_referred();
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;

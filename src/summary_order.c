@@ -512,4 +512,15 @@ summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
 		table_close(td.tg_relation, NoLock);
 		free_kept(k);
 	}
+
+	/*
+	 * And make the last one visible to the AFTER triggers still to fire: a
+	 * capture in C writes the history without a command counter increment
+	 * of its own, and one that follows in the same query (of another
+	 * statement) would find the rows written by this command invisible to
+	 * its update.
+	 */
+	if (kept != NIL)
+		CommandCounterIncrement();
+	list_free(kept);
 }
