@@ -571,10 +571,38 @@ SELECT churn.untrack('snest');
 DROP TABLE snest;
 DROP FUNCTION warn_referred();
 
+-- 24. Rows inserted by an AFTER TRUNCATE trigger of a partition: the
+-- TRUNCATE of a partition recomputes the partitioned table's summaries
+-- from its rows, which hold them already, so they count once.  Truncating
+-- pnest_us (customer 2) inserts customer 3 in us, in north since 1
+-- February: north ends February with customers 1 and 3.  Truncating all of
+-- pnest (every partition's capture recomputes after the parent's) then
+-- inserts customer 4: north ends February with it alone.
+CREATE FUNCTION prefill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO pnest VALUES (TG_ARGV[0]::int, 'us', '2024-02-01', NULL, 'north', '2024-02-01');
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER a_prefill AFTER TRUNCATE ON pnest_us FOR EACH STATEMENT EXECUTE FUNCTION prefill(3);
+TRUNCATE pnest_us;
+SELECT id, region, branch FROM pnest ORDER BY id;
+SELECT channel, at_start, new, at_end FROM churn.churn_summary
+ WHERE relation = 'pnest'::regclass AND bucket_start = '2024-02-01' ORDER BY channel;
+SELECT count(*) AS verify_diffs FROM churn.verify('pnest');
+DROP TRIGGER a_prefill ON pnest_us;
+CREATE TRIGGER a_prefill AFTER TRUNCATE ON pnest FOR EACH STATEMENT EXECUTE FUNCTION prefill(4);
+TRUNCATE pnest;
+SELECT id, region, branch FROM pnest ORDER BY id;
+SELECT channel, at_start, new, at_end FROM churn.churn_summary
+ WHERE relation = 'pnest'::regclass AND bucket_start = '2024-02-01' ORDER BY channel;
+SELECT count(*) AS verify_diffs FROM churn.verify('pnest');
+DROP TRIGGER a_prefill ON pnest;
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks;
 DROP TABLE nest, pnest, redirect, closing, account, incoming;
 DROP FUNCTION apply_rules(), apply_rules_then_fail(), retire_phone(), refill(),
-	pnest_rules(), route_new(), veto(), settle(), win_back(), drop_gone();
+	pnest_rules(), route_new(), veto(), settle(), win_back(), drop_gone(), prefill();
 DROP PROCEDURE three_moves(int);

@@ -62,6 +62,8 @@ typedef struct SummaryPlanEntry
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
 
+static void capture(TriggerData *trigdata);
+
 static HTAB *summary_plans = NULL;
 static Oid	summary_owner = InvalidOid;
 
@@ -230,11 +232,14 @@ capture_in_c(SummaryPlanEntry *entry, SummaryStatement stmt, Tuplestorestate *ts
 }
 
 /*
- * capture: fold one statement's transition tables into summary deltas (or,
- * for TRUNCATE, recompute).
+ * capture_statement: fold one statement's transition tables into summary
+ * deltas (or, for TRUNCATE, recompute).  *kept, when kept is not NULL, holds
+ * the statements left to this one (summary_order.c), to be captured after
+ * it; a TRUNCATE that recomputes captures them first instead, and empties
+ * the list.
  */
 static void
-capture(TriggerData *trigdata)
+capture_statement(TriggerData *trigdata, List **kept)
 {
 	TriggerEvent ev = trigdata->tg_event;
 	SummaryStatement stmt;
@@ -327,6 +332,24 @@ capture(TriggerData *trigdata)
 	entry = get_plan_entry(trigdata, stmt, size);
 
 	/*
+	 * The TRUNCATE of a partition recomputes the tracked table's summaries
+	 * from its rows and history.  The rows of the statements left to it (an
+	 * AFTER TRUNCATE trigger's INSERT) are in the table already, and
+	 * capturing them after the recomputation would count them twice: capture
+	 * them first, so that their history is there and the recomputation
+	 * replaces their counts.  (The TRUNCATE of a tracked table itself
+	 * empties the history, so what it kept comes after it.)
+	 */
+	if (stmt == SUMMARY_TRUNCATE && kept != NULL && *kept != NIL &&
+		entry->tracked != RelationGetRelid(trigdata->tg_relation))
+	{
+		summary_order_replay(*kept, capture);
+		*kept = NIL;
+		/* the replayed captures may have prepared plans again */
+		entry = get_plan_entry(trigdata, stmt, size);
+	}
+
+	/*
 	 * An INSERT of any size is grouped in C (new customers have no history);
 	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
 	 */
@@ -382,6 +405,13 @@ capture(TriggerData *trigdata)
 	SPI_finish();
 }
 
+/* capture: capture_statement of a statement replayed by summary_order.c */
+static void
+capture(TriggerData *trigdata)
+{
+	capture_statement(trigdata, NULL);
+}
+
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
 
 Datum
@@ -408,7 +438,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	 */
 	if (summary_order_take(trigdata, &kept))
 		return PointerGetDatum(NULL);
-	capture(trigdata);
+	capture_statement(trigdata, &kept);
 	if (kept != NIL)
 		summary_order_replay(kept, capture);
 	return PointerGetDatum(NULL);
