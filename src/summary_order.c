@@ -23,6 +23,14 @@
  * note, in the order their statements ended, which is the order in which
  * they changed the rows.
  *
+ * One query can have several captures of a table (INSERT ... ON CONFLICT DO
+ * UPDATE, MERGE, WITH): its notes share a command id, and what its AFTER
+ * triggers' statements leave goes to the query's last capture.  The
+ * captures of statements run by foreign-key actions fire after the capture
+ * of the statement that ran them, under its snapshot: their notes stay until
+ * then, and what statements run after them left on them is captured after
+ * them.
+ *
  * Rows kept by a subtransaction that aborts are dropped with it; notes of
  * statements that failed go with their subtransaction.  A transaction
  * never commits with kept rows nobody captured (that would take the table's
@@ -141,7 +149,11 @@ order_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		/* its statements failed; the rows it kept were rolled back */
+		/*
+		 * Its statements failed; the rows it kept were rolled back.  (What a
+		 * failed statement's note kept was kept in the same subtransaction
+		 * or in committed ones below it, relabeled as this one.)
+		 */
 		foreach(lc, pending_statements)
 		{
 			PendingStatement *p = lfirst(lc);
