@@ -77,6 +77,7 @@ typedef struct PendingStatement
 	TriggerEvent event;			/* TRIGGER_EVENT_INSERT, _UPDATE, ... */
 	CommandId	cid;			/* its command id */
 	SubTransactionId subid;		/* the subtransaction that started it */
+	TimestampTz started;		/* its client statement's start */
 	List	   *kept;			/* KeptCapture: later statements, in order */
 } PendingStatement;
 
@@ -106,6 +107,24 @@ free_kept(KeptCapture *k)
 	pfree(k);
 }
 
+/*
+ * Rows were left to a statement whose capture never came (its capture
+ * trigger was disabled while the BEFORE trigger was not): they would be
+ * missing from the summaries.
+ */
+static void
+report_uncaptured(PendingStatement *p)
+{
+	char	   *name = get_rel_name(p->relid);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("changes to table \"%s\" were never captured into the churn summaries",
+					name ? name : psprintf("%u", p->relid)),
+			 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
+			 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
+}
+
 static void
 order_xact_callback(XactEvent event, void *arg)
 {
@@ -119,17 +138,9 @@ order_xact_callback(XactEvent event, void *arg)
 			foreach(lc, pending_statements)
 			{
 				PendingStatement *p = lfirst(lc);
-				char	   *name;
 
-				if (p->kept == NIL)
-					continue;
-				name = get_rel_name(p->relid);
-				ereport(ERROR,
-						(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-						 errmsg("changes to table \"%s\" were never captured into the churn summaries",
-								name ? name : psprintf("%u", p->relid)),
-						 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
-						 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
+				if (p->kept != NIL)
+					report_uncaptured(p);
 			}
 			break;
 		default:
@@ -270,6 +281,7 @@ churn_summary_begin(PG_FUNCTION_ARGS)
 	p->event = firing_event(trigdata->tg_event);
 	p->cid = statement_cid();
 	p->subid = GetCurrentSubTransactionId();
+	p->started = GetCurrentStatementStartTimestamp();
 	p->kept = NIL;
 	pending_statements = lappend(pending_statements, p);
 	MemoryContextSwitchTo(oldcxt);
@@ -335,6 +347,35 @@ first_of_query(Oid root, CommandId cid)
 }
 
 /*
+ * Notes of statements of earlier client statements of the transaction.  A
+ * statement's capture fires before its client statement ends (the captures
+ * of foreign-key actions and of deferred triggers' statements too), so such
+ * a note was never popped: its capture trigger was disabled (ALTER TABLE
+ * ... DISABLE TRIGGER churn_summary_update, which churn.health reports) or
+ * did not fire.  It must not hold the rows of later statements, which would
+ * then never be captured; rows that statements inside it left to it are
+ * lost, and the transaction fails rather than commit without them.
+ */
+static void
+forget_ended_statements(void)
+{
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	ListCell   *lc;
+
+	foreach(lc, pending_statements)
+	{
+		PendingStatement *p = lfirst(lc);
+
+		if (p->started == now)
+			continue;
+		if (p->kept != NIL)
+			report_uncaptured(p);
+		pending_statements = foreach_delete_current(pending_statements, lc);
+		pfree(p);
+	}
+}
+
+/*
  * summary_order_take: at the start of a statement's capture, pop the
  * statement's note.  Returns true when an earlier statement of the same
  * tracked table still awaits its capture: the rows of this statement (and
@@ -360,6 +401,9 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	MemoryContext oldcxt;
 
 	*kept = NIL;
+	if (pending_statements == NIL)
+		return false;
+	forget_ended_statements();
 	if (pending_statements == NIL)
 		return false;
 	cid = statement_cid();
