@@ -165,6 +165,17 @@ ALTER TABLE ops_subs DISABLE TRIGGER churn_summary_begin;
 SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
 ALTER TABLE ops_subs ENABLE TRIGGER churn_summary_begin;
 SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+-- a capture trigger that fires only in replica sessions misses ordinary ones
+ALTER TABLE ops_subs ENABLE REPLICA TRIGGER churn_summary_insert;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+ALTER TABLE ops_subs ENABLE TRIGGER churn_summary_insert;
+-- a trigger dropped by hand comes back with the next ALTER TABLE of the
+-- tracked table (churn_follow_partitions), which rebuilds its summaries
+DROP TRIGGER churn_summary_begin ON ops_subs;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+ALTER TABLE ops_subs ALTER COLUMN channel SET STATISTICS 200;
+SELECT status FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+SELECT count(*) AS verify_diffs FROM churn.verify('ops_subs');
 
 --
 -- grant_reader / revoke_reader

@@ -223,6 +223,16 @@ TRUNCATE nest;
 SELECT count(*) AS rows FROM nest;
 SELECT * FROM march;
 SELECT * FROM checks;
+-- The same twice in one transaction: the second TRUNCATE writes nothing
+-- with its command id (the table was truncated in this transaction), and
+-- the refill's INSERT must still count as a statement inside it.
+BEGIN;
+TRUNCATE nest;
+TRUNCATE nest;
+COMMIT;
+SELECT count(*) AS rows FROM nest;
+SELECT * FROM march;
+SELECT * FROM checks;
 DROP TRIGGER a_refill ON nest;
 
 -- 10. A partitioned table: the statement names the parent, the trigger
@@ -618,6 +628,21 @@ COMMIT;
 ALTER TABLE nest ENABLE TRIGGER churn_summary_update;
 SELECT new - :new_before AS inserted_and_counted FROM april_north_new;
 SELECT count(*) > 0 AS verify_sees_the_missed_update FROM churn.verify('nest');
+SELECT churn.rebuild('nest');
+SELECT * FROM checks;
+-- the same inside one client statement (a DO block), and with the capture
+-- trigger enabled for replica sessions only: customer 151 is counted
+SELECT new AS new_before FROM april_north_new \gset
+ALTER TABLE nest ENABLE REPLICA TRIGGER churn_summary_update;
+SELECT status FROM churn.health() WHERE relation = 'nest'::regclass;
+DO $$
+BEGIN
+	UPDATE nest SET branch = 'online', changed = '2024-04-21' WHERE id = 150;
+	INSERT INTO nest (id, since, branch, changed) VALUES (151, '2024-04-03', 'north', '2024-04-03');
+END
+$$;
+ALTER TABLE nest ENABLE TRIGGER churn_summary_update;
+SELECT new - :new_before AS inserted_and_counted FROM april_north_new;
 SELECT churn.rebuild('nest');
 SELECT * FROM checks;
 

@@ -256,6 +256,7 @@ SELECT count(*) AS n,
 SELECT churn.bucket_floor('4713-12-31 23:59:59.999999 BC', '1 month') AS first_december;
 \set VERBOSITY sqlstate
 SELECT churn.bucket_floor('4714-11-24 00:00 BC', '1 month');  -- 22008
+SELECT churn.bucket_floor('0002-06-01 BC', '1000000 years');  -- 22008
 SELECT churn.bucket_floor('2024-03-06', '1 month 2 days');   -- 22023
 SELECT churn.bucket_floor('2024-03-06', '-1 month');         -- 22023
 \set VERBOSITY default

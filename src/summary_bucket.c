@@ -78,12 +78,19 @@ summary_bucket_floor(Timestamp ts, const Interval *width)
 		int			day;
 		int64		m;
 
-		j2date((int) (floor_div(ts, USECS_PER_DAY) + POSTGRES_EPOCH_JDATE), &year, &month, &day);
+		j2date((int) (floor_div(ts, USECS_PER_DAY) + POSTGRES_EPOCH_JDATE),
+			   &year, &month, &day);
 		m = (int64) year * 12 + (month - 1);
 		m = floor_div(m, width->month) * width->month;
 		year = (int) floor_div(m, 12);
 		month = (int) (m - (int64) year * 12) + 1;
-		result = ((int64) date2j(year, month, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+		/* (a width of many years can floor far before the earliest date) */
+		if (!IS_VALID_JULIAN(year, month, 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		result = ((int64) date2j(year, month, 1) - POSTGRES_EPOCH_JDATE) *
+			USECS_PER_DAY;
 		if (!IS_VALID_TIMESTAMP(result))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

@@ -445,16 +445,16 @@ local_zone_init(LocalZone *z, const char *time_zone)
 	{
 		pg_tz	   *tzp = pg_tzset(time_zone);
 		long int	gmtoff;
+		bool		fixed = false;
+		int64		offset = 0;
 
-		last_zone_fixed = false;
-		last_zone_offset = 0;
 		if (tzp != NULL && pg_get_timezone_offset(tzp, &gmtoff))
 		{
 			/*
 			 * The zone has one offset for all time.  An abbreviation of the
-			 * same name would win in timezone(): the result must be the
-			 * zone's at times far apart (an abbreviation's offset is fixed,
-			 * or follows a zone with a history).
+			 * same name would win in timezone(), and a zone with leap
+			 * seconds (right/UTC) drifts from its offset: the result must
+			 * be the zone's offset at times far apart.
 			 */
 			static const TimestampTz probes[] = {
 				INT64CONST(-1577836800000000),	/* 1950-01-01 */
@@ -462,21 +462,36 @@ local_zone_init(LocalZone *z, const char *time_zone)
 				INT64CONST(773107200000000)		/* 2024-07-01 */
 			};
 
-			last_zone_fixed = true;
-			last_zone_offset = (int64) gmtoff * USECS_PER_SEC;
+			fixed = true;
+			offset = (int64) gmtoff * USECS_PER_SEC;
 			for (int i = 0; i < lengthof(probes); i++)
-				if (DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
-														  TimestampTzGetDatum(probes[i]))) !=
-					probes[i] + last_zone_offset)
-					last_zone_fixed = false;
+			{
+				Datum		local = DirectFunctionCall2(timestamptz_zone, z->name,
+														TimestampTzGetDatum(probes[i]));
+
+				if (DatumGetTimestamp(local) != probes[i] + offset)
+					fixed = false;
+			}
 		}
+
+		/*
+		 * Remember it only when all is known (a probe may fail), the new key
+		 * allocated before the old one is freed.
+		 */
 		if (strlen(time_zone) < sizeof(last_zone_name) && abbrevs != NULL)
 		{
-			strlcpy(last_zone_name, time_zone, sizeof(last_zone_name));
+			char	   *key = MemoryContextStrdup(TopMemoryContext, abbrevs);
+
 			if (last_zone_abbrevs != NULL)
 				pfree(last_zone_abbrevs);
-			last_zone_abbrevs = MemoryContextStrdup(TopMemoryContext, abbrevs);
+			last_zone_abbrevs = key;
+			strlcpy(last_zone_name, time_zone, sizeof(last_zone_name));
+			last_zone_fixed = fixed;
+			last_zone_offset = offset;
 		}
+		z->fixed = fixed;
+		z->offset = offset;
+		return;
 	}
 	z->fixed = last_zone_fixed;
 	z->offset = last_zone_offset;

@@ -73,7 +73,8 @@ typedef struct KeptCapture
 typedef struct PendingStatement
 {
 	Oid			relid;			/* the table it writes */
-	Oid			root;			/* its partition root (relid if none) */
+	Oid			root;			/* its partition root (relid if none), or
+								 * InvalidOid until needed (a partition) */
 	TriggerEvent event;			/* TRIGGER_EVENT_INSERT, _UPDATE, ... */
 	CommandId	cid;			/* its command id */
 	SubTransactionId subid;		/* the subtransaction that started it */
@@ -234,6 +235,62 @@ firing_event(TriggerEvent ev)
 	return ev & TRIGGER_EVENT_OPMASK;
 }
 
+/*
+ * Whether the capture trigger of an event will fire for a statement on rel
+ * (the test of TriggerEnabled in trigger.c; churn names its triggers).
+ */
+static bool
+capture_will_fire(Relation rel, TriggerEvent event)
+{
+	static const char *const names[] = {
+		[TRIGGER_EVENT_INSERT] = "churn_summary_insert",
+		[TRIGGER_EVENT_DELETE] = "churn_summary_delete",
+		[TRIGGER_EVENT_UPDATE] = "churn_summary_update",
+		[TRIGGER_EVENT_TRUNCATE] = "churn_summary_truncate"
+	};
+	TriggerDesc *desc = rel->trigdesc;
+
+	if (desc == NULL)
+		return false;
+	for (int i = 0; i < desc->numtriggers; i++)
+	{
+		Trigger    *t = &desc->triggers[i];
+
+		if (strcmp(t->tgname, names[event]) != 0)
+			continue;
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			return t->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+				t->tgenabled == TRIGGER_FIRES_ALWAYS;
+		return t->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+			t->tgenabled == TRIGGER_FIRES_ALWAYS;
+	}
+	return false;
+}
+
+/* the partition root of a table (itself if it is no partition) */
+static Oid
+relation_root(Oid relid, bool is_partition)
+{
+	List	   *ancestors;
+	Oid			root;
+
+	if (!is_partition)
+		return relid;
+	ancestors = get_partition_ancestors(relid);
+	root = llast_oid(ancestors);
+	list_free(ancestors);
+	return root;
+}
+
+/* the partition root of a note's table, looked up once */
+static Oid
+note_root(PendingStatement *p)
+{
+	if (!OidIsValid(p->root))
+		p->root = relation_root(p->relid, true);
+	return p->root;
+}
+
 PG_FUNCTION_INFO_V1(churn_summary_begin);
 
 /*
@@ -267,17 +324,27 @@ churn_summary_begin(PG_FUNCTION_ARGS)
 	}
 
 	rel = trigdata->tg_relation;
+
+	/*
+	 * No note for a statement whose capture will not fire (its trigger
+	 * disabled by hand, or not enabled in this session's replication role):
+	 * nothing would pop it, and it would take the rows of later statements.
+	 */
+	if (!capture_will_fire(rel, firing_event(trigdata->tg_event)))
+		return PointerGetDatum(NULL);
+
+	/*
+	 * Use the command id, so that the statements run inside this one get
+	 * later ones: a TRUNCATE of a table created in this subtransaction, for
+	 * one, writes nothing with it, and the command counter would not move.
+	 */
+	(void) GetCurrentCommandId(true);
+
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	p = palloc(sizeof(PendingStatement));
 	p->relid = RelationGetRelid(rel);
-	p->root = p->relid;
-	if (rel->rd_rel->relispartition)
-	{
-		List	   *ancestors = get_partition_ancestors(p->relid);
-
-		p->root = llast_oid(ancestors);
-		list_free(ancestors);
-	}
+	/* a partition's root is looked up only if another note is there */
+	p->root = rel->rd_rel->relispartition ? InvalidOid : p->relid;
 	p->event = firing_event(trigdata->tg_event);
 	p->cid = statement_cid();
 	p->subid = GetCurrentSubTransactionId();
@@ -340,7 +407,7 @@ first_of_query(Oid root, CommandId cid)
 	{
 		PendingStatement *p = lfirst(lc);
 
-		if (p->root == root && p->cid == cid)
+		if (note_root(p) == root && p->cid == cid)
 			return p;
 	}
 	return NULL;
@@ -435,18 +502,9 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		if (p->relid == relid && p->event == event && p->cid > cid)
 			own = i;
 	}
-	if (own < 0)
-	{
-		/* no note: a statement whose BEFORE trigger did not run */
-		own = list_length(pending_statements);
-		root = relid;
-		if (rel->rd_rel->relispartition)
-			root = llast_oid(get_partition_ancestors(relid));
-	}
-	else
+	if (own >= 0)
 	{
 		own_note = list_nth(pending_statements, own);
-		root = own_note->root;
 		own_cid = own_note->cid;
 	}
 
@@ -464,6 +522,14 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		pending_statements = list_delete_nth_cell(pending_statements, own);
 		pfree(own_note);
 	}
+	if (pending_statements == NIL)
+	{
+		/* the common case: no other statement of the table is running */
+		MemoryContextSwitchTo(oldcxt);
+		*kept = mine;
+		return false;
+	}
+	root = relation_root(relid, rel->rd_rel->relispartition);
 
 	/*
 	 * Other captures of this statement's query still to come: the rows kept
@@ -490,9 +556,9 @@ summary_order_take(TriggerData *trigdata, List **kept)
 	{
 		PendingStatement *p = list_nth(pending_statements, i);
 
-		if (p->root == root && p->cid < cid)
+		if (note_root(p) == root && p->cid < cid)
 		{
-			outer = first_of_query(p->root, p->cid);
+			outer = first_of_query(root, p->cid);
 			break;
 		}
 	}

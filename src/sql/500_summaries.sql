@@ -428,24 +428,25 @@ COMMENT ON FUNCTION @extschema@._trigger_targets(pg_catalog.regclass) IS
 
 -- The five triggers churn puts on each target: the capture of each kind of
 -- statement, and the note taken when a statement begins (summary_order.c).
+-- CREATE OR REPLACE: a target missing some of them gets them back.
 CREATE FUNCTION @extschema@._install_triggers(target pg_catalog.regclass, enabled pg_catalog.bool)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	EXECUTE format('CREATE TRIGGER churn_summary_begin BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE'
+	EXECUTE format('CREATE OR REPLACE TRIGGER churn_summary_begin BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE'
 				   ' ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_begin()', target);
-	EXECUTE format('CREATE TRIGGER churn_summary_insert AFTER INSERT ON %s'
+	EXECUTE format('CREATE OR REPLACE TRIGGER churn_summary_insert AFTER INSERT ON %s'
 				   ' REFERENCING NEW TABLE AS churn_new FOR EACH STATEMENT'
 				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-	EXECUTE format('CREATE TRIGGER churn_summary_update AFTER UPDATE ON %s'
+	EXECUTE format('CREATE OR REPLACE TRIGGER churn_summary_update AFTER UPDATE ON %s'
 				   ' REFERENCING OLD TABLE AS churn_old NEW TABLE AS churn_new FOR EACH STATEMENT'
 				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-	EXECUTE format('CREATE TRIGGER churn_summary_delete AFTER DELETE ON %s'
+	EXECUTE format('CREATE OR REPLACE TRIGGER churn_summary_delete AFTER DELETE ON %s'
 				   ' REFERENCING OLD TABLE AS churn_old FOR EACH STATEMENT'
 				   ' EXECUTE FUNCTION @extschema@.summary_trigger()', target);
-	EXECUTE format('CREATE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
+	EXECUTE format('CREATE OR REPLACE TRIGGER churn_summary_truncate AFTER TRUNCATE ON %s'
 				   ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.summary_trigger()', target);
 	IF NOT enabled THEN
 		PERFORM @extschema@._enable_triggers(target, false);
@@ -1070,8 +1071,10 @@ BEGIN
 		added := 0;
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
-			 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
-								WHERE g.tgrelid = x AND g.tgname = 'churn_summary_insert')
+			 WHERE (SELECT count(*) FROM pg_trigger g
+					 WHERE g.tgrelid = x
+					   AND g.tgname IN ('churn_summary_begin', 'churn_summary_insert', 'churn_summary_update',
+										'churn_summary_delete', 'churn_summary_truncate')) < 5
 		LOOP
 			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
 			added := added + 1;

@@ -141,7 +141,8 @@ AS $fn$
 													  'churn_summary_truncate']::name[]) n
 							  WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
 												 WHERE g.tgrelid = x AND g.tgname = n
-												   AND g.tgenabled <> 'D'))
+												   -- fires in ordinary sessions
+												   AND g.tgenabled IN ('O', 'A')))
 				THEN 'capture_disabled'
 				WHEN s.oldest_pending < now() - refresh_lag THEN 'stale'
 				WHEN t.activity_column IS NOT NULL AND t.at_risk_after IS NOT NULL
