@@ -104,6 +104,7 @@ churn_cluster_start() {
 		echo "shared_buffers = 256MB"
 		echo "max_connections = 60"
 		echo "max_worker_processes = 16"
+		echo "max_prepared_transactions = 4"
 		echo "log_min_messages = warning"
 		echo "log_line_prefix = '%m [%p] '"
 		for line in "$@"; do echo "$line"; done
