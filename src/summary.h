@@ -74,6 +74,6 @@ extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *inf
 
 /* summary_order.c */
 extern bool summary_order_take(TriggerData *trigdata, List **kept);
-extern void summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata));
+extern void summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata, List **rest));
 
 #endif							/* CHURN_SUMMARY_H */

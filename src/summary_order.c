@@ -602,10 +602,13 @@ summary_order_take(TriggerData *trigdata, List **kept)
 
 /*
  * summary_order_replay: capture the statements left to this one, in order,
- * as their own capture triggers would have.
+ * as their own capture triggers would have.  A TRUNCATE is given the
+ * statements left after it (the TRUNCATE of a partition recomputes from the
+ * table, which holds their rows already, so capture_statement captures them
+ * before it); when it took them, they are done with.
  */
 void
-summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
+summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata, List **rest))
 {
 	ListCell   *lc;
 
@@ -613,6 +616,8 @@ summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
 	{
 		KeptCapture *k = lfirst(lc);
 		TriggerData td;
+		List	   *rest = NIL;
+		bool		took_rest;
 
 		/* make the captures before it visible to it, as between statements */
 		CommandCounterIncrement();
@@ -626,13 +631,21 @@ summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata))
 			td.tg_oldtable = rows_store(k->old_rows);
 		if (k->trigger.tgnewtable != NULL)
 			td.tg_newtable = rows_store(k->new_rows);
-		capture(&td);
+		if (firing_event(k->event) == TRIGGER_EVENT_TRUNCATE)
+			rest = list_copy_tail(kept, foreach_current_index(lc) + 1);
+		took_rest = (rest != NIL);
+		capture(&td, took_rest ? &rest : NULL);
+		/* if it emptied rest, it replayed (and freed) what followed it */
+		took_rest = took_rest && rest == NIL;
+		list_free(rest);
 		if (td.tg_oldtable != NULL)
 			tuplestore_end(td.tg_oldtable);
 		if (td.tg_newtable != NULL)
 			tuplestore_end(td.tg_newtable);
 		table_close(td.tg_relation, NoLock);
 		free_kept(k);
+		if (took_rest)
+			break;
 	}
 
 	/*

@@ -62,7 +62,7 @@ typedef struct SummaryPlanEntry
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
 
-static void capture(TriggerData *trigdata);
+static void capture(TriggerData *trigdata, List **rest);
 
 static HTAB *summary_plans = NULL;
 static Oid	summary_owner = InvalidOid;
@@ -405,11 +405,14 @@ capture_statement(TriggerData *trigdata, List **kept)
 	SPI_finish();
 }
 
-/* capture: capture_statement of a statement replayed by summary_order.c */
+/*
+ * capture: capture_statement of a statement replayed by summary_order.c;
+ * rest, if not NULL, holds the statements left after it (for a TRUNCATE)
+ */
 static void
-capture(TriggerData *trigdata)
+capture(TriggerData *trigdata, List **rest)
 {
-	capture_statement(trigdata, NULL);
+	capture_statement(trigdata, rest);
 }
 
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
