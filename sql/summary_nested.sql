@@ -673,6 +673,31 @@ SELECT channel, bucket_start::date, at_start, new, moved_in AS m_in, moved_out A
 SELECT count(*) AS verify_diffs FROM churn.verify('pnest');
 DROP TRIGGER wipe_eu ON pnest_us;
 
+-- 27. An error of the capture in a kept statement comes from that
+-- statement, where the trigger's exception block catches it: the nested
+-- UPDATE ends customer 100 before its start, is rejected and rolled back,
+-- and the outer move into phone stays (one entry).
+CREATE FUNCTION bad_rule() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		UPDATE nest SET until = since - interval '1 day', reason = 'bad' WHERE id = NEW.id;
+	EXCEPTION WHEN invalid_parameter_value THEN
+		RAISE NOTICE 'rule rejected: %', SQLERRM;
+	END;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER bad_rule AFTER UPDATE OF branch ON nest
+	FOR EACH ROW WHEN (NEW.branch = 'phone') EXECUTE FUNCTION bad_rule();
+SET client_min_messages = notice;
+UPDATE nest SET branch = 'phone', changed = '2024-04-25' WHERE id = 100;
+SET client_min_messages = warning;
+SELECT id, branch, until FROM nest WHERE id = 100;
+SELECT * FROM hist WHERE customer = '100' AND at >= '2024-04-25';
+SELECT * FROM checks;
+DROP TRIGGER bad_rule ON nest;
+DROP FUNCTION bad_rule();
+
 SELECT churn.untrack('nest');
 SELECT churn.untrack('pnest');
 DROP VIEW hist, march, checks, april_north_new;

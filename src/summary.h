@@ -71,9 +71,11 @@ extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
 extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info,
 									 Oid tracked, const Interval *width,
 									 const char *time_zone);
+extern void summary_fast_check_rows(TriggerData *trigdata, SummaryFastInfo *info);
 
 /* summary_order.c */
-extern bool summary_order_take(TriggerData *trigdata, List **kept);
+extern bool summary_order_take(TriggerData *trigdata, List **kept,
+							   void (*check) (TriggerData *trigdata));
 extern void summary_order_replay(List *kept, void (*capture) (TriggerData *trigdata, List **rest));
 
 #endif							/* CHURN_SUMMARY_H */

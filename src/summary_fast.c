@@ -529,6 +529,61 @@ column_local(FastColumn *col, TupleTableSlot *slot, const LocalZone *tz, Timesta
 	return true;
 }
 
+/*
+ * The check of summary_sql.c on a row's raw values: until >= since.  key is
+ * the row's customer as text, if the caller has it.
+ */
+static void
+check_period(SummaryFastInfo *info, TupleTableSlot *slot, const char *key)
+{
+	bool		s_null;
+	bool		u_null;
+	Datum		sd = slot_getattr(slot, info->since.attnum, &s_null);
+	Datum		ud = slot_getattr(slot, info->until.attnum, &u_null);
+	bool		bad;
+
+	if (s_null || u_null)
+		return;
+	if (info->since.basetype == DATEOID)
+		bad = DatumGetDateADT(ud) < DatumGetDateADT(sd);
+	else
+		bad = DatumGetTimestamp(ud) < DatumGetTimestamp(sd);
+	if (!bad)
+		return;
+	if (key == NULL)
+		key = column_text(&info->customer, slot);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("until value \"%s\" precedes since value \"%s\" of customer \"%s\"",
+					column_text(&info->until, slot), column_text(&info->since, slot),
+					key ? key : "NULL"),
+			 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
+}
+
+/*
+ * summary_fast_check_rows: the checks of a statement's new rows that need
+ * no history, for a statement whose capture comes later (summary_order.c):
+ * its errors are raised in the statement, where the caller can catch them.
+ */
+void
+summary_fast_check_rows(TriggerData *trigdata, SummaryFastInfo *info)
+{
+	Tuplestorestate *ts = trigdata->tg_newtable;
+	TupleTableSlot *slot;
+	int			ptr;
+
+	if (ts == NULL || info == NULL)
+		return;
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(trigdata->tg_relation), &TTSOpsMinimalTuple);
+	ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(ts, ptr);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+		check_period(info, slot, NULL);
+	tuplestore_select_read_pointer(ts, 0);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
 static void
 read_rows(Tuplestorestate *ts, Relation rel, SummaryFastInfo *info, const LocalZone *tz,
 		  CapRow **rows_out, int *n_out)
@@ -546,29 +601,9 @@ read_rows(Tuplestorestate *ts, Relation rel, SummaryFastInfo *info, const LocalZ
 	while (i < n && tuplestore_gettupleslot(ts, true, false, slot))
 	{
 		CapRow	   *r = &rows[i++];
-		bool		s_null;
-		bool		u_null;
-		Datum		sd = slot_getattr(slot, info->since.attnum, &s_null);
-		Datum		ud = slot_getattr(slot, info->until.attnum, &u_null);
 
 		r->key = column_text(&info->customer, slot);
-		/* the check of summary_sql.c: until >= since on the raw values */
-		if (!s_null && !u_null)
-		{
-			bool		bad;
-
-			if (info->since.basetype == DATEOID)
-				bad = DatumGetDateADT(ud) < DatumGetDateADT(sd);
-			else
-				bad = DatumGetTimestamp(ud) < DatumGetTimestamp(sd);
-			if (bad)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("until value \"%s\" precedes since value \"%s\" of customer \"%s\"",
-								column_text(&info->until, slot), column_text(&info->since, slot),
-								r->key ? r->key : "NULL"),
-						 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
-		}
+		check_period(info, slot, r->key);
 		r->has_s = column_local(&info->since, slot, tz, &r->s);
 		r->has_u = column_local(&info->until, slot, tz, &r->u);
 		if (!info->has_changed_at || !column_local(&info->changed_at, slot, tz, &r->c))
@@ -1710,10 +1745,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
 		MemoryContext old = MemoryContextSwitchTo(rowcxt);
-		bool		s_null;
 		bool		u_null;
-		Datum		sd = slot_getattr(slot, info->since.attnum, &s_null);
-		Datum		ud = slot_getattr(slot, info->until.attnum, &u_null);
 		Timestamp	s;
 		Timestamp	u = 0;
 		Timestamp	bs;
@@ -1725,26 +1757,7 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 		AggEntry   *e;
 		bool		found;
 
-		if (!s_null && !u_null)
-		{
-			bool		bad;
-
-			if (info->since.basetype == DATEOID)
-				bad = DatumGetDateADT(ud) < DatumGetDateADT(sd);
-			else
-				bad = DatumGetTimestamp(ud) < DatumGetTimestamp(sd);
-			if (bad)
-			{
-				char	   *key = column_text(&info->customer, slot);
-
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("until value \"%s\" precedes since value \"%s\" of customer \"%s\"",
-								column_text(&info->until, slot), column_text(&info->since, slot),
-								key ? key : "NULL"),
-						 errhint("A customer cannot stop before it starts; correct the row or set until to NULL.")));
-			}
-		}
+		check_period(info, slot, NULL);
 		if (!column_local(&info->since, slot, &zone, &s))
 		{
 			/* not a customer yet */
@@ -1753,7 +1766,8 @@ summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info, Oid track
 			continue;
 		}
 		bs = summary_bucket_floor(s, width);
-		if (column_local(&info->until, slot, &zone, &u))
+		u_null = !column_local(&info->until, slot, &zone, &u);
+		if (!u_null)
 			bu = summary_bucket_floor(u, width);
 		ch = info->has_channel ? column_text(&info->channel, slot) : NULL;
 		rs = info->has_reason ? column_text(&info->reason, slot) : NULL;

@@ -451,7 +451,8 @@ forget_ended_statements(void)
  * summary_order_replay once its own rows are captured.
  */
 bool
-summary_order_take(TriggerData *trigdata, List **kept)
+summary_order_take(TriggerData *trigdata, List **kept,
+				   void (*check) (TriggerData *trigdata))
 {
 	Relation	rel = trigdata->tg_relation;
 	Oid			relid = RelationGetRelid(rel);
@@ -569,7 +570,15 @@ summary_order_take(TriggerData *trigdata, List **kept)
 		return false;
 	}
 
-	/* leave this statement's rows, then what it kept, to the outer one */
+	/*
+	 * Leave this statement's rows, then what it kept, to the outer one.
+	 * What its capture would reject without reading the history is
+	 * rejected now, in the statement (whose caller may catch the error),
+	 * not when the outer capture replays it.
+	 */
+	MemoryContextSwitchTo(oldcxt);
+	check(trigdata);
+	MemoryContextSwitchTo(TopTransactionContext);
 	if ((trigdata->tg_oldtable != NULL && tuplestore_tuple_count(trigdata->tg_oldtable) > 0) ||
 		(trigdata->tg_newtable != NULL && tuplestore_tuple_count(trigdata->tg_newtable) > 0) ||
 		event == TRIGGER_EVENT_TRUNCATE)

@@ -415,6 +415,41 @@ capture(TriggerData *trigdata, List **rest)
 	capture_statement(trigdata, rest);
 }
 
+/*
+ * check_kept: the checks of the capture that need no history (until >=
+ * since), on the new rows of a statement whose capture is left to an
+ * earlier statement's (summary_order.c), so that the statement itself
+ * raises them.
+ */
+static void
+check_kept(TriggerData *trigdata)
+{
+	TriggerEvent ev = trigdata->tg_event;
+	Tuplestorestate *ts = trigdata->tg_newtable;
+	SummaryPlanEntry *entry;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (ts == NULL || tuplestore_tuple_count(ts) == 0 ||
+		!(TRIGGER_FIRED_BY_INSERT(ev) || TRIGGER_FIRED_BY_UPDATE(ev)))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* (the plan that get_plan_entry may prepare reads the transition tables) */
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "SPI_register_trigger_data failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(extension_owner(), save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	entry = get_plan_entry(trigdata,
+						   TRIGGER_FIRED_BY_INSERT(ev) ? SUMMARY_INSERT : SUMMARY_UPDATE,
+						   size_class(tuplestore_tuple_count(ts)));
+	/* (the set-based capture checks with the same message when it replays) */
+	if (summary_fast_usable(entry->fast))
+		summary_fast_check_rows(trigdata, entry->fast);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+}
+
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
 
 Datum
@@ -439,7 +474,7 @@ churn_summary_trigger(PG_FUNCTION_ARGS)
 	 * (from one of its AFTER triggers) is captured after it (see
 	 * summary_order.c).
 	 */
-	if (summary_order_take(trigdata, &kept))
+	if (summary_order_take(trigdata, &kept, check_kept))
 		return PointerGetDatum(NULL);
 	capture_statement(trigdata, &kept);
 	if (kept != NIL)
