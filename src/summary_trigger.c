@@ -218,6 +218,28 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 }
 
 /*
+ * Connect to SPI with the statement's transition tables registered (the
+ * plans get_plan_entry prepares read them) and become the extension owner:
+ * the configuration is read and the summaries written as the owner, so
+ * writers of the customer table need no privilege on churn's tables.  The
+ * caller restores the user and calls SPI_finish.
+ */
+static void
+connect_as_owner(TriggerData *trigdata, Oid *save_userid, int *save_sec_context)
+{
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_register_trigger_data(trigdata);
+	if (ret != SPI_OK_TD_REGISTER)
+		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(ret));
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(extension_owner(),
+						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/*
  * Whether a statement is captured in C: an INSERT of any size (new customers
  * have no history), other statements up to SUMMARY_FAST_MAX rows.
  */
@@ -247,7 +269,6 @@ capture_statement(TriggerData *trigdata, List **kept)
 	SummaryPlanEntry *entry;
 	Oid			save_userid;
 	int			save_sec_context;
-	Oid			owner;
 	Datum		values[3];
 	int			ret;
 	int			size;
@@ -314,19 +335,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 		}
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_register_trigger_data(trigdata);
-	if (ret != SPI_OK_TD_REGISTER)
-		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(ret));
-
-	/*
-	 * Read the configuration and write the summaries as the extension owner:
-	 * writers of the customer table need no privilege on churn's tables.
-	 */
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	owner = extension_owner();
-	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	connect_as_owner(trigdata, &save_userid, &save_sec_context);
 
 	size = ts ? size_class(tuplestore_tuple_count(ts)) : 0;
 	entry = get_plan_entry(trigdata, stmt, size);
@@ -433,13 +442,7 @@ check_kept(TriggerData *trigdata)
 	if (ts == NULL || tuplestore_tuple_count(ts) == 0 ||
 		!(TRIGGER_FIRED_BY_INSERT(ev) || TRIGGER_FIRED_BY_UPDATE(ev)))
 		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* (the plan that get_plan_entry may prepare reads the transition tables) */
-	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "SPI_register_trigger_data failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(extension_owner(), save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	connect_as_owner(trigdata, &save_userid, &save_sec_context);
 	entry = get_plan_entry(trigdata,
 						   TRIGGER_FIRED_BY_INSERT(ev) ? SUMMARY_INSERT : SUMMARY_UPDATE,
 						   size_class(tuplestore_tuple_count(ts)));
