@@ -428,6 +428,16 @@ COMMENT ON FUNCTION @extschema@._trigger_targets(pg_catalog.regclass) IS
 
 -- The five triggers churn puts on each target: the capture of each kind of
 -- statement, and the note taken when a statement begins (summary_order.c).
+CREATE FUNCTION @extschema@._trigger_names()
+RETURNS pg_catalog.name[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT ARRAY['churn_summary_begin', 'churn_summary_insert', 'churn_summary_update',
+				 'churn_summary_delete', 'churn_summary_truncate']::pg_catalog.name[]
+$$;
+COMMENT ON FUNCTION @extschema@._trigger_names() IS
+'internal: the names of the triggers churn puts on a tracked table and its partitions';
+
 -- CREATE OR REPLACE: a target missing some of them gets them back.
 CREATE FUNCTION @extschema@._install_triggers(target pg_catalog.regclass, enabled pg_catalog.bool)
 RETURNS void
@@ -1072,9 +1082,8 @@ BEGIN
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
 			 WHERE (SELECT count(*) FROM pg_trigger g
-					 WHERE g.tgrelid = x
-					   AND g.tgname IN ('churn_summary_begin', 'churn_summary_insert', 'churn_summary_update',
-										'churn_summary_delete', 'churn_summary_truncate')) < 5
+					 WHERE g.tgrelid = x AND g.tgname = ANY (@extschema@._trigger_names()))
+				   < cardinality(@extschema@._trigger_names())
 		LOOP
 			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
 			added := added + 1;

@@ -136,9 +136,7 @@ AS $fn$
 				-- the capture without churn.suspend, and writes go uncounted
 				WHEN EXISTS (SELECT 1
 							   FROM @extschema@._trigger_targets(s.relation) x
-							  CROSS JOIN unnest(ARRAY['churn_summary_begin', 'churn_summary_insert',
-													  'churn_summary_update', 'churn_summary_delete',
-													  'churn_summary_truncate']::name[]) n
+							  CROSS JOIN unnest(@extschema@._trigger_names()) n
 							  WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
 												 WHERE g.tgrelid = x AND g.tgname = n
 												   -- fires in ordinary sessions
