@@ -11,9 +11,9 @@ set -eu
 . "$(dirname "$0")/../test/lib.sh"
 cd "$CHURN_ROOT"
 churn_deps
-make -s
-make -s install
-PGBIN=$(pg_config --bindir)
+make -s PG_CONFIG="$PG_CONFIG"
+make -s PG_CONFIG="$PG_CONFIG" install
+PGBIN=$("$PG_CONFIG" --bindir)
 CHURN_TMP=$(mktemp -d /tmp/churn-demo.XXXXXX)
 chmod 755 "$CHURN_TMP"
 trap 'churn_cluster_stop; rm -rf "$CHURN_TMP"' EXIT

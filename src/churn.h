@@ -12,4 +12,14 @@
 
 #include "fmgr.h"
 
+/*
+ * PostgreSQL 18 replaced pg_attribute_noreturn(), written after a
+ * declaration, by pg_noreturn, written before it (C11 _Noreturn).  Before
+ * 18 the attribute that pg_attribute_noreturn() expands to may stand in
+ * front as well, so churn writes pg_noreturn first on every version.
+ */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
 #endif							/* CHURN_H */

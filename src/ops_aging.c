@@ -40,6 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "churn.h"
 #include "ops.h"
 
 /* The three passes that reach any target from any agable state. */
@@ -57,7 +58,7 @@ typedef struct AgingConfig
 
 /* Name of a relation as regclass prints it (schema-qualified when needed). */
 static char *aging_rel_text(Oid relid);
-static void aging_not_tracked(Oid relid) pg_attribute_noreturn();
+pg_noreturn static void aging_not_tracked(Oid relid);
 
 static char *
 aging_rel_text(Oid relid)

@@ -23,6 +23,11 @@
 
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"				/* VARDATA_ANY and friends, split out of postgres.h in 16 */
+#endif
+
+#include "churn.h"				/* pg_noreturn */
 
 /* Domain of a period and of the since/until values compared with it. */
 typedef enum ChurnDomain
@@ -134,9 +139,8 @@ extern char *churn_value_out(ChurnDomain domain, int64 value);
 extern char *churn_period_out(ChurnDomain domain, const ChurnPeriod *period);
 
 /* ERROR 22023: until is earlier than since; names both values. */
-extern void churn_report_until_before_since(ChurnDomain domain,
-											int64 since, int64 until)
-			pg_attribute_noreturn();
+pg_noreturn extern void churn_report_until_before_since(ChurnDomain domain,
+														int64 since, int64 until);
 
 /* Validate one customer row: until (if not NULL) must not precede since. */
 static inline void

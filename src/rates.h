@@ -20,6 +20,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/nodes.h"
 
+#include "churn.h"				/* pg_noreturn */
 #include "state_io.h"			/* churn_errsave */
 
 /* Format version stored first in every state of these files. */
@@ -62,12 +63,12 @@ extern void churn_state_invalid(Node *escontext, const char *typname,
 								bool binary, const char *detail);
 
 /* ERROR 22P03 from a receive function. */
-extern void churn_recv_invalid(const char *typname, const char *detail)
-			pg_attribute_noreturn();
+pg_noreturn extern void churn_recv_invalid(const char *typname,
+										   const char *detail);
 
 /* ERROR 22023: states or rows of one group disagree on a parameter. */
-extern void churn_report_mismatch(const char *what, const char *got,
-								  const char *had)
-			pg_attribute_noreturn();
+pg_noreturn extern void churn_report_mismatch(const char *what,
+											  const char *got,
+											  const char *had);
 
 #endif							/* CHURN_RATES_H */

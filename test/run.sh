@@ -1,9 +1,14 @@
 #!/bin/bash
 # test/run.sh: README command 2.  Installs what the tests need, builds churn,
-# runs every suite against throw-away clusters and ends with the line
-# "N passed, N failed" summed over all suites.  Exits non-zero on any failure.
+# runs every suite against throw-away clusters on every supported PostgreSQL
+# major version and ends with the line "N passed, N failed" summed over all
+# suites and versions.  Exits non-zero on any failure.
 #
-# Suites:
+# Versions: CHURN_PG_VERSIONS (default "15 17 18").  The version this
+# machine's Debian release ships (15 on bookworm) runs here; the others run
+# in a root filesystem of the Debian release that ships them (test/matrix.sh).
+#
+# Suites, per version:
 #   regress    pg_regress over sql/*.sql (make installcheck)
 #   isolation  pg_isolation_regress over test/specs/*.spec
 #   test/suites/*.sh   scripts for what pg_regress cannot express; each prints
@@ -15,6 +20,36 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$CHURN_ROOT"
+
+if [ -z "${CHURN_ONE_VERSION:-}" ]; then
+	total_p=0
+	total_f=0
+	summary=""
+	for v in ${CHURN_PG_VERSIONS:-15 17 18}; do
+		log "==== PostgreSQL $v"
+		start=$SECONDS
+		if [ "$v" = "$(churn_native_pg_major)" ]; then
+			last=$(CHURN_ONE_VERSION=1 PG_MAJOR=$v bash "$0" "$@" | tail -n 1)
+		else
+			last=$(bash "$CHURN_ROOT/test/matrix.sh" "$v" "$@" | tail -n 1)
+		fi
+		if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			p=${BASH_REMATCH[1]}
+			f=${BASH_REMATCH[2]}
+		else
+			p=0
+			f=1
+			log "PostgreSQL $v: the run ended without a result line"
+		fi
+		total_p=$((total_p + p))
+		total_f=$((total_f + f))
+		summary="$summary  PostgreSQL $v: $p passed, $f failed ($((SECONDS - start)) s)\n"
+	done
+	printf "$summary" >&2
+	echo "$total_p passed, $total_f failed"
+	[ "$total_f" -eq 0 ]
+	exit
+fi
 
 passed=0
 failed=0
@@ -28,11 +63,13 @@ want() {
 }
 
 count_pg_regress() {
-	# pg_regress prints one line per test ending in "ok" or "FAILED"
-	# ("failed (ignored)" counts as a failure too: we ignore nothing).
+	# pg_regress prints one line per test: up to PostgreSQL 15 ending in
+	# "... ok" or "... FAILED", from 16 on in TAP form, "ok 3 - name" or
+	# "not ok 3 - name" ("failed (ignored)" and "# (ignored)" count as
+	# failures too: we ignore nothing).
 	local out=$1 p f
-	p=$(grep -Ec '\.\.\. ok( |$)' "$out")
-	f=$(grep -Eci '\.\.\. (FAILED|failed)' "$out")
+	p=$(grep -Ec '\.\.\. ok( |$)|^ok [0-9]+ ' "$out")
+	f=$(grep -Eci '\.\.\. failed|^not ok [0-9]+ ' "$out")
 	passed=$((passed + p))
 	failed=$((failed + f))
 	log "  $p passed, $f failed"
@@ -59,22 +96,22 @@ fi
 if want regress; then
 	log "== regress"
 	rm -rf "$REGRESS_DIR/results" "$REGRESS_DIR/regression.diffs" "$REGRESS_DIR/regression.out"
-	make -s -C "$REGRESS_DIR" installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
+	make -s -C "$REGRESS_DIR" PG_CONFIG="$PG_CONFIG" installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
 	rc=$?
 	cat "$CHURN_TMP/regress.out" >&2
 	count_pg_regress "$CHURN_TMP/regress.out"
-	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/regress.out" && failed=$((failed + 1))
+	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. failed|^not ok [0-9]+ ' "$CHURN_TMP/regress.out" && failed=$((failed + 1))
 	[ -f "$REGRESS_DIR/regression.diffs" ] && head -c 20000 "$REGRESS_DIR/regression.diffs" >&2
 fi
 
 if want isolation && ls test/specs/*.spec >/dev/null 2>&1; then
 	log "== isolation"
 	rm -rf "$REGRESS_DIR/output_iso"
-	make -s -C "$REGRESS_DIR" installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
+	make -s -C "$REGRESS_DIR" PG_CONFIG="$PG_CONFIG" installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
 	rc=$?
 	cat "$CHURN_TMP/isolation.out" >&2
 	count_pg_regress "$CHURN_TMP/isolation.out"
-	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. (FAILED|failed)' "$CHURN_TMP/isolation.out" && failed=$((failed + 1))
+	[ $rc -ne 0 ] && ! grep -Eqi '\.\.\. failed|^not ok [0-9]+ ' "$CHURN_TMP/isolation.out" && failed=$((failed + 1))
 	[ -f "$REGRESS_DIR/output_iso/regression.diffs" ] && head -c 20000 "$REGRESS_DIR/output_iso/regression.diffs" >&2
 fi
 
@@ -98,5 +135,6 @@ for script in test/suites/*.sh; do
 	log "  $p passed, $f failed"
 done
 
+log "PostgreSQL $PG_MAJOR: $passed passed, $failed failed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
