@@ -401,20 +401,39 @@ static Numeric
 arpu_total(ArpuObject *obj)
 {
 	LOCAL_FCINFO(sum_fcinfo, 1);
+	MemoryContext oldcxt;
 	Datum		accsum;
+	Numeric		total;
 
 	if (obj->acc == NULL)
 		return obj->sum;
 	if (obj->total_valid)
 		return obj->total;
+
+	/*
+	 * The expanded-object methods call this in whatever memory context
+	 * their caller is in, and from PostgreSQL 17 on that may be a bump
+	 * context, where pfree is not allowed (tuplesort forms its tuples in
+	 * one: a partial arpu state sorted in a parallel worker).  numeric_sum
+	 * frees its temporaries, so the sums are computed in the object's own
+	 * context and their results freed once copied.
+	 */
+	oldcxt = MemoryContextSwitchTo(obj->hdr.eoh_context);
 	InitFunctionCallInfoData(*sum_fcinfo, NULL, 1, InvalidOid, NULL, NULL);
 	sum_fcinfo->args[0].value = PointerGetDatum(obj->acc);
 	sum_fcinfo->args[0].isnull = false;
 	accsum = numeric_sum(sum_fcinfo);
 	if (sum_fcinfo->isnull)
-		return obj->sum;		/* nothing accumulated */
-	arpu_store_numeric(obj, &obj->total, &obj->total_cap,
-					   numeric_add_opt_error(obj->sum, DatumGetNumeric(accsum), NULL));
+	{
+		/* nothing accumulated */
+		MemoryContextSwitchTo(oldcxt);
+		return obj->sum;
+	}
+	total = numeric_add_opt_error(obj->sum, DatumGetNumeric(accsum), NULL);
+	arpu_store_numeric(obj, &obj->total, &obj->total_cap, total);
+	pfree(total);
+	pfree(DatumGetPointer(accsum));
+	MemoryContextSwitchTo(oldcxt);
 	obj->total_valid = true;
 	return obj->total;
 }
