@@ -50,6 +50,11 @@ SELECT '(3,2,1)'::churn.nps_state AS nps, ' ( 3 , 2 , 1 ) '::churn.nps_state AS 
 SELECT churn.nps_final('(3,2,1)') AS nps_3_2_1,
        churn.conversion_final('(5,10)') AS conversion_5_10,
        churn.value_churn_final('(0,0)') AS value_churn_empty;
+-- near the bigint limit the exact NPS, 100 * (p - d) / (p + d) with
+-- p = 922337203685477507 and d = 1, is 100 - 2.2e-16, whose nearest float8
+-- is 100 (the rounded quotient once came out above 100); the same mirrored
+SELECT churn.nps_final('(922337203685477507,0,1)') AS nps_near_limit,
+       churn.nps_final('(1,0,922337203685477507)') AS nps_near_limit_negative;
 -- the transition functions called directly return a new state
 SELECT churn.nps_trans(churn.nps_trans('(0,0,0)', 9), 3) AS nps,
        churn.nps_inv('(1,0,1)', 3) AS nps_inv,

@@ -499,11 +499,18 @@ nps_final(PG_FUNCTION_ARGS)
 {
 	NpsState   *state = (NpsState *) PG_GETARG_POINTER(0);
 	int64		total = state->promoters + state->passives + state->detractors;
+	double		nps;
 
 	if (total == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8((double) (state->promoters - state->detractors) * 100.0 /
-					 (double) total);
+	nps = (double) (state->promoters - state->detractors) * 100.0 / (double) total;
+
+	/*
+	 * Exact below 2^53 answers.  Above, the rounding of the numerator and of
+	 * the total can carry the quotient a few units in the last place past
+	 * the bounds the exact value keeps to: hold it to them.
+	 */
+	PG_RETURN_FLOAT8(Max(-100.0, Min(100.0, nps)));
 }
 
 /* ---------- ratio states: combine and final ---------- */
