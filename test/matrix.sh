@@ -80,7 +80,7 @@ shared=$(cd "$CHURN_ROOT/.." && pwd)/shared
 # read (CI, the fuzzing and concurrency knobs), so the host's PATH or
 # PG* variables do not leak in.
 passenv=()
-for v in CI FUZZ_SEED FUZZ_SECONDS CHURN_REGRESS CHURN_CONC_TZ; do
+for v in CI FUZZ_SEED FUZZ_ROUNDS FUZZ_SECONDS CHURN_REGRESS CHURN_CONC_TZ; do
 	[ -n "${!v+x}" ] && passenv+=("$v=${!v}")
 done
 unshare --mount --propagation private -- bash -c '

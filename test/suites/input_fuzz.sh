@@ -8,7 +8,9 @@
 # taking the type handles (no crash, no internal error, results in range);
 # the support functions are called directly with NULLs and with states built
 # for other parameters (22023 expected).  Seeded: FUZZ_SEED=<n> replays a
-# run, FUZZ_SECONDS=<s> sets the mutation budget (default 90).  The engine is
+# run, FUZZ_ROUNDS=<n> sets the number of mutation rounds (default 400; the
+# inputs tried do not depend on the machine's speed), FUZZ_SECONDS=<s>
+# fuzzes for that long instead (by hand, for longer sessions).  The engine is
 # test/suites/input_fuzz.py; README.md, "Hardening" explains it.
 set -u
 exec python3 "$(dirname "$0")/input_fuzz.py"
