@@ -50,6 +50,9 @@ matrix_dir=${CHURN_MATRIX_DIR:-/var/tmp/churn-matrix}
 root=$matrix_dir/$codename-$key
 mkdir -p "$matrix_dir"
 
+# One build at a time per release; a second run waits and reuses it.
+exec 8>"$matrix_dir/$codename.lock"
+flock 8
 if [ ! -x "$root/usr/lib/postgresql/$major/bin/postgres" ]; then
 	log "matrix $major: building a $codename root filesystem with mmdebstrap (once; kept in $root)"
 	rm -rf "$root.new"
@@ -60,21 +63,28 @@ if [ ! -x "$root/usr/lib/postgresql/$major/bin/postgres" ]; then
 	mv "$root.new" "$root"
 	log "matrix $major: root filesystem built in $((SECONDS - start)) s"
 fi
-# A new machine's stale root filesystems of earlier package lists go.
-for old in "$matrix_dir/$codename"-*; do
-	[ -d "$old" ] && [ "$old" != "$root" ] && rm -rf "$old" "$old.log"
-done
+touch "$root"
+# Root filesystems of other package lists (older trees) unused for a week go.
+find "$matrix_dir" -mindepth 1 -maxdepth 1 -type d -name "$codename-*" ! -path "$root" -mtime +7 \
+	-exec rm -rf {} + 2>/dev/null
+flock -u 8
 
-# A fresh copy of the tree for every run: the build writes into it.
-inside=/build/churn
-rm -rf "$root/build"
-mkdir -p "$root$inside" "$root/build/shared"
+# A fresh copy of the tree for every run (the build writes into it), named
+# after this checkout, so that checkouts can share the root filesystem; a
+# second run of the same checkout waits for the first.
+inside=/build/$(basename "$CHURN_ROOT")-$(printf %s "$CHURN_ROOT" | md5sum | cut -c1-8)
+mkdir -p "$root/build"
+exec 9>"$root$inside.lock"
+flock 9
+rm -rf "$root$inside"
+mkdir -p "$root$inside"
 chmod 755 "$root/build" "$root$inside"
 tar -C "$CHURN_ROOT" --exclude=./.git --exclude=./results --exclude=./output_iso --exclude=./tmp_check \
-	--exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=./churn--1.1.sql -cf - . |
+	--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . |
 	tar -C "$root$inside" -xf -
+# ../shared of the copy, mounted below when this checkout has one
 shared=$(cd "$CHURN_ROOT/.." && pwd)/shared
-[ -d "$shared" ] || rmdir "$root/build/shared"
+[ -d "$shared" ] && mkdir -p "$root/build/shared"
 
 # The inner run: the environment is rebuilt from nothing but what the suites
 # read (CI, the fuzzing and concurrency knobs), so the host's PATH or
@@ -89,7 +99,7 @@ unshare --mount --propagation private -- bash -c '
 	shift 3
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
-	if [ -d "$root/build/shared" ]; then
+	if [ -d "$shared" ]; then
 		mount --bind "$shared" "$root/build/shared"
 		mount -o remount,bind,ro "$root/build/shared"
 	fi
@@ -99,5 +109,5 @@ unshare --mount --propagation private -- bash -c '
 	"${passenv[@]}" CHURN_ONE_VERSION=1 PG_MAJOR="$major" \
 	bash "$inside/test/run.sh" "$@" </dev/null
 rc=$?
-rm -rf "$root/build"
+rm -rf "$root$inside"
 exit $rc
