@@ -26,8 +26,11 @@ OBJS = \
 	src/survival_curve.o
 
 EXTENSION = churn
-# The install script is assembled from one fragment per concern, applied in
-# name order, so that each concern's SQL sits beside its C code in src/.
+# The version being built is churn.control's default_version.
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+# The install script of that version is assembled from one fragment per
+# concern, applied in name order, so that each concern's SQL sits beside its
+# C code in src/.
 SQL_FRAGMENTS = \
 	src/sql/000_header.sql \
 	src/sql/100_lifecycle.sql \
@@ -37,7 +40,10 @@ SQL_FRAGMENTS = \
 	src/sql/410_state_agg.sql \
 	src/sql/500_summaries.sql \
 	src/sql/700_ops.sql
-DATA_built = churn--1.0.sql
+DATA_built = churn--$(EXTVERSION).sql
+# Released versions: their install scripts, frozen as released, and the
+# upgrade scripts from each to the next (DEVELOPER.md, "Releasing").
+DATA = churn--1.0.sql churn--1.0--1.1.sql
 PGFILEDESC = "churn - customer churn, retention and diversion analytics"
 
 # pg_regress: setup creates the extension; one file per feature after it;
@@ -63,11 +69,11 @@ ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --encoding=UTF8 --no-loc
 PG_CPPFLAGS += -Isrc
 PG_CFLAGS += -Werror
 
-EXTRA_CLEAN = churn--1.0.sql
+EXTRA_CLEAN = churn--$(EXTVERSION).sql
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-churn--1.0.sql: $(SQL_FRAGMENTS)
-	cat $^ > $@
+churn--$(EXTVERSION).sql: $(SQL_FRAGMENTS) $(EXTENSION).control
+	cat $(SQL_FRAGMENTS) > $@

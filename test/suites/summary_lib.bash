@@ -48,15 +48,15 @@ load_initial() {
 	          FROM (SELECT i, timestamptz '2023-01-01 00:00+00' + random() * interval '900 days' AS s
 	                  FROM generate_series($1, $2) i) a) b"
 }
-# create_test_db NAME: a fresh database without JIT (the oracle's queries
-# are many small plans) holding churn and the oracle schema.  Its TimeZone,
-# in which churn.track fixes the buckets and the oracle cuts months, is
-# CHURN_CONC_TZ (UTC).
+# create_test_db NAME [VERSION]: a fresh database without JIT (the oracle's
+# queries are many small plans) holding churn (at VERSION, default the
+# current one) and the oracle schema.  Its TimeZone, in which churn.track
+# fixes the buckets and the oracle cuts months, is CHURN_CONC_TZ (UTC).
 create_test_db() {
 	PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -d postgres \
 		-c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" \
 		-c "ALTER DATABASE $1 SET TimeZone = '${CHURN_CONC_TZ:-UTC}'" -c "ALTER DATABASE $1 SET jit = off" || return 1
-	DB=$1 q -c "CREATE EXTENSION churn" ${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
+	DB=$1 q -c "CREATE EXTENSION churn${2:+ VERSION '$2'}" ${CHURN_CONC_PARTITIONED:+-v partitioned=1} \
 		-f "$here/summary_oracle.sql" >/dev/null
 }
 

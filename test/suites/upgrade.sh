@@ -1,0 +1,107 @@
+#!/bin/bash
+# test/suites/upgrade.sh: ALTER EXTENSION churn UPDATE from every released
+# version to the current one (churn.control's default_version).
+#
+# Released versions are the frozen install scripts churn--X.sql beside the
+# current one.  For each: a database gets churn at X, a customer table
+# tracked and written to (the random workload of the summary suites: new
+# customers, losses, moves, reactivations, deletes, COPY), refreshed, and
+# written to again so that folded summary rows, pending deltas and history
+# all cross the upgrade.  Then ALTER EXTENSION churn UPDATE, more writes and
+# a refresh, and each time the summaries must equal the plain-SQL oracle
+# (summary_oracle.sql) and churn.verify must return nothing.  Last, the
+# upgraded database must hold exactly the objects and definitions of a
+# fresh install of the current version: every line of
+# extension_catalog.sql (members, function definitions, aggregates, types,
+# views, columns, constraints, indexes, operators, comments, privileges)
+# must be equal.  A deliberate change in the fresh database shows that the
+# comparison sees a single altered property.
+#
+# Nothing here names a version: the test keeps working as versions are
+# added.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+work=$CHURN_TMP/upgrade
+rm -rf "$work"
+mkdir -p "$work"
+failed=0
+SEED=11
+. "$here/summary_lib.bash"
+
+current=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$CHURN_ROOT/churn.control")
+released=$(cd "$CHURN_ROOT" && ls churn--*.sql | sed -n 's/^churn--\([^-]*\)\.sql$/\1/p' |
+	grep -vx "$current" | sort -V)
+info "current version $current; released versions: $(echo $released)"
+[ -n "$released" ] || { not_ok "no released version to upgrade from (no frozen churn--X.sql)"; exit 1; }
+
+# workload DB SEED NEW-FROM TXNS: one writer of the random workload.
+workload() {
+	python3 "$here/summary_workload.py" --worker 0 --workers 1 --initial 800 --new-from "$3" --txns "$4" \
+		--seed "$2" >"$work/w-$1-$2.sql" &&
+		DB=$1 q -f "$work/w-$1-$2.sql" >/dev/null 2>"$work/w-$1-$2.err"
+	# the workload's intended errors are aborted COPYs; nothing else may fail
+	! grep ERROR "$work/w-$1-$2.err" | grep -qv 'bogus-time'
+}
+
+catalog() {
+	DB=$1 q -f "$here/extension_catalog.sql" >"$work/catalog-$1.txt" 2>&1
+}
+
+FRESH=churn_upgrade_fresh
+create_test_db "$FRESH" || { not_ok "create a database with churn $current"; exit 1; }
+catalog "$FRESH" || { not_ok "list the objects of a fresh install: $(head -3 "$work/catalog-$FRESH.txt")"; exit 1; }
+info "a fresh install of $current: $(grep -c '^member|' "$work/catalog-$FRESH.txt") objects, $(wc -l <"$work/catalog-$FRESH.txt") catalog lines"
+
+for from in $released; do
+	DB=churn_upgrade_from_$(echo "$from" | tr . _)
+	create_test_db "$DB" "$from" || { not_ok "$from: create a database with churn $from"; continue; }
+	check "$from: installed at $from" "SELECT extversion FROM pg_extension WHERE extname = 'churn'" "$from"
+	check "$from: an update path leads to $current" \
+		"SELECT path IS NOT NULL FROM pg_extension_update_paths('churn') WHERE source = '$from' AND target = '$current'" "t"
+	load_initial 1 600 >/dev/null || not_ok "$from: initial load"
+	out=$(track_customers 2>&1) || not_ok "$from: churn.track: $out"
+	workload "$DB" 1 600 150 || not_ok "$from: first workload"
+	q -c "SELECT churn.refresh()" >/dev/null || not_ok "$from: churn.refresh()"
+	workload "$DB" 2 5000 150 || not_ok "$from: second workload"
+	check_diffs "$from: before the update"
+	check "$from: folded summary rows, pending deltas and history cross the update" \
+		"SELECT summary_rows > 0 AND pending_deltas > 0 AND history_rows > 0 FROM churn.status
+		  WHERE relation = 'public.customers'::regclass" "t"
+
+	out=$(q -c "ALTER EXTENSION churn UPDATE" 2>&1)
+	[ -z "$out" ] && ok "$from: ALTER EXTENSION churn UPDATE, without a notice" ||
+		not_ok "$from: ALTER EXTENSION churn UPDATE: $out"
+	check "$from: now at $current" "SELECT extversion FROM pg_extension WHERE extname = 'churn'" "$current"
+	check "$from: churn.verify returns nothing after the update" \
+		"SELECT count(*) FROM churn.verify('public.customers')" "0"
+	check_diffs "$from: after the update"
+	workload "$DB" 3 9000 150 || not_ok "$from: workload after the update"
+	check_diffs "$from: after a workload through the updated triggers"
+	q -c "SELECT churn.refresh()" >/dev/null || not_ok "$from: churn.refresh() after the update"
+	check_diffs "$from: after churn.refresh()"
+	check "$from: churn.verify returns nothing at the end" \
+		"SELECT count(*) FROM churn.verify('public.customers')" "0"
+
+	catalog "$DB" || not_ok "$from: list the objects of the updated database"
+	if cmp -s "$work/catalog-$FRESH.txt" "$work/catalog-$DB.txt"; then
+		ok "$from: the updated extension equals a fresh install of $current ($(wc -l <"$work/catalog-$DB.txt") catalog lines)"
+	else
+		not_ok "$from: the updated extension differs from a fresh install of $current"
+		diff "$work/catalog-$FRESH.txt" "$work/catalog-$DB.txt" | grep '^[<>]' | head -20 |
+			sed 's/^</#   fresh:   /; s/^>/#   updated: /' | cut -c1-400
+	fi
+	[ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+done
+
+# The comparison sees a single changed property: a function's cost (its
+# attributes and its definition: 2 lines) and a view's comment (1 line).
+DB=$FRESH
+q -c "ALTER FUNCTION churn.refresh(regclass) COST 1234" -c "COMMENT ON VIEW churn.churn_summary IS 'changed'" >/dev/null
+cp "$work/catalog-$FRESH.txt" "$work/catalog-before.txt"
+catalog "$FRESH"
+changed=$(diff "$work/catalog-before.txt" "$work/catalog-$FRESH.txt" | grep -c '^>')
+[ "$changed" = 3 ] && ok "the comparison sees a changed function cost and a changed comment (3 lines)" ||
+	not_ok "the comparison should see 3 changed lines, saw $changed"
+[ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $FRESH" >/dev/null 2>&1
+[ $failed -eq 0 ]
