@@ -85,6 +85,7 @@ churn_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
 # sits where postgres cannot read it (a root-only home directory), run
 # pg_regress from a copy of the tree that it can read.
 REGRESS_DIR=$CHURN_ROOT
+export REGRESS_DIR
 if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -r "$CHURN_ROOT/sql/setup.sql" 2>/dev/null; then
 	REGRESS_DIR=$CHURN_TMP/tree
 	rm -rf "$REGRESS_DIR"

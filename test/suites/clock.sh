@@ -1,0 +1,80 @@
+#!/bin/bash
+# test/suites/clock.sh: the pg_regress and isolation suites do not depend on
+# the date they run.  Each runs again against a cluster of this suite's own
+# whose server believes it is another time (libfaketime, Debian's faketime
+# package, preloaded into the postmaster and so into every backend):
+#
+#   2027-03-15 12:00 UTC   months ahead of any expected output written
+#   2029-12-31 23:59:40    a year's last seconds in UTC, so a month and a year
+#                          end while the files run (each file's statements
+#                          see different months: expected outputs must not
+#                          compare the views across statements)
+#
+# The summary views have a row for every bucket through the current one, so
+# a test that printed how many rows they have, or compared a view read in
+# one statement with one read in another, fails here.  The clock moves on
+# from the time set (FAKETIME "@..."), as a real one does.
+
+set -u
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+
+failed=0
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; failed=1; }
+
+faketime_lib=$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -1)
+if [ -z "$faketime_lib" ]; then
+	notok "libfaketime is installed (Debian package faketime)"
+	exit 1
+fi
+regress_dir=${REGRESS_DIR:-$CHURN_ROOT}
+work=$CHURN_TMP/clock
+rm -rf "$work"
+mkdir -p "$work"
+chmod 777 "$work"
+
+# count FILE: "passed failed" of a pg_regress run, in either output form
+count() {
+	echo "$(grep -Ec '\.\.\. ok( |$)|^ok [0-9]+ ' "$1") $(grep -Eci '\.\.\. failed|^not ok [0-9]+ ' "$1")"
+}
+
+for when in '2027-03-15 12:00:00' '2029-12-31 23:59:40'; do
+	tag=$(echo "$when" | tr -c '0-9\n' '-')
+	(
+		export LD_PRELOAD=$faketime_lib FAKETIME="@$when" TZ=UTC
+		churn_cluster_start "clock-$tag"
+	) || { notok "start a cluster whose clock says $when"; continue; }
+	# churn_cluster_start ran in a subshell: its settings, again
+	PGHOST=$CHURN_TMP/clock-$tag
+	PGDATA=$PGHOST/data
+	PGPORT=$(sed -n 's/^port = //p' "$PGDATA/postgresql.conf" | tail -1)
+	export PGHOST PGDATA PGPORT
+	server_now=$("$PGBIN/psql" -X -A -t -d postgres -c "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')")
+	if [ "$server_now" = "${when:0:7}" ]; then
+		ok "the server's clock says $when UTC"
+	else
+		notok "the server's clock says $when UTC (it says $server_now)"
+	fi
+
+	for kind in regress isolation; do
+		out=$work/$kind-$tag
+		mkdir -p "$out"
+		chmod 777 "$out"
+		if [ $kind = regress ]; then
+			make -s -C "$regress_dir" PG_CONFIG="$PG_CONFIG" installcheck ISOLATION= \
+				REGRESS_OPTS="--inputdir=. --outputdir=$out --encoding=UTF8 --no-locale" >"$out.log" 2>&1
+		else
+			make -s -C "$regress_dir" PG_CONFIG="$PG_CONFIG" installcheck REGRESS= \
+				ISOLATION_OPTS="--inputdir=test --outputdir=$out --encoding=UTF8 --no-locale" >"$out.log" 2>&1
+		fi
+		read -r p f < <(count "$out.log")
+		if [ "$f" = 0 ] && [ "$p" -gt 0 ]; then
+			ok "$kind: $p files pass with the server's clock at $when"
+		else
+			notok "$kind: $f of $((p + f)) files fail with the server's clock at $when"
+			[ -f "$out/regression.diffs" ] && head -40 "$out/regression.diffs" | sed 's/^/#   /'
+		fi
+	done
+	churn_cluster_stop
+done
+[ $failed -eq 0 ]
