@@ -95,18 +95,22 @@ for v in CI FUZZ_SEED FUZZ_ROUNDS FUZZ_SECONDS CHURN_REGRESS CHURN_CONC_TZ; do
 done
 unshare --mount --propagation private -- bash -c '
 	set -e
-	root=$1 shared=$2 inside=$3
-	shift 3
+	root=$1 shared=$2 inside=$3 xdump=$4
+	shift 4
 	mount -t proc proc "$root/proc"
 	mount --rbind /dev "$root/dev"
+	if [ -n "$xdump" ]; then
+		mkdir -p "$root/build/xdump"
+		mount --bind "$xdump" "$root/build/xdump"
+	fi
 	if [ -d "$shared" ]; then
 		mount --bind "$shared" "$root/build/shared"
 		mount -o remount,bind,ro "$root/build/shared"
 	fi
 	exec chroot "$root" "$@"
-' _ "$root" "$shared" "$inside" \
+' _ "$root" "$shared" "$inside" "${CHURN_XDUMP_DIR:-}" \
 	/usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root LANG=C.UTF-8 \
-	"${passenv[@]}" CHURN_ONE_VERSION=1 PG_MAJOR="$major" \
+	"${passenv[@]}" ${CHURN_XDUMP_DIR:+CHURN_XDUMP_DIR=/build/xdump} CHURN_ONE_VERSION=1 PG_MAJOR="$major" \
 	bash "$inside/test/run.sh" "$@" </dev/null
 rc=$?
 rm -rf "$root$inside"

@@ -4,9 +4,11 @@
 # major version and ends with the line "N passed, N failed" summed over all
 # suites and versions.  Exits non-zero on any failure.
 #
-# Versions: CHURN_PG_VERSIONS (default "15 17 18").  The version this
-# machine's Debian release ships (15 on bookworm) runs here; the others run
-# in a root filesystem of the Debian release that ships them (test/matrix.sh).
+# Versions: CHURN_PG_VERSIONS (default "15 17 18"), oldest first: a version's
+# run restores the dumps the older ones left (dump_across_versions).  The
+# version this machine's Debian release ships (15 on bookworm) runs here; the
+# others run in a root filesystem of the Debian release that ships them
+# (test/matrix.sh).
 #
 # Suites, per version:
 #   regress    pg_regress over sql/*.sql (make installcheck)
@@ -25,6 +27,11 @@ if [ -z "${CHURN_ONE_VERSION:-}" ]; then
 	total_p=0
 	total_f=0
 	summary=""
+	# Dumps each version leaves for the later ones (dump_across_versions).
+	CHURN_XDUMP_DIR=${CHURN_MATRIX_DIR:-/var/tmp/churn-matrix}/xdump-$(printf %s "$CHURN_ROOT" | md5sum | cut -c1-8)
+	rm -rf "$CHURN_XDUMP_DIR"
+	mkdir -p "$CHURN_XDUMP_DIR"
+	export CHURN_XDUMP_DIR
 	for v in ${CHURN_PG_VERSIONS:-15 17 18}; do
 		log "==== PostgreSQL $v"
 		start=$SECONDS
@@ -45,6 +52,7 @@ if [ -z "${CHURN_ONE_VERSION:-}" ]; then
 		total_f=$((total_f + f))
 		summary="$summary  PostgreSQL $v: $p passed, $f failed ($((SECONDS - start)) s)\n"
 	done
+	rm -rf "$CHURN_XDUMP_DIR"
 	printf "$summary" >&2
 	echo "$total_p passed, $total_f failed"
 	[ "$total_f" -eq 0 ]

@@ -28,11 +28,15 @@ workload() {
 	! grep ERROR "$work/w-$1-$2.err" | grep -qv 'bogus-time'
 }
 
-# summary_text DB: every summary row of the tracked table, in a fixed order.
+# summary_text DB: the summary rows of the tracked table, in a fixed order.
+# The workload's events all lie before 2026; the rows of later months, which
+# grow with the calendar (a month may end between the dump and the restore),
+# are left to the oracle comparison.
 summary_text() {
 	DB=$1 q -c "SELECT bucket_start, bucket_end, channel, segment, at_start, new, reactivated, moved_in,
 	            moved_out, lost, lost_from_start, at_end, churn_rate, retention_rate
-	       FROM churn.churn_summary WHERE relation = 'public.customers'::regclass ORDER BY 1, 3, 4::text" \
+	       FROM churn.churn_summary WHERE relation = 'public.customers'::regclass
+	        AND bucket_start < '2026-01-01' ORDER BY 1, 3, 4::text" \
 		-c "SELECT bucket_start, channel, reason, lost FROM churn.churn_reasons
 	         WHERE relation = 'public.customers'::regclass ORDER BY 1, 2, 3" \
 		-c "SELECT * FROM churn.diversion_summary WHERE relation = 'public.customers'::regclass ORDER BY 2, 4, 5"
