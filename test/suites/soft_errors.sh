@@ -1,8 +1,10 @@
 #!/bin/bash
-# test/suites/soft_errors.sh: runs the PostgreSQL 16 soft-error code of the
-# input functions on PostgreSQL 15.
+# test/suites/soft_errors.sh: the soft errors of the input functions.
 #
-# From 16 an input function called with an ErrorSaveContext must report bad
+# On PostgreSQL 16 and later they are PostgreSQL's own: churn as built, in a
+# cluster of this suite's own, with the corpus below fed through
+# pg_input_error_info().  On 15 the suite runs churn's 16 code through a
+# shim.  From 16 an input function called with an ErrorSaveContext must report bad
 # input through errsave/ereturn (churn_errsave/churn_ereturn, state_io.h)
 # and return at once; that branch is not compiled on 15.  This suite copies
 # the tree, makes state_io.h take its 16 branch, links in test/soft16 (PG
@@ -23,43 +25,66 @@ ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; failed=1; }
 
 src=$CHURN_ROOT
-CHURN_TMP=${CHURN_TMP:-/tmp/churn-check-$(printf %s "$src" | md5sum | cut -c1-10)}/soft16
-tree=$CHURN_TMP/tree
-rm -rf "$CHURN_TMP"
-mkdir -p "$tree"
-chmod 755 "$CHURN_TMP"
-tar -C "$src" --exclude=./.git --exclude=./results --exclude=./output_iso \
-	--exclude='*.o' --exclude='*.bc' --exclude='*.so' -cf - . | tar -C "$tree" -xf -
-
-# state_io.h: the 16 branch; Makefile: the shim object and header
-sed -i 's/^#if PG_VERSION_NUM >= 160000$/#if 1 \/* soft_errors.sh *\//' "$tree/src/state_io.h"
-cp "$tree/test/soft16/soft16_shim.c" "$tree/src/"
-sed -i 's|^PG_CFLAGS += -Werror$|&\nOBJS += src/soft16_shim.o\nPG_CPPFLAGS += -I$(CURDIR)/test/soft16/include|' "$tree/Makefile"
-if grep -q '^#if 1 /\* soft_errors.sh \*/$' "$tree/src/state_io.h" &&
-	grep -q '^OBJS += src/soft16_shim.o$' "$tree/Makefile"; then
-	ok "state_io.h switched to its PostgreSQL 16 branch, shim linked in"
+if [ "$PG_MAJOR" -ge 16 ]; then
+	# PostgreSQL reports soft errors itself: churn as built, in a cluster of
+	# this suite's own, through pg_input_error_info().
+	ok "PostgreSQL $PG_MAJOR reports soft errors itself: churn as built, through pg_input_error_info()"
+	CHURN_TMP=$CHURN_TMP/soft16
+	rm -rf "$CHURN_TMP"
+	mkdir -p "$CHURN_TMP"
+	chmod 755 "$CHURN_TMP"
+	soft_input_function="CREATE FUNCTION soft16_input(typ regtype, input text) RETURNS text LANGUAGE plpgsql AS \$\$
+DECLARE
+	e record;
+	v text;
+BEGIN
+	SELECT * INTO e FROM pg_input_error_info(input, typ::text);
+	IF e.sql_error_code IS NULL THEN
+		EXECUTE format('SELECT %L::%s::text', input, typ) INTO v;
+		RETURN 'ok ' || v;
+	END IF;
+	RETURN 'soft ' || e.sql_error_code || ' ' || e.message || coalesce(' (' || nullif(e.detail, '') || ')', '') ||
+		coalesce(' HINT ' || nullif(e.hint, ''), '');
+END \$\$;"
 else
-	notok "could not switch state_io.h or the Makefile (has their text changed?)"
-	exit 1
-fi
+	CHURN_TMP=${CHURN_TMP:-/tmp/churn-check-$(printf %s "$src" | md5sum | cut -c1-10)}/soft16
+	tree=$CHURN_TMP/tree
+	rm -rf "$CHURN_TMP"
+	mkdir -p "$tree"
+	chmod 755 "$CHURN_TMP"
+	tar -C "$src" --exclude=./.git --exclude=./results --exclude=./output_iso \
+		--exclude='*.o' --exclude='*.bc' --exclude='*.so' -cf - . | tar -C "$tree" -xf -
 
-CHURN_ROOT=$tree
-if churn_private_install 2>"$CHURN_TMP/install.err"; then
-	ok "churn builds with -Werror with the PostgreSQL 16 soft-error branch"
-else
-	cat "$CHURN_TMP/install.err" >&2
-	notok "build with the PostgreSQL 16 soft-error branch"
-	exit 1
+	# state_io.h: the 16 branch; Makefile: the shim object and header
+	sed -i 's/^#if PG_VERSION_NUM >= 160000$/#if 1 \/* soft_errors.sh *\//' "$tree/src/state_io.h"
+	cp "$tree/test/soft16/soft16_shim.c" "$tree/src/"
+	sed -i 's|^PG_CFLAGS += -Werror$|&\nOBJS += src/soft16_shim.o\nPG_CPPFLAGS += -I$(CURDIR)/test/soft16/include|' "$tree/Makefile"
+	if grep -q '^#if 1 /\* soft_errors.sh \*/$' "$tree/src/state_io.h" &&
+		grep -q '^OBJS += src/soft16_shim.o$' "$tree/Makefile"; then
+		ok "state_io.h switched to its PostgreSQL 16 branch, shim linked in"
+	else
+		notok "could not switch state_io.h or the Makefile (has their text changed?)"
+		exit 1
+	fi
+
+	CHURN_ROOT=$tree
+	if churn_private_install 2>"$CHURN_TMP/install.err"; then
+		ok "churn builds with -Werror with the PostgreSQL 16 soft-error branch"
+	else
+		cat "$CHURN_TMP/install.err" >&2
+		notok "build with the PostgreSQL 16 soft-error branch"
+		exit 1
+	fi
+	soft_input_function="CREATE FUNCTION soft16_input(regtype, text) RETURNS text
+	LANGUAGE C STRICT AS '\$libdir/churn', 'churn_soft_input';"
 fi
 churn_cluster_start soft16 || { notok "start a cluster"; exit 1; }
 trap churn_cluster_stop EXIT
 
 q() { "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d postgres "$@"; }
 
-q >"$CHURN_TMP/setup.out" 2>&1 <<'SQL' || { cat "$CHURN_TMP/setup.out" >&2; notok "setup"; exit 1; }
+{ cat; echo "$soft_input_function"; } <<'SQL' | q >"$CHURN_TMP/setup.out" 2>&1 || { cat "$CHURN_TMP/setup.out" >&2; notok "setup"; exit 1; }
 CREATE EXTENSION churn;
-CREATE FUNCTION soft16_input(regtype, text) RETURNS text
-	LANGUAGE C STRICT AS '$libdir/churn', 'churn_soft_input';
 -- the hard way: a cast, as on 15
 CREATE FUNCTION soft16_hard(typ regtype, input text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
