@@ -69,7 +69,7 @@ ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --encoding=UTF8 --no-loc
 PG_CPPFLAGS += -Isrc
 PG_CFLAGS += -Werror
 
-EXTRA_CLEAN = churn--$(EXTVERSION).sql
+EXTRA_CLEAN = churn--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).zip
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -77,3 +77,10 @@ include $(PGXS)
 
 churn--$(EXTVERSION).sql: $(SQL_FRAGMENTS) $(EXTENSION).control
 	cat $(SQL_FRAGMENTS) > $@
+
+# The release archive PGXN and distributions build from: the committed tree
+# at HEAD (test/suites/packaging.sh checks it builds).
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ -o $(EXTENSION)-$(EXTVERSION).zip HEAD
+
+.PHONY: dist
