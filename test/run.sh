@@ -84,6 +84,11 @@ count_pg_regress() {
 }
 
 churn_deps || { echo "0 passed, 1 failed"; exit 1; }
+# Runs of one checkout share their private install and clusters: a second
+# one waits for the first instead of pulling them from under it.
+CHURN_TMP=${CHURN_TMP:-/tmp/churn-check-$(printf %s "$CHURN_ROOT" | md5sum | cut -c1-10)}
+exec 7>"$CHURN_TMP.lock"
+flock -n 7 || { log "another test run of this checkout is in progress: waiting for it"; flock 7; }
 churn_private_install || { echo "0 passed, 1 failed"; exit 1; }
 trap churn_cluster_stop EXIT
 churn_cluster_start main || { echo "0 passed, 1 failed"; exit 1; }
