@@ -61,6 +61,9 @@ extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
 
+/* summary_trigger.c */
+extern int	summary_pin_search_path(void);
+
 /* summary_fast.c */
 extern SummaryFastInfo *summary_fast_setup(const SummaryConfig *cfg, Relation rel);
 extern bool summary_fast_usable(const SummaryFastInfo *info);

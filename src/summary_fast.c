@@ -1484,6 +1484,7 @@ write_capture(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h
 	char	  **ts = palloc(sizeof(char *) * (nh + 1));
 	SPIPlanPtr	plan;
 	int			ret;
+	int			nestlevel;
 
 	if (nh == 0 && ngone == 0 && ev->n == 0)
 		return;
@@ -1496,10 +1497,12 @@ write_capture(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h
 	}
 	/*
 	 * Fallback through SPI (the trigger may not be connected: nest a
-	 * connection of our own).
+	 * connection of our own), as the extension owner: with search_path
+	 * pinned, as for every SQL of churn's run so.
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	nestlevel = summary_pin_search_path();
 	if (nh == 0 && ngone == 0)
 	{
 		/* events only, the smallest plan */
@@ -1519,6 +1522,7 @@ write_capture(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h
 		ret = SPI_execute_plan(plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+		AtEOXact_GUC(true, nestlevel);
 		SPI_finish();
 		return;
 	}
@@ -1575,6 +1579,7 @@ write_capture(Oid tracked, const HistoryEntryType *et, char **cust, HistEntry *h
 	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not append summary deltas: %s", SPI_result_code_string(ret));
+	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 }
 

@@ -292,16 +292,16 @@ static void
 append_fast_values(StringInfo buf, const SummaryConfig *cfg, const char *w)
 {
 	appendStringInfo(buf,
-					 "(VALUES (r.bs, 'n'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
-					 " (r.bu, 'l'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
-					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s)",
+					 "(VALUES (r.bs, 'n'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
+					 " (r.bu, 'l'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
+					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s)",
 					 w, w, w);
 	if (cfg->reason)
 		appendStringInfo(buf,
-						 ", (r.bu, 'c'::\"char\", r.ch, '{}'::pg_catalog.jsonb, r.rs, %s)", w);
+						 ", (r.bu, 'c'::pg_catalog.\"char\", r.ch, '{}'::pg_catalog.jsonb, r.rs, %s)", w);
 	if (cfg->state)
 		appendStringInfo(buf,
-						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::\"char\", NULL::pg_catalog.text, '{}'::pg_catalog.jsonb, r.st, %s)", w);
+						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::pg_catalog.\"char\", NULL::pg_catalog.text, '{}'::pg_catalog.jsonb, r.st, %s)", w);
 	appendStringInfoString(buf, ") f(b, kind, ch, sg, d, n)");
 }
 
@@ -401,16 +401,16 @@ append_insert_capture(StringInfo buf, const SummaryConfig *cfg, const char *sour
 	appendStringInfoString(buf, g.data);
 	appendStringInfo(buf,
 					 ") r CROSS JOIN LATERAL (VALUES"
-					 " (r.bs, 'n'::\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
-					 " (r.bu, 'l'::\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
-					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::\"char\", r.ch, true%s,"
+					 " (r.bs, 'n'::pg_catalog.\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
+					 " (r.bu, 'l'::pg_catalog.\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
+					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::pg_catalog.\"char\", r.ch, true%s,"
 					 " NULL::pg_catalog.text, r.w)",
 					 g.data, g.data, g.data);
 	if (cfg->reason)
-		appendStringInfo(buf, ", (r.bu, 'c'::\"char\", r.ch, false%s, r.rs, r.w)", gnull.data);
+		appendStringInfo(buf, ", (r.bu, 'c'::pg_catalog.\"char\", r.ch, false%s, r.rs, r.w)", gnull.data);
 	if (cfg->state)
 		appendStringInfo(buf,
-						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::\"char\", NULL::pg_catalog.text,"
+						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::pg_catalog.\"char\", NULL::pg_catalog.text,"
 						 " false%s, r.st, r.w)", gnull.data);
 	appendStringInfoString(buf, ") f(b, kind, ch, seg");
 	for (int i = 0; i < cfg->nsegments; i++)
@@ -498,11 +498,11 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) p.ok"
 								   " WHERE p.ok OPERATOR(pg_catalog.=) p.nk AND p.ns IS NOT NULL) q"
 								   " CROSS JOIN LATERAL (VALUES"
-								   " (1, 'm'::\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
+								   " (1, 'm'::pg_catalog.\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
 								   " NULL::pg_catalog.text, NULL::pg_catalog.text, q.och IS DISTINCT FROM q.nch),"
-								   " (2, 'r'::\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
+								   " (2, 'r'::pg_catalog.\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
 								   " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
-								   " (3, 's'::\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
+								   " (3, 's'::pg_catalog.\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
 								   " v(o, kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
 								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns) b GROUP BY b.nk"
 								   " ON CONFLICT (relid, customer) DO UPDATE"

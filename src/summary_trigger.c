@@ -218,13 +218,33 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 }
 
 /*
- * Connect to SPI with the statement's transition tables registered (the
- * plans get_plan_entry prepares read them) and become the extension owner:
- * the configuration is read and the summaries written as the owner, so
- * writers of the customer table need no privilege on churn's tables.  The
- * caller restores the user and calls SPI_finish.
+ * summary_pin_search_path: for SQL that churn runs as the extension owner,
+ * set search_path to pg_catalog, pg_temp in a new GUC nest level, which the
+ * caller ends with AtEOXact_GUC.  With the writer's search_path, a name in
+ * that SQL, or an operator such as the "=" of IN and IS DISTINCT FROM, could
+ * resolve to a look-alike the writer created in a schema of their own, and
+ * run with the owner's privileges.  (The SQL is generated after this too:
+ * format_type_be then qualifies every type the path does not show.)
  */
-static void
+int
+summary_pin_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
+ * Connect to SPI with the statement's transition tables registered (the
+ * plans get_plan_entry prepares read them), become the extension owner and
+ * pin search_path: the configuration is read and the summaries written as
+ * the owner, so writers of the customer table need no privilege on churn's
+ * tables.  Returns the GUC nest level for disconnect_owner.
+ */
+static int
 connect_as_owner(TriggerData *trigdata, Oid *save_userid, int *save_sec_context)
 {
 	int			ret;
@@ -237,6 +257,16 @@ connect_as_owner(TriggerData *trigdata, Oid *save_userid, int *save_sec_context)
 	GetUserIdAndSecContext(save_userid, save_sec_context);
 	SetUserIdAndSecContext(extension_owner(),
 						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	return summary_pin_search_path();
+}
+
+/* Undo connect_as_owner: the settings, the user, the SPI connection. */
+static void
+disconnect_owner(int nestlevel, Oid save_userid, int save_sec_context)
+{
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
 }
 
 /*
@@ -272,7 +302,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 	Datum		values[3];
 	int			ret;
 	int			size;
-	int			save_nestlevel = -1;
+	int			nestlevel;
 
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
@@ -335,7 +365,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 		}
 	}
 
-	connect_as_owner(trigdata, &save_userid, &save_sec_context);
+	nestlevel = connect_as_owner(trigdata, &save_userid, &save_sec_context);
 
 	size = ts ? size_class(tuplestore_tuple_count(ts)) : 0;
 	entry = get_plan_entry(trigdata, stmt, size);
@@ -370,8 +400,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 		else
 			summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
 								 &entry->bucket, entry->time_zone);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		SPI_finish();
+		disconnect_owner(nestlevel, save_userid, save_sec_context);
 		return;
 	}
 
@@ -379,9 +408,9 @@ capture_statement(TriggerData *trigdata, List **kept)
 	 * The capture statement runs once per writing statement, and its cost
 	 * estimate over the transition tables easily passes jit_above_cost:
 	 * compiling it would cost far more than it saves (seconds against a
-	 * tenth of a second for a 3,000-row UPDATE), so JIT is off for it.
+	 * tenth of a second for a 3,000-row UPDATE), so JIT is off for it (in
+	 * the nest level of connect_as_owner, which ends it).
 	 */
-	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("jit", "off",
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -408,10 +437,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_SELECT : SPI_OK_INSERT))
 		elog(ERROR, "churn capture statement failed: %s", SPI_result_code_string(ret));
 
-	if (save_nestlevel >= 0)
-		AtEOXact_GUC(true, save_nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	SPI_finish();
+	disconnect_owner(nestlevel, save_userid, save_sec_context);
 }
 
 /*
@@ -438,19 +464,19 @@ check_kept(TriggerData *trigdata)
 	SummaryPlanEntry *entry;
 	Oid			save_userid;
 	int			save_sec_context;
+	int			nestlevel;
 
 	if (ts == NULL || tuplestore_tuple_count(ts) == 0 ||
 		!(TRIGGER_FIRED_BY_INSERT(ev) || TRIGGER_FIRED_BY_UPDATE(ev)))
 		return;
-	connect_as_owner(trigdata, &save_userid, &save_sec_context);
+	nestlevel = connect_as_owner(trigdata, &save_userid, &save_sec_context);
 	entry = get_plan_entry(trigdata,
 						   TRIGGER_FIRED_BY_INSERT(ev) ? SUMMARY_INSERT : SUMMARY_UPDATE,
 						   size_class(tuplestore_tuple_count(ts)));
 	/* (the set-based capture checks with the same message when it replays) */
 	if (summary_fast_usable(entry->fast))
 		summary_fast_check_rows(trigdata, entry->fast);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	SPI_finish();
+	disconnect_owner(nestlevel, save_userid, save_sec_context);
 }
 
 PG_FUNCTION_INFO_V1(churn_summary_trigger);
