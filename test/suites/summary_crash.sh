@@ -213,8 +213,9 @@ refresh_open() {
 	             AND state = 'idle in transaction' AND backend_xid IS NOT NULL" 2>/dev/null)" = 1 ]
 }
 copy_rows_at_least() {
-	[ "$(q -c "SELECT coalesce(max(tuples_processed), -1) FROM pg_stat_progress_copy
-	             WHERE datname = current_database()" 2>/dev/null || echo -1)" -ge "$1" ]
+	[ "$(q -c "SELECT coalesce(max(c.tuples_processed), -1) FROM pg_stat_progress_copy c
+	             JOIN pg_stat_activity a ON a.pid = c.pid WHERE a.application_name = 'crash_bulk'" 2>/dev/null ||
+		echo -1)" -ge "$1" ]
 }
 server_up() { q -c "SELECT 1" >/dev/null 2>&1; }
 all_gone() {
@@ -281,22 +282,28 @@ for r in 1 2 3; do
 	bg_pids=("${worker_pids[@]}" "$bulk_pid" "$refresh_pid")
 	p0=$(progress)
 
-	wait_for 120 "$n1 writer transactions" progress_at_least $((p0 + n1))
+	moment=1
+	wait_for 120 "$n1 writer transactions" progress_at_least $((p0 + n1)) || moment=0
 	echo "SELECT churn.refresh();" >&8
 	bulk_batches $r 0 >&7
-	wait_for 120 "six acknowledged bulk batches" acked_count 6
+	wait_for 120 "six acknowledged bulk batches" acked_count 6 || moment=0
 	[ "$kind" = postmaster ] && q -c "CHECKPOINT"
-	wait_for 120 "$n2 writer transactions" progress_at_least $((p0 + n2))
+	wait_for 120 "$n2 writer transactions" progress_at_least $((p0 + n2)) || moment=0
 	printf '%s\n' "BEGIN;" "SELECT churn.refresh();" >&8
-	wait_for 120 "the refresh left open in its transaction" refresh_open
+	wait_for 120 "the refresh left open in its transaction" refresh_open || moment=0
 	printf '%s\n' "BEGIN;" "INSERT INTO t.bulk_log VALUES ($((r * 100 + 99)), 'inflight', $((10000000 + r * 100000 + 50000)), 40000);" \
 		"\\copy customers ($COLS) FROM '$work/copy.fifo'" "COMMIT;" "\\! echo $((r * 100 + 99)) >> $work/acked" >&7
 	# feed the COPY m rows (and keep the FIFO open: it never ends)
 	head -n "$m" "$work/inflight-$r.tsv" 7>&- 8>&- >&9 &
 	feeder=$!
 	bg_pids+=("$feeder")
-	wait_for 120 "the COPY to read $((m * 3 / 4)) rows" copy_rows_at_least $((m * 3 / 4))
-	wait_for 120 "workers 0 and 1 at their stop" barrier_reached
+	wait_for 120 "the COPY to read $((m * 3 / 4)) rows" copy_rows_at_least $((m * 3 / 4)) || moment=0
+	wait_for 120 "workers 0 and 1 at their stop" barrier_reached || moment=0
+	if [ $moment -eq 1 ]; then
+		ok "round $r: the planned moment: six bulk batches acknowledged, a refresh open, the COPY past $((m * 3 / 4)) rows, workers 0 and 1 before a COMMIT"
+	else
+		not_ok "round $r: the planned moment of the kill was not reached (see the lines above); killing anyway"
+	fi
 	info "at the kill: $(($(progress) - p0)) writer transactions, $(grep -c . "$work/acked") bulk batches acknowledged; $(q -c "
 		SELECT string_agg(application_name || ' ' || state || coalesce(' ' || (SELECT tuples_processed || ' rows'
 		         FROM pg_stat_progress_copy c WHERE c.pid = a.pid), ''), ', ' ORDER BY application_name)
@@ -316,17 +323,23 @@ for r in 1 2 3; do
 		what="kill -9 of the postmaster"
 		;;
 	backend)
-		victim=$(q -c "SELECT pid FROM pg_stat_progress_copy WHERE datname = current_database()")
-		[ -n "$victim" ] || victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'crash_bulk'")
-		kill -9 "$victim"
+		victim=$(q -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'crash_bulk'")
+		kill -9 "$victim" || not_ok "round $r: kill -9 of the bulk loader's backend '$victim'"
 		what="kill -9 of backend $victim"
 		;;
 	esac
-	# the clients: end of input for the bulk loader, the COPY and the
-	# refresher; the writers lose their connections
+	# The old server processes go first (with the postmaster killed alone,
+	# its children exit when they next wait: for a lock, for the client,
+	# for more COPY data), then the clients see the end of their input
+	# (the bulk loader, the COPY, the refresher); the writers lose their
+	# connections.  Ended the other way round, an orphaned backend could
+	# still finish the COPY and commit it.
+	if ! wait_for 60 "the old server processes to exit" all_gone $kids; then
+		not_ok "round $r: server processes of before the kill still ran 60 s later: $(ps -o pid=,args= -p "$(echo $kids | tr " " ",")" | head -3 | tr '\n' ';')"
+		kill -9 $kids 2>/dev/null
+	fi
 	exec 7>&- 8>&- 9>&-
 	kill "$feeder" 2>/dev/null
-	wait_for 60 "the old server processes to exit" all_gone $kids || kill -9 $kids 2>/dev/null
 	if [ "$kind" = backend ]; then
 		recovered=0
 		wait_for 120 "the reinitialized server" server_up && recovered=1
