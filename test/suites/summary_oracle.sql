@@ -2,9 +2,10 @@
 -- and an independent plain-SQL recomputation of the churn summaries.
 --
 -- Nothing here reads the extension's own history tables: the expected rows
--- come from the base table public.customers plus two logs that the workload
--- writes in the same statement as the change (t.react_log: a reactivation and
--- the loss it ended; t.move_log: a channel move and the old channel).
+-- come from the base table public.customers (or the relation psql variable
+-- "source" names, below) plus two logs that the workload writes in the same
+-- statement as the change (t.react_log: a reactivation and the loss it
+-- ended; t.move_log: a channel move and the old channel).
 --
 -- Definitions (issue 6, with the boundary rule of the aggregates issue):
 -- an event at time t falls in the bucket [lower, upper) that holds t;
@@ -20,9 +21,36 @@
 SET client_min_messages = warning;
 CREATE SCHEMA t;
 
+-- psql variables naming what the oracle reads (the defaults are the suites'
+-- own table): "source", the relation the customer rows are read from, with
+-- the columns of public.customers below (given, the caller made it, often
+-- a view that renames the columns of a table with other names, and
+-- public.customers is not created); "relation", the tracked table whose
+-- summaries are compared (default: source); "contract_key" and
+-- "region_key", the segment keys churn shows for the two segment columns
+-- (the names of the tracked columns; default contract and region).
+\if :{?source}
+\else
+\set source public.customers
+\set create_customers 1
+\endif
+\if :{?relation}
+\else
+\set relation :source
+\endif
+\if :{?contract_key}
+\else
+\set contract_key contract
+\endif
+\if :{?region_key}
+\else
+\set region_key region
+\endif
+
 -- The tracked table; hash-partitioned on id when psql's variable
 -- "partitioned" is set (churn tracks partitioned tables too), its time
 -- columns of type date when "dates" is set.
+\if :{?create_customers}
 \if :{?dates}
 \set moment date
 \else
@@ -52,6 +80,7 @@ CREATE TABLE public.customers_p3 PARTITION OF public.customers FOR VALUES WITH (
 \else
 ;
 \endif
+\endif
 
 CREATE TABLE t.react_log (
 	seq bigserial PRIMARY KEY,
@@ -76,31 +105,31 @@ CREATE INDEX ON t.move_log (id, at);
 -- the event (for a move: the channel left); to_ch: the channel entered.
 CREATE VIEW t.events AS
 WITH m AS (
-	SELECT l.* FROM t.move_log l JOIN public.customers c USING (id)
+	SELECT l.* FROM t.move_log l JOIN :source c USING (id)
 ), r AS (
-	SELECT l.* FROM t.react_log l JOIN public.customers c USING (id)
+	SELECT l.* FROM t.react_log l JOIN :source c USING (id)
 ), first_ch AS (
 	SELECT c.id,
 		   coalesce((SELECT l.from_ch FROM t.move_log l WHERE l.id = c.id ORDER BY l.at LIMIT 1), c.branch) AS ch
-	  FROM public.customers c
+	  FROM :source c
 ), raw AS (
-	SELECT id, since AS at, 'new' AS kind, NULL::text AS reason, NULL::text AS to_ch FROM public.customers
+	SELECT id, since AS at, 'new' AS kind, NULL::text AS reason, NULL::text AS to_ch FROM :source
 	UNION ALL
 	SELECT id, at, 'reactivated', NULL, NULL FROM r
 	UNION ALL
 	SELECT id, prev_until, 'lost', prev_reason, NULL FROM r
 	UNION ALL
-	SELECT id, until, 'lost', cancel_reason, NULL FROM public.customers WHERE until IS NOT NULL
+	SELECT id, until, 'lost', cancel_reason, NULL FROM :source WHERE until IS NOT NULL
 	UNION ALL
 	SELECT id, at, 'move', NULL, to_ch FROM m
 )
 SELECT raw.id, raw.at, raw.kind, raw.reason, raw.to_ch,
 	   coalesce((SELECT l.to_ch FROM t.move_log l WHERE l.id = raw.id AND l.at < raw.at ORDER BY l.at DESC LIMIT 1),
 				f.ch) AS ch,
-	   pg_catalog.jsonb_build_object('contract', c.contract, 'region', c.region) AS segment,
+	   pg_catalog.jsonb_build_object(:'contract_key', c.contract, :'region_key', c.region) AS segment,
 	   pg_catalog.date_trunc('month', raw.at) AS bucket,
 	   pg_catalog.lag(raw.at) OVER (PARTITION BY raw.id ORDER BY raw.at) AS prev_at
-  FROM raw JOIN first_ch f USING (id) JOIN public.customers c USING (id);
+  FROM raw JOIN first_ch f USING (id) JOIN :source c USING (id);
 
 -- Self-checks of the workload's promises: strictly increasing event times,
 -- alternating starts and losses, moves only while a customer, the logged old
@@ -186,18 +215,18 @@ SELECT ch AS channel, segment, bucket AS bucket_start, pg_catalog.count(*) AS at
 	SELECT st.id, st.segment, mo.bucket,
 		   coalesce((SELECT l.to_ch FROM t.move_log l WHERE l.id = st.id AND l.at < mo.bucket ORDER BY l.at DESC LIMIT 1),
 					(SELECT l.from_ch FROM t.move_log l WHERE l.id = st.id ORDER BY l.at LIMIT 1),
-					(SELECT c.branch FROM public.customers c WHERE c.id = st.id)) AS ch
+					(SELECT c.branch FROM :source c WHERE c.id = st.id)) AS ch
 	  FROM stints st JOIN months mo ON st.s < mo.bucket AND (st.u IS NULL OR st.u >= mo.bucket)
   ) x
  GROUP BY 1, 2, 3;
 
--- The summary as the extension shows it, for public.customers.
+-- The summary as the extension shows it, for the tracked table.
 CREATE VIEW t.actual_summary AS
 SELECT channel::text AS channel, segment::jsonb AS segment, bucket_start,
 	   at_start::bigint, new::bigint, reactivated::bigint, moved_in::bigint, moved_out::bigint,
 	   lost::bigint, lost_from_start::bigint, at_end::bigint
   FROM churn.churn_summary
- WHERE relation = 'public.customers'::regclass;
+ WHERE relation = :'relation'::regclass;
 
 -- Rows that differ between expected and actual.  A row the extension shows
 -- and the oracle lacks must be all zeros (an empty bucket of a live cell),
@@ -242,7 +271,7 @@ SELECT s.*
 		   pg_catalog.lead(at_start) OVER (PARTITION BY channel, segment ORDER BY bucket_start) AS next_at_start,
 		   pg_catalog.lead(bucket_start) OVER (PARTITION BY channel, segment ORDER BY bucket_start) AS next_bucket
 	  FROM churn.churn_summary cs
-	 WHERE relation = 'public.customers'::regclass
+	 WHERE relation = :'relation'::regclass
   ) s
  WHERE at_end <> at_start + new + reactivated + moved_in - moved_out - lost
 	OR (next_bucket = bucket_end AND next_at_start <> at_end)
@@ -260,7 +289,7 @@ WITH e AS (
 	  FROM t.cell_events WHERE kind = 'lost' GROUP BY 1, 2, 3
 ), a AS (
 	SELECT bucket_start, channel::text, reason::text, lost::bigint
-	  FROM churn.churn_reasons WHERE relation = 'public.customers'::regclass AND lost <> 0
+	  FROM churn.churn_reasons WHERE relation = :'relation'::regclass AND lost <> 0
 )
 (SELECT 'missing' AS side, * FROM e EXCEPT SELECT 'missing', * FROM a)
 UNION ALL
@@ -282,7 +311,7 @@ WITH base AS (
 ), a AS (
 	SELECT bucket_start, from_channel::text, to_channel::text, moved::bigint, from_base::bigint,
 		   pg_catalog.round(diversion_rate::numeric, 12)
-	  FROM churn.diversion_summary WHERE relation = 'public.customers'::regclass AND moved <> 0
+	  FROM churn.diversion_summary WHERE relation = :'relation'::regclass AND moved <> 0
 )
 (SELECT 'missing' AS side, * FROM e EXCEPT SELECT 'missing', * FROM a)
 UNION ALL
