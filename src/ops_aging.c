@@ -36,12 +36,14 @@
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "churn.h"
 #include "ops.h"
+#include "summary.h"				/* summary_pin_search_path */
 
 /* The three passes that reach any target from any agable state. */
 #define AGING_MAX_PASSES	3
@@ -413,6 +415,7 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		int			rc;
 		Oid			save_userid;
 		int			save_sec_context;
+		int			nestlevel;
 
 		initStringInfo(&q);
 		appendStringInfo(&q,
@@ -433,12 +436,15 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		/*
 		 * As the owner of churn.aging_runs (the extension's owner): the
 		 * caller, allowed to age this table, need not be allowed to write
-		 * churn's own tables (the pattern of ri_triggers.c).
+		 * churn's own tables (the pattern of ri_triggers.c).  With
+		 * search_path pinned, as all SQL churn runs as its owner.
 		 */
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(aging_runs_owner(schema),
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		nestlevel = summary_pin_search_path();
 		rc = SPI_execute_with_args(q.data, 6, types, args, NULL, false, 0);
+		AtEOXact_GUC(true, nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not record the aging run: %s", SPI_result_code_string(rc));
