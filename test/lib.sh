@@ -35,7 +35,10 @@ PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 export PG_CONFIG
 CHURN_APT_PACKAGES="make gcc libc6-dev clang llvm gdb postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron python3 locales faketime"
 # What the Citus suite builds Citus with (installed only when it runs).
-CHURN_CITUS_PACKAGES="libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev"
+# libicu-dev: PostgreSQL's utils/pg_locale.h, which Citus includes, includes
+# ICU's headers (bookworm's server-dev package happens to pull it in, trixie's
+# does not).
+CHURN_CITUS_PACKAGES="libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev libicu-dev"
 
 log() { printf '%s\n' "$*" >&2; }
 
