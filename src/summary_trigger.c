@@ -30,6 +30,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/partition.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -38,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -178,11 +180,23 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			}
 		}
 		if (!found_cfg)
+		{
+			/*
+			 * A table with churn's triggers but no configuration: most likely
+			 * a Citus shard of a tracked table that was distributed anyway
+			 * (citus.enable_unsafe_triggers copies the triggers to shards).
+			 */
+			bool		citus = OidIsValid(get_relname_relid("pg_dist_partition",
+															 PG_CATALOG_NAMESPACE));
+
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("table \"%s\" is not tracked by churn",
 							RelationGetRelationName(rel)),
+					 citus ?
+					 errhint("A Citus shard of a tracked table has churn's triggers but cannot be tracked: run churn.untrack on the table before distributing it.") :
 					 errhint("Install churn.summary_trigger only through churn.track.")));
+		}
 		if (strlen(cfg.time_zone) >= sizeof(entry->time_zone))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

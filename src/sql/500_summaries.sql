@@ -528,6 +528,36 @@ COMMENT ON FUNCTION @extschema@._check_tracked(pg_catalog.regclass) IS
 -- The API.
 --
 
+-- Citus writes the rows of its tables to shards on the worker nodes (or, for
+-- a Citus local table, to a shard beside it), where the capture triggers of
+-- the coordinator's table never run: such a table cannot be tracked.
+CREATE FUNCTION @extschema@._check_not_citus(relation pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	kind text;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT CASE WHEN p.partmethod <> ''n'' THEN ''a Citus distributed table''
+						 WHEN p.repmodel = ''t'' THEN ''a Citus reference table''
+						 ELSE ''a Citus local table'' END
+			   FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+	   INTO kind USING relation;
+	IF kind IS NOT NULL THEN
+		RAISE EXCEPTION 'churn cannot track "%": it is %', relation, kind
+			USING ERRCODE = '0A000',
+				  DETAIL = 'Citus writes its rows to shards, where churn''s capture triggers do not run.',
+				  HINT = 'Track a local table on the coordinator, or compute the figures with churn''s aggregates (churn_rate, churn_periods, ...), which Citus runs on the workers.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_not_citus(pg_catalog.regclass) IS
+'internal: refuses a Citus distributed, reference or local table, whose writes churn''s triggers cannot capture';
+
 CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
 	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
@@ -562,6 +592,7 @@ BEGIN
 	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
 		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
 	END IF;
+	PERFORM @extschema@._check_not_citus(relation);
 	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
 		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
 			USING ERRCODE = '42710',

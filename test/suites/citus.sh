@@ -223,8 +223,9 @@ check_queries() {
 		check_same "$1" "$want" "$got"
 	fi
 }
+version=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$CHURN_ROOT/churn.control")
 check_same "CREATE EXTENSION churn on the coordinator reaches both workers" \
-	"$(printf '1.0\n1.0')" \
+	"$(printf '%s\n%s' "$version" "$version")" \
 	"$(q -c "SELECT result FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'churn'\$\$) ORDER BY nodeport")"
 check_same "Citus sees two active workers" "2" "$(q -c "SELECT count(*) FROM citus_get_active_worker_nodes()")"
 check_same "Citus sends no usage statistics from the test cluster" "off" "$(q -c "SHOW citus.enable_statistics_collection")"
@@ -606,8 +607,10 @@ check_same "the $tz_same other aggregates give the local results with the coordi
 
 # ---------------------------------------------------------------------------
 # churn.track on Citus tables.  Citus runs a distributed table's writes on its
-# shards, so statement triggers on the coordinator's table never see them;
-# what churn does today is checked as CURRENT BEHAVIOUR.
+# shards, so statement triggers on the coordinator's table never see them:
+# track refuses distributed, reference and Citus local tables with an error
+# that says so, and a tracked table distributed anyway fails in the shard's
+# trigger with a hint to untrack first.
 # ---------------------------------------------------------------------------
 
 trk_create() { # NAME: an empty customer table
@@ -633,7 +636,7 @@ trk_expect() {
 	if [ -n "$err" ] && grep -Eq "$2" <<<"$err"; then
 		ok "$1: ${err#ERROR:  }"
 	elif [ -z "$err" ]; then
-		not_ok "$1: succeeds now (expected an error matching /$2/): update test/suites/citus.sh and check churn.verify"
+		not_ok "$1: succeeds (expected an error matching /$2/)"
 	else
 		not_ok "$1: expected an error matching /$2/, got: ${err#ERROR:  }"
 	fi
@@ -658,53 +661,47 @@ else
 	not_ok "churn.track on a local table of the Citus coordinator"
 fi
 
-# A distributed table, with rows and empty, and a reference table: track's
-# back-fill deletes from churn.history (a local table of the coordinator)
-# with a subquery on the tracked table, which Citus refuses.  The error names
-# neither churn nor the tracked table.
+# Distributed (with rows and empty), reference and Citus local tables.
 trk_create trk_dist
 q -c "SELECT create_distributed_table('trk_dist', 'id', shard_count => 4)" >/dev/null
 trk_fill trk_dist 1 300 || not_ok "fill trk_dist"
-trk_expect "churn.track on a distributed table with rows: CURRENT BEHAVIOUR, fails" \
-	'^ERROR:  0A000: relation history is not distributed$' "$(trk_track_sql trk_dist)"
+trk_expect "churn.track refuses a distributed table with rows" \
+	'^ERROR:  0A000: churn cannot track "public.trk_dist": it is a Citus distributed table$' "$(trk_track_sql trk_dist)"
 trk_create trk_dist_empty
 q -c "SELECT create_distributed_table('trk_dist_empty', 'id', shard_count => 4)" >/dev/null
-trk_expect "churn.track on an empty distributed table: CURRENT BEHAVIOUR, fails" \
-	'^ERROR:  0A000: relation history is not distributed$' "$(trk_track_sql trk_dist_empty)"
+trk_expect "churn.track refuses an empty distributed table" \
+	'^ERROR:  0A000: churn cannot track "public.trk_dist_empty": it is a Citus distributed table$' "$(trk_track_sql trk_dist_empty)"
 trk_create trk_ref
 q -c "SELECT create_reference_table('trk_ref')" >/dev/null
 trk_fill trk_ref 1 50 || not_ok "fill trk_ref"
-trk_expect "churn.track on a reference table: CURRENT BEHAVIOUR, fails" \
-	'^ERROR:  0A000: relation history is not distributed$' "$(trk_track_sql trk_ref)"
-check_same "the failed track calls leave no configuration and no trigger behind" "0|0" \
-	"$(q -c "SELECT (SELECT count(*) FROM churn.tracked_table WHERE relid::text IN ('trk_dist', 'trk_dist_empty', 'trk_ref')),
-	                (SELECT count(*) FROM pg_trigger WHERE tgrelid::regclass::text IN ('trk_dist', 'trk_dist_empty', 'trk_ref')
-	                                                   AND tgname LIKE 'churn%')")"
-
-# A Citus local table (a coordinator table in Citus's metadata, its rows in
-# a shard on the coordinator): track succeeds, then every write fails in the
-# capture trigger that fires on the shard.
+trk_expect "churn.track refuses a reference table" \
+	'^ERROR:  0A000: churn cannot track "public.trk_ref": it is a Citus reference table$' "$(trk_track_sql trk_ref)"
 trk_create trk_citus_local
 q -c "SELECT citus_add_local_table_to_metadata('trk_citus_local')" >/dev/null
-if q -c "$(trk_track_sql trk_citus_local)" >/dev/null 2>&1; then
-	ok "churn.track on a Citus local table: CURRENT BEHAVIOUR, succeeds"
-	trk_expect "an INSERT into the tracked Citus local table: CURRENT BEHAVIOUR, fails" \
-		'^ERROR:  39P01: table "trk_citus_local_[0-9]+" is not tracked by churn$' "INSERT INTO trk_citus_local VALUES (1, 'north', 'monthly', now(), NULL, NULL, now())"
-	q -c "SELECT churn.untrack('public.trk_citus_local')" >/dev/null 2>&1 || not_ok "churn.untrack of the Citus local table"
+trk_expect "churn.track refuses a Citus local table" \
+	'^ERROR:  0A000: churn cannot track "public.trk_citus_local": it is a Citus local table$' "$(trk_track_sql trk_citus_local)"
+check_same "the refused track calls leave no configuration and no trigger behind" "0|0" \
+	"$(q -c "SELECT (SELECT count(*) FROM churn.tracked_table WHERE relid::text IN ('trk_dist', 'trk_dist_empty', 'trk_ref', 'trk_citus_local')),
+	                (SELECT count(*) FROM pg_trigger WHERE tgrelid::regclass::text IN ('trk_dist', 'trk_dist_empty', 'trk_ref', 'trk_citus_local')
+	                                                   AND tgname LIKE 'churn%')")"
+out=$(q -c '\set VERBOSITY verbose' -c "$(trk_track_sql trk_ref)" 2>&1)
+if grep -q "^DETAIL:  Citus writes its rows to shards, where churn's capture triggers do not run.$" <<<"$out" &&
+	grep -q "^HINT:  Track a local table on the coordinator" <<<"$out"; then
+	ok "the refusal says why (DETAIL) and what to do instead (HINT)"
 else
-	not_ok "churn.track on a Citus local table: fails now ($(q_error "$(trk_track_sql trk_citus_local)")): update test/suites/citus.sh"
+	not_ok "the refusal says why (DETAIL) and what to do instead (HINT): $out"
 fi
 
 # A tracked local table distributed afterwards: Citus refuses a table with
 # triggers; told to go ahead (citus.enable_unsafe_triggers) it copies the
-# triggers onto the shards, where they fire without a configuration.
+# triggers onto the shards, where churn's trigger refuses the rows.
 trk_create trk_later
 trk_fill trk_later 1 100 || not_ok "fill trk_later"
 q -c "$(trk_track_sql trk_later)" >/dev/null || not_ok "churn.track on trk_later"
 trk_expect "create_distributed_table of a tracked table: refused by Citus" \
 	'^ERROR:  [0-9A-Z]{5}: cannot distribute relation "trk_later" because it has triggers$' \
 	"SELECT create_distributed_table('trk_later', 'id', shard_count => 4)"
-trk_expect "the same with citus.enable_unsafe_triggers = on: CURRENT BEHAVIOUR, fails in churn's trigger on a shard" \
+trk_expect "the same with citus.enable_unsafe_triggers = on: refused by churn's trigger on a shard" \
 	'^ERROR:  [0-9A-Z]{5}: table "trk_later_[0-9]+" is not tracked by churn$' \
 	"SET citus.enable_unsafe_triggers = on; SELECT create_distributed_table('trk_later', 'id', shard_count => 4)"
 check_same "trk_later is still a local tracked table with an exact summary" "f|0" \
