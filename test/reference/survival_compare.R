@@ -110,8 +110,8 @@ for (t in tests) {
 insert("r_km", km_rows)
 
 # --- difference of two restricted means: a - b, se = sqrt(se_a^2 + se_b^2),
-# the 95% interval, z and the two-sided normal p-value (survRM2's rmst2
-# "RMST (arm=1)-(arm=0)" row, from print.survfit's se(rmean)) -------------
+# the 95% interval, z and the two-sided normal p-value, from
+# print.survfit's rmean and se(rmean) ---------------------------------------
 z95 <- qnorm(0.975)
 diff_rows <- c()
 for (t in tests) {
