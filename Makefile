@@ -6,6 +6,7 @@ OBJS = \
 	src/agg_arpu.o \
 	src/agg_cohort.o \
 	src/agg_diversion.o \
+	src/agg_logrank.o \
 	src/agg_metrics.o \
 	src/agg_periods.o \
 	src/agg_rates.o \
@@ -23,7 +24,8 @@ OBJS = \
 	src/summary_order.o \
 	src/summary_sql.o \
 	src/summary_trigger.o \
-	src/survival_curve.o
+	src/survival_curve.o \
+	src/survival_stats.o
 
 EXTENSION = churn
 # The version being built is churn.control's default_version.
@@ -38,6 +40,7 @@ SQL_FRAGMENTS = \
 	src/sql/300_metrics.sql \
 	src/sql/400_survival.sql \
 	src/sql/410_state_agg.sql \
+	src/sql/420_survival_compare.sql \
 	src/sql/500_summaries.sql \
 	src/sql/700_ops.sql
 DATA_built = churn--$(EXTVERSION).sql
@@ -53,7 +56,9 @@ REGRESS = setup \
 	lifecycle_copy lifecycle_encoding lifecycle_soft \
 	rates rates_periods rates_diversion rates_parallel rates_states \
 	metrics metrics_state metrics_parallel metrics_window metrics_memory \
-	survival survival_bank survival_parallel cohort state_agg \
+	survival survival_bank survival_parallel \
+	survival_compare survival_compare_state survival_compare_parallel \
+	cohort state_agg \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
 	summary_partition_sql summary_rates summary_types \

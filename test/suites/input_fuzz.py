@@ -188,6 +188,12 @@ def agg_args():
     a["churn.survival(numeric,boolean)"] = [("dur::numeric, ev", "number")]
     a["churn.survival(interval,boolean)"] = [("dur * interval '1 day', ev", "days")]
     a["churn.rollup(churn.survival_curve)"] = []
+    # logrank states of different rho must not combine
+    for f in ("logrank", "logrank_state"):
+        a["churn.%s(double precision,boolean,text)" % f] = [("dur, ev, ch", "rho 0")]
+        a["churn.%s(double precision,boolean,text,double precision)" % f] = [
+            ("dur, ev, ch, 1", "rho 1"), ("dur, ev, mv, 0.5", "rho 0.5")]
+    a["churn.rollup(churn.logrank_state)"] = []
     a["churn.cohort_retention(date,date,date,interval,interval,integer)"] = [
         ("d1, d2, date '2024-01-01', interval '1 month', interval '1 month', 3", "d m m 3"),
         ("d1, d2, date '2024-01-01', interval '14 days', interval '1 month', 3", "d 14 m 3"),
@@ -233,6 +239,8 @@ RESULT_OK = {
     "restricted_mean_lifetime": "r BETWEEN 0 AND 31",	# horizon 10 or 1 month (days)
     "arpu_state_customers": "r >= 0",
     "time_in": "r >= interval '0'",
+    "cumulative_hazard": "r >= 0",
+    "conditional_survival": "r BETWEEN 0 AND 1",
 }
 
 
@@ -294,6 +302,8 @@ SELECT a.aggfnoid::regprocedure, a.aggtransfn::regprocedure, a.aggtranstype::reg
     # rollup aggregates over states of their own type
     sql.append("""INSERT INTO fz.seeds SELECT 'churn.survival_curve', 'rollup', key, s::text, churn.survival_curve_send(s)
   FROM (SELECT key, churn.rollup(v::churn.survival_curve) s FROM fz.seeds WHERE typ = 'churn.survival_curve'::regtype GROUP BY key) q;
+INSERT INTO fz.seeds SELECT 'churn.logrank_state', 'rollup', key, s::text, churn.logrank_state_send(s)
+  FROM (SELECT key, churn.rollup(v::churn.logrank_state) s FROM fz.seeds WHERE typ = 'churn.logrank_state'::regtype GROUP BY key) q;
 INSERT INTO fz.seeds SELECT 'churn.state_agg', 'rollup', NULL, s::text, churn.state_agg_send(s)
   FROM (SELECT churn.rollup(v::churn.state_agg) s FROM fz.seeds WHERE typ = 'churn.state_agg'::regtype) q;
 INSERT INTO fz.seeds SELECT 'churn.state_agg', 'state_agg per entity', NULL, s::text, churn.state_agg_send(s)
