@@ -13,8 +13,12 @@ OBJS = \
 	src/agg_survival.o \
 	src/churn.o \
 	src/clv.o \
+	src/cox_fit.o \
+	src/cox_model.o \
+	src/cox_state.o \
 	src/lifecycle.o \
 	src/lifecycle_transition.o \
+	src/linalg.o \
 	src/ops_aging.o \
 	src/period.o \
 	src/state_io.o \
@@ -39,6 +43,7 @@ SQL_FRAGMENTS = \
 	src/sql/400_survival.sql \
 	src/sql/410_state_agg.sql \
 	src/sql/500_summaries.sql \
+	src/sql/600_cox.sql \
 	src/sql/700_ops.sql
 DATA_built = churn--$(EXTVERSION).sql
 # Released versions: their install scripts, frozen as released, and the

@@ -1,0 +1,798 @@
+/*-------------------------------------------------------------------------
+ *
+ * cox_state.c
+ *	  The transition state of the coxph() aggregate, churn.coxph_state:
+ *	  the rows (duration, event, covariates) collected for the fit, their
+ *	  text and binary I/O, the transition and combine functions, and the
+ *	  final function that hands the rows to the fit (cox_fit.c).
+ *
+ * A Cox model cannot be fitted incrementally: each Newton-Raphson step
+ * walks every risk set, which needs every row.  So the state keeps the
+ * rows, and the combine function (parallel workers, Citus) concatenates
+ * two states.  The fit sorts the rows itself, so it does not depend on the
+ * order they arrived in, nor on how they were split between workers.
+ *
+ * Inside an aggregate the state is an expanded object in a child context
+ * of the aggregate context, three column arrays grown by doubling and
+ * appended to in place (PostgreSQL keeps a read-write expanded object of
+ * the aggregate context without copying it, see ExecAggTransReparent).  It
+ * is flattened only when it leaves the aggregate: a partial state sent by
+ * a parallel worker, or the state stored by a user's own aggregate over
+ * churn.coxph_trans.  The final function reads the expanded object where
+ * it lies.
+ *
+ * Text form: "v1 <ties> <covariates> <omitted> <row> ...", each row
+ * "<time>:<event>:<x1>,<x2>,...", event 0 or 1, numbers in shortest exact
+ * decimal form, covariates "-" while no covariate array has been seen:
+ *
+ *	v1 efron 2 0 5:1:61,0 3.5:0:42,1
+ *
+ * Binary form: version byte, ties byte, int32 covariates, int64 rows,
+ * int64 omitted, then per row float8 time, byte event, float8 covariates.
+ *
+ * src/cox_state.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "common/shortest_dec.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+#include "cox.h"
+#include "state_io.h"
+
+/* Rows allocated by the first append (grows by doubling). */
+#define COX_STATE_MIN_ROWS		16
+
+static Size cox_state_get_flat_size(ExpandedObjectHeader *eohptr);
+static void cox_state_flatten_into(ExpandedObjectHeader *eohptr,
+								   void *result, Size allocated_size);
+
+static const ExpandedObjectMethods cox_state_methods =
+{
+	cox_state_get_flat_size,
+	cox_state_flatten_into
+};
+
+const char *
+cox_ties_name(uint8 ties)
+{
+	return ties == COX_TIES_BRESLOW ? "breslow" : "efron";
+}
+
+/*
+ * The ties method named by a text argument: "efron" or "breslow", in any
+ * letter case.
+ */
+static uint8
+cox_parse_ties(text *t)
+{
+	char	   *s = text_to_cstring(t);
+
+	if (pg_strcasecmp(s, "efron") == 0)
+		return COX_TIES_EFRON;
+	if (pg_strcasecmp(s, "breslow") == 0)
+		return COX_TIES_BRESLOW;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unsupported ties method \"%s\"", s),
+			 errhint("The ties method must be \"efron\" (R's default) or \"breslow\".")));
+	return COX_TIES_EFRON;		/* keep compiler quiet */
+}
+
+/* The largest number of rows a flat state of nvar covariates can hold. */
+static int64
+cox_state_max_flat_rows(int32 nvar)
+{
+	return (int64) ((MaxAllocSize - COX_STATE_HDRSZ) / COX_STATE_ROW_BYTES(nvar));
+}
+
+/* ---------- the expanded state ---------- */
+
+static CoxStateObject *
+cox_state_new(MemoryContext parent, uint8 ties)
+{
+	MemoryContext objcxt;
+	CoxStateObject *s;
+
+	objcxt = AllocSetContextCreate(parent, "coxph_state",
+								   ALLOCSET_SMALL_SIZES);
+	s = MemoryContextAllocZero(objcxt, sizeof(CoxStateObject));
+	EOH_init_header(&s->hdr, &cox_state_methods, objcxt);
+	s->ties = ties;
+	s->nvar = -1;
+	return s;
+}
+
+/* Is d a read-write pointer to one of our expanded states? */
+static inline bool
+cox_state_is_rw_expanded(Datum d)
+{
+	return VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &cox_state_methods;
+}
+
+/*
+ * Room for "more" rows beyond nrows.  The arrays grow by doubling, as huge
+ * allocations: a serial aggregate keeps its state expanded to the end, so
+ * only a flattened state is bound by the 1 GB of a value.
+ */
+static void
+cox_state_reserve(CoxStateObject *s, int64 more)
+{
+	int64		need;
+	int64		cap;
+	Size		xw = (Size) Max(s->nvar, 0);
+
+	Assert(s->nvar >= 0);
+	if (pg_add_s64_overflow(s->nrows, more, &need))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("coxph state has too many rows")));
+	if (need <= s->cap)
+		return;
+	cap = Max(s->cap * 2, COX_STATE_MIN_ROWS);
+	while (cap < need)
+		cap *= 2;
+	if ((Size) cap > MaxAllocHugeSize / sizeof(float8) / Max(xw, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("coxph state has too many rows")));
+	if (s->time == NULL)
+	{
+		s->time = MemoryContextAllocHuge(s->hdr.eoh_context, sizeof(float8) * cap);
+		s->x = MemoryContextAllocHuge(s->hdr.eoh_context,
+									  sizeof(float8) * Max(xw * cap, 1));
+		s->event = MemoryContextAllocHuge(s->hdr.eoh_context, cap);
+	}
+	else
+	{
+		s->time = repalloc_huge(s->time, sizeof(float8) * cap);
+		s->x = repalloc_huge(s->x, sizeof(float8) * Max(xw * cap, 1));
+		s->event = repalloc_huge(s->event, cap);
+	}
+	s->cap = cap;
+}
+
+/* A covariate array of nvar elements meets a state: their counts must agree. */
+static void
+cox_state_check_nvar(CoxStateObject *s, int32 nvar)
+{
+	if (s->nvar == nvar)
+		return;
+	if (s->nvar < 0)
+	{
+		Assert(s->nrows == 0);
+		s->nvar = nvar;
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("coxph covariate arrays have different lengths: %d and %d",
+					s->nvar, nvar),
+			 errhint("Every row must give the same covariates in the same order.")));
+}
+
+/* Append the rows of a read-only view (another state). */
+static void
+cox_state_append_rows(CoxStateObject *s, const CoxRows *r)
+{
+	if (s->ties != r->ties)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine coxph states of ties methods \"%s\" and \"%s\"",
+						cox_ties_name(s->ties), cox_ties_name(r->ties))));
+	if (r->nvar >= 0)
+		cox_state_check_nvar(s, r->nvar);
+	if (pg_add_s64_overflow(s->omitted, r->omitted, &s->omitted))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("coxph state has too many rows")));
+	if (r->nrows == 0)
+		return;
+	cox_state_reserve(s, r->nrows);
+	memcpy(s->time + s->nrows, r->time, sizeof(float8) * r->nrows);
+	if (s->nvar > 0)
+		memcpy(s->x + s->nrows * s->nvar, r->x,
+			   sizeof(float8) * r->nrows * s->nvar);
+	memcpy(s->event + s->nrows, r->event, r->nrows);
+	s->nrows += r->nrows;
+}
+
+static Size
+cox_state_get_flat_size(ExpandedObjectHeader *eohptr)
+{
+	CoxStateObject *s = (CoxStateObject *) eohptr;
+
+	if (s->nrows > cox_state_max_flat_rows(s->nvar))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("coxph state of " INT64_FORMAT " rows of %d covariates is too large to be stored",
+						s->nrows, s->nvar),
+				 errdetail("A coxph_state value is limited to 1 GB, " INT64_FORMAT " such rows.",
+						   cox_state_max_flat_rows(s->nvar)),
+				 errhint("Parallel workers ship their partial states as values: fit larger inputs without them (max_parallel_workers_per_gather = 0).")));
+	return COX_STATE_SIZE(s->nvar, s->nrows);
+}
+
+static void
+cox_state_flatten_into(ExpandedObjectHeader *eohptr, void *result,
+					   Size allocated_size)
+{
+	CoxStateObject *s = (CoxStateObject *) eohptr;
+	CoxStateFlat *f = (CoxStateFlat *) result;
+
+	Assert(allocated_size == COX_STATE_SIZE(s->nvar, s->nrows));
+	memset(f, 0, COX_STATE_HDRSZ);
+	SET_VARSIZE(f, allocated_size);
+	f->version = COX_STATE_VERSION;
+	f->ties = s->ties;
+	f->nvar = s->nvar;
+	f->nrows = s->nrows;
+	f->omitted = s->omitted;
+	if (s->nrows > 0)
+	{
+		memcpy(COX_STATE_TIMES(f), s->time, sizeof(float8) * s->nrows);
+		if (s->nvar > 0)
+			memcpy(COX_STATE_X(f), s->x, sizeof(float8) * s->nrows * s->nvar);
+		memcpy(COX_STATE_EVENTS(f), s->event, s->nrows);
+	}
+}
+
+/*
+ * A read-only view of a state datum: an expanded state of ours (read-write
+ * or read-only pointer) is read where it lies, anything else is detoasted.
+ */
+void
+cox_rows_from_datum(Datum d, CoxRows *rows)
+{
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
+		DatumGetEOHP(d)->eoh_methods == &cox_state_methods)
+	{
+		CoxStateObject *s = (CoxStateObject *) DatumGetEOHP(d);
+
+		rows->ties = s->ties;
+		rows->nvar = s->nvar;
+		rows->nrows = s->nrows;
+		rows->omitted = s->omitted;
+		rows->time = s->time;
+		rows->x = s->x;
+		rows->event = s->event;
+	}
+	else
+	{
+		CoxStateFlat *f = (CoxStateFlat *) PG_DETOAST_DATUM(d);
+
+		/* a value of this type was validated when it was read in */
+		if (f->version != COX_STATE_VERSION ||
+			VARSIZE(f) != COX_STATE_SIZE(f->nvar, f->nrows))
+			elog(ERROR, "corrupt coxph_state value");
+		rows->ties = f->ties;
+		rows->nvar = f->nvar;
+		rows->nrows = f->nrows;
+		rows->omitted = f->omitted;
+		rows->time = COX_STATE_TIMES(f);
+		rows->x = COX_STATE_X(f);
+		rows->event = COX_STATE_EVENTS(f);
+	}
+}
+
+/*
+ * The transition state of argument 0 as an expanded state of ours in the
+ * aggregate context, or NULL when it is NULL.
+ */
+static CoxStateObject *
+cox_state_arg(FunctionCallInfo fcinfo, MemoryContext aggcontext)
+{
+	CoxRows		r;
+	CoxStateObject *s;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	if (cox_state_is_rw_expanded(PG_GETARG_DATUM(0)))
+		return (CoxStateObject *) DatumGetEOHP(PG_GETARG_DATUM(0));
+	/* a flat value (e.g. copied by the executor): expand a copy of it */
+	cox_rows_from_datum(PG_GETARG_DATUM(0), &r);
+	s = cox_state_new(aggcontext, r.ties);
+	cox_state_append_rows(s, &r);
+	return s;
+}
+
+/* ---------- transition, combine, final ---------- */
+
+static Datum
+coxph_trans_common(FunctionCallInfo fcinfo, uint8 ties)
+{
+	MemoryContext aggcontext;
+	CoxStateObject *s;
+	ArrayType  *arr;
+	int32		nvar;
+	float8		t;
+	const float8 *xs;
+	int32		j;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "coxph_trans")));
+	s = cox_state_arg(fcinfo, aggcontext);
+	if (s == NULL)
+		s = cox_state_new(aggcontext, ties);
+	else if (s->ties != ties)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ties method changed from \"%s\" to \"%s\" within one coxph aggregate",
+						cox_ties_name(s->ties), cox_ties_name(ties))));
+
+	/* a row with a NULL anywhere is skipped, and counted (R's na.omit) */
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		s->omitted++;
+		return EOHPGetRWDatum(&s->hdr);
+	}
+
+	arr = PG_GETARG_ARRAYTYPE_P(3);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("coxph covariates must be a one-dimensional array, not %d-dimensional",
+						ARR_NDIM(arr))));
+	nvar = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if (nvar > COX_MAX_COVARIATES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("coxph cannot fit more than %d covariates, the array has %d",
+						COX_MAX_COVARIATES, nvar)));
+	cox_state_check_nvar(s, nvar);
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+	{
+		s->omitted++;
+		return EOHPGetRWDatum(&s->hdr);
+	}
+
+	t = PG_GETARG_FLOAT8(1);
+	if (isnan(t) || isinf(t) || t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid coxph duration \"%s\"", float8out_internal(t)),
+				 errdetail("Durations must be finite and not negative.")));
+	xs = (const float8 *) ARR_DATA_PTR(arr);
+	for (j = 0; j < nvar; j++)
+	{
+		if (isnan(xs[j]) || isinf(xs[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid coxph covariate %d \"%s\"", j + 1,
+							float8out_internal(xs[j])),
+					 errdetail("Covariates must be finite numbers.")));
+	}
+
+	cox_state_reserve(s, 1);
+	/* -0 is stored as 0, so that equal rows are equal bit for bit */
+	s->time[s->nrows] = t == 0.0 ? 0.0 : t;
+	for (j = 0; j < nvar; j++)
+		s->x[s->nrows * nvar + j] = xs[j] == 0.0 ? 0.0 : xs[j];
+	s->event[s->nrows] = PG_GETARG_BOOL(2) ? 1 : 0;
+	s->nrows++;
+	return EOHPGetRWDatum(&s->hdr);
+}
+
+PG_FUNCTION_INFO_V1(coxph_trans);
+Datum
+coxph_trans(PG_FUNCTION_ARGS)
+{
+	return coxph_trans_common(fcinfo, COX_TIES_EFRON);
+}
+
+PG_FUNCTION_INFO_V1(coxph_trans_ties);
+Datum
+coxph_trans_ties(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("coxph ties method must not be null"),
+				 errhint("The ties method must be \"efron\" (R's default) or \"breslow\".")));
+	return coxph_trans_common(fcinfo, cox_parse_ties(PG_GETARG_TEXT_PP(4)));
+}
+
+/*
+ * Combine function of coxph(): the state of the union of two sets of rows
+ * is the concatenation of their rows.
+ */
+PG_FUNCTION_INFO_V1(coxph_combine);
+Datum
+coxph_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext;
+	CoxStateObject *s;
+	CoxRows		other;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("churn.%s can only be called by an aggregate", "coxph_combine"),
+				 errhint("Combine stored states with an aggregate of your own over this function.")));
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	cox_rows_from_datum(PG_GETARG_DATUM(1), &other);
+	s = cox_state_arg(fcinfo, aggcontext);
+	if (s == NULL)
+		s = cox_state_new(aggcontext, other.ties);
+	cox_state_append_rows(s, &other);
+	return EOHPGetRWDatum(&s->hdr);
+}
+
+/*
+ * Final function: the fitted model, or NULL without rows or without any
+ * event (no partial likelihood to maximise).  Reads the state and never
+ * changes it (the fit works on sorted copies).
+ */
+PG_FUNCTION_INFO_V1(coxph_final);
+Datum
+coxph_final(PG_FUNCTION_ARGS)
+{
+	CoxRows		rows;
+	int64		i;
+	bool		any_event = false;
+
+	cox_rows_from_datum(PG_GETARG_DATUM(0), &rows);
+	for (i = 0; i < rows.nrows && !any_event; i++)
+		any_event = rows.event[i] != 0;
+	if (!any_event)
+		PG_RETURN_NULL();
+	PG_RETURN_COX_MODEL_P(cox_fit(&rows));
+}
+
+/* Rows and omitted rows of a state (for tests and diagnostics). */
+PG_FUNCTION_INFO_V1(coxph_state_rows);
+Datum
+coxph_state_rows(PG_FUNCTION_ARGS)
+{
+	CoxRows		rows;
+
+	cox_rows_from_datum(PG_GETARG_DATUM(0), &rows);
+	PG_RETURN_INT64(rows.nrows);
+}
+
+/* ---------- text I/O ---------- */
+
+/*
+ * Parse a float8 at *p, as float8in does but ending at any character:
+ * false on bad syntax or overflow.  A subnormal result is exact and is
+ * what the output prints, so it is accepted (strtod flags it with ERANGE).
+ */
+static bool
+cox_parse_float8(char **p, float8 *out)
+{
+	char	   *end;
+
+	if (**p == ' ' || **p == '\0')
+		return false;
+	errno = 0;
+	*out = strtod(*p, &end);
+	if (end == *p)
+		return false;
+	if (errno == ERANGE && (*out == 0.0 || isinf(*out)))
+		return false;
+	*p = end;
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(coxph_state_in);
+Datum
+coxph_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *input = PG_GETARG_CSTRING(0);
+	char	   *p = input;
+	char	   *end;
+	long		version;
+	uint8		ties;
+	long		nvar;
+	int64		omitted;
+	int64		n = 0;
+	int64		cap = 16;
+	int64		maxrows;
+	float8	   *times;
+	float8	   *xs;
+	uint8	   *events;
+	CoxStateFlat *f;
+	int32		j;
+
+	/* soft errors (PostgreSQL 16+) return at once: no half-built value */
+#define BAD_TEXT(...) \
+	churn_ereturn(fcinfo->context, (Datum) 0, \
+				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+				  errmsg("invalid input syntax for type %s: \"%s\"", \
+						 "coxph_state", input), \
+				  errdetail(__VA_ARGS__))
+
+	while (*p == ' ')
+		p++;
+	if (*p != 'v')
+		BAD_TEXT("The value must start with a format version such as \"v1\".");
+	errno = 0;
+	version = strtol(p + 1, &end, 10);
+	if (end == p + 1 || errno != 0 || p[1] == ' ' || p[1] == '+' || p[1] == '-')
+		BAD_TEXT("The value must start with a format version such as \"v1\".");
+	if (version != COX_STATE_VERSION)
+		churn_ereturn(fcinfo->context, (Datum) 0,
+					  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					  errmsg("unsupported coxph_state format version %ld", version),
+					  errhint("This version of churn reads version %d.",
+							  COX_STATE_VERSION));
+	p = end;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "efron", 5) == 0 && (p[5] == ' ' || p[5] == '\0'))
+	{
+		ties = COX_TIES_EFRON;
+		p += 5;
+	}
+	else if (strncmp(p, "breslow", 7) == 0 && (p[7] == ' ' || p[7] == '\0'))
+	{
+		ties = COX_TIES_BRESLOW;
+		p += 7;
+	}
+	else
+		BAD_TEXT("The version must be followed by the ties method, \"efron\" or \"breslow\".");
+	while (*p == ' ')
+		p++;
+	if (*p == '-' && (p[1] == ' ' || p[1] == '\0'))
+	{
+		nvar = -1;
+		p++;
+	}
+	else
+	{
+		errno = 0;
+		nvar = strtol(p, &end, 10);
+		if (end == p || errno != 0 || *p == ' ' || *p == '+' || *p == '-' ||
+			(*end != ' ' && *end != '\0'))
+			BAD_TEXT("The ties method must be followed by the number of covariates, or \"-\" when not known yet.");
+		if (nvar > COX_MAX_COVARIATES)
+			BAD_TEXT("A coxph state has at most %d covariates.", COX_MAX_COVARIATES);
+		p = end;
+	}
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	omitted = strtoll(p, &end, 10);
+	if (end == p || errno != 0 || *p == '+' || *p == '-' ||
+		(*end != ' ' && *end != '\0'))
+		BAD_TEXT("The number of covariates must be followed by the number of rows omitted.");
+	p = end;
+
+	maxrows = cox_state_max_flat_rows((int32) nvar);
+	times = palloc(sizeof(float8) * cap);
+	xs = palloc(sizeof(float8) * cap * Max(nvar, 1));
+	events = palloc(cap);
+	for (;;)
+	{
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (nvar < 0)
+			BAD_TEXT("A state whose number of covariates is not known (\"-\") has no rows.");
+		if (n == cap)
+		{
+			if (n >= maxrows)
+				BAD_TEXT("The value has too many rows.");
+			cap = Min(cap * 2, maxrows);
+			times = repalloc_huge(times, sizeof(float8) * cap);
+			xs = repalloc_huge(xs, sizeof(float8) * cap * Max(nvar, 1));
+			events = repalloc_huge(events, cap);
+		}
+		if (!cox_parse_float8(&p, &times[n]) || *p != ':')
+			BAD_TEXT("Each row must be written as time:event:covariates, covariates separated by commas.");
+		if (isnan(times[n]) || isinf(times[n]) || times[n] < 0)
+			BAD_TEXT("Durations must be finite and not negative.");
+		p++;
+		if ((*p != '0' && *p != '1') || p[1] != ':')
+			BAD_TEXT("The event of a row must be 0 or 1.");
+		events[n] = *p - '0';
+		p += 2;
+		for (j = 0; j < nvar; j++)
+		{
+			float8	   *x = &xs[n * nvar + j];
+
+			if (j > 0)
+			{
+				if (*p != ',')
+					BAD_TEXT("Each row must have %ld covariates.", nvar);
+				p++;
+			}
+			if (!cox_parse_float8(&p, x))
+				BAD_TEXT("Each row must be written as time:event:covariates, covariates separated by commas.");
+			if (isnan(*x) || isinf(*x))
+				BAD_TEXT("Covariates must be finite numbers.");
+			if (*x == 0.0)
+				*x = 0.0;
+		}
+		if (*p != ' ' && *p != '\0')
+			BAD_TEXT("Each row must have %ld covariates.", nvar);
+		if (times[n] == 0.0)
+			times[n] = 0.0;
+		n++;
+	}
+#undef BAD_TEXT
+
+	f = palloc0(COX_STATE_SIZE(nvar, n));
+	SET_VARSIZE(f, COX_STATE_SIZE(nvar, n));
+	f->version = COX_STATE_VERSION;
+	f->ties = ties;
+	f->nvar = (int32) nvar;
+	f->nrows = n;
+	f->omitted = omitted;
+	if (n > 0)
+	{
+		memcpy(COX_STATE_TIMES(f), times, sizeof(float8) * n);
+		if (nvar > 0)
+			memcpy(COX_STATE_X(f), xs, sizeof(float8) * n * nvar);
+		memcpy(COX_STATE_EVENTS(f), events, n);
+	}
+	PG_RETURN_POINTER(f);
+}
+
+PG_FUNCTION_INFO_V1(coxph_state_out);
+Datum
+coxph_state_out(PG_FUNCTION_ARGS)
+{
+	CoxRows		r;
+	StringInfoData buf;
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+	int64		i;
+	int32		j;
+
+	cox_rows_from_datum(PG_GETARG_DATUM(0), &r);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "v%d %s ", COX_STATE_VERSION, cox_ties_name(r.ties));
+	if (r.nvar < 0)
+		appendStringInfoChar(&buf, '-');
+	else
+		appendStringInfo(&buf, "%d", r.nvar);
+	appendStringInfo(&buf, " " INT64_FORMAT, r.omitted);
+	for (i = 0; i < r.nrows; i++)
+	{
+		appendStringInfoChar(&buf, ' ');
+		double_to_shortest_decimal_buf(r.time[i], num);
+		appendStringInfoString(&buf, num);
+		appendStringInfo(&buf, ":%d:", (int) r.event[i]);
+		for (j = 0; j < r.nvar; j++)
+		{
+			if (j > 0)
+				appendStringInfoChar(&buf, ',');
+			double_to_shortest_decimal_buf(r.x[i * r.nvar + j], num);
+			appendStringInfoString(&buf, num);
+		}
+	}
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* ---------- binary I/O ---------- */
+
+PG_FUNCTION_INFO_V1(coxph_state_recv);
+Datum
+coxph_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version;
+	int			ties;
+	int32		nvar;
+	int64		nrows;
+	int64		omitted;
+	int64		i;
+	int32		j;
+	CoxStateFlat *f;
+	float8	   *times;
+	float8	   *xs;
+	uint8	   *events;
+
+#define BAD_BINARY(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
+			 errmsg(__VA_ARGS__)))
+
+	version = pq_getmsgbyte(buf);
+	if (version != COX_STATE_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported coxph_state format version %d", version),
+				 errhint("This version of churn reads version %d.",
+						 COX_STATE_VERSION)));
+	ties = pq_getmsgbyte(buf);
+	if (ties != COX_TIES_EFRON && ties != COX_TIES_BRESLOW)
+		BAD_BINARY("invalid ties method %d in external coxph_state value", ties);
+	nvar = pq_getmsgint(buf, 4);
+	if (nvar < -1 || nvar > COX_MAX_COVARIATES)
+		BAD_BINARY("invalid number of covariates %d in external coxph_state value", nvar);
+	nrows = pq_getmsgint64(buf);
+	omitted = pq_getmsgint64(buf);
+	if (nrows < 0 || (nvar < 0 && nrows > 0) ||
+		nrows > (buf->len - buf->cursor) / (int64) (9 + 8 * (int64) Max(nvar, 0)) ||
+		nrows > cox_state_max_flat_rows(nvar))
+		BAD_BINARY("invalid number of rows " INT64_FORMAT " in external coxph_state value", nrows);
+	if (omitted < 0)
+		BAD_BINARY("invalid number of omitted rows " INT64_FORMAT " in external coxph_state value", omitted);
+
+	f = palloc0(COX_STATE_SIZE(nvar, nrows));
+	SET_VARSIZE(f, COX_STATE_SIZE(nvar, nrows));
+	f->version = COX_STATE_VERSION;
+	f->ties = (uint8) ties;
+	f->nvar = nvar;
+	f->nrows = nrows;
+	f->omitted = omitted;
+	times = COX_STATE_TIMES(f);
+	xs = COX_STATE_X(f);
+	events = COX_STATE_EVENTS(f);
+	for (i = 0; i < nrows; i++)
+	{
+		int			e;
+
+		times[i] = pq_getmsgfloat8(buf);
+		if (isnan(times[i]) || isinf(times[i]) || times[i] < 0)
+			BAD_BINARY("invalid duration \"%s\" in external coxph_state value",
+					   float8out_internal(times[i]));
+		if (times[i] == 0.0)
+			times[i] = 0.0;
+		e = pq_getmsgbyte(buf);
+		if (e != 0 && e != 1)
+			BAD_BINARY("invalid event %d in external coxph_state value", e);
+		events[i] = (uint8) e;
+		for (j = 0; j < nvar; j++)
+		{
+			float8		x = pq_getmsgfloat8(buf);
+
+			if (isnan(x) || isinf(x))
+				BAD_BINARY("invalid covariate \"%s\" in external coxph_state value",
+						   float8out_internal(x));
+			xs[i * nvar + j] = x == 0.0 ? 0.0 : x;
+		}
+	}
+	pq_getmsgend(buf);
+#undef BAD_BINARY
+	PG_RETURN_POINTER(f);
+}
+
+PG_FUNCTION_INFO_V1(coxph_state_send);
+Datum
+coxph_state_send(PG_FUNCTION_ARGS)
+{
+	CoxRows		r;
+	StringInfoData buf;
+	int64		i;
+	int32		j;
+
+	cox_rows_from_datum(PG_GETARG_DATUM(0), &r);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, COX_STATE_VERSION);
+	pq_sendbyte(&buf, r.ties);
+	pq_sendint32(&buf, r.nvar);
+	pq_sendint64(&buf, r.nrows);
+	pq_sendint64(&buf, r.omitted);
+	for (i = 0; i < r.nrows; i++)
+	{
+		pq_sendfloat8(&buf, r.time[i]);
+		pq_sendbyte(&buf, r.event[i]);
+		for (j = 0; j < r.nvar; j++)
+			pq_sendfloat8(&buf, r.x[i * r.nvar + j]);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
