@@ -188,6 +188,7 @@ typedef struct CoxModel
 /* cox_state.c */
 extern void cox_rows_from_datum(Datum d, CoxRows *rows);
 extern const char *cox_ties_name(uint8 ties);
+extern char *cox_text_excerpt(const char *input, const char *pos);
 
 /* cox_fit.c */
 extern CoxModel *cox_fit(const CoxRows *rows);

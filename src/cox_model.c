@@ -153,6 +153,7 @@ cox_model_problem(const CoxModel *m)
 typedef struct CoxParse
 {
 	char	   *p;
+	char	   *field;			/* start of the field being parsed */
 	CoxModel	hdr;
 	float8	   *coef;
 	int			ncoef;
@@ -174,6 +175,7 @@ cox_expect(CoxParse *ps, const char *key)
 
 	while (*ps->p == ' ')
 		ps->p++;
+	ps->field = ps->p;
 	if (strncmp(ps->p, key, len) != 0)
 		return false;
 	ps->p += len;
@@ -362,6 +364,7 @@ cox_model_in(PG_FUNCTION_ARGS)
 
 	memset(&ps, 0, sizeof(ps));
 	ps.p = input;
+	ps.field = input;
 
 	/* a syntax error: say which part is wrong */
 #define SYNTAX(what) \
@@ -438,6 +441,7 @@ cox_model_in(PG_FUNCTION_ARGS)
 		SYNTAX("Expected \"hazard=\" and a list of time:cumulative_hazard steps.");
 	while (*ps.p == ' ')
 		ps.p++;
+	ps.field = ps.p;
 	if (*ps.p != '\0')
 		SYNTAX("Unexpected text after the hazard steps.");
 #undef SYNTAX
@@ -473,7 +477,7 @@ bad:
 	churn_ereturn(fcinfo->context, (Datum) 0,
 				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				  errmsg("invalid input syntax for type %s: \"%s\"", "cox_model",
-						 input),
+						 cox_text_excerpt(input, ps.field)),
 				  errdetail("%s", detail));
 }
 
@@ -799,7 +803,9 @@ cox_covariates_arg(FunctionCallInfo fcinfo, int argno, const CoxModel *m)
 	if (n != m->nvar)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cox model has %d covariates, the array has %d", m->nvar, n),
+				 errmsg_plural("cox model has %d covariate, the array has %d",
+							   "cox model has %d covariates, the array has %d",
+							   m->nvar, m->nvar, n),
 				 errhint("Pass the covariates in the order and number the model was fitted with.")));
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 		return NULL;
@@ -1064,8 +1070,9 @@ cox_coefficients_common(FunctionCallInfo fcinfo, bool with_names)
 		if (nnames != m->nvar)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cox model has %d covariates, %d names were given",
-							m->nvar, nnames)));
+					 errmsg_plural("cox model has %d covariate, %d names were given",
+								   "cox model has %d covariates, %d names were given",
+								   m->nvar, m->nvar, nnames)));
 	}
 
 	InitMaterializedSRF(fcinfo, 0);

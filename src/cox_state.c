@@ -42,6 +42,7 @@
 #include "common/int.h"
 #include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -474,6 +475,30 @@ coxph_state_rows(PG_FUNCTION_ARGS)
 /* ---------- text I/O ---------- */
 
 /*
+ * What an input syntax error quotes: the whole input when it is short, as
+ * PostgreSQL's types do, else some 40 bytes from where the parser stopped
+ * (a state holds a row per customer: its text can run to megabytes).
+ */
+char *
+cox_text_excerpt(const char *input, const char *pos)
+{
+	StringInfoData buf;
+	int			len = strlen(pos);
+	int			clip;
+
+	if (strlen(input) <= 64)
+		return pstrdup(input);
+	initStringInfo(&buf);
+	if (pos > input)
+		appendStringInfoString(&buf, "...");
+	clip = pg_mbcliplen(pos, len, 40);
+	appendBinaryStringInfo(&buf, pos, clip);
+	if (clip < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
  * Parse a float8 at *p, as float8in does but ending at any character:
  * false on bad syntax or overflow.  A subnormal result is exact and is
  * what the output prints, so it is accepted (strtod flags it with ERANGE).
@@ -501,6 +526,7 @@ coxph_state_in(PG_FUNCTION_ARGS)
 {
 	char	   *input = PG_GETARG_CSTRING(0);
 	char	   *p = input;
+	char	   *tok = input;	/* start of what is being parsed */
 	char	   *end;
 	long		version;
 	uint8		ties;
@@ -520,7 +546,7 @@ coxph_state_in(PG_FUNCTION_ARGS)
 	churn_ereturn(fcinfo->context, (Datum) 0, \
 				  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
 				  errmsg("invalid input syntax for type %s: \"%s\"", \
-						 "coxph_state", input), \
+						 "coxph_state", cox_text_excerpt(input, tok)), \
 				  errdetail(__VA_ARGS__))
 
 	while (*p == ' ')
@@ -589,6 +615,7 @@ coxph_state_in(PG_FUNCTION_ARGS)
 			p++;
 		if (*p == '\0')
 			break;
+		tok = p;
 		if (nvar < 0)
 			BAD_TEXT("A state whose number of covariates is not known (\"-\") has no rows.");
 		if (n == cap)
@@ -616,7 +643,7 @@ coxph_state_in(PG_FUNCTION_ARGS)
 			if (j > 0)
 			{
 				if (*p != ',')
-					BAD_TEXT("Each row must have %ld covariates.", nvar);
+					BAD_TEXT("Each row must have as many covariates as the state says, %ld.", nvar);
 				p++;
 			}
 			if (!cox_parse_float8(&p, x))
@@ -627,7 +654,7 @@ coxph_state_in(PG_FUNCTION_ARGS)
 				*x = 0.0;
 		}
 		if (*p != ' ' && *p != '\0')
-			BAD_TEXT("Each row must have %ld covariates.", nvar);
+			BAD_TEXT("Each row must have as many covariates as the state says, %ld.", nvar);
 		if (times[n] == 0.0)
 			times[n] = 0.0;
 		n++;
