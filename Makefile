@@ -59,7 +59,7 @@ REGRESS = setup \
 	rates rates_periods rates_diversion rates_parallel rates_states \
 	metrics metrics_state metrics_parallel metrics_window metrics_memory \
 	survival survival_bank survival_parallel cohort state_agg \
-	cox cox_state cox_parallel \
+	cox cox_state cox_parallel cox_early_warning \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
 	summary_partition_sql summary_rates summary_types \

@@ -46,10 +46,13 @@ SELECT churn.coxph(months, churned, x ORDER BY id)::text = churn.coxph(months, c
 	   AS row_order_does_not_matter
   FROM life;
 -- a window over each segment gives the segment's model
-SELECT count(*) = 60000 AS window_equals_group
-  FROM (SELECT segment, churn.coxph(months, churned, x) OVER (PARTITION BY segment)::text AS m FROM life) w
+SELECT count(*) AS window_equals_group
+  FROM (SELECT DISTINCT ON (segment) segment, m
+		  FROM (SELECT segment, churn.coxph(months, churned, x) OVER (PARTITION BY segment) AS m
+				  FROM life) w
+		 ORDER BY segment) w
   JOIN par_seg p USING (segment)
- WHERE w.m = p.m;
+ WHERE w.m::text = p.m;
 SELECT s.n, s.events, s.iterations, s.converged, round(s.concordance::numeric, 4) AS concordance
   FROM par, churn.cox_summary(m::churn.cox_model) s;
 
@@ -71,13 +74,15 @@ SELECT count(*) AS customers,
 	   max(abs(churn.relative_risk(m.model, l.x) /
 			   exp(l.x[1] * c.b[1] + l.x[2] * c.b[2] + l.x[3] * c.b[3] + l.x[4] * c.b[4]) - 1)) < 1e-12 AS risks_ok
   FROM life l JOIN cell_models m USING (cell) JOIN coefs c USING (cell);
+CREATE TABLE h36 AS
+SELECT cell, (SELECT cumulative_hazard FROM churn.cox_baseline(model) WHERE time <= 36
+			   ORDER BY time DESC LIMIT 1) AS h
+  FROM cell_models;
 SELECT count(*) AS customers,
 	   max(abs(churn.predict_survival(m.model, l.x, 36) -
-			   exp(-b.cumulative_hazard * exp(l.x[1] * c.b[1] + l.x[2] * c.b[2] + l.x[3] * c.b[3] + l.x[4] * c.b[4])))) < 1e-9
+			   exp(-b.h * exp(l.x[1] * c.b[1] + l.x[2] * c.b[2] + l.x[3] * c.b[3] + l.x[4] * c.b[4])))) < 1e-9
 	   AS survival_ok
-  FROM life l JOIN cell_models m USING (cell) JOIN coefs c USING (cell)
-  JOIN LATERAL (SELECT cumulative_hazard FROM churn.cox_baseline(m.model) WHERE time <= 36
-				 ORDER BY time DESC LIMIT 1) b ON true;
+  FROM life l JOIN cell_models m USING (cell) JOIN coefs c USING (cell) JOIN h36 b USING (cell);
 -- the same in parallel workers, which keep models of their own
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF)
@@ -89,4 +94,4 @@ SELECT count(*) AS customers, bool_and(p.risk = churn.relative_risk(m.model, l.x
   FROM par_scores p JOIN life l USING (id) JOIN cell_models m USING (cell);
 
 RESET ALL;
-DROP TABLE life, par, par_seg, cell_models, coefs, par_scores;
+DROP TABLE life, par, par_seg, cell_models, coefs, h36, par_scores;

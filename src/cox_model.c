@@ -674,7 +674,14 @@ cox_model_send(PG_FUNCTION_ARGS)
 
 /* ---------- the per-call-site cache of unpacked models ---------- */
 
-#define COX_CACHE_SLOTS			8
+/*
+ * Up to COX_CACHE_SLOTS models, and at most COX_CACHE_BYTES of them, per
+ * call site: scoring customers joined with the model of their segment
+ * meets the segments' models in any order, so a handful of slots would be
+ * unpacked again and again.
+ */
+#define COX_CACHE_SLOTS			64
+#define COX_CACHE_BYTES			((Size) 64 * 1024 * 1024)
 /* inline values up to this size are recognised by their bytes */
 #define COX_CACHE_MAX_KEY		(64 * 1024)
 
@@ -690,14 +697,39 @@ typedef struct CoxCacheEntry
 typedef struct CoxCache
 {
 	int			next;			/* slot to replace next */
+	Size		bytes;			/* of the models kept */
 	CoxCacheEntry e[COX_CACHE_SLOTS];
 } CoxCache;
+
+static void
+cox_cache_evict(CoxCache *cache, CoxCacheEntry *e)
+{
+	if (e->model)
+	{
+		cache->bytes -= VARSIZE(e->model);
+		pfree(e->model);
+	}
+	if (e->key)
+		pfree(e->key);
+	e->model = NULL;
+	e->key = NULL;
+}
+
+static void
+cox_model_check_header(const CoxModel *m)
+{
+	/* a stored model was validated when it was read in or built */
+	if (m->version != COX_MODEL_VERSION ||
+		VARSIZE(m) != COX_MODEL_SIZE(m->nvar, m->nsteps))
+		elog(ERROR, "corrupt cox_model value");
+}
 
 /*
  * The model of argument argno, unpacked.  Values that are toasted (on disk
  * or compressed) or short are recognised by their raw bytes (for a value on
  * disk, the toast pointer: the same stored value); plain values in memory,
- * which may be large, by their size and their digest.
+ * which may be large, by their size and their digest.  Models too large to
+ * keep are unpacked on every call.
  */
 static const CoxModel *
 cox_model_arg(FunctionCallInfo fcinfo, int argno)
@@ -713,20 +745,23 @@ cox_model_arg(FunctionCallInfo fcinfo, int argno)
 	CoxModel   *m;
 	int			i;
 
-	if (VARATT_IS_EXTERNAL(raw) && !VARATT_IS_EXTERNAL_ONDISK(raw))
+	if ((VARATT_IS_EXTERNAL(raw) && !VARATT_IS_EXTERNAL_ONDISK(raw)) ||
+		VARSIZE_ANY(raw) > COX_CACHE_BYTES)
 	{
-		/* indirect or expanded: not worth keeping */
+		/* indirect, expanded or too large: not worth keeping */
 		m = DatumGetCoxModelP(d);
-		if (m->version != COX_MODEL_VERSION ||
-			VARSIZE(m) != COX_MODEL_SIZE(m->nvar, m->nsteps))
-			elog(ERROR, "corrupt cox_model value");
+		cox_model_check_header(m);
 		return m;
 	}
 	by_bytes = !VARATT_IS_4B_U(raw);
 	if (by_bytes)
 	{
 		if (VARSIZE_ANY(raw) > COX_CACHE_MAX_KEY)
-			return DatumGetCoxModelP(d);
+		{
+			m = DatumGetCoxModelP(d);
+			cox_model_check_header(m);
+			return m;
+		}
 	}
 	else
 	{
@@ -753,30 +788,26 @@ cox_model_arg(FunctionCallInfo fcinfo, int argno)
 	}
 
 	/* not seen: unpack it into the slot that is next in turn */
-	e = &cache->e[cache->next];
-	cache->next = (cache->next + 1) % COX_CACHE_SLOTS;
-	if (e->model)
-		pfree(e->model);
-	if (e->key)
-		pfree(e->key);
-	e->model = NULL;
-	e->key = NULL;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	m = (CoxModel *) PG_DETOAST_DATUM_COPY(d);
+	MemoryContextSwitchTo(old);
+	cox_model_check_header(m);
+	/* make room: the slot in turn, then older ones while over the budget */
+	cox_cache_evict(cache, &cache->e[cache->next]);
+	for (i = 1; i < COX_CACHE_SLOTS && cache->bytes + VARSIZE(m) > COX_CACHE_BYTES; i++)
+		cox_cache_evict(cache, &cache->e[(cache->next + i) % COX_CACHE_SLOTS]);
+	e = &cache->e[cache->next];
+	cache->next = (cache->next + 1) % COX_CACHE_SLOTS;
 	if (by_bytes)
 	{
 		e->keylen = VARSIZE_ANY(raw);
-		e->key = palloc(e->keylen);
+		e->key = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, e->keylen);
 		memcpy(e->key, raw, e->keylen);
 	}
-	MemoryContextSwitchTo(old);
-	/* a stored model was validated when it was read in or built */
-	if (m->version != COX_MODEL_VERSION ||
-		VARSIZE(m) != COX_MODEL_SIZE(m->nvar, m->nsteps))
-		elog(ERROR, "corrupt cox_model value");
 	e->size = size;
 	e->digest = digest;
 	e->model = m;
+	cache->bytes += VARSIZE(m);
 	return m;
 }
 
