@@ -189,6 +189,8 @@ typedef struct CoxModel
 extern void cox_rows_from_datum(Datum d, CoxRows *rows);
 extern const char *cox_ties_name(uint8 ties);
 extern char *cox_text_excerpt(const char *input, const char *pos);
+extern int	cox_float8_array(Datum d, float8 *out, int max, bool *hasnull,
+							 const char *what);
 
 /* cox_fit.c */
 extern CoxModel *cox_fit(const CoxRows *rows);

@@ -696,6 +696,7 @@ typedef struct CoxCacheEntry
 
 typedef struct CoxCache
 {
+	int			last;			/* slot of the last hit, looked at first */
 	int			next;			/* slot to replace next */
 	Size		bytes;			/* of the models kept */
 	CoxCacheEntry e[COX_CACHE_SLOTS];
@@ -778,13 +779,18 @@ cox_model_arg(FunctionCallInfo fcinfo, int argno)
 	}
 	for (i = 0; i < COX_CACHE_SLOTS; i++)
 	{
-		e = &cache->e[i];
+		int			k = (cache->last + i) % COX_CACHE_SLOTS;
+
+		e = &cache->e[k];
 		if (e->model == NULL)
 			continue;
 		if (by_bytes ? (e->key != NULL && e->keylen == VARSIZE_ANY(raw) &&
 						memcmp(e->key, raw, e->keylen) == 0) :
 			(e->key == NULL && e->size == size && e->digest == digest))
+		{
+			cache->last = k;
 			return e->model;
+		}
 	}
 
 	/* not seen: unpack it into the slot that is next in turn */
@@ -808,29 +814,26 @@ cox_model_arg(FunctionCallInfo fcinfo, int argno)
 	e->digest = digest;
 	e->model = m;
 	cache->bytes += VARSIZE(m);
+	cache->last = e - cache->e;
 	return m;
 }
 
 /* ---------- readers ---------- */
 
 /*
- * The covariates argument as nvar doubles, or NULL when an element is
- * NULL.  Wrong shape or length: 22023.
+ * The covariates argument as nvar doubles in buf, or NULL when an element
+ * is NULL.  Wrong shape or length: 22023.
  */
 static const float8 *
-cox_covariates_arg(FunctionCallInfo fcinfo, int argno, const CoxModel *m)
+cox_covariates_arg(FunctionCallInfo fcinfo, int argno, const CoxModel *m,
+				   float8 *buf)
 {
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+	bool		hasnull;
 	int			n;
-	const float8 *x;
 	int			j;
 
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("covariates must be a one-dimensional array, not %d-dimensional",
-						ARR_NDIM(arr))));
-	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	n = cox_float8_array(PG_GETARG_DATUM(argno), buf, m->nvar, &hasnull,
+						 "covariates");
 	if (n != m->nvar)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -838,16 +841,15 @@ cox_covariates_arg(FunctionCallInfo fcinfo, int argno, const CoxModel *m)
 							   "cox model has %d covariates, the array has %d",
 							   m->nvar, m->nvar, n),
 				 errhint("Pass the covariates in the order and number the model was fitted with.")));
-	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+	if (hasnull)
 		return NULL;
-	x = (const float8 *) ARR_DATA_PTR(arr);
 	for (j = 0; j < n; j++)
-		if (isnan(x[j]) || isinf(x[j]))
+		if (isnan(buf[j]) || isinf(buf[j]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid covariate %d \"%s\"", j + 1, float8out_internal(x[j])),
+					 errmsg("invalid covariate %d \"%s\"", j + 1, float8out_internal(buf[j])),
 					 errdetail("Covariates must be finite numbers.")));
-	return x;
+	return buf;
 }
 
 /* x . beta, singular terms (coefficient 0) contributing nothing */
@@ -919,7 +921,8 @@ Datum
 cox_relative_risk(PG_FUNCTION_ARGS)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
-	const float8 *x = cox_covariates_arg(fcinfo, 1, m);
+	float8		xbuf[COX_MAX_COVARIATES];
+	const float8 *x = cox_covariates_arg(fcinfo, 1, m, xbuf);
 
 	if (x == NULL)
 		PG_RETURN_NULL();
@@ -935,7 +938,8 @@ Datum
 cox_predict_survival(PG_FUNCTION_ARGS)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
-	const float8 *x = cox_covariates_arg(fcinfo, 1, m);
+	float8		xbuf[COX_MAX_COVARIATES];
+	const float8 *x = cox_covariates_arg(fcinfo, 1, m, xbuf);
 	float8		t = PG_GETARG_FLOAT8(2);
 
 	cox_check_time(t, "time");
@@ -954,7 +958,8 @@ Datum
 cox_churn_probability(PG_FUNCTION_ARGS)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
-	const float8 *x = cox_covariates_arg(fcinfo, 1, m);
+	float8		xbuf[COX_MAX_COVARIATES];
+	const float8 *x = cox_covariates_arg(fcinfo, 1, m, xbuf);
 	float8		tenure = PG_GETARG_FLOAT8(2);
 	float8		horizon = PG_GETARG_FLOAT8(3);
 	float8		dh;

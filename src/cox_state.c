@@ -100,6 +100,62 @@ cox_state_max_flat_rows(int32 nvar)
 	return (int64) ((MaxAllocSize - COX_STATE_HDRSZ) / COX_STATE_ROW_BYTES(nvar));
 }
 
+/*
+ * The elements of a float8[] argument, without the palloc'd copy that
+ * PG_GETARG_ARRAYTYPE_P makes of every short (1-byte header) array: a
+ * covariates column of a few elements is stored that way, and the
+ * aggregate and the scoring functions read one per row.  The fields of an
+ * array keep their offsets from the start of a 4-byte header whatever
+ * header the value has, so they are read relative to VARDATA_ANY, with
+ * memcpy (a short value is not aligned).  Returns the number of elements
+ * (0 for an empty array) and whether one is NULL; copies the elements into
+ * out when there are at most max of them and none is NULL.  A
+ * multidimensional array is an error; what names the argument.
+ */
+int
+cox_float8_array(Datum d, float8 *out, int max, bool *hasnull, const char *what)
+{
+	struct varlena *v = (struct varlena *) PG_DETOAST_DATUM_PACKED(d);
+	const char *body = VARDATA_ANY(v);
+	int32		ndim;
+	int32		dataoffset;
+	int32		n;
+	int32		i;
+
+	/* the field at offset off of an ArrayType */
+#define COX_ARR_FIELD(off)	(body + (off) - VARHDRSZ)
+
+	*hasnull = false;
+	memcpy(&ndim, COX_ARR_FIELD(offsetof(ArrayType, ndim)), sizeof(int32));
+	if (ndim == 0)
+		return 0;
+	if (ndim != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array, not %d-dimensional",
+						what, ndim)));
+	memcpy(&dataoffset, COX_ARR_FIELD(offsetof(ArrayType, dataoffset)), sizeof(int32));
+	memcpy(&n, COX_ARR_FIELD(sizeof(ArrayType)), sizeof(int32));
+	if (dataoffset != 0)
+	{
+		const bits8 *bitmap = (const bits8 *) COX_ARR_FIELD(sizeof(ArrayType) + 2 * sizeof(int32));
+
+		for (i = 0; i < n; i++)
+		{
+			if (!(bitmap[i / 8] & (1 << (i % 8))))
+			{
+				*hasnull = true;
+				return n;
+			}
+		}
+	}
+	if (n <= max)
+		memcpy(out, COX_ARR_FIELD(dataoffset != 0 ? dataoffset : ARR_OVERHEAD_NONULLS(1)),
+			   sizeof(float8) * n);
+	return n;
+#undef COX_ARR_FIELD
+}
+
 /* ---------- the expanded state ---------- */
 
 static CoxStateObject *
@@ -318,10 +374,10 @@ coxph_trans_common(FunctionCallInfo fcinfo, uint8 ties)
 {
 	MemoryContext aggcontext;
 	CoxStateObject *s;
-	ArrayType  *arr;
 	int32		nvar;
 	float8		t;
-	const float8 *xs;
+	float8		xs[COX_MAX_COVARIATES];
+	bool		hasnull;
 	int32		j;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
@@ -344,20 +400,15 @@ coxph_trans_common(FunctionCallInfo fcinfo, uint8 ties)
 		return EOHPGetRWDatum(&s->hdr);
 	}
 
-	arr = PG_GETARG_ARRAYTYPE_P(3);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("coxph covariates must be a one-dimensional array, not %d-dimensional",
-						ARR_NDIM(arr))));
-	nvar = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	nvar = cox_float8_array(PG_GETARG_DATUM(3), xs, COX_MAX_COVARIATES, &hasnull,
+							"coxph covariates");
 	if (nvar > COX_MAX_COVARIATES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("coxph cannot fit more than %d covariates, the array has %d",
 						COX_MAX_COVARIATES, nvar)));
 	cox_state_check_nvar(s, nvar);
-	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+	if (hasnull)
 	{
 		s->omitted++;
 		return EOHPGetRWDatum(&s->hdr);
@@ -369,7 +420,6 @@ coxph_trans_common(FunctionCallInfo fcinfo, uint8 ties)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid coxph duration \"%s\"", float8out_internal(t)),
 				 errdetail("Durations must be finite and not negative.")));
-	xs = (const float8 *) ARR_DATA_PTR(arr);
 	for (j = 0; j < nvar; j++)
 	{
 		if (isnan(xs[j]) || isinf(xs[j]))
