@@ -27,8 +27,9 @@
  *
  *	v1 efron 2 0 5:1:61,0 3.5:0:42,1
  *
- * Binary form: version byte, ties byte, int32 covariates, int64 rows,
- * int64 omitted, then per row float8 time, byte event, float8 covariates.
+ * Binary form: version byte, ties byte, flags byte (0), int32 covariates,
+ * int64 rows, int64 omitted, then per row float8 time, byte event, float8
+ * covariates.
  *
  * src/cox_state.c
  *
@@ -772,6 +773,7 @@ coxph_state_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int			version;
 	int			ties;
+	int			flags;
 	int32		nvar;
 	int64		nrows;
 	int64		omitted;
@@ -797,6 +799,9 @@ coxph_state_recv(PG_FUNCTION_ARGS)
 	ties = pq_getmsgbyte(buf);
 	if (ties != COX_TIES_EFRON && ties != COX_TIES_BRESLOW)
 		BAD_BINARY("invalid ties method %d in external coxph_state value", ties);
+	flags = pq_getmsgbyte(buf);
+	if (flags != 0)
+		BAD_BINARY("invalid flags %d in external coxph_state value", flags);
 	nvar = pq_getmsgint(buf, 4);
 	if (nvar < -1 || nvar > COX_MAX_COVARIATES)
 		BAD_BINARY("invalid number of covariates %d in external coxph_state value", nvar);
@@ -861,6 +866,7 @@ coxph_state_send(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, COX_STATE_VERSION);
 	pq_sendbyte(&buf, r.ties);
+	pq_sendbyte(&buf, 0);		/* flags */
 	pq_sendint32(&buf, r.nvar);
 	pq_sendint64(&buf, r.nrows);
 	pq_sendint64(&buf, r.omitted);
