@@ -11,6 +11,7 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION churn UPDATE TO '1.1'" to load this file. \quit
 
+
 --
 -- 600_cox.sql: churn early warning with Cox proportional hazards: the
 -- coxph() aggregate, its state type coxph_state, the fitted model type
@@ -52,11 +53,11 @@ CREATE TYPE @extschema@.coxph_state (
 );
 
 COMMENT ON TYPE @extschema@.coxph_state IS
-'transition state of coxph(): the ties method and the rows (duration, event, covariates) to fit';
+'transition state of coxph(): the ties method and the rows (duration, event, covariates, stratum) to fit';
 COMMENT ON FUNCTION @extschema@.coxph_state_in(pg_catalog.cstring) IS
-'text input of coxph_state, form: v1 <ties> <covariates> <omitted> <time>:<event>:<x1>,<x2>,... ...';
+'text input of coxph_state, form: v1 <ties> <covariates> <omitted> [strata={"label",...}] <time>:<event>:<x1>,<x2>,...[:<stratum>] ...';
 COMMENT ON FUNCTION @extschema@.coxph_state_out(@extschema@.coxph_state) IS
-'text output of coxph_state, form: v1 <ties> <covariates> <omitted> <time>:<event>:<x1>,<x2>,... ...';
+'text output of coxph_state, form: v1 <ties> <covariates> <omitted> [strata={"label",...}] <time>:<event>:<x1>,<x2>,...[:<stratum>] ...';
 COMMENT ON FUNCTION @extschema@.coxph_state_recv(pg_catalog.internal) IS
 'binary input of coxph_state';
 COMMENT ON FUNCTION @extschema@.coxph_state_send(@extschema@.coxph_state) IS
@@ -119,6 +120,12 @@ RETURNS @extschema@.coxph_state
 AS 'MODULE_PATHNAME', 'coxph_trans_ties'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.coxph_trans(@extschema@.coxph_state, pg_catalog.float8,
+	pg_catalog.bool, pg_catalog.float8[], pg_catalog.text, pg_catalog.text)
+RETURNS @extschema@.coxph_state
+AS 'MODULE_PATHNAME', 'coxph_trans_strata'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.coxph_combine(@extschema@.coxph_state, @extschema@.coxph_state)
 RETURNS @extschema@.coxph_state
 AS 'MODULE_PATHNAME', 'coxph_combine'
@@ -140,6 +147,9 @@ COMMENT ON FUNCTION @extschema@.coxph_trans(@extschema@.coxph_state, pg_catalog.
 COMMENT ON FUNCTION @extschema@.coxph_trans(@extschema@.coxph_state, pg_catalog.float8,
 	pg_catalog.bool, pg_catalog.float8[], pg_catalog.text) IS
 'transition function of coxph(duration, event, covariates, ties): appends a row';
+COMMENT ON FUNCTION @extschema@.coxph_trans(@extschema@.coxph_state, pg_catalog.float8,
+	pg_catalog.bool, pg_catalog.float8[], pg_catalog.text, pg_catalog.text) IS
+'transition function of coxph(duration, event, covariates, ties, strata): appends a row';
 COMMENT ON FUNCTION @extschema@.coxph_combine(@extschema@.coxph_state, @extschema@.coxph_state) IS
 'combine function of coxph(): concatenates the rows of two states';
 COMMENT ON FUNCTION @extschema@.coxph_final(@extschema@.coxph_state) IS
@@ -167,10 +177,22 @@ CREATE AGGREGATE @extschema@.coxph(duration pg_catalog.float8, event pg_catalog.
 	PARALLEL = SAFE
 );
 
+CREATE AGGREGATE @extschema@.coxph(duration pg_catalog.float8, event pg_catalog.bool,
+	covariates pg_catalog.float8[], ties pg_catalog.text, strata pg_catalog.text) (
+	SFUNC = @extschema@.coxph_trans,
+	STYPE = @extschema@.coxph_state,
+	SSPACE = 4096,
+	FINALFUNC = @extschema@.coxph_final,
+	COMBINEFUNC = @extschema@.coxph_combine,
+	PARALLEL = SAFE
+);
+
 COMMENT ON AGGREGATE @extschema@.coxph(pg_catalog.float8, pg_catalog.bool, pg_catalog.float8[]) IS
 'Cox proportional hazards model of (duration, event, covariates) rows, Efron ties, fitted as R coxph does';
 COMMENT ON AGGREGATE @extschema@.coxph(pg_catalog.float8, pg_catalog.bool, pg_catalog.float8[], pg_catalog.text) IS
 'Cox proportional hazards model of (duration, event, covariates) rows, ties ''efron'' or ''breslow''';
+COMMENT ON AGGREGATE @extschema@.coxph(pg_catalog.float8, pg_catalog.bool, pg_catalog.float8[], pg_catalog.text, pg_catalog.text) IS
+'stratified Cox proportional hazards model: common coefficients, a baseline hazard per stratum';
 
 -- readers
 CREATE FUNCTION @extschema@.cox_coefficients(model @extschema@.cox_model,
@@ -198,7 +220,8 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.cox_summary(model @extschema@.cox_model,
 	OUT n pg_catalog.int8, OUT events pg_catalog.int8, OUT omitted pg_catalog.int8,
-	OUT ties pg_catalog.text, OUT iterations pg_catalog.int4, OUT converged pg_catalog.bool,
+	OUT ties pg_catalog.text, OUT strata pg_catalog.int4, OUT iterations pg_catalog.int4,
+	OUT converged pg_catalog.bool,
 	OUT loglik_null pg_catalog.float8, OUT loglik pg_catalog.float8,
 	OUT df pg_catalog.int4, OUT lr_chisq pg_catalog.float8, OUT lr_p_value pg_catalog.float8,
 	OUT wald_chisq pg_catalog.float8, OUT wald_p_value pg_catalog.float8,
@@ -226,15 +249,28 @@ RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'cox_predict_survival'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.predict_survival(model @extschema@.cox_model,
+	covariates pg_catalog.float8[], t pg_catalog.float8, stratum pg_catalog.text)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'cox_predict_survival_stratum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.churn_probability(model @extschema@.cox_model,
 	covariates pg_catalog.float8[], tenure pg_catalog.float8, horizon pg_catalog.float8)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'cox_churn_probability'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.churn_probability(model @extschema@.cox_model,
+	covariates pg_catalog.float8[], tenure pg_catalog.float8, horizon pg_catalog.float8,
+	stratum pg_catalog.text)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'cox_churn_probability_stratum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@.cox_baseline(model @extschema@.cox_model,
-	OUT "time" pg_catalog.float8, OUT cumulative_hazard pg_catalog.float8,
-	OUT survival pg_catalog.float8)
+	OUT stratum pg_catalog.text, OUT "time" pg_catalog.float8,
+	OUT cumulative_hazard pg_catalog.float8, OUT survival pg_catalog.float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'cox_baseline'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
@@ -253,7 +289,11 @@ COMMENT ON FUNCTION @extschema@.relative_risk(@extschema@.cox_model, pg_catalog.
 'relative risk exp(x . beta) of covariates x, as R predict(fit, type = "risk", reference = "zero")';
 COMMENT ON FUNCTION @extschema@.predict_survival(@extschema@.cox_model, pg_catalog.float8[], pg_catalog.float8) IS
 'survival probability at time t of a customer with covariates x, as R summary(survfit(fit, newdata), times = t)';
+COMMENT ON FUNCTION @extschema@.predict_survival(@extschema@.cox_model, pg_catalog.float8[], pg_catalog.float8, pg_catalog.text) IS
+'survival probability at time t of a customer with covariates x in a stratum of a stratified model';
+COMMENT ON FUNCTION @extschema@.churn_probability(@extschema@.cox_model, pg_catalog.float8[], pg_catalog.float8, pg_catalog.float8, pg_catalog.text) IS
+'probability that a customer with covariates x in a stratum of a stratified model churns within the next horizon';
 COMMENT ON FUNCTION @extschema@.churn_probability(@extschema@.cox_model, pg_catalog.float8[], pg_catalog.float8, pg_catalog.float8) IS
 'probability that a customer with covariates x who has lasted tenure churns within the next horizon: 1 - S(tenure + horizon) / S(tenure)';
 COMMENT ON FUNCTION @extschema@.cox_baseline(@extschema@.cox_model) IS
-'baseline cumulative hazard and survival of a Cox model at covariates zero, per distinct event time';
+'baseline cumulative hazard and survival of a Cox model at covariates zero, per stratum and distinct event time';

@@ -1,9 +1,10 @@
 --
 -- cox: coxph() and the readers of cox_model against R 4.2.2 with survival
 -- 3.5.3 (Debian 12), on the public bank churn data (sql/data/bank.csv) and
--- IBM Telco (sql/data/telco.csv), Efron and Breslow ties, and on small
--- data sets: a hand-worked example, a redundant covariate, a monotone
--- likelihood, a fit that does not converge.  test/reference/cox.R printed
+-- IBM Telco (sql/data/telco.csv), Efron and Breslow ties, Telco also
+-- stratified by internet service, and on small data sets: a hand-worked
+-- example, a redundant covariate, a monotone likelihood, a fit that does
+-- not converge.  test/reference/cox.R printed
 -- every R figure below (with %.17g); the comparisons print booleans,
 -- with tolerances: coefficients, standard errors, z and p-values 1e-6
 -- relative, log likelihoods 1e-8, concordance 1e-9 (its counts exactly),
@@ -395,6 +396,214 @@ SELECT term, name, round(coef::numeric, 6) AS coef, round(exp_coef::numeric, 4) 
 							  ARRAY['age', 'credit_score / 100', 'balance / 1e5', 'is_active_member']);
 
 --
+-- Stratified by internet service (DSL, Fiber optic, No), R's
+-- coxph(Surv(tenure, churn) ~ x1 + x2 + x3 + x4 + strata(InternetService)):
+-- the same coefficients for everyone, a baseline hazard per stratum, risk
+-- sets and concordance pairs within a stratum only
+--
+CREATE TABLE r_strata_coef (ties text, term int, coef float8, se float8, p float8);
+CREATE TABLE r_strata_fit (ties text, iter int, loglik_null float8, loglik float8, score float8,
+	wald float8, concordant float8, discordant float8, tied_x float8, tied_y float8,
+	tied_xy float8, concordance float8, concordance_se float8);
+CREATE TABLE r_strata_surv (ties text, stratum text, profile int, t float8, surv float8);
+CREATE TABLE r_strata_cond (ties text, stratum text, profile int, prob float8);
+INSERT INTO r_strata_coef VALUES
+  ('efron', 1, -0.03262770934230115, 0.0021101571471457297, 6.241216612019882e-54),
+  ('efron', 2, -0.06106008062799332, 0.054685657734350621, 0.26418044807242325),
+  ('efron', 3, -1.8493309291771218, 0.086145796431980087, 3.1374158981105804e-102),
+  ('efron', 4, -3.5697917488504367, 0.16394527428468253, 4.0673395898084474e-105),
+  ('breslow', 1, -0.031826703680386752, 0.0021099291981941113, 2.0559141335903626e-51),
+  ('breslow', 2, -0.061406249274996466, 0.05467500140862129, 0.26138916062178258),
+  ('breslow', 3, -1.838608832494103, 0.086193515107423638, 5.8326095512114773e-101),
+  ('breslow', 4, -3.5580508147202599, 0.16392985028356905, 1.8516419680585863e-104);
+INSERT INTO r_strata_fit VALUES
+  ('efron', 6, -13939.157264465812, -12795.075989154895, 1930.5681944142298, 1278.1918797826816, 2855169, 701164, 2777, 45511, 129, 0.80260444324564295, 0.0045449273304000379),
+  ('breslow', 6, -13958.239104140428, -12834.909737450394, 1888.383438443386, 1254.199771482866, 2855165, 701168, 2777, 45511, 129, 0.80260331936916818, 0.0045447508137388412);
+INSERT INTO r_strata_surv VALUES
+  ('efron', 'DSL', 1, 0, 1),
+  ('efron', 'DSL', 1, 1, 0.95407295162360106),
+  ('efron', 'DSL', 1, 12, 0.85720327478794833),
+  ('efron', 'DSL', 1, 24.5, 0.79666421888847816),
+  ('efron', 'DSL', 1, 36, 0.76080947498100426),
+  ('efron', 'DSL', 1, 72, 0.16384770206864666),
+  ('efron', 'DSL', 1, 80, 0.16384770206864666),
+  ('efron', 'DSL', 2, 0, 1),
+  ('efron', 'DSL', 2, 1, 0.98620661292202039),
+  ('efron', 'DSL', 2, 12, 0.95550146394212265),
+  ('efron', 'DSL', 2, 24.5, 0.93504897939273779),
+  ('efron', 'DSL', 2, 36, 0.92241436678720301),
+  ('efron', 'DSL', 2, 72, 0.58603944669311192),
+  ('efron', 'DSL', 2, 80, 0.58603944669311192),
+  ('efron', 'DSL', 3, 0, 1),
+  ('efron', 'DSL', 3, 1, 0.99331041164932754),
+  ('efron', 'DSL', 3, 12, 0.97824308532687365),
+  ('efron', 'DSL', 3, 24.5, 0.96806758993472941),
+  ('efron', 'DSL', 3, 36, 0.96172407676774219),
+  ('efron', 'DSL', 3, 72, 0.77241457107552736),
+  ('efron', 'DSL', 3, 80, 0.77241457107552736),
+  ('efron', 'Fiber optic', 1, 0, 1),
+  ('efron', 'Fiber optic', 1, 1, 0.84865583215670604),
+  ('efron', 'Fiber optic', 1, 12, 0.5171175041089483),
+  ('efron', 'Fiber optic', 1, 24.5, 0.34925925151444054),
+  ('efron', 'Fiber optic', 1, 36, 0.22455331891936367),
+  ('efron', 'Fiber optic', 1, 72, 0.00010443617261132361),
+  ('efron', 'Fiber optic', 1, 80, 0.00010443617261132361),
+  ('efron', 'Fiber optic', 2, 0, 1),
+  ('efron', 'Fiber optic', 2, 1, 0.95267683737818531),
+  ('efron', 'Fiber optic', 2, 12, 0.82297642644050051),
+  ('efron', 'Fiber optic', 2, 24.5, 0.73288349926723484),
+  ('efron', 'Fiber optic', 2, 36, 0.64322693770966421),
+  ('efron', 'Fiber optic', 2, 72, 0.066661201179755894),
+  ('efron', 'Fiber optic', 2, 80, 0.066661201179755894),
+  ('efron', 'Fiber optic', 3, 0, 1),
+  ('efron', 'Fiber optic', 3, 1, 0.97684452514327336),
+  ('efron', 'Fiber optic', 3, 12, 0.91014563108117652),
+  ('efron', 'Fiber optic', 3, 24.5, 0.86055379620519745),
+  ('efron', 'Fiber optic', 3, 36, 0.80796370585631139),
+  ('efron', 'Fiber optic', 3, 72, 0.27016912626531397),
+  ('efron', 'Fiber optic', 3, 80, 0.27016912626531397),
+  ('efron', 'No', 1, 0, 1),
+  ('efron', 'No', 1, 1, 0.97995815086765437),
+  ('efron', 'No', 1, 12, 0.95897452458169508),
+  ('efron', 'No', 1, 24.5, 0.94847771837067063),
+  ('efron', 'No', 1, 36, 0.93640866580691495),
+  ('efron', 'No', 1, 72, 0.85680343521321445),
+  ('efron', 'No', 1, 80, 0.85680343521321445),
+  ('efron', 'No', 2, 0, 1),
+  ('efron', 'No', 2, 1, 0.99403687060288515),
+  ('efron', 'No', 2, 12, 0.98770072468397729),
+  ('efron', 'No', 2, 24.5, 0.98449443226569899),
+  ('efron', 'No', 2, 36, 0.98077684084388006),
+  ('efron', 'No', 2, 72, 0.9553697746623353),
+  ('efron', 'No', 2, 80, 0.9553697746623353),
+  ('efron', 'No', 3, 0, 1),
+  ('efron', 'No', 3, 1, 0.99711385946704467),
+  ('efron', 'No', 3, 12, 0.99403735884547584),
+  ('efron', 'No', 3, 24.5, 0.99247666479157315),
+  ('efron', 'No', 3, 36, 0.9906637990940218),
+  ('efron', 'No', 3, 72, 0.97817792940024806),
+  ('efron', 'No', 3, 80, 0.97817792940024806),
+  ('breslow', 'DSL', 1, 0, 1),
+  ('breslow', 'DSL', 1, 1, 0.95577163464868375),
+  ('breslow', 'DSL', 1, 12, 0.8583541364469689),
+  ('breslow', 'DSL', 1, 24.5, 0.79717374941395214),
+  ('breslow', 'DSL', 1, 36, 0.76090282548688304),
+  ('breslow', 'DSL', 1, 72, 0.16584003115353629),
+  ('breslow', 'DSL', 1, 80, 0.16584003115353629),
+  ('breslow', 'DSL', 2, 0, 1),
+  ('breslow', 'DSL', 2, 1, 0.98634943988027868),
+  ('breslow', 'DSL', 2, 12, 0.95465232518595511),
+  ('breslow', 'DSL', 2, 24.5, 0.93344313522571898),
+  ('breslow', 'DSL', 2, 36, 0.9203289220685289),
+  ('breslow', 'DSL', 2, 72, 0.57930925302682146),
+  ('breslow', 'DSL', 2, 80, 0.57930925302682146),
+  ('breslow', 'DSL', 3, 0, 1),
+  ('breslow', 'DSL', 3, 1, 0.99374057084292744),
+  ('breslow', 'DSL', 3, 12, 0.97902202079552814),
+  ('breslow', 'DSL', 3, 24.5, 0.96902478744568799),
+  ('breslow', 'DSL', 3, 36, 0.96278138913729439),
+  ('breslow', 'DSL', 3, 72, 0.7792693332093914),
+  ('breslow', 'DSL', 3, 80, 0.7792693332093914),
+  ('breslow', 'Fiber optic', 1, 0, 1),
+  ('breslow', 'Fiber optic', 1, 1, 0.85877866426381932),
+  ('breslow', 'Fiber optic', 1, 12, 0.53052063690841822),
+  ('breslow', 'Fiber optic', 1, 24.5, 0.36169448218074968),
+  ('breslow', 'Fiber optic', 1, 36, 0.23520665320655645),
+  ('breslow', 'Fiber optic', 1, 72, 0.00015935031507037463),
+  ('breslow', 'Fiber optic', 1, 80, 0.00015935031507037463),
+  ('breslow', 'Fiber optic', 2, 0, 1),
+  ('breslow', 'Fiber optic', 2, 1, 0.95479576013804213),
+  ('breslow', 'Fiber optic', 2, 12, 0.82480931692306636),
+  ('breslow', 'Fiber optic', 2, 24.5, 0.73418688860572123),
+  ('breslow', 'Fiber optic', 2, 36, 0.64420083733503297),
+  ('breslow', 'Fiber optic', 2, 72, 0.070165422018202472),
+  ('breslow', 'Fiber optic', 2, 80, 0.070165422018202472),
+  ('breslow', 'Fiber optic', 3, 0, 1),
+  ('breslow', 'Fiber optic', 3, 1, 0.9790892178676398),
+  ('breslow', 'Fiber optic', 3, 12, 0.91577083301205775),
+  ('breslow', 'Fiber optic', 3, 24.5, 0.8683500910999864),
+  ('breslow', 'Fiber optic', 3, 36, 0.81799930824812117),
+  ('breslow', 'Fiber optic', 3, 72, 0.29707136853580424),
+  ('breslow', 'Fiber optic', 3, 80, 0.29707136853580424),
+  ('breslow', 'No', 1, 0, 1),
+  ('breslow', 'No', 1, 1, 0.98019077575027402),
+  ('breslow', 'No', 1, 12, 0.95850657575893683),
+  ('breslow', 'No', 1, 24.5, 0.94768023910523091),
+  ('breslow', 'No', 1, 36, 0.93521641586939708),
+  ('breslow', 'No', 1, 72, 0.85364254280262308),
+  ('breslow', 'No', 1, 80, 0.85364254280262308),
+  ('breslow', 'No', 2, 0, 1),
+  ('breslow', 'No', 2, 1, 0.99393919435808176),
+  ('breslow', 'No', 2, 12, 0.98720615694665581),
+  ('breslow', 'No', 2, 24.5, 0.9838047844027602),
+  ('breslow', 'No', 2, 36, 0.97985528796930299),
+  ('breslow', 'No', 2, 72, 0.95305709635366043),
+  ('breslow', 'No', 2, 80, 0.95305709635366043),
+  ('breslow', 'No', 3, 0, 1),
+  ('breslow', 'No', 3, 1, 0.99722659880117337),
+  ('breslow', 'No', 3, 12, 0.9941347948597733),
+  ('breslow', 'No', 3, 24.5, 0.99256853297556924),
+  ('breslow', 'No', 3, 36, 0.99074617637171469),
+  ('breslow', 'No', 3, 72, 0.97827431063812342),
+  ('breslow', 'No', 3, 80, 0.97827431063812342);
+INSERT INTO r_strata_cond VALUES
+  ('efron', 'DSL', 1, 0.070623920463260159),
+  ('efron', 'DSL', 2, 0.021404974582669767),
+  ('efron', 'DSL', 3, 0.010401806611026743),
+  ('efron', 'Fiber optic', 1, 0.3246036950223653),
+  ('efron', 'Fiber optic', 2, 0.10947206296410139),
+  ('efron', 'Fiber optic', 3, 0.054487801932387558),
+  ('efron', 'No', 1, 0.010945865549038647),
+  ('efron', 'No', 2, 0.003246218554010083),
+  ('efron', 'No', 3, 0.0015700557328302001),
+  ('breslow', 'DSL', 1, 0.071276393315076181),
+  ('breslow', 'DSL', 2, 0.022216664015462184),
+  ('breslow', 'DSL', 3, 0.01021144891278003),
+  ('breslow', 'Fiber optic', 1, 0.31822730914200492),
+  ('breslow', 'Fiber optic', 2, 0.10987076219678282),
+  ('breslow', 'Fiber optic', 3, 0.051782323920603557),
+  ('breslow', 'No', 1, 0.011295005091784271),
+  ('breslow', 'No', 2, 0.0034454531304948244),
+  ('breslow', 'No', 3, 0.001575502529739925);
+CREATE TABLE strata_fits AS
+SELECT ties, churn.coxph(tenure, churn = 'Yes',
+						 ARRAY[monthly_charges, senior_citizen, (contract = 'One year')::int,
+							   (contract = 'Two year')::int]::float8[], ties, internet_service) AS m
+  FROM telco, (VALUES ('efron'), ('breslow')) v(ties)
+ GROUP BY ties;
+SELECT f.ties, c.term, round(c.coef::numeric, 6) AS coef, abs(c.coef / r.coef - 1) < 1e-6 AS coef_ok,
+	   abs(c.std_error / r.se - 1) < 1e-6 AS se_ok, abs(c.p_value / r.p - 1) < 1e-6 AS p_ok
+  FROM strata_fits f, churn.cox_coefficients(f.m) c JOIN r_strata_coef r ON r.term = c.term
+ WHERE r.ties = f.ties
+ ORDER BY f.ties DESC, c.term;
+SELECT f.ties, s.strata, s.iterations, round(s.loglik::numeric, 4) AS loglik,
+	   round(s.concordance::numeric, 6) AS concordance,
+	   s.iterations = r.iter AND abs(s.loglik_null - r.loglik_null) < 1e-8
+	   AND abs(s.loglik - r.loglik) < 1e-8 AS loglik_ok,
+	   abs(s.score_chisq / r.score - 1) < 1e-6 AND abs(s.wald_chisq / r.wald - 1) < 1e-6 AS tests_ok,
+	   substring(f.m::text FROM 'concordance=\{[0-9,]*\}') =
+	   format('concordance={%s,%s,%s,%s,%s}', r.concordant, r.discordant, r.tied_x, r.tied_y, r.tied_xy)
+	   AS counts_ok,
+	   abs(s.concordance - r.concordance) < 1e-9 AS concordance_ok,
+	   abs(s.concordance_se / r.concordance_se - 1) < 1e-6 AS concordance_se_ok
+  FROM strata_fits f, churn.cox_summary(f.m) s, r_strata_fit r
+ WHERE r.ties = f.ties ORDER BY f.ties DESC;
+-- a survival curve per stratum (R: survfit(fit, newdata) with the stratum in newdata)
+SELECT f.ties, r.stratum, count(*) AS points,
+	   max(abs(churn.predict_survival(f.m, p.x, r.t, r.stratum) - r.surv)) < 1e-7 AS survival_ok
+  FROM strata_fits f JOIN r_strata_surv r USING (ties)
+  JOIN profiles p ON p.dataset = 'telco' AND p.profile = r.profile
+ GROUP BY f.ties, r.stratum ORDER BY f.ties DESC, r.stratum;
+SELECT f.ties, count(*) AS cases,
+	   max(abs(churn.churn_probability(f.m, p.x, 12, 12, r.stratum) - r.prob)) < 1e-7 AS probability_ok
+  FROM strata_fits f JOIN r_strata_cond r USING (ties)
+  JOIN profiles p ON p.dataset = 'telco' AND p.profile = r.profile
+ GROUP BY f.ties ORDER BY f.ties DESC;
+SELECT stratum, count(*) AS steps, round(max(cumulative_hazard)::numeric, 4) AS last_cumulative_hazard
+  FROM churn.cox_baseline((SELECT m FROM strata_fits WHERE ties = 'efron'))
+ GROUP BY stratum ORDER BY stratum;
+
+--
 -- Degenerate fits: R's answers and warnings
 --
 -- A redundant covariate (2 age + 1 is a linear function of age): NULL
@@ -470,6 +679,7 @@ SELECT s.n, s.events, s.omitted,
 							   ELSE ARRAY[age::float8] END) AS m FROM bank) q,
 	   churn.cox_summary(m) s;
 
-DROP TABLE fits, collinear, mono, nc, profiles, r_coef, r_fit, r_risk, r_surv, r_cond, r_base;
+DROP TABLE fits, collinear, mono, nc, profiles, r_coef, r_fit, r_risk, r_surv, r_cond, r_base,
+	strata_fits, r_strata_coef, r_strata_fit, r_strata_surv, r_strata_cond;
 DROP VIEW cox_rows;
 DROP TABLE bank, telco;

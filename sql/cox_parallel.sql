@@ -26,7 +26,8 @@ SET parallel_leader_participation = off;
 
 EXPLAIN (COSTS OFF) SELECT churn.coxph(months, churned, x) FROM life;
 CREATE TABLE par AS
-SELECT churn.coxph(months, churned, x)::text AS m, churn.coxph(months, churned, x, 'breslow')::text AS mb
+SELECT churn.coxph(months, churned, x)::text AS m, churn.coxph(months, churned, x, 'breslow')::text AS mb,
+	   churn.coxph(months, churned, x, 'efron', 'cell ' || cell)::text AS ms
   FROM life;
 CREATE TABLE par_seg AS
 SELECT segment, churn.coxph(months, churned, x)::text AS m FROM life GROUP BY segment;
@@ -34,7 +35,9 @@ SELECT segment, churn.coxph(months, churned, x)::text AS m FROM life GROUP BY se
 SET max_parallel_workers_per_gather = 0;
 EXPLAIN (COSTS OFF) SELECT churn.coxph(months, churned, x) FROM life;
 SELECT (SELECT m FROM par) = churn.coxph(months, churned, x)::text AS parallel_equals_serial,
-	   (SELECT mb FROM par) = churn.coxph(months, churned, x, 'breslow')::text AS breslow_parallel_equals_serial
+	   (SELECT mb FROM par) = churn.coxph(months, churned, x, 'breslow')::text AS breslow_parallel_equals_serial,
+	   (SELECT ms FROM par) = churn.coxph(months, churned, x, 'efron', 'cell ' || cell)::text
+	   AS stratified_parallel_equals_serial
   FROM life;
 SELECT count(*) AS segments_equal
   FROM par_seg p
@@ -53,8 +56,8 @@ SELECT count(*) AS window_equals_group
 		 ORDER BY segment) w
   JOIN par_seg p USING (segment)
  WHERE w.m::text = p.m;
-SELECT s.n, s.events, s.iterations, s.converged, round(s.concordance::numeric, 4) AS concordance
-  FROM par, churn.cox_summary(m::churn.cox_model) s;
+SELECT s.n, s.events, s.strata, s.iterations, s.converged, round(s.concordance::numeric, 4) AS concordance
+  FROM par, LATERAL (VALUES (m), (ms)) v(model), churn.cox_summary(model::churn.cox_model) s;
 
 --
 -- Scoring with stored models: one per cell, 13 cells interleaved, so

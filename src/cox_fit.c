@@ -73,6 +73,7 @@
 typedef struct CoxSortKey
 {
 	float8		time;
+	int32		stratum;		/* rank of the stratum label, 0 without strata */
 	uint32		tiebreak;		/* event in the top bit, then a row hash */
 	int32		row;
 } CoxSortKey;
@@ -83,6 +84,10 @@ typedef struct CoxWork
 	int			nvar;
 	int64		n;
 	uint8		ties;
+	/* strata: rows start[k] .. start[k + 1] - 1 (one stratum without) */
+	int32		nstrata;
+	int64	   *start;
+	const char **labels;		/* stratified only: in increasing byte order */
 	float8	   *time;			/* ascending */
 	uint8	   *status;
 	float8	   *x;				/* n x nvar, centred and scaled */
@@ -101,14 +106,16 @@ typedef struct CoxWork
 /* ---------- sorting the rows ---------- */
 
 /*
- * Keys compare on time, then the tiebreak (censored rows before deaths at
- * the same time, then the hash of the covariates), then the covariates
- * themselves: rows that compare equal are equal bit for bit, so their
- * order does not matter.
+ * Keys compare on stratum, time, then the tiebreak (censored rows before
+ * deaths at the same time, then the hash of the covariates), then the
+ * covariates themselves: rows that compare equal are equal bit for bit, so
+ * their order does not matter.
  */
 static inline int
 cox_key_cmp(const CoxSortKey *a, const CoxSortKey *b, const CoxRows *rows)
 {
+	if (a->stratum != b->stratum)
+		return a->stratum < b->stratum ? -1 : 1;
 	if (a->time != b->time)
 		return a->time < b->time ? -1 : 1;
 	if (a->tiebreak != b->tiebreak)
@@ -143,6 +150,21 @@ typedef struct CoxLp
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
+/* stratum labels in byte order (strcmp: not the collation's, which may change) */
+typedef struct CoxLabel
+{
+	const char *label;
+	int32		index;
+} CoxLabel;
+
+#define ST_SORT cox_sort_labels
+#define ST_ELEMENT_TYPE CoxLabel
+#define ST_COMPARE(a, b) strcmp((a)->label, (b)->label)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 #define ST_SORT cox_sort_int32
 #define ST_ELEMENT_TYPE int32
 #define ST_COMPARE(a, b) (*(a) < *(b) ? -1 : *(a) > *(b) ? 1 : 0)
@@ -163,12 +185,37 @@ cox_prepare(CoxWork *w, const CoxRows *rows)
 	int64		n = rows->nrows;
 	int			p = rows->nvar;
 	CoxSortKey *keys;
+	int32	   *srank = NULL;
 	int64		i;
 	int			j;
+	int32		k;
 
 	w->nvar = p;
 	w->n = n;
 	w->ties = rows->ties;
+
+	/* strata in the byte order of their labels */
+	w->nstrata = rows->stratified ? rows->nstrata : 1;
+	w->labels = NULL;
+	if (rows->stratified)
+	{
+		CoxLabel   *lab = palloc(sizeof(CoxLabel) * Max(rows->nstrata, 1));
+
+		for (k = 0; k < rows->nstrata; k++)
+		{
+			lab[k].label = rows->labelbuf + rows->label_off[k];
+			lab[k].index = k;
+		}
+		cox_sort_labels(lab, rows->nstrata);
+		srank = palloc(sizeof(int32) * Max(rows->nstrata, 1));
+		w->labels = palloc(sizeof(char *) * Max(rows->nstrata, 1));
+		for (k = 0; k < rows->nstrata; k++)
+		{
+			srank[lab[k].index] = k;
+			w->labels[k] = lab[k].label;
+		}
+		pfree(lab);
+	}
 
 	keys = palloc_extended(sizeof(CoxSortKey) * n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
@@ -179,10 +226,18 @@ cox_prepare(CoxWork *w, const CoxRows *rows)
 			h = hash_bytes((const unsigned char *) (rows->x + i * p),
 						   (int) (sizeof(float8) * p));
 		keys[i].time = rows->time[i];
+		keys[i].stratum = srank ? srank[rows->stratum[i]] : 0;
 		keys[i].tiebreak = ((uint32) (rows->event[i] ? 1 : 0) << 31) | (h >> 1);
 		keys[i].row = (int32) i;
 	}
 	cox_sort_keys(keys, n, rows);
+
+	/* where each stratum starts among the sorted rows */
+	w->start = palloc0(sizeof(int64) * (w->nstrata + 1));
+	for (i = 0; i < n; i++)
+		w->start[keys[i].stratum + 1]++;
+	for (k = 0; k < w->nstrata; k++)
+		w->start[k + 1] += w->start[k];
 
 	w->time = palloc_extended(sizeof(float8) * n, MCXT_ALLOC_HUGE);
 	w->status = palloc_extended(n, MCXT_ALLOC_HUGE);
@@ -197,6 +252,8 @@ cox_prepare(CoxWork *w, const CoxRows *rows)
 			memcpy(w->x + i * p, rows->x + r * p, sizeof(float8) * p);
 	}
 	pfree(keys);
+	if (srank)
+		pfree(srank);
 
 	w->means = palloc0(sizeof(float8) * Max(p, 1));
 	w->scale = palloc(sizeof(float8) * Max(p, 1));
@@ -241,38 +298,37 @@ cox_prepare(CoxWork *w, const CoxRows *rows)
 /* ---------- one pass: log likelihood, score and information ---------- */
 
 /*
- * The log partial likelihood at beta (on the scaled covariates), with the
- * score in w->u and the information matrix in w->imat (whole, symmetric).
- * Rows are walked from the longest duration down, so the risk set sums
- * (denom, a, cmat) only ever grow; the rows of one duration are all added
- * before its deaths are accounted for.
+ * The rows of one stratum, lo .. hi - 1: its log partial likelihood at
+ * beta (on the scaled covariates), adding its score to w->u and its
+ * information to w->imat (lower triangle).  Rows are walked from the
+ * longest duration down, so the risk set sums (denom, a, cmat) only ever
+ * grow; the rows of one duration are all added before its deaths are
+ * accounted for.
  */
 static float8
-cox_pass(CoxWork *w, const float8 *beta)
+cox_pass_stratum(CoxWork *w, const float8 *beta, int64 lo, int64 hi)
 {
 	int			p = w->nvar;
-	int64		person = w->n - 1;
+	int64		person = hi - 1;
 	float8		loglik = 0.0;
 	float8		denom = 0.0;
 	int			i,
 				j,
 				k;
 
-	memset(w->u, 0, sizeof(float8) * p);
-	memset(w->imat, 0, sizeof(float8) * p * p);
 	memset(w->a, 0, sizeof(float8) * p);
 	memset(w->a2, 0, sizeof(float8) * p);
 	memset(w->cmat, 0, sizeof(float8) * p * p);
 	memset(w->cmat2, 0, sizeof(float8) * p * p);
 
-	while (person >= 0)
+	while (person >= lo)
 	{
 		float8		dtime = w->time[person];
 		int64		ndead = 0;
 		float8		denom2 = 0.0;	/* risk of the deaths at dtime */
 
 		/* every row of this duration joins the risk set */
-		while (person >= 0 && w->time[person] == dtime)
+		while (person >= lo && w->time[person] == dtime)
 		{
 			const float8 *xi = w->x + person * p;
 			float8		zbeta = 0.0;
@@ -366,6 +422,27 @@ cox_pass(CoxWork *w, const float8 *beta)
 		memset(w->cmat2, 0, sizeof(float8) * p * p);
 	}
 
+	return loglik;
+}
+
+/*
+ * The log partial likelihood at beta, with the score in w->u and the
+ * information matrix in w->imat (whole, symmetric): the sums over the
+ * strata, each with risk sets of its own.
+ */
+static float8
+cox_pass(CoxWork *w, const float8 *beta)
+{
+	int			p = w->nvar;
+	float8		loglik = 0.0;
+	int32		k;
+	int			i,
+				j;
+
+	memset(w->u, 0, sizeof(float8) * p);
+	memset(w->imat, 0, sizeof(float8) * p * p);
+	for (k = 0; k < w->nstrata; k++)
+		loglik += cox_pass_stratum(w, beta, w->start[k], w->start[k + 1]);
 	for (i = 0; i < p; i++)
 		for (j = 0; j < i; j++)
 			w->imat[j * p + i] = w->imat[i * p + j];
@@ -525,6 +602,17 @@ cox_tree_add(CoxTree *t, int32 r)
 		t->fen[i]++;
 }
 
+static inline void
+cox_tree_remove(CoxTree *t, int32 r)
+{
+	int32		i;
+
+	t->total--;
+	t->cnt[r]--;
+	for (i = r + 1; i <= t->m; i += i & (-i))
+		t->fen[i]--;
+}
+
 /* how many in the tree have a smaller, equal, greater rank than r */
 static inline void
 cox_tree_query(const CoxTree *t, int32 r, int64 *less, int64 *equal, int64 *greater)
@@ -576,6 +664,7 @@ cox_concordance(const CoxWork *w, const float8 *lp, CoxModel *m)
 				ty = 0,
 				txy = 0;
 	int64		hi;
+	int32		stratum;
 
 	/* ranks of the linear predictor, equal values sharing one */
 	sorted = palloc_extended(sizeof(CoxLp) * n, MCXT_ALLOC_HUGE);
@@ -601,66 +690,31 @@ cox_concordance(const CoxWork *w, const float8 *lp, CoxModel *m)
 	infl = palloc_extended(sizeof(int64) * 3 * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	block = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
 
-	hi = n - 1;
-	while (hi >= 0)
+	for (stratum = 0; stratum < w->nstrata; stratum++)
 	{
-		int64		lo = hi;
-		int64		first_death;
-		int64		nd;
-		int64		k;
-		int64		less,
-					equal,
-					greater;
+		int64		slo = w->start[stratum];
+		int64		shi = w->start[stratum + 1];
 
-		while (lo > 0 && w->time[lo - 1] == w->time[hi])
-			lo--;
-		first_death = lo;
-		while (first_death <= hi && w->status[first_death] == 0)
-			first_death++;
-		CHECK_FOR_INTERRUPTS();
-
-		/* censored rows of this duration: at risk for its deaths */
-		for (k = lo; k < first_death; k++)
+		hi = shi - 1;
+		while (hi >= slo)
 		{
-			cox_tree_query(&dead, rank[k], &less, &equal, &greater);
-			infl[3 * k] -= less;
-			infl[3 * k + 1] -= greater;
-			infl[3 * k + 2] -= equal;
-			cox_tree_add(&all, rank[k]);
-		}
+			int64		lo = hi;
+			int64		first_death;
+			int64		nd;
+			int64		k;
+			int64		less,
+						equal,
+						greater;
 
-		nd = hi - first_death + 1;
-		if (nd > 0)
-		{
-			int64		run = 0;
+			while (lo > slo && w->time[lo - 1] == w->time[hi])
+				lo--;
+			first_death = lo;
+			while (first_death <= hi && w->status[first_death] == 0)
+				first_death++;
+			CHECK_FOR_INTERRUPTS();
 
-			/* each death against everyone lasting longer */
-			for (k = first_death; k <= hi; k++)
-			{
-				cox_tree_query(&all, rank[k], &less, &equal, &greater);
-				c0 += greater;
-				c1 += less;
-				c2 += equal;
-				infl[3 * k] += greater;
-				infl[3 * k + 1] += less;
-				infl[3 * k + 2] += equal;
-				cox_tree_add(&dead, rank[k]);
-				block[k - first_death] = rank[k];
-			}
-			/* pairs of these deaths: tied on time, maybe on the predictor */
-			ty += nd * (nd - 1) / 2;
-			cox_sort_int32(block, nd);
-			for (k = 1; k <= nd; k++)
-			{
-				run++;
-				if (k == nd || block[k] != block[k - 1])
-				{
-					txy += run * (run - 1) / 2;
-					run = 0;
-				}
-			}
-			/* then they join the risk set of the shorter durations */
-			for (k = first_death; k <= hi; k++)
+			/* censored rows of this duration: at risk for its deaths */
+			for (k = lo; k < first_death; k++)
 			{
 				cox_tree_query(&dead, rank[k], &less, &equal, &greater);
 				infl[3 * k] -= less;
@@ -668,8 +722,72 @@ cox_concordance(const CoxWork *w, const float8 *lp, CoxModel *m)
 				infl[3 * k + 2] -= equal;
 				cox_tree_add(&all, rank[k]);
 			}
+
+			nd = hi - first_death + 1;
+			if (nd > 0)
+			{
+				int64		run = 0;
+
+				/* each death against everyone lasting longer */
+				for (k = first_death; k <= hi; k++)
+				{
+					cox_tree_query(&all, rank[k], &less, &equal, &greater);
+					c0 += greater;
+					c1 += less;
+					c2 += equal;
+					infl[3 * k] += greater;
+					infl[3 * k + 1] += less;
+					infl[3 * k + 2] += equal;
+					cox_tree_add(&dead, rank[k]);
+					block[k - first_death] = rank[k];
+				}
+				/* pairs of these deaths: tied on time, maybe on the predictor */
+				ty += nd * (nd - 1) / 2;
+				cox_sort_int32(block, nd);
+				for (k = 1; k <= nd; k++)
+				{
+					run++;
+					if (k == nd || block[k] != block[k - 1])
+					{
+						txy += run * (run - 1) / 2;
+						run = 0;
+					}
+				}
+				/* then they join the risk set of the shorter durations */
+				for (k = first_death; k <= hi; k++)
+				{
+					cox_tree_query(&dead, rank[k], &less, &equal, &greater);
+					infl[3 * k] -= less;
+					infl[3 * k + 1] -= greater;
+					infl[3 * k + 2] -= equal;
+					cox_tree_add(&all, rank[k]);
+				}
+			}
+			hi = lo - 1;
 		}
-		hi = lo - 1;
+
+		/*
+		 * A row's share as the longer-lived member of a pair: the deaths
+		 * counted after it.  Then the trees are emptied for the next
+		 * stratum (pairs are compared within a stratum only).
+		 */
+		for (i = slo; i < shi; i++)
+		{
+			int64		less,
+						equal,
+						greater;
+
+			cox_tree_query(&dead, rank[i], &less, &equal, &greater);
+			infl[3 * i] += less;
+			infl[3 * i + 1] += greater;
+			infl[3 * i + 2] += equal;
+		}
+		for (i = slo; i < shi; i++)
+		{
+			cox_tree_remove(&all, rank[i]);
+			if (w->status[i])
+				cox_tree_remove(&dead, rank[i]);
+		}
 	}
 
 	m->concordant = c1;			/* reverse: higher risk, shorter life */
@@ -686,18 +804,11 @@ cox_concordance(const CoxWork *w, const float8 *lp, CoxModel *m)
 
 		for (i = 0; i < n; i++)
 		{
-			int64		less,
-						equal,
-						greater;
-			float8		i0,
-						i1,
-						i2,
-						dfbeta;
+			float8		i0 = (float8) infl[3 * i];
+			float8		i1 = (float8) infl[3 * i + 1];
+			float8		i2 = (float8) infl[3 * i + 2];
+			float8		dfbeta;
 
-			cox_tree_query(&dead, rank[i], &less, &equal, &greater);
-			i0 = (float8) (infl[3 * i] + less);
-			i1 = (float8) (infl[3 * i + 1] + greater);
-			i2 = (float8) (infl[3 * i + 2] + equal);
 			dfbeta = (i0 - i1) / npair - (somer / npair) * (i0 + i1 + i2);
 			sumsq += dfbeta * dfbeta;
 		}
@@ -754,12 +865,15 @@ cox_fit(const CoxRows *rows)
 	float8	   *haz;
 	int64		nsteps = 0;
 	int64		events = 0;
-	int64		person;
-	float8		nrisk = 0.0;
+	int32	   *stratum_steps;
+	int32		stratum;
+	int32		nstrata;
+	int64		from;
+	Size		labelbytes = 0;
+	Size		size;
 	float8		cum;
 	int64		i;
 	int			j;
-	float8		xcenter = 0.0;
 
 	Assert(p >= 0 && rows->nrows > 0);
 	if (rows->nrows > PG_INT32_MAX)
@@ -800,42 +914,51 @@ cox_fit(const CoxRows *rows)
 	 */
 	haz_time = palloc_extended(sizeof(float8) * Max(events, 1), MCXT_ALLOC_HUGE);
 	haz = palloc_extended(sizeof(float8) * Max(events, 1), MCXT_ALLOC_HUGE);
-	person = w.n - 1;
-	while (person >= 0)
+	stratum_steps = palloc0(sizeof(int32) * w.nstrata);
+	for (stratum = 0; stratum < w.nstrata; stratum++)
 	{
-		float8		dtime = w.time[person];
-		float8		tsum = 0.0;
-		float8		erisk = 0.0;
-		int64		d = 0;
+		int64		lo = w.start[stratum];
+		int64		person = w.start[stratum + 1] - 1;
+		float8		nrisk = 0.0;
 
-		while (person >= 0 && w.time[person] == dtime)
+		/* the steps of a stratum, latest first */
+		while (person >= lo)
 		{
-			float8		r = exp(lp[person]);
+			float8		dtime = w.time[person];
+			float8		tsum = 0.0;
+			float8		erisk = 0.0;
+			int64		d = 0;
 
-			tsum += r;
-			if (w.status[person])
+			while (person >= lo && w.time[person] == dtime)
 			{
-				d++;
-				erisk += r;
-			}
-			person--;
-		}
-		nrisk += tsum;
-		if (d == 0)
-			continue;
-		haz_time[nsteps] = dtime;
-		if (w.ties == COX_TIES_BRESLOW)
-			haz[nsteps] = (float8) d / nrisk;
-		else
-		{
-			float8		sum1 = 0.0;
-			int64		k;
+				float8		r = exp(lp[person]);
 
-			for (k = 0; k < d; k++)
-				sum1 += (1.0 / (nrisk - erisk * (float8) k / (float8) d)) / (float8) d;
-			haz[nsteps] = (float8) d * sum1;
+				tsum += r;
+				if (w.status[person])
+				{
+					d++;
+					erisk += r;
+				}
+				person--;
+			}
+			nrisk += tsum;
+			if (d == 0)
+				continue;
+			haz_time[nsteps] = dtime;
+			if (w.ties == COX_TIES_BRESLOW)
+				haz[nsteps] = (float8) d / nrisk;
+			else
+			{
+				float8		sum1 = 0.0;
+				int64		k;
+
+				for (k = 0; k < d; k++)
+					sum1 += (1.0 / (nrisk - erisk * (float8) k / (float8) d)) / (float8) d;
+				haz[nsteps] = (float8) d * sum1;
+			}
+			nsteps++;
+			stratum_steps[stratum]++;
 		}
-		nsteps++;
 	}
 	if (nsteps > COX_MODEL_MAX_STEPS)
 		ereport(ERROR,
@@ -845,13 +968,23 @@ cox_fit(const CoxRows *rows)
 
 	/* the model, in the caller's context */
 	MemoryContextSwitchTo(outcxt);
-	m = palloc0(COX_MODEL_SIZE(p, nsteps));
-	SET_VARSIZE(m, COX_MODEL_SIZE(p, nsteps));
+	nstrata = rows->stratified ? w.nstrata : 0;
+	for (stratum = 0; stratum < nstrata; stratum++)
+		labelbytes += strlen(w.labels[stratum]) + 1;
+	size = COX_MODEL_SIZE(p, nsteps, nstrata, labelbytes);
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cox model of " INT64_FORMAT " distinct event times is too large",
+						nsteps)));
+	m = palloc0(size);
+	SET_VARSIZE(m, size);
 	m->version = COX_MODEL_VERSION;
 	m->ties = rows->ties;
 	m->flags = res.converged ? COX_MODEL_CONVERGED : 0;
 	m->nvar = p;
 	m->nsteps = (int32) nsteps;
+	m->nstrata = nstrata;
 	m->iterations = res.iterations;
 	m->n = rows->nrows;
 	m->events = events;
@@ -865,7 +998,6 @@ cox_fit(const CoxRows *rows)
 
 		COX_MODEL_COEF(m)[j] = res.beta[j];
 		COX_MODEL_MEANS(m)[j] = w.means[j];
-		xcenter += w.means[j] * res.beta[j];
 		if (res.var[j * p + j] == 0.0)
 		{
 			st[j] = COX_TERM_SINGULAR;
@@ -886,17 +1018,37 @@ cox_fit(const CoxRows *rows)
 		}
 	}
 	memcpy(COX_MODEL_VAR(m), res.var, sizeof(float8) * p * p);
-	/* steps ascending, cumulated from the earliest */
-	cum = 0.0;
-	for (i = 0; i < nsteps; i++)
+	/*
+	 * Steps ascending within each stratum, cumulated from its earliest
+	 * (they were found latest first).
+	 */
+	from = 0;
+	for (stratum = 0; stratum < w.nstrata; stratum++)
 	{
-		int64		src = nsteps - 1 - i;
+		int32		ns = stratum_steps[stratum];
 
-		cum += haz[src];
-		COX_MODEL_STEP_TIME(m)[i] = haz_time[src];
-		COX_MODEL_STEP_CUMHAZ(m)[i] = cum;
+		cum = 0.0;
+		for (i = 0; i < ns; i++)
+		{
+			int64		src = from + ns - 1 - i;
+
+			cum += haz[src];
+			COX_MODEL_STEP_TIME(m)[from + i] = haz_time[src];
+			COX_MODEL_STEP_CUMHAZ(m)[from + i] = cum;
+		}
+		from += ns;
 	}
-	(void) xcenter;
+	/* the strata, in the byte order of their labels */
+	labelbytes = 0;
+	for (stratum = 0; stratum < nstrata; stratum++)
+	{
+		Size		len = strlen(w.labels[stratum]) + 1;
+
+		COX_MODEL_STRATA_STEPS(m)[stratum] = stratum_steps[stratum];
+		COX_MODEL_LABEL_OFF(m)[stratum] = (int32) labelbytes;
+		memcpy(COX_MODEL_LABELS(m) + labelbytes, w.labels[stratum], len);
+		labelbytes += len;
+	}
 
 	MemoryContextSwitchTo(fitcxt);
 	pfree(w.x);					/* the concordance needs times and lp only */

@@ -27,13 +27,14 @@
  *	converged=true loglik_null=-17060.1 loglik=-16567.9 score=1043.9
  *	concordance={c,d,tied_x,tied_y,tied_xy} concordance_var=4.1e-05
  *	coef={...} status={ok,singular,infinite,...} means={...}
- *	var={row by row} hazard={time:cumhaz,...}
+ *	var={row by row} [strata={"label":steps,...}] hazard={time:cumhaz,...}
  *
- * Binary form: version, ties and flags bytes; int32 covariates, steps and
- * iterations; int64 n, events, omitted; float8 loglik_null, loglik,
- * score; int64 concordant, discordant, tied_x, tied_y, tied_xy; float8
- * concordance_var; per covariate float8 coef, byte status, float8 mean;
- * the variance row by row; per step float8 time and cumulative hazard.
+ * Binary form: version, ties and flags bytes; int32 covariates, steps,
+ * iterations and strata; int64 n, events, omitted; float8 loglik_null,
+ * loglik, score; int64 concordant, discordant, tied_x, tied_y, tied_xy;
+ * float8 concordance_var; per covariate float8 coef, byte status, float8
+ * mean; the variance row by row; per stratum int32 steps, int32 length
+ * and the label's bytes; per step float8 time and cumulative hazard.
  *
  * src/cox_model.c
  *
@@ -51,6 +52,7 @@
 #include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -96,7 +98,7 @@ cox_model_problem(const CoxModel *m)
 
 	if (m->ties != COX_TIES_EFRON && m->ties != COX_TIES_BRESLOW)
 		return "The ties method must be efron or breslow.";
-	if ((m->flags & ~COX_MODEL_VALID_FLAGS) != 0 || m->reserved != 0 || m->reserved2 != 0)
+	if ((m->flags & ~COX_MODEL_VALID_FLAGS) != 0 || m->reserved != 0)
 		return "Unknown flags are set.";
 	if (m->n < 1 || m->events < 1 || m->events > m->n || m->omitted < 0)
 		return "The counts must satisfy 1 <= events <= n and omitted >= 0.";
@@ -135,14 +137,55 @@ cox_model_problem(const CoxModel *m)
 		if (status[i] == COX_TERM_SINGULAR ? coef[i] != 0.0 : !(var[i * p + i] > 0))
 			return "A singular term must have coefficient 0, any other a positive variance.";
 	}
-	for (i = 0; i < m->nsteps; i++)
+	/* the strata: steps adding up, labels distinct in byte order */
+	if (m->nstrata > 0)
 	{
-		if (isnan(st[i]) || isinf(st[i]) || st[i] < 0 ||
-			(i > 0 && !(st[i] > st[i - 1])))
-			return "The hazard times must be finite, not negative and strictly increasing.";
-		if (isnan(sh[i]) || isinf(sh[i]) || !(sh[i] > 0) ||
-			(i > 0 && sh[i] < sh[i - 1]))
-			return "The cumulative hazard must be finite, positive and never decreasing.";
+		const int32 *ssteps = COX_MODEL_STRATA_STEPS(m);
+		const int32 *off = COX_MODEL_LABEL_OFF(m);
+		const char *labels = COX_MODEL_LABELS(m);
+		Size		len = COX_MODEL_LABEL_BYTES(m);
+		int64		sum = 0;
+
+		for (i = 0; i < m->nstrata; i++)
+		{
+			if (ssteps[i] < 0)
+				return "The steps of a stratum must not be negative.";
+			sum += ssteps[i];
+			if (off[i] < 0 || (Size) off[i] >= len ||
+				memchr(labels + off[i], '\0', len - off[i]) == NULL ||
+				(i > 0 ? off[i] != off[i - 1] + (int32) strlen(labels + off[i - 1]) + 1 : off[i] != 0))
+				return "The stratum labels are not where their offsets say.";
+			if (i > 0 && strcmp(labels + off[i - 1], labels + off[i]) >= 0)
+				return "The stratum labels must be distinct and in increasing byte order.";
+		}
+		if (sum != m->nsteps ||
+			(Size) off[m->nstrata - 1] + strlen(labels + off[m->nstrata - 1]) + 1 != len)
+			return "The steps of the strata must add up to the steps of the hazard.";
+	}
+	else if (COX_MODEL_LABEL_BYTES(m) != 0)
+		return "A model without strata has no labels.";
+	{
+		int32		stratum = 0;
+		int32		left = m->nstrata > 0 ? COX_MODEL_STRATA_STEPS(m)[0] : m->nsteps;
+		bool		first = true;
+
+		for (i = 0; i < m->nsteps; i++)
+		{
+			while (left == 0)
+			{
+				stratum++;
+				left = COX_MODEL_STRATA_STEPS(m)[stratum];
+				first = true;
+			}
+			if (isnan(st[i]) || isinf(st[i]) || st[i] < 0 ||
+				(!first && !(st[i] > st[i - 1])))
+				return "The hazard times must be finite, not negative and strictly increasing.";
+			if (isnan(sh[i]) || isinf(sh[i]) || !(sh[i] > 0) ||
+				(!first && sh[i] < sh[i - 1]))
+				return "The cumulative hazard must be finite, positive and never decreasing.";
+			first = false;
+			left--;
+		}
 	}
 	return NULL;
 }
@@ -166,6 +209,10 @@ typedef struct CoxParse
 	float8	   *htime;
 	float8	   *hcum;
 	int			nsteps;
+	int32		nstrata;
+	int32	   *ssteps;
+	StringInfoData labels;		/* NUL-terminated, one after the other */
+	int32	   *label_off;
 } CoxParse;
 
 static bool
@@ -346,6 +393,53 @@ cox_parse_status(CoxParse *ps)
 	}
 }
 
+/* "{"label":steps,...}" into ps->nstrata, ps->ssteps, ps->labels */
+static bool
+cox_parse_strata(CoxParse *ps)
+{
+	int32		cap = 8;
+	StringInfoData label;
+
+	if (*ps->p != '{')
+		return false;
+	ps->p++;
+	initStringInfo(&label);
+	initStringInfo(&ps->labels);
+	ps->ssteps = palloc(sizeof(int32) * cap);
+	ps->label_off = palloc(sizeof(int32) * cap);
+	for (;;)
+	{
+		int64		steps;
+
+		if (ps->nstrata > 0)
+		{
+			if (*ps->p == '}')
+				break;
+			if (*ps->p != ',')
+				return false;
+			ps->p++;
+		}
+		if (!cox_parse_label(&ps->p, &label) || *ps->p != ':')
+			return false;
+		ps->p++;
+		if (!cox_parse_int64(ps, &steps) || steps < 0 || steps > PG_INT32_MAX ||
+			ps->nstrata >= COX_MAX_STRATA || memchr(label.data, '\0', label.len))
+			return false;
+		if (ps->nstrata == cap)
+		{
+			cap *= 2;
+			ps->ssteps = repalloc(ps->ssteps, sizeof(int32) * cap);
+			ps->label_off = repalloc(ps->label_off, sizeof(int32) * cap);
+		}
+		ps->ssteps[ps->nstrata] = (int32) steps;
+		ps->label_off[ps->nstrata] = ps->labels.len;
+		appendBinaryStringInfo(&ps->labels, label.data, label.len + 1);
+		ps->nstrata++;
+	}
+	ps->p++;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(cox_model_in);
 Datum
 cox_model_in(PG_FUNCTION_ARGS)
@@ -436,6 +530,8 @@ cox_model_in(PG_FUNCTION_ARGS)
 						COX_MAX_COVARIATES * COX_MAX_COVARIATES) ||
 		ps.nvarv != p * p)
 		SYNTAX("Expected \"var=\" and the variance matrix, row by row.");
+	if (cox_expect(&ps, "strata=") && !cox_parse_strata(&ps))
+		SYNTAX("Expected \"strata=\" and a list of \"label\":steps.");
 	if (!cox_expect(&ps, "hazard=") ||
 		!cox_parse_list(&ps, &ps.htime, &ps.hcum, &ps.nsteps, COX_MODEL_MAX_STEPS))
 		SYNTAX("Expected \"hazard=\" and a list of time:cumulative_hazard steps.");
@@ -446,12 +542,19 @@ cox_model_in(PG_FUNCTION_ARGS)
 		SYNTAX("Unexpected text after the hazard steps.");
 #undef SYNTAX
 
-	m = palloc0(COX_MODEL_SIZE(p, ps.nsteps));
+	m = palloc0(COX_MODEL_SIZE(p, ps.nsteps, ps.nstrata, ps.labels.len));
 	memcpy(m, h, sizeof(CoxModel));
-	SET_VARSIZE(m, COX_MODEL_SIZE(p, ps.nsteps));
+	SET_VARSIZE(m, COX_MODEL_SIZE(p, ps.nsteps, ps.nstrata, ps.labels.len));
 	m->version = COX_MODEL_VERSION;
 	m->nvar = p;
 	m->nsteps = ps.nsteps;
+	m->nstrata = ps.nstrata;
+	if (ps.nstrata > 0)
+	{
+		memcpy(COX_MODEL_STRATA_STEPS(m), ps.ssteps, sizeof(int32) * ps.nstrata);
+		memcpy(COX_MODEL_LABEL_OFF(m), ps.label_off, sizeof(int32) * ps.nstrata);
+		memcpy(COX_MODEL_LABELS(m), ps.labels.data, ps.labels.len);
+	}
 	if (p > 0)
 	{
 		memcpy(COX_MODEL_COEF(m), ps.coef, sizeof(float8) * p);
@@ -539,6 +642,18 @@ cox_model_out(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&buf, '}');
 	cox_append_list(&buf, "means", COX_MODEL_MEANS(m), m->nvar);
 	cox_append_list(&buf, "var", COX_MODEL_VAR(m), (Size) m->nvar * m->nvar);
+	if (m->nstrata > 0)
+	{
+		appendStringInfoString(&buf, " strata={");
+		for (i = 0; i < m->nstrata; i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(&buf, ',');
+			cox_append_label(&buf, COX_MODEL_LABEL(m, i));
+			appendStringInfo(&buf, ":%d", COX_MODEL_STRATA_STEPS(m)[i]);
+		}
+		appendStringInfoChar(&buf, '}');
+	}
 	appendStringInfoString(&buf, " hazard={");
 	for (i = 0; i < m->nsteps; i++)
 	{
@@ -564,6 +679,13 @@ cox_model_recv(PG_FUNCTION_ARGS)
 	int			version;
 	int			p;
 	int			i;
+	float8	   *coef;
+	uint8	   *status;
+	float8	   *means;
+	float8	   *var;
+	int32	   *ssteps;
+	int32	   *label_off;
+	StringInfoData labels;
 	const char *problem;
 
 	memset(&h, 0, sizeof(h));
@@ -579,10 +701,15 @@ cox_model_recv(PG_FUNCTION_ARGS)
 	h.nvar = pq_getmsgint(buf, 4);
 	h.nsteps = pq_getmsgint(buf, 4);
 	h.iterations = pq_getmsgint(buf, 4);
+	h.nstrata = pq_getmsgint(buf, 4);
 	if (h.nvar < 0 || h.nvar > COX_MAX_COVARIATES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid number of covariates %d in external cox_model value", h.nvar)));
+	if (h.nstrata < 0 || h.nstrata > COX_MAX_STRATA || h.nstrata > (buf->len - buf->cursor) / 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid number of strata %d in external cox_model value", h.nstrata)));
 	if (h.nsteps < 0 || h.nsteps > (buf->len - buf->cursor) / 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -601,18 +728,59 @@ cox_model_recv(PG_FUNCTION_ARGS)
 	h.concordance_var = pq_getmsgfloat8(buf);
 
 	p = h.nvar;
-	m = palloc0(COX_MODEL_SIZE(p, h.nsteps));
-	memcpy(m, &h, sizeof(CoxModel));
-	SET_VARSIZE(m, COX_MODEL_SIZE(p, h.nsteps));
-	m->version = COX_MODEL_VERSION;
+	coef = palloc(sizeof(float8) * Max(p, 1));
+	status = palloc(Max(p, 1));
+	means = palloc(sizeof(float8) * Max(p, 1));
 	for (i = 0; i < p; i++)
 	{
-		COX_MODEL_COEF(m)[i] = pq_getmsgfloat8(buf);
-		COX_MODEL_STATUS(m)[i] = (uint8) pq_getmsgbyte(buf);
-		COX_MODEL_MEANS(m)[i] = pq_getmsgfloat8(buf);
+		coef[i] = pq_getmsgfloat8(buf);
+		status[i] = (uint8) pq_getmsgbyte(buf);
+		means[i] = pq_getmsgfloat8(buf);
 	}
+	var = palloc(sizeof(float8) * Max(p * p, 1));
 	for (i = 0; i < p * p; i++)
-		COX_MODEL_VAR(m)[i] = pq_getmsgfloat8(buf);
+		var[i] = pq_getmsgfloat8(buf);
+	ssteps = palloc(sizeof(int32) * Max(h.nstrata, 1));
+	label_off = palloc(sizeof(int32) * Max(h.nstrata, 1));
+	initStringInfo(&labels);
+	for (i = 0; i < h.nstrata; i++)
+	{
+		int32		len;
+		const char *label;
+
+		ssteps[i] = pq_getmsgint(buf, 4);
+		len = pq_getmsgint(buf, 4);
+		if (len < 0 || len > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid stratum label length %d in external cox_model value", len)));
+		label = pq_getmsgbytes(buf, len);
+		if (memchr(label, '\0', len) != NULL ||
+			!pg_verify_mbstr(GetDatabaseEncoding(), label, len, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid stratum label in external cox_model value")));
+		label_off[i] = labels.len;
+		appendBinaryStringInfo(&labels, label, len);
+		appendStringInfoChar(&labels, '\0');
+	}
+	m = palloc0(COX_MODEL_SIZE(p, h.nsteps, h.nstrata, labels.len));
+	memcpy(m, &h, sizeof(CoxModel));
+	SET_VARSIZE(m, COX_MODEL_SIZE(p, h.nsteps, h.nstrata, labels.len));
+	m->version = COX_MODEL_VERSION;
+	if (p > 0)
+	{
+		memcpy(COX_MODEL_COEF(m), coef, sizeof(float8) * p);
+		memcpy(COX_MODEL_STATUS(m), status, p);
+		memcpy(COX_MODEL_MEANS(m), means, sizeof(float8) * p);
+		memcpy(COX_MODEL_VAR(m), var, sizeof(float8) * p * p);
+	}
+	if (h.nstrata > 0)
+	{
+		memcpy(COX_MODEL_STRATA_STEPS(m), ssteps, sizeof(int32) * h.nstrata);
+		memcpy(COX_MODEL_LABEL_OFF(m), label_off, sizeof(int32) * h.nstrata);
+		memcpy(COX_MODEL_LABELS(m), labels.data, labels.len);
+	}
 	for (i = 0; i < h.nsteps; i++)
 	{
 		COX_MODEL_STEP_TIME(m)[i] = pq_getmsgfloat8(buf);
@@ -644,6 +812,7 @@ cox_model_send(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, m->nvar);
 	pq_sendint32(&buf, m->nsteps);
 	pq_sendint32(&buf, m->iterations);
+	pq_sendint32(&buf, m->nstrata);
 	pq_sendint64(&buf, m->n);
 	pq_sendint64(&buf, m->events);
 	pq_sendint64(&buf, m->omitted);
@@ -664,6 +833,15 @@ cox_model_send(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < m->nvar * m->nvar; i++)
 		pq_sendfloat8(&buf, COX_MODEL_VAR(m)[i]);
+	for (i = 0; i < m->nstrata; i++)
+	{
+		const char *label = COX_MODEL_LABEL(m, i);
+		int			len = strlen(label);
+
+		pq_sendint32(&buf, COX_MODEL_STRATA_STEPS(m)[i]);
+		pq_sendint32(&buf, len);
+		pq_sendbytes(&buf, label, len);
+	}
 	for (i = 0; i < m->nsteps; i++)
 	{
 		pq_sendfloat8(&buf, COX_MODEL_STEP_TIME(m)[i]);
@@ -692,6 +870,7 @@ typedef struct CoxCacheEntry
 	Size		size;			/* else: size and digest of a plain value */
 	uint64		digest;
 	CoxModel   *model;			/* NULL: empty slot */
+	int32	   *strata_from;	/* first step of each stratum, when needed */
 } CoxCacheEntry;
 
 typedef struct CoxCache
@@ -712,16 +891,19 @@ cox_cache_evict(CoxCache *cache, CoxCacheEntry *e)
 	}
 	if (e->key)
 		pfree(e->key);
+	if (e->strata_from)
+		pfree(e->strata_from);
 	e->model = NULL;
 	e->key = NULL;
+	e->strata_from = NULL;
 }
 
 static void
 cox_model_check_header(const CoxModel *m)
 {
 	/* a stored model was validated when it was read in or built */
-	if (m->version != COX_MODEL_VERSION ||
-		VARSIZE(m) != COX_MODEL_SIZE(m->nvar, m->nsteps))
+	if (m->version != COX_MODEL_VERSION || m->nvar < 0 || m->nsteps < 0 ||
+		m->nstrata < 0 || VARSIZE(m) < COX_MODEL_SIZE(m->nvar, m->nsteps, m->nstrata, 0))
 		elog(ERROR, "corrupt cox_model value");
 }
 
@@ -872,13 +1054,103 @@ cox_xcenter(const CoxModel *m)
 	return cox_xbeta(m, COX_MODEL_MEANS(m));
 }
 
-/* the baseline cumulative hazard (centred) at t: the last step at or before t */
+/*
+ * The first step of each stratum (nstrata + 1 entries, the last nsteps):
+ * kept with the model in the call site's cache, computed on every call for
+ * a model that is not kept.
+ */
+static const int32 *
+cox_strata_from(FunctionCallInfo fcinfo, const CoxModel *m)
+{
+	CoxCache   *cache = (CoxCache *) fcinfo->flinfo->fn_extra;
+	CoxCacheEntry *e = NULL;
+	int32	   *from;
+	int32		i;
+
+	if (cache)
+	{
+		for (i = 0; i < COX_CACHE_SLOTS && e == NULL; i++)
+			if (cache->e[i].model == m)
+				e = &cache->e[i];
+	}
+	if (e && e->strata_from)
+		return e->strata_from;
+	from = MemoryContextAlloc(e ? fcinfo->flinfo->fn_mcxt : CurrentMemoryContext,
+							  sizeof(int32) * (m->nstrata + 1));
+	from[0] = 0;
+	for (i = 0; i < m->nstrata; i++)
+		from[i + 1] = from[i] + COX_MODEL_STRATA_STEPS(m)[i];
+	if (e)
+		e->strata_from = from;
+	return from;
+}
+
+/*
+ * The steps [*from, *to) of the baseline a customer follows: the stratum
+ * named by argument argno, or the one baseline of a model without strata
+ * (argno < 0: the function was called without a stratum).
+ */
+static void
+cox_stratum_arg(FunctionCallInfo fcinfo, const CoxModel *m, int argno,
+				int32 *from, int32 *to)
+{
+	char	   *label;
+	int32		lo = 0,
+				hi;
+	const int32 *first;
+
+	if (argno < 0)
+	{
+		if (m->nstrata > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg_plural("cox model is stratified (%d stratum): the stratum is required",
+								   "cox model is stratified (%d strata): the stratum is required",
+								   m->nstrata, m->nstrata),
+					 errhint("Pass the customer's stratum as the last argument.")));
+		*from = 0;
+		*to = m->nsteps;
+		return;
+	}
+	label = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (m->nstrata == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cox model has no strata, stratum \"%s\" was given", label),
+				 errhint("Call the function without the stratum.")));
+	/* labels are in increasing byte order */
+	hi = m->nstrata;
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (strcmp(COX_MODEL_LABEL(m, mid), label) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->nstrata || strcmp(COX_MODEL_LABEL(m, lo), label) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stratum \"%s\" is not in the cox model", label),
+				 errdetail_plural("The model was fitted on %d stratum.",
+								  "The model was fitted on %d strata.",
+								  m->nstrata, m->nstrata)));
+	first = cox_strata_from(fcinfo, m);
+	*from = first[lo];
+	*to = first[lo + 1];
+}
+
+/*
+ * The baseline cumulative hazard (centred) at t along steps [from, to):
+ * the last step at or before t, 0 before the first.
+ */
 static float8
-cox_cumhaz_at(const CoxModel *m, float8 t)
+cox_cumhaz_at(const CoxModel *m, int32 from, int32 to, float8 t)
 {
 	const float8 *st = COX_MODEL_STEP_TIME(m);
-	int32		lo = 0,
-				hi = m->nsteps;
+	int32		lo = from,
+				hi = to;
 
 	/* first step after t */
 	while (lo < hi)
@@ -890,7 +1162,7 @@ cox_cumhaz_at(const CoxModel *m, float8 t)
 		else
 			hi = mid;
 	}
-	return lo == 0 ? 0.0 : COX_MODEL_STEP_CUMHAZ(m)[lo - 1];
+	return lo == from ? 0.0 : COX_MODEL_STEP_CUMHAZ(m)[lo - 1];
 }
 
 static void
@@ -931,21 +1203,38 @@ cox_relative_risk(PG_FUNCTION_ARGS)
 
 /*
  * S(t | x) = S0(t) ^ exp(x . beta - xcenter), S0(t) = exp(-H0(t)) of the
- * centred baseline: survfit.coxph's default (stype 2) for one new subject.
+ * centred baseline (of the customer's stratum): survfit.coxph's default
+ * (stype 2) for one new subject.
  */
-PG_FUNCTION_INFO_V1(cox_predict_survival);
-Datum
-cox_predict_survival(PG_FUNCTION_ARGS)
+static Datum
+cox_predict_survival_common(FunctionCallInfo fcinfo, int stratum_arg)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
 	float8		xbuf[COX_MAX_COVARIATES];
 	const float8 *x = cox_covariates_arg(fcinfo, 1, m, xbuf);
 	float8		t = PG_GETARG_FLOAT8(2);
+	int32		from,
+				to;
 
 	cox_check_time(t, "time");
+	cox_stratum_arg(fcinfo, m, stratum_arg, &from, &to);
 	if (x == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(pow(exp(-cox_cumhaz_at(m, t)), cox_centred_risk(m, x)));
+	PG_RETURN_FLOAT8(pow(exp(-cox_cumhaz_at(m, from, to, t)), cox_centred_risk(m, x)));
+}
+
+PG_FUNCTION_INFO_V1(cox_predict_survival);
+Datum
+cox_predict_survival(PG_FUNCTION_ARGS)
+{
+	return cox_predict_survival_common(fcinfo, -1);
+}
+
+PG_FUNCTION_INFO_V1(cox_predict_survival_stratum);
+Datum
+cox_predict_survival_stratum(PG_FUNCTION_ARGS)
+{
+	return cox_predict_survival_common(fcinfo, 3);
 }
 
 /*
@@ -953,9 +1242,8 @@ cox_predict_survival(PG_FUNCTION_ARGS)
  * the next horizon: 1 - S(tenure + horizon | x) / S(tenure | x)
  * = 1 - exp(-(H0(tenure + horizon) - H0(tenure)) exp(x . beta - xcenter)).
  */
-PG_FUNCTION_INFO_V1(cox_churn_probability);
-Datum
-cox_churn_probability(PG_FUNCTION_ARGS)
+static Datum
+cox_churn_probability_common(FunctionCallInfo fcinfo, int stratum_arg)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
 	float8		xbuf[COX_MAX_COVARIATES];
@@ -963,6 +1251,8 @@ cox_churn_probability(PG_FUNCTION_ARGS)
 	float8		tenure = PG_GETARG_FLOAT8(2);
 	float8		horizon = PG_GETARG_FLOAT8(3);
 	float8		dh;
+	int32		from,
+				to;
 
 	cox_check_time(tenure, "tenure");
 	cox_check_time(horizon, "horizon");
@@ -971,12 +1261,27 @@ cox_churn_probability(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid horizon \"%s\"", float8out_internal(horizon)),
 				 errdetail("The horizon must not be negative.")));
+	cox_stratum_arg(fcinfo, m, stratum_arg, &from, &to);
 	if (x == NULL)
 		PG_RETURN_NULL();
-	dh = cox_cumhaz_at(m, tenure + horizon) - cox_cumhaz_at(m, tenure);
+	dh = cox_cumhaz_at(m, from, to, tenure + horizon) - cox_cumhaz_at(m, from, to, tenure);
 	if (dh == 0.0)
 		PG_RETURN_FLOAT8(0.0);
 	PG_RETURN_FLOAT8(-expm1(-dh * cox_centred_risk(m, x)));
+}
+
+PG_FUNCTION_INFO_V1(cox_churn_probability);
+Datum
+cox_churn_probability(PG_FUNCTION_ARGS)
+{
+	return cox_churn_probability_common(fcinfo, -1);
+}
+
+PG_FUNCTION_INFO_V1(cox_churn_probability_stratum);
+Datum
+cox_churn_probability_stratum(PG_FUNCTION_ARGS)
+{
+	return cox_churn_probability_common(fcinfo, 4);
 }
 
 PG_FUNCTION_INFO_V1(cox_loglik);
@@ -1190,8 +1495,8 @@ cox_summary(PG_FUNCTION_ARGS)
 {
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
 	TupleDesc	tupdesc;
-	Datum		values[19];
-	bool		nulls[19] = {false};
+	Datum		values[20];
+	bool		nulls[20] = {false};
 	int			p = m->nvar;
 	int			df = 0;
 	int			j,
@@ -1212,11 +1517,12 @@ cox_summary(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(m->events);
 	values[2] = Int64GetDatum(m->omitted);
 	values[3] = CStringGetTextDatum(cox_ties_name(m->ties));
-	values[4] = Int32GetDatum(m->iterations);
-	values[5] = BoolGetDatum((m->flags & COX_MODEL_CONVERGED) != 0);
-	values[6] = Float8GetDatum(m->loglik_null);
-	values[7] = Float8GetDatum(m->loglik);
-	values[8] = Int32GetDatum(df);
+	values[4] = Int32GetDatum(m->nstrata);
+	values[5] = Int32GetDatum(m->iterations);
+	values[6] = BoolGetDatum((m->flags & COX_MODEL_CONVERGED) != 0);
+	values[7] = Float8GetDatum(m->loglik_null);
+	values[8] = Float8GetDatum(m->loglik);
+	values[9] = Int32GetDatum(df);
 	if (df > 0)
 	{
 		float8		lr = 2.0 * (m->loglik - m->loglik_null);
@@ -1253,35 +1559,36 @@ cox_summary(PG_FUNCTION_ARGS)
 			for (j = 0; j < df; j++)
 				wald += b[j] * sol[j];
 		}
-		values[9] = Float8GetDatum(lr);
-		values[10] = Float8GetDatum(cox_chisq_upper(lr, df));
-		values[11] = Float8GetDatum(wald);
-		values[12] = Float8GetDatum(cox_chisq_upper(wald, df));
-		values[13] = Float8GetDatum(m->score);
-		values[14] = Float8GetDatum(cox_chisq_upper(m->score, df));
+		values[10] = Float8GetDatum(lr);
+		values[11] = Float8GetDatum(cox_chisq_upper(lr, df));
+		values[12] = Float8GetDatum(wald);
+		values[13] = Float8GetDatum(cox_chisq_upper(wald, df));
+		values[14] = Float8GetDatum(m->score);
+		values[15] = Float8GetDatum(cox_chisq_upper(m->score, df));
 	}
 	else
 	{
-		for (j = 9; j <= 14; j++)
+		for (j = 10; j <= 15; j++)
 			nulls[j] = true;
 	}
 	if (cox_c_index(m, &c))
 	{
-		values[15] = Float8GetDatum(c);
-		values[16] = Float8GetDatum(sqrt(m->concordance_var));
+		values[16] = Float8GetDatum(c);
+		values[17] = Float8GetDatum(sqrt(m->concordance_var));
 	}
 	else
-		nulls[15] = nulls[16] = true;
-	values[17] = cox_int_array(m, COX_TERM_SINGULAR, &nulls[17]);
-	values[18] = cox_int_array(m, COX_TERM_INFINITE, &nulls[18]);
+		nulls[16] = nulls[17] = true;
+	values[18] = cox_int_array(m, COX_TERM_SINGULAR, &nulls[18]);
+	values[19] = cox_int_array(m, COX_TERM_INFINITE, &nulls[19]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*
  * The baseline of the model at covariates zero (reference = "zero", like
- * relative_risk): per distinct event time the cumulative hazard
- * H0(t) exp(-xcenter) and the survival exp(-H0(t)) ^ exp(-xcenter), R's
- * survfit(fit, newdata = <all covariates 0>).
+ * relative_risk): per stratum (NULL without strata) and distinct event
+ * time the cumulative hazard H0(t) exp(-xcenter) and the survival
+ * exp(-H0(t)) ^ exp(-xcenter), R's survfit(fit, newdata = <all covariates
+ * 0>).
  */
 PG_FUNCTION_INFO_V1(cox_baseline);
 Datum
@@ -1290,18 +1597,27 @@ cox_baseline(PG_FUNCTION_ARGS)
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	float8		r = exp(-cox_xcenter(m));
+	int32		stratum = 0;
+	int32		left = m->nstrata > 0 ? COX_MODEL_STRATA_STEPS(m)[0] : m->nsteps;
 	int32		i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < m->nsteps; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false};
+		Datum		values[4];
+		bool		nulls[4] = {false};
 		float8		h = COX_MODEL_STEP_CUMHAZ(m)[i];
 
-		values[0] = Float8GetDatum(COX_MODEL_STEP_TIME(m)[i]);
-		values[1] = Float8GetDatum(h * r);
-		values[2] = Float8GetDatum(pow(exp(-h), r));
+		while (left == 0)
+			left = COX_MODEL_STRATA_STEPS(m)[++stratum];
+		left--;
+		if (m->nstrata > 0)
+			values[0] = CStringGetTextDatum(COX_MODEL_LABEL(m, stratum));
+		else
+			nulls[0] = true;
+		values[1] = Float8GetDatum(COX_MODEL_STEP_TIME(m)[i]);
+		values[2] = Float8GetDatum(h * r);
+		values[3] = Float8GetDatum(pow(exp(-h), r));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -111,6 +111,45 @@ emit("r_surv", surv_rows)
 emit("r_cond", cond_rows)
 emit("r_base", base_rows)
 
+# Stratified by internet service (DSL, Fiber optic, No): common
+# coefficients, a baseline per stratum; concordance within strata.
+coef_rows <- c()
+fit_rows <- c()
+surv_rows <- c()
+cond_rows <- c()
+for (ties in c("efron", "breslow")) {
+	fit <- coxph(Surv(time, event) ~ x1 + x2 + x3 + x4 + strata(InternetService),
+				 data = telco, ties = ties)
+	s <- summary(fit)
+	cf <- s$coefficients
+	for (j in 1:4)
+		coef_rows <- c(coef_rows, sprintf("('%s', %d, %s, %s, %s)", ties, j,
+			g(cf[j, "coef"]), g(cf[j, "se(coef)"]), g(cf[j, "Pr(>|z|)"])))
+	cc <- fit$concordance
+	fit_rows <- c(fit_rows, sprintf("('%s', %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+		ties, fit$iter, g(fit$loglik[1]), g(fit$loglik[2]), g(fit$score), g(fit$wald.test),
+		g(cc["concordant"]), g(cc["discordant"]), g(cc["tied.x"]), g(cc["tied.y"]),
+		g(cc["tied.xy"]), g(cc["concordance"]), g(cc["std"])))
+	p <- profiles$telco
+	for (st in c("DSL", "Fiber optic", "No")) {
+		nd <- data.frame(x1 = p[, 1], x2 = p[, 2], x3 = p[, 3], x4 = p[, 4], InternetService = st)
+		sf <- survfit(fit, newdata = nd)
+		tt <- times$telco
+		for (i in seq_len(nrow(p))) {
+			sm <- summary(sf[i], times = tt, extend = TRUE)$surv
+			for (k in seq_along(tt))
+				surv_rows <- c(surv_rows, sprintf("('%s', '%s', %d, %s, %s)",
+					ties, st, i, g(tt[k]), g(sm[k])))
+			s2 <- summary(sf[i], times = c(12, 24), extend = TRUE)$surv
+			cond_rows <- c(cond_rows, sprintf("('%s', '%s', %d, %s)", ties, st, i, g(1 - s2[2] / s2[1])))
+		}
+	}
+}
+emit("r_strata_coef", coef_rows)
+emit("r_strata_fit", fit_rows)
+emit("r_strata_surv", surv_rows)
+emit("r_strata_cond", cond_rows)
+
 # The hand-worked example: t = 1, 1, 2, 3, 4; event 1, 1, 0, 1, 0; x = 1, 0, 1, 0, 1.
 hand <- data.frame(t = c(1, 1, 2, 3, 4), e = c(1, 1, 0, 1, 0), x = c(1, 0, 1, 0, 1))
 rows <- c()
