@@ -250,5 +250,6 @@ extern CoxModel *cox_fit(const CoxRows *rows);
 
 /* cox_model.c */
 extern void cox_model_set_digest(CoxModel *m);
+extern const char *cox_model_problem(const CoxModel *m);
 
 #endif							/* CHURN_COX_H */

@@ -455,6 +455,7 @@ typedef struct CoxResult
 {
 	float8	   *beta;			/* scaled during the fit, then R's coef */
 	float8	   *var;			/* the factor, then the inverse */
+	bool	   *singular;		/* redundant covariates: zero pivots */
 	float8		loglik_null;
 	float8		loglik;
 	float8		score;
@@ -495,6 +496,7 @@ cox_newton(CoxWork *w, CoxResult *res)
 
 	res->beta = beta;
 	res->var = w->imat;
+	res->singular = palloc0(sizeof(bool) * Max(p, 1));
 	res->converged = true;
 	res->iterations = 0;
 	res->score = 0.0;
@@ -561,6 +563,13 @@ cox_newton(CoxWork *w, CoxResult *res)
 
 finish:
 	churn_ldl_invert(w->imat, p);
+	/*
+	 * Redundant covariates are those of a zero pivot, seen on the scaled
+	 * matrix (as R's rank test): the variance of a very small but real
+	 * coefficient may underflow to 0 once scaled back.
+	 */
+	for (i = 0; i < p; i++)
+		res->singular[i] = w->imat[i * p + i] == 0.0;
 	/* back to the covariates' own scale */
 	for (i = 0; i < p; i++)
 	{
@@ -871,6 +880,7 @@ cox_fit(const CoxRows *rows)
 	int64		from;
 	Size		labelbytes = 0;
 	Size		size;
+	const char *problem;
 	float8		cum;
 	int64		i;
 	int			j;
@@ -998,7 +1008,7 @@ cox_fit(const CoxRows *rows)
 
 		COX_MODEL_COEF(m)[j] = res.beta[j];
 		COX_MODEL_MEANS(m)[j] = w.means[j];
-		if (res.var[j * p + j] == 0.0)
+		if (res.singular[j])
 		{
 			st[j] = COX_TERM_SINGULAR;
 			COX_MODEL_COEF(m)[j] = 0.0;
@@ -1057,6 +1067,18 @@ cox_fit(const CoxRows *rows)
 	MemoryContextSwitchTo(outcxt);
 	MemoryContextDelete(fitcxt);
 
+	/*
+	 * Covariates or durations so extreme that the sums overflowed leave
+	 * numbers a model cannot hold: refuse them rather than return a value
+	 * that would not read back.
+	 */
+	problem = cox_model_problem(m);
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("coxph cannot fit these rows: the computation went out of range"),
+				 errdetail("%s", problem),
+				 errhint("Scale the covariates to moderate magnitudes.")));
 	cox_model_set_digest(m);
 
 	if (!res.converged)

@@ -82,7 +82,7 @@ cox_model_set_digest(CoxModel *m)
  * input).  Returns NULL when it is valid, else a sentence saying what is
  * wrong (the caller reports it with its own error code).
  */
-static const char *
+const char *
 cox_model_problem(const CoxModel *m)
 {
 	int			p = m->nvar;
@@ -1195,10 +1195,16 @@ cox_relative_risk(PG_FUNCTION_ARGS)
 	const CoxModel *m = cox_model_arg(fcinfo, 0);
 	float8		xbuf[COX_MAX_COVARIATES];
 	const float8 *x = cox_covariates_arg(fcinfo, 1, m, xbuf);
+	float8		z;
 
 	if (x == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(exp(cox_xbeta(m, x)));
+	z = cox_xbeta(m, x);
+	if (isnan(z))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("linear predictor of the covariates is out of range")));
+	PG_RETURN_FLOAT8(exp(z));
 }
 
 /*
