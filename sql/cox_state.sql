@@ -346,8 +346,15 @@ SELECT churn.relative_risk(m, '{NULL}') IS NULL AS null_risk,
 	   churn.churn_probability(m, '{1}', 2, 0) AS no_horizon,
 	   churn.relative_risk(m, '{1}') = exp(-1.0070001575747174::float8) AS risk_is_exp_coef
   FROM hm;
-SELECT * FROM churn.cox_coefficients((SELECT m FROM hm), '{x}');
-SELECT * FROM churn.cox_baseline((SELECT m FROM hm));
+-- (rounded: the last digit of erfc and exp depends on the C library)
+SELECT term, name, round(coef::numeric, 12) AS coef, round(exp_coef::numeric, 12) AS exp_coef,
+	   round(std_error::numeric, 12) AS std_error, round(z::numeric, 12) AS z,
+	   round(p_value::numeric, 12) AS p_value, round(lower_95::numeric, 12) AS lower_95,
+	   round(upper_95::numeric, 12) AS upper_95
+  FROM churn.cox_coefficients((SELECT m FROM hm), '{x}');
+SELECT stratum, time, round(cumulative_hazard::numeric, 12) AS cumulative_hazard,
+	   round(survival::numeric, 12) AS survival
+  FROM churn.cox_baseline((SELECT m FROM hm));
 
 DROP TABLE cs, odd, parts, parts_bin, one_pass, models, models_bin, stored, good, good_bin,
 	bad_state, bad_model, hm, sm;
