@@ -38,10 +38,14 @@
  *	Efron:		sum over deaths of x beta, minus
  *				sum over k = 0 .. d - 1 of log(R - k/d D)
  *
+ * With strata (R's strata()) the risk sets, the baseline hazard and the
+ * concordance pairs are each stratum's own; the sums over strata make one
+ * likelihood, score and information for the common coefficients.
+ *
  * The fit does not depend on the order the rows arrived in: they are
- * sorted on everything they hold (time, event, then the covariates), so
- * the same multiset of rows gives the same sums in the same order, bit for
- * bit, however a parallel plan split them.
+ * sorted on everything they hold (stratum label, time, event, then the
+ * covariates), so the same multiset of rows gives the same sums in the
+ * same order, bit for bit, however a parallel plan split them.
  *
  * Cost: the rows are copied once, sorted (n log n), and each iteration
  * walks them once, O(n p^2) for p covariates; concordance and baseline

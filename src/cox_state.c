@@ -2,9 +2,9 @@
  *
  * cox_state.c
  *	  The transition state of the coxph() aggregate, churn.coxph_state:
- *	  the rows (duration, event, covariates) collected for the fit, their
- *	  text and binary I/O, the transition and combine functions, and the
- *	  final function that hands the rows to the fit (cox_fit.c).
+ *	  the rows (duration, event, covariates, stratum) collected for the
+ *	  fit, their text and binary I/O, the transition and combine functions,
+ *	  and the final function that hands the rows to the fit (cox_fit.c).
  *
  * A Cox model cannot be fitted incrementally: each Newton-Raphson step
  * walks every risk set, which needs every row.  So the state keeps the
@@ -13,23 +13,29 @@
  * order they arrived in, nor on how they were split between workers.
  *
  * Inside an aggregate the state is an expanded object in a child context
- * of the aggregate context, three column arrays grown by doubling and
- * appended to in place (PostgreSQL keeps a read-write expanded object of
- * the aggregate context without copying it, see ExecAggTransReparent).  It
- * is flattened only when it leaves the aggregate: a partial state sent by
- * a parallel worker, or the state stored by a user's own aggregate over
+ * of the aggregate context, column arrays grown by doubling and appended
+ * to in place (PostgreSQL keeps a read-write expanded object of the
+ * aggregate context without copying it, see ExecAggTransReparent).  It is
+ * flattened only when it leaves the aggregate: a partial state sent by a
+ * parallel worker, or the state stored by a user's own aggregate over
  * churn.coxph_trans.  The final function reads the expanded object where
- * it lies.
+ * it lies.  A stratified state keeps its distinct stratum labels once, in
+ * first-seen order with a hash table over them, and each row the index of
+ * its label; combining states matches labels by name.
  *
- * Text form: "v1 <ties> <covariates> <omitted> <row> ...", each row
- * "<time>:<event>:<x1>,<x2>,...", event 0 or 1, numbers in shortest exact
- * decimal form, covariates "-" while no covariate array has been seen:
+ * Text form: "v1 <ties> <covariates> <omitted> [strata={"label",...}]
+ * <row> ...", each row "<time>:<event>:<x1>,<x2>,..." (":<stratum index>"
+ * appended when stratified), event 0 or 1, numbers in shortest exact
+ * decimal form, labels double-quoted with " and \ escaped, covariates "-"
+ * while no covariate array has been seen:
  *
  *	v1 efron 2 0 5:1:61,0 3.5:0:42,1
+ *	v1 breslow 1 0 strata={"north","south"} 5:1:61:0 3.5:0:42:1
  *
- * Binary form: version byte, ties byte, flags byte (0), int32 covariates,
- * int64 rows, int64 omitted, then per row float8 time, byte event, float8
- * covariates.
+ * Binary form: version byte, ties byte, flags byte, int32 covariates,
+ * int64 rows, int64 omitted; when stratified int32 strata and per label
+ * int32 length and bytes; then per row float8 time, byte event, float8
+ * covariates and, when stratified, int32 stratum index.
  *
  * src/cox_state.c
  *
