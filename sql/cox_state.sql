@@ -142,6 +142,34 @@ SELECT bool_and(s.m::text = m.m::text) AS stored_equal,
 	   bool_and(pg_column_size(s.m) < pg_column_size(m.m::text)) AS stored_smaller_than_text
   FROM stored s JOIN models m ON m.seg = s.id;
 
+-- covariate arrays stored out of line (toasted) or compressed read the same
+-- as in memory: rows of four arrays of 100 covariates, b and d cannot be
+-- toasted, so the row goes over the toast threshold by moving a out of line
+-- and then compressing c
+CREATE TEMP TABLE wide (id int, a float8[], b float8[], c float8[], d float8[]);
+ALTER TABLE wide ALTER COLUMN a SET STORAGE external, ALTER COLUMN b SET STORAGE plain,
+	ALTER COLUMN c SET STORAGE main, ALTER COLUMN d SET STORAGE plain;
+INSERT INTO wide
+SELECT i, x, x, x, x FROM (SELECT i, ARRAY(SELECT ((i * j) % 13)::float8 / 7 + j FROM generate_series(1, 100) j) AS x
+							 FROM generate_series(1, 40) i) s;
+SELECT (SELECT pg_relation_size(reltoastrelid) > 0 FROM pg_class WHERE oid = 'wide'::regclass) AS a_out_of_line,
+	   bool_and(pg_column_size(c) < pg_column_size(b)) AS c_compressed
+  FROM wide;
+SELECT (SELECT pg_temp.coxph_partial(id % 17, id % 3 <> 0, a)::text FROM wide)
+	   = (SELECT pg_temp.coxph_partial(id % 17, id % 3 <> 0, a::text::float8[])::text FROM wide)
+	   AS toasted_arrays_read_the_same,
+	   (SELECT pg_temp.coxph_partial(id % 17, id % 3 <> 0, c)::text FROM wide)
+	   = (SELECT pg_temp.coxph_partial(id % 17, id % 3 <> 0, b)::text FROM wide)
+	   AS compressed_arrays_read_the_same;
+SET client_min_messages = error;	-- 100 covariates on 40 rows: most are redundant
+CREATE TEMP TABLE wide_model AS SELECT churn.coxph(id % 17, id % 3 <> 0, b) AS m FROM wide;
+RESET client_min_messages;
+SELECT count(*) AS rows,
+	   bool_and(churn.relative_risk(m, a) = churn.relative_risk(m, b)
+				AND churn.relative_risk(m, c) = churn.relative_risk(m, b)) AS scores_equal
+  FROM wide, wide_model;
+DROP TABLE wide, wide_model;
+
 --
 -- Stratified states and models: the state lists its labels (first seen
 -- first) and ends each row with the index of its label; the model lists

@@ -123,8 +123,8 @@ cox_state_max_flat_rows(int32 nvar, bool stratified)
 int
 cox_float8_array(Datum d, float8 *out, int max, bool *hasnull, const char *what)
 {
-	struct varlena *v = (struct varlena *) PG_DETOAST_DATUM_PACKED(d);
-	const char *body = VARDATA_ANY(v);
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *body;
 	int32		ndim;
 	int32		dataoffset;
 	int32		n;
@@ -133,6 +133,10 @@ cox_float8_array(Datum d, float8 *out, int max, bool *hasnull, const char *what)
 	/* the field at offset off of an ArrayType */
 #define COX_ARR_FIELD(off)	(body + (off) - VARHDRSZ)
 
+	/* PG_DETOAST_DATUM_PACKED, without a call for the usual plain value */
+	if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
+		v = pg_detoast_datum_packed(v);
+	body = VARDATA_ANY(v);
 	*hasnull = false;
 	memcpy(&ndim, COX_ARR_FIELD(offsetof(ArrayType, ndim)), sizeof(int32));
 	if (ndim == 0)
@@ -158,8 +162,13 @@ cox_float8_array(Datum d, float8 *out, int max, bool *hasnull, const char *what)
 		}
 	}
 	if (n <= max)
-		memcpy(out, COX_ARR_FIELD(dataoffset != 0 ? dataoffset : ARR_OVERHEAD_NONULLS(1)),
-			   sizeof(float8) * n);
+	{
+		const char *data = COX_ARR_FIELD(dataoffset != 0 ? dataoffset : ARR_OVERHEAD_NONULLS(1));
+
+		/* element by element: a fixed-size memcpy is a plain load */
+		for (i = 0; i < n; i++)
+			memcpy(&out[i], data + sizeof(float8) * i, sizeof(float8));
+	}
 	return n;
 #undef COX_ARR_FIELD
 }

@@ -131,6 +131,9 @@ SELECT q.name, b.cpu_ms, b.wall_ms
 	('coxph fit (Breslow)', \$\$SELECT churn.coxph(tenure, churned, x, 'breslow') FROM customers\$\$),
 	('relative_risk, covariates column',
 	 \$\$SELECT sum(churn.relative_risk((SELECT model FROM models WHERE name = 'all'), x)) FROM customers\$\$),
+	('relative_risk > 2, count of customers at risk',
+	 \$\$SELECT count(*) FROM customers
+		 WHERE churn.relative_risk((SELECT model FROM models WHERE name = 'all'), x) > 2\$\$),
 	('relative_risk, ARRAY[...] per row',
 	 \$\$SELECT sum(churn.relative_risk((SELECT model FROM models WHERE name = 'all'),
 									 ARRAY[age, charges, senior, two_year])) FROM customers\$\$),
