@@ -54,7 +54,7 @@
  * copy beside the state's own, 16 more while sorting, and about 60 per
  * row during the concordance (the covariates are freed by then).  One
  * fit holds at most 2^31 - 1 rows (row numbers are int32).  Measured at
- * 1,000,000 rows of 4 covariates: 0.55 s and 112 MB, of which 39 MB are
+ * 1,000,000 rows of 4 covariates: 0.64 s and 112 MB, of which 39 MB are
  * the state (test/bench/cox.sh).
  *
  * src/cox_fit.c
