@@ -14,8 +14,12 @@ OBJS = \
 	src/agg_survival.o \
 	src/churn.o \
 	src/clv.o \
+	src/cox_fit.o \
+	src/cox_model.o \
+	src/cox_state.o \
 	src/lifecycle.o \
 	src/lifecycle_transition.o \
+	src/linalg.o \
 	src/ops_aging.o \
 	src/period.o \
 	src/state_io.o \
@@ -42,6 +46,7 @@ SQL_FRAGMENTS = \
 	src/sql/410_state_agg.sql \
 	src/sql/420_survival_compare.sql \
 	src/sql/500_summaries.sql \
+	src/sql/600_cox.sql \
 	src/sql/700_ops.sql
 DATA_built = churn--$(EXTVERSION).sql
 # Released versions: their install scripts, frozen as released, and the
@@ -59,6 +64,7 @@ REGRESS = setup \
 	survival survival_bank survival_parallel \
 	survival_compare survival_compare_state survival_compare_parallel \
 	cohort state_agg \
+	cox cox_state cox_parallel cox_early_warning \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
 	summary_partition_sql summary_rates summary_types \

@@ -194,6 +194,14 @@ def agg_args():
         a["churn.%s(double precision,boolean,text,double precision)" % f] = [
             ("dur, ev, ch, 1", "rho 1"), ("dur, ev, mv, 0.5", "rho 0.5")]
     a["churn.rollup(churn.logrank_state)"] = []
+    # coxph states combine when ties method, covariates and stratification agree
+    a["churn.coxph(double precision,boolean,double precision[])"] = [
+        ("dur, ev, ARRAY[score, rev::float8]", "efron 2")]
+    a["churn.coxph(double precision,boolean,double precision[],text)"] = [
+        ("dur, ev, ARRAY[score, rev::float8], 'breslow'", "breslow 2"),
+        ("dur, ev, ARRAY[score]::float8[], 'efron'", "efron 1")]
+    a["churn.coxph(double precision,boolean,double precision[],text,text)"] = [
+        ("dur, ev, ARRAY[score, rev::float8], 'efron', ch", "efron 2 strata")]
     a["churn.cohort_retention(date,date,date,interval,interval,integer)"] = [
         ("d1, d2, date '2024-01-01', interval '1 month', interval '1 month', 3", "d m m 3"),
         ("d1, d2, date '2024-01-01', interval '14 days', interval '1 month', 3", "d 14 m 3"),
@@ -224,6 +232,8 @@ SAMPLE = {
     "churn.lifecycle": "'active'::churn.lifecycle",
     "anyelement": "7",
     '"any"': "'x1'::text",
+    "double precision[]": "'{5, 100}'::float8[]",
+    "text[]": "'{a, b}'::text[]",
 }
 
 # Result checks: a value outside these ranges is a wrong number.
@@ -241,6 +251,10 @@ RESULT_OK = {
     "time_in": "r >= interval '0'",
     "cumulative_hazard": "r >= 0",
     "conditional_survival": "r BETWEEN 0 AND 1",
+    "concordance": "r BETWEEN 0 AND 1",
+    "relative_risk": "r >= 0 AND r <> 'NaN'",
+    "predict_survival": "r BETWEEN 0 AND 1",
+    "churn_probability": "r BETWEEN 0 AND 1",
 }
 
 
@@ -308,6 +322,11 @@ INSERT INTO fz.seeds SELECT 'churn.state_agg', 'rollup', NULL, s::text, churn.st
   FROM (SELECT churn.rollup(v::churn.state_agg) s FROM fz.seeds WHERE typ = 'churn.state_agg'::regtype) q;
 INSERT INTO fz.seeds SELECT 'churn.state_agg', 'state_agg per entity', NULL, s::text, churn.state_agg_send(s)
   FROM (SELECT churn.state_agg(lc, at) s FROM fz.d GROUP BY id % 5) q;
+INSERT INTO fz.seeds SELECT 'churn.cox_model', 'coxph', NULL, m::text, churn.cox_model_send(m)
+  FROM (SELECT churn.coxph(dur, ev, ARRAY[score, rev::float8]) m FROM fz.d GROUP BY id % 3
+        UNION ALL SELECT churn.coxph(dur, ev, ARRAY[score]::float8[], 'breslow') FROM fz.d
+        UNION ALL SELECT churn.coxph(dur, ev, ARRAY[score, rev::float8], 'efron', ch) FROM fz.d
+        UNION ALL SELECT churn.coxph(dur, ev, '{}') FROM fz.d) q WHERE m IS NOT NULL;
 INSERT INTO fz.seeds SELECT 'churn.lifecycle', 'labels', NULL, l::text, churn.lifecycle_send(l)
   FROM unnest(ARRAY['prospect','new','active','at_risk','dormant','churned','reactivated']::churn.lifecycle[]) l;
 SELECT typ, count(*), count(DISTINCT v) FROM fz.seeds GROUP BY typ ORDER BY 1::text;""")

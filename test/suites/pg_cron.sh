@@ -1,13 +1,14 @@
 #!/bin/bash
-# test/suites/pg_cron.sh: churn.refresh() and churn.advance_lifecycle() run
-# by the real pg_cron (Debian's postgresql-15-cron) in a throw-away cluster of
-# this suite's own, started with shared_preload_libraries = 'pg_cron'.
+# test/suites/pg_cron.sh: churn.refresh(), churn.advance_lifecycle() and a
+# Cox model refit (the early-warning recipe of README.md) run by the real
+# pg_cron (Debian's postgresql-15-cron) in a throw-away cluster of this
+# suite's own, started with shared_preload_libraries = 'pg_cron'.
 #
-# Schedules both jobs every minute (pg_cron's shortest cron period), makes
+# Schedules the jobs every minute (pg_cron's shortest cron period), makes
 # pending summary deltas and an inactive customer, waits (at most 150 s) for
 # the jobs to run, then checks that the deltas were folded in, the customer
-# was aged, churn.health() reports it, and cron.job_run_details shows both
-# runs as succeeded.
+# was aged, churn.health() reports it, a model was fitted and stored, and
+# cron.job_run_details shows every run as succeeded.
 
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -80,10 +81,18 @@ else
 fi
 
 # Customers 11..40 have been inactive for 11..40 days: aging must move them.
+# The Cox refit stores a model of the subscribers' lifetimes (in days, the
+# 3 cancellations as events) by channel.
+q -c "CREATE TABLE churn_models (fitted_at timestamptz NOT NULL, model churn.cox_model NOT NULL);" &&
 q -c "SELECT cron.schedule('churn-refresh', '* * * * *', \$\$SELECT churn.refresh()\$\$);
-      SELECT cron.schedule('churn-aging', '* * * * *', \$\$CALL churn.advance_lifecycle('public.subscribers')\$\$);" >/dev/null &&
-	ok "scheduled churn-refresh and churn-aging with cron.schedule" ||
-	notok "scheduled churn-refresh and churn-aging with cron.schedule"
+      SELECT cron.schedule('churn-aging', '* * * * *', \$\$CALL churn.advance_lifecycle('public.subscribers')\$\$);
+      SELECT cron.schedule('churn-cox-refit', '* * * * *', \$\$
+          INSERT INTO churn_models
+          SELECT now(), churn.coxph(extract(epoch FROM coalesce(until, now()) - since) / 86400,
+                                    until IS NOT NULL, ARRAY[(channel = 'web')::int]::float8[])
+            FROM subscribers HAVING count(*) FILTER (WHERE until IS NOT NULL) > 0\$\$);" >/dev/null &&
+	ok "scheduled churn-refresh, churn-aging and churn-cox-refit with cron.schedule" ||
+	notok "scheduled churn-refresh, churn-aging and churn-cox-refit with cron.schedule"
 
 # Wait (bounded) for one finished run of each job.
 deadline=$((SECONDS + 150))
@@ -91,10 +100,10 @@ done_runs=0
 while [ $SECONDS -lt $deadline ]; do
 	done_runs=$(q -c "SELECT count(DISTINCT j.jobname) FROM cron.job_run_details d JOIN cron.job j USING (jobid)
 					   WHERE d.status IN ('succeeded', 'failed')")
-	[ "$done_runs" = 2 ] && break
+	[ "$done_runs" = 3 ] && break
 	sleep 3
 done
-check "both jobs ran within 150 s" 2 "$done_runs"
+check "the three jobs ran within 150 s" 3 "$done_runs"
 # both may have run in the same minute; let every started run finish
 for _ in $(seq 1 20); do
 	[ "$(q -c "SELECT count(*) FROM cron.job_run_details WHERE status IN ('starting', 'running')")" = 0 ] && break
@@ -107,8 +116,15 @@ check "cron.job_run_details: churn-refresh succeeded" t \
 check "cron.job_run_details: churn-aging succeeded" t \
 	"$(q -c "SELECT bool_and(d.status = 'succeeded') AND count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'churn-aging' AND d.status <> 'running'")"
 
+check "cron.job_run_details: churn-cox-refit succeeded" t \
+	"$(q -c "SELECT bool_and(d.status = 'succeeded') AND count(*) > 0 FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'churn-cox-refit' AND d.status <> 'running'")"
+
 # Stop the schedule so nothing changes under the checks below.
-q -c "SELECT cron.unschedule('churn-refresh'); SELECT cron.unschedule('churn-aging');" >/dev/null
+q -c "SELECT cron.unschedule('churn-refresh'); SELECT cron.unschedule('churn-aging');
+      SELECT cron.unschedule('churn-cox-refit');" >/dev/null
+
+check "the refit job stored a model of the 40 subscribers and their 3 cancellations" "t" \
+	"$(q -c "SELECT bool_and((churn.cox_summary(model)).n = 40 AND (churn.cox_summary(model)).events = 3) AND count(*) > 0 FROM churn_models")"
 
 # Whatever is still pending was written by the aging run (state changes are
 # deltas too); every delta older than the schedule has been folded.
