@@ -223,42 +223,6 @@ CREATE TYPE @extschema@.logrank_state (
 	OUTPUT = @extschema@.logrank_state_out,
 	RECEIVE = @extschema@.logrank_state_recv,
 	SEND = @extschema@.logrank_state_send,
-
---
--- 600_cox.sql: churn early warning with Cox proportional hazards: the
--- coxph() aggregate, its state type coxph_state, the fitted model type
--- cox_model and its readers (src/cox_state.c, src/cox_fit.c,
--- src/cox_model.c).
---
-
--- coxph_state: the rows (duration, event, covariates) collected for a fit
-CREATE TYPE @extschema@.coxph_state;
-
-CREATE FUNCTION @extschema@.coxph_state_in(pg_catalog.cstring)
-RETURNS @extschema@.coxph_state
-AS 'MODULE_PATHNAME', 'coxph_state_in'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION @extschema@.coxph_state_out(@extschema@.coxph_state)
-RETURNS pg_catalog.cstring
-AS 'MODULE_PATHNAME', 'coxph_state_out'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION @extschema@.coxph_state_recv(pg_catalog.internal)
-RETURNS @extschema@.coxph_state
-AS 'MODULE_PATHNAME', 'coxph_state_recv'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE FUNCTION @extschema@.coxph_state_send(@extschema@.coxph_state)
-RETURNS pg_catalog.bytea
-AS 'MODULE_PATHNAME', 'coxph_state_send'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-CREATE TYPE @extschema@.coxph_state (
-	INPUT = @extschema@.coxph_state_in,
-	OUTPUT = @extschema@.coxph_state_out,
-	RECEIVE = @extschema@.coxph_state_recv,
-	SEND = @extschema@.coxph_state_send,
 	INTERNALLENGTH = VARIABLE,
 	ALIGNMENT = double,
 	STORAGE = extended
@@ -476,6 +440,48 @@ COMMENT ON FUNCTION @extschema@.cumulative_hazard_points(@extschema@.survival_cu
 COMMENT ON FUNCTION @extschema@.conditional_survival(@extschema@.survival_curve,
 	pg_catalog.float8, pg_catalog.float8) IS
 'conditional survival S(t + s) / S(t): the chance of lasting s more after lasting t';
+
+
+--
+-- 600_cox.sql: churn early warning with Cox proportional hazards: the
+-- coxph() aggregate, its state type coxph_state, the fitted model type
+-- cox_model and its readers (src/cox_state.c, src/cox_fit.c,
+-- src/cox_model.c).
+--
+
+-- coxph_state: the rows (duration, event, covariates) collected for a fit
+CREATE TYPE @extschema@.coxph_state;
+
+CREATE FUNCTION @extschema@.coxph_state_in(pg_catalog.cstring)
+RETURNS @extschema@.coxph_state
+AS 'MODULE_PATHNAME', 'coxph_state_in'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.coxph_state_out(@extschema@.coxph_state)
+RETURNS pg_catalog.cstring
+AS 'MODULE_PATHNAME', 'coxph_state_out'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.coxph_state_recv(pg_catalog.internal)
+RETURNS @extschema@.coxph_state
+AS 'MODULE_PATHNAME', 'coxph_state_recv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.coxph_state_send(@extschema@.coxph_state)
+RETURNS pg_catalog.bytea
+AS 'MODULE_PATHNAME', 'coxph_state_send'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.coxph_state (
+	INPUT = @extschema@.coxph_state_in,
+	OUTPUT = @extschema@.coxph_state_out,
+	RECEIVE = @extschema@.coxph_state_recv,
+	SEND = @extschema@.coxph_state_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+
 COMMENT ON TYPE @extschema@.coxph_state IS
 'transition state of coxph(): the ties method and the rows (duration, event, covariates, stratum) to fit';
 COMMENT ON FUNCTION @extschema@.coxph_state_in(pg_catalog.cstring) IS
