@@ -80,7 +80,7 @@ count_pg_regress() {
 	f=$(grep -Eci '\.\.\. failed|^not ok [0-9]+ ' "$out")
 	passed=$((passed + p))
 	failed=$((failed + f))
-	log "  $p passed, $f failed"
+	log "  $p passed, $f failed ($((SECONDS - suite_start)) s)"
 }
 
 churn_deps || { echo "0 passed, 1 failed"; exit 1; }
@@ -109,6 +109,7 @@ fi
 
 if want regress; then
 	log "== regress"
+	suite_start=$SECONDS
 	rm -rf "$REGRESS_DIR/results" "$REGRESS_DIR/regression.diffs" "$REGRESS_DIR/regression.out"
 	make -s -C "$REGRESS_DIR" PG_CONFIG="$PG_CONFIG" installcheck ISOLATION= ${CHURN_REGRESS:+REGRESS="$CHURN_REGRESS"} >"$CHURN_TMP/regress.out" 2>&1
 	rc=$?
@@ -120,6 +121,7 @@ fi
 
 if want isolation && ls test/specs/*.spec >/dev/null 2>&1; then
 	log "== isolation"
+	suite_start=$SECONDS
 	rm -rf "$REGRESS_DIR/output_iso"
 	make -s -C "$REGRESS_DIR" PG_CONFIG="$PG_CONFIG" installcheck REGRESS= >"$CHURN_TMP/isolation.out" 2>&1
 	rc=$?
@@ -134,6 +136,7 @@ for script in test/suites/*.sh; do
 	name=$(basename "$script" .sh)
 	want "$name" || continue
 	log "== $name"
+	suite_start=$SECONDS
 	out=$CHURN_TMP/suite-$name.out
 	bash "$script" >"$out" 2>"$CHURN_TMP/suite-$name.err"
 	rc=$?
@@ -146,7 +149,7 @@ for script in test/suites/*.sh; do
 	[ $rc -eq 0 ] && [ "$p" -eq 0 ] && f=$((f + 1)) && log "  $name ran no check"
 	passed=$((passed + p))
 	failed=$((failed + f))
-	log "  $p passed, $f failed"
+	log "  $p passed, $f failed ($((SECONDS - suite_start)) s)"
 done
 
 log "PostgreSQL $PG_MAJOR: $passed passed, $failed failed"
