@@ -503,7 +503,7 @@ typedef struct FitData
 } FitData;
 
 static void
-fit_data_runs(FitData *d, const ValueState *s)
+fit_data_runs(FitData *d, const ValueStateView *s)
 {
 	int32		i;
 
@@ -916,7 +916,8 @@ PG_FUNCTION_INFO_V1(bgnbd_final);
 Datum
 bgnbd_final(PG_FUNCTION_ARGS)
 {
-	ValueState *s = value_state_from_datum(PG_GETARG_DATUM(0), VALUE_KIND_BGNBD);
+	ValueStateView view;
+	const ValueStateView *s = &view;
 	FitData		d = {0};
 	double		start[4];
 	double		sum_x = 0.0,
@@ -924,6 +925,7 @@ bgnbd_final(PG_FUNCTION_ARGS)
 	ValueModel *m;
 	int32		i;
 
+	value_state_view(PG_GETARG_DATUM(0), VALUE_KIND_BGNBD, &view);
 	for (i = 0; i < s->ntuples; i++)
 	{
 		sum_x += (double) s->tuples[i].x * (double) s->tuples[i].count;
@@ -951,7 +953,8 @@ PG_FUNCTION_INFO_V1(gamma_gamma_final);
 Datum
 gamma_gamma_final(PG_FUNCTION_ARGS)
 {
-	ValueState *s = value_state_from_datum(PG_GETARG_DATUM(0), VALUE_KIND_GAMMA_GAMMA);
+	ValueStateView view;
+	const ValueStateView *s = &view;
 	FitData		d = {0};
 	double		start[3];
 	double		sum = 0.0;
@@ -959,6 +962,7 @@ gamma_gamma_final(PG_FUNCTION_ARGS)
 	ValueModel *m;
 	int32		i;
 
+	value_state_view(PG_GETARG_DATUM(0), VALUE_KIND_GAMMA_GAMMA, &view);
 	d.log_t1 = palloc(sizeof(double) * s->ntuples);
 	for (i = 0; i < s->ntuples; i++)
 	{
@@ -1089,11 +1093,18 @@ bgnbd_of(const ValueModel *m)
 	return p;
 }
 
-/* a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x), x > 0 */
+/*
+ * a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x), x > 0: the odds
+ * that the customer has dropped out.  exp and log rather than pow, which
+ * costs a third more and is what scoring a million customers spends most
+ * of its time on; the relative error stays below 1e-13 up to odds of
+ * e^700, beyond which P(alive) is 0 anyway.
+ */
 static inline double
 bgnbd_dead_odds(const Bgnbd *p, int32 x, double tx, double T)
 {
-	return p->a / (p->b + x - 1.0) * pow((p->alpha + T) / (p->alpha + tx), p->r + x);
+	return p->a / (p->b + (x - 1)) *
+		exp((p->r + x) * log((p->alpha + T) / (p->alpha + tx)));
 }
 
 /*

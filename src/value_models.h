@@ -13,8 +13,12 @@
 #ifndef CHURN_VALUE_MODELS_H
 #define CHURN_VALUE_MODELS_H
 
+#include <float.h>
+
 #include "fmgr.h"
 #include "utils/expandeddatum.h"
+
+#include "churn.h"
 
 /*
  * Format version of the states and models (text, binary and on disk).  A
@@ -148,8 +152,31 @@ extern void value_state_add(ExpandedValueState *es, int32 x, float8 t1,
 							float8 t2, int64 count);
 extern ValueState *value_state_flatten(ExpandedValueState *es);
 extern ValueState *value_state_from_datum(Datum d, uint8 kind);
+
+/* The sorted distinct tuples of a state, flat or expanded, read in place. */
+typedef struct ValueStateView
+{
+	const ValueTuple *tuples;
+	int32		ntuples;
+	int64		customers;
+} ValueStateView;
+
+extern void value_state_view(Datum d, uint8 kind, ValueStateView *view);
 extern const char *value_kind_name(uint8 kind);
-extern void value_check_customer(int32 x, float8 tx, float8 T);
+pg_noreturn extern void value_report_customer(int32 x, float8 tx, float8 T);
 extern void value_check_avg_value(float8 m);
+
+/*
+ * Check one customer summary of the BG/NBD model: x >= 0, 0 <= t_x <= T,
+ * all finite, and t_x = 0 when x = 0 (every comparison with a NaN fails).
+ * Inline: the scoring functions run once per customer.
+ */
+static inline void
+value_check_customer(int32 x, float8 tx, float8 T)
+{
+	if (unlikely(x < 0 || !(tx >= 0.0) || !(T <= DBL_MAX) || tx > T ||
+				 (x == 0 && tx != 0.0)))
+		value_report_customer(x, tx, T);
+}
 
 #endif							/* CHURN_VALUE_MODELS_H */
