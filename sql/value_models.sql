@@ -330,7 +330,7 @@ SELECT round(sum(churn.expected_purchases(m.bgnbd, 39, frequency, recency, age))
        pg_temp.rel(sum(churn.p_alive(m.bgnbd, frequency, recency, age)),
                    pg_temp.ref('sum.p_alive')) < 1e-9 AS p_alive_ok
   FROM summary, ref_models m;
--- a new customer (x = t_x = T = 0): E[X(t)], eq. (7)
+-- a new customer (x = t_x = T = 0): the unconditional expectation E[X(t)]
 SELECT t, round(churn.expected_purchases(m.bgnbd, t, 0, 0, 0)::numeric, 6) AS expected,
        pg_temp.rel(churn.expected_purchases(m.bgnbd, t, 0, 0, 0),
                    pg_temp.ref('new_customer.' || t)) < 1e-9 AS matches_reference

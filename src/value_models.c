@@ -10,7 +10,7 @@
  * BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy
  * way: an alternative to the Pareto/NBD model", Marketing Science 24(2).
  * A customer with x repeat purchases, the last at t_x, observed for T since
- * the first has likelihood (eq. 6)
+ * the first has likelihood
  *
  *	 L = B(a, b + x) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x))
  *	   + [x > 0] B(a + 1, b + x - 1) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + t_x)^(r + x))

@@ -17,17 +17,17 @@ What it computes, each from its paper's formulas (not from churn's C code):
     durations in weeks (days / 7), monetary value = mean of the repeat
     days' totals;
   * BG/NBD: the log-likelihood of Fader, Hardie & Lee (2005), "Counting your
-    customers the easy way", Marketing Science 24(2), eq. (6) summed over
+    customers the easy way", Marketing Science 24(2), summed over
     customers, maximised (Nelder-Mead, then BFGS with the analytic gradient,
     then Newton steps with a finite-difference Hessian of that gradient);
     P(alive) (Fader, Hardie & Lee 2008 note "Computing P(alive) using the
-    BG/NBD model", eq. (2)) and the conditional expectation of eq. (10) with
+    BG/NBD model") and the conditional expectation of eq. (10) with
     scipy.special.hyp2f1;
   * Gamma-Gamma: Fader & Hardie (2013), "The Gamma-Gamma model of monetary
-    value", eq. (5) (likelihood) and the conditional expectation;
+    value": likelihood and conditional expectation;
   * predicted CLV as lifetimes' customer_lifetime_value computes it;
   * shifted-beta-geometric: Fader & Hardie (2007), "How to project customer
-    retention", Journal of Interactive Marketing 21(1), eqs. (3)-(7), fitted
+    retention", Journal of Interactive Marketing 21(1): P(T = t), S(t), r(t), fitted
     to the paper's Table 1 (years 1-7).
 
 With --master, the BG/NBD and Gamma-Gamma fits of the whole CDNOW master log
