@@ -108,6 +108,7 @@ COMMENT ON FUNCTION @extschema@.rfm_combine(@extschema@.rfm_state, @extschema@.r
 COMMENT ON FUNCTION @extschema@.rfm_final(@extschema@.rfm_state) IS
 'the rfm_summary of an rfm state; NULL when the first purchase is after the calibration end';
 
+-- SSPACE: a new state is 56 bytes (two purchases)
 CREATE AGGREGATE @extschema@.rfm(purchased_at pg_catalog.date, amount pg_catalog.float8,
 	calibration_end pg_catalog.date, unit pg_catalog.interval) (
 	SFUNC = @extschema@.rfm_trans,
@@ -242,9 +243,12 @@ COMMENT ON FUNCTION @extschema@.bgnbd_combine(@extschema@.bgnbd_state, @extschem
 COMMENT ON FUNCTION @extschema@.bgnbd_final(@extschema@.bgnbd_state) IS
 'maximum likelihood BG/NBD model of a bgnbd state; NULL without repeat purchases or without a maximum';
 
+-- SSPACE: a state starts as a memory context of its own with a buffer of
+-- 64 summaries, some 4 kB
 CREATE AGGREGATE @extschema@.bgnbd(frequency pg_catalog.int4, recency pg_catalog.float8, age pg_catalog.float8) (
 	SFUNC = @extschema@.bgnbd_trans,
 	STYPE = @extschema@.bgnbd_state,
+	SSPACE = 4096,
 	FINALFUNC = @extschema@.bgnbd_final,
 	COMBINEFUNC = @extschema@.bgnbd_combine,
 	PARALLEL = SAFE
@@ -397,6 +401,7 @@ COMMENT ON FUNCTION @extschema@.gamma_gamma_final(@extschema@.gamma_gamma_state)
 CREATE AGGREGATE @extschema@.gamma_gamma(frequency pg_catalog.int4, avg_value pg_catalog.float8) (
 	SFUNC = @extschema@.gamma_gamma_trans,
 	STYPE = @extschema@.gamma_gamma_state,
+	SSPACE = 4096,
 	FINALFUNC = @extschema@.gamma_gamma_final,
 	COMBINEFUNC = @extschema@.gamma_gamma_combine,
 	PARALLEL = SAFE
