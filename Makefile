@@ -22,6 +22,8 @@ OBJS = \
 	src/linalg.o \
 	src/ops_aging.o \
 	src/period.o \
+	src/rfm.o \
+	src/special_functions.o \
 	src/state_io.o \
 	src/summary_bucket.o \
 	src/summary_fast.o \
@@ -29,7 +31,10 @@ OBJS = \
 	src/summary_sql.o \
 	src/summary_trigger.o \
 	src/survival_curve.o \
-	src/survival_stats.o
+	src/survival_stats.o \
+	src/value_models.o \
+	src/value_optim.o \
+	src/value_state.o
 
 EXTENSION = churn
 # The version being built is churn.control's default_version.
@@ -47,6 +52,7 @@ SQL_FRAGMENTS = \
 	src/sql/420_survival_compare.sql \
 	src/sql/500_summaries.sql \
 	src/sql/600_cox.sql \
+	src/sql/610_value_models.sql \
 	src/sql/700_ops.sql
 DATA_built = churn--$(EXTVERSION).sql
 # Released versions: their install scripts, frozen as released, and the
@@ -68,6 +74,7 @@ REGRESS = setup \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
 	summary_partition_sql summary_rates summary_types \
+	value_models value_models_state value_models_parallel \
 	ops hardening zz_catalog
 REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
 

@@ -210,6 +210,17 @@ def agg_args():
         ("t1, t2, timestamptz '2024-01-01 00:00+00', interval '1 month', interval '1 month', 3", "t m m 3")]
     a["churn.state_agg(churn.lifecycle,timestamp with time zone)"] = [("lc, at", None)]
     a["churn.rollup(churn.state_agg)"] = []
+    # predicted value: summaries made up from the generated columns
+    # (frequency = score, recency <= age, recency 0 without repeat purchases)
+    a["churn.bgnbd(integer,double precision,double precision)"] = [
+        ("score, CASE WHEN score > 0 THEN dur ELSE 0 END, dur + 10", None)]
+    a["churn.gamma_gamma(integer,double precision)"] = [("score, rev::float8 + 1", None)]
+    a["churn.sbg(integer,boolean)"] = [("dur::int + 1, ev", "number")]
+    a["churn.rfm(date,double precision,date,interval)"] = [
+        ("d1, rev, date '2024-04-01', interval '7 days'", "d 7"),
+        ("d1, rev, date '2024-03-01', interval '1 day'", "d 1")]
+    a["churn.rfm(timestamp with time zone,double precision,timestamp with time zone,interval)"] = [
+        ("t1, rev, timestamptz '2024-04-01 00:00+00', interval '7 days'", "d 7")]
     a["churn.min(churn.lifecycle)"] = [("lc", None)]
     a["churn.max(churn.lifecycle)"] = [("lc", None)]
     return a
@@ -255,6 +266,11 @@ RESULT_OK = {
     "relative_risk": "r >= 0 AND r <> 'NaN'",
     "predict_survival": "r BETWEEN 0 AND 1",
     "churn_probability": "r BETWEEN 0 AND 1",
+    "p_alive": "r BETWEEN 0 AND 1",
+    "expected_purchases": "r >= 0",
+    "expected_value": "r > 0",
+    "sbg_survival": "r BETWEEN 0 AND 1",
+    "sbg_retention_rate": "r BETWEEN 0 AND 1",
 }
 
 
@@ -327,6 +343,15 @@ INSERT INTO fz.seeds SELECT 'churn.cox_model', 'coxph', NULL, m::text, churn.cox
         UNION ALL SELECT churn.coxph(dur, ev, ARRAY[score]::float8[], 'breslow') FROM fz.d
         UNION ALL SELECT churn.coxph(dur, ev, ARRAY[score, rev::float8], 'efron', ch) FROM fz.d
         UNION ALL SELECT churn.coxph(dur, ev, '{}') FROM fz.d) q WHERE m IS NOT NULL;
+INSERT INTO fz.seeds SELECT 'churn.bgnbd_model', 'fit', NULL, m::text, churn.bgnbd_model_send(m)
+  FROM (SELECT churn.bgnbd(score, CASE WHEN score > 0 THEN dur ELSE 0 END, dur + 10) m FROM fz.d GROUP BY id % 2
+        UNION ALL SELECT churn.bgnbd_model(0.243, 4.414, 0.793, 2.426)) q WHERE m IS NOT NULL;
+INSERT INTO fz.seeds SELECT 'churn.gamma_gamma_model', 'fit', NULL, m::text, churn.gamma_gamma_model_send(m)
+  FROM (SELECT churn.gamma_gamma(score, rev::float8 + 1) m FROM fz.d GROUP BY id % 2
+        UNION ALL SELECT churn.gamma_gamma_model(6.25, 3.74, 15.44)) q WHERE m IS NOT NULL;
+INSERT INTO fz.seeds SELECT 'churn.sbg_model', 'fit', NULL, m::text, churn.sbg_model_send(m)
+  FROM (SELECT churn.sbg(dur::int + 1, ev) m FROM fz.d GROUP BY id % 2
+        UNION ALL SELECT churn.sbg_model(0.704, 1.182)) q WHERE m IS NOT NULL;
 INSERT INTO fz.seeds SELECT 'churn.lifecycle', 'labels', NULL, l::text, churn.lifecycle_send(l)
   FROM unnest(ARRAY['prospect','new','active','at_risk','dormant','churned','reactivated']::churn.lifecycle[]) l;
 SELECT typ, count(*), count(DISTINCT v) FROM fz.seeds GROUP BY typ ORDER BY 1::text;""")
