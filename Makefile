@@ -51,6 +51,7 @@ SQL_FRAGMENTS = \
 	src/sql/410_state_agg.sql \
 	src/sql/420_survival_compare.sql \
 	src/sql/500_summaries.sql \
+	src/sql/520_lifetimes.sql \
 	src/sql/600_cox.sql \
 	src/sql/610_value_models.sql \
 	src/sql/700_ops.sql
@@ -73,7 +74,7 @@ REGRESS = setup \
 	cox cox_state cox_parallel cox_early_warning \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
-	summary_partition_sql summary_rates summary_types \
+	summary_partition_sql summary_rates summary_types lifetimes \
 	value_models value_models_state value_models_parallel \
 	ops hardening zz_catalog
 REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
