@@ -290,6 +290,64 @@ CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamptz, until 
 );
 COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamptz, pg_catalog.timestamptz, "any", pg_catalog.tstzrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
 
+-- diversion_rate over a text moved_to.  The same C functions as the "any"
+-- overloads (only whether moved_to is NULL matters), declared with the type
+-- channel columns have, so that Citus can push the partial aggregation down
+-- to its workers: it checks the argument types of the call against the
+-- aggregate's declared ones, which "any" never matches.  A text (varchar,
+-- char(n), name) moved_to resolves to these.
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_date'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_tstz'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_date'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_tstz'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'transition function of diversion_rate (date, text moved_to): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'transition function of diversion_rate (timestamptz, text moved_to): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'inverse transition function (window frames) of diversion_rate (date, text moved_to)';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'inverse transition function (window frames) of diversion_rate (timestamptz, text moved_to)';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.date, until pg_catalog.date, moved_to pg_catalog.text, period pg_catalog.daterange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamptz, until pg_catalog.timestamptz, moved_to pg_catalog.text, period pg_catalog.tstzrange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
 -- ---------------------------------------------------------------------------
 -- churn_periods: one-pass series of steps
 -- ---------------------------------------------------------------------------
