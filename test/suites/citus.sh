@@ -223,8 +223,9 @@ check_queries() {
 		check_same "$1" "$want" "$got"
 	fi
 }
-check_same "CREATE EXTENSION churn on the coordinator reaches both workers" \
-	"$(printf '1.0\n1.0')" \
+churn_version=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$CHURN_ROOT/churn.control")
+check_same "CREATE EXTENSION churn on the coordinator reaches both workers (version $churn_version)" \
+	"$(printf '%s\n%s' "$churn_version" "$churn_version")" \
 	"$(q -c "SELECT result FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'churn'\$\$) ORDER BY nodeport")"
 check_same "Citus sees two active workers" "2" "$(q -c "SELECT count(*) FROM citus_get_active_worker_nodes()")"
 check_same "Citus sends no usage statistics from the test cluster" "off" "$(q -c "SHOW citus.enable_statistics_collection")"
