@@ -18,6 +18,7 @@ OBJS = \
 	src/ops_aging.o \
 	src/period.o \
 	src/state_io.o \
+	src/state_zone.o \
 	src/summary_bucket.o \
 	src/summary_fast.o \
 	src/summary_order.o \

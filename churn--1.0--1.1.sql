@@ -171,3 +171,21 @@ CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalo
 );
 COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.uuid) IS
 'average revenue per user: total revenue / number of distinct uuid customers (exact)';
+
+-- ---------------------------------------------------------------------------
+-- States that record the time zone of their local-time computations
+-- (src/state_zone.c): version 2 of rate_state, periods_state and
+-- cohort_retention_state.  The C reads the states 1.0 stored (version 1, no
+-- time zone).  The final functions that now refuse a state computed in
+-- another time zone than the session's depend on TimeZone: STABLE.
+-- ---------------------------------------------------------------------------
+ALTER FUNCTION @extschema@.churn_rate_final(@extschema@.rate_state) STABLE;
+ALTER FUNCTION @extschema@.retention_rate_final(@extschema@.rate_state) STABLE;
+ALTER FUNCTION @extschema@.churn_periods_final_tz(@extschema@.periods_state) STABLE;
+
+COMMENT ON TYPE @extschema@.rate_state IS
+'transition state of churn_rate, retention_rate and diversion_rate: period, minimum tenure and four counters; text form (version,kind,domain,lower,upper,tenure_month,tenure_day,tenure_usec,n0,n1,n2,n3[,"time zone"]), the time zone (version 2) when a minimum tenure over timestamptz was computed in local time';
+COMMENT ON TYPE @extschema@.periods_state IS
+'transition state of churn_periods: step boundaries and per-step counters; text form (version,domain,n,step_month,step_day,step_usec,tenure_month,tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},{new_lost}[,"time zone"]), the time zone (version 2) when steps or minimum tenures over timestamptz were computed in local time';
+COMMENT ON TYPE @extschema@.cohort_retention_state IS
+'partial state of cohort_retention: per cohort, members by number of ages active, and (version 2) the time zone when steps over timestamptz were taken in local time';

@@ -45,7 +45,7 @@ CREATE TYPE @extschema@.rate_state (
 );
 
 COMMENT ON TYPE @extschema@.rate_state IS
-'transition state of churn_rate, retention_rate and diversion_rate: period, minimum tenure and four counters; text form (version,kind,domain,lower,upper,tenure_month,tenure_day,tenure_usec,n0,n1,n2,n3)';
+'transition state of churn_rate, retention_rate and diversion_rate: period, minimum tenure and four counters; text form (version,kind,domain,lower,upper,tenure_month,tenure_day,tenure_usec,n0,n1,n2,n3[,"time zone"]), the time zone (version 2) when a minimum tenure over timestamptz was computed in local time';
 COMMENT ON FUNCTION @extschema@.rate_state_in(pg_catalog.cstring) IS 'text input of churn.rate_state';
 COMMENT ON FUNCTION @extschema@.rate_state_out(@extschema@.rate_state) IS 'text output of churn.rate_state';
 COMMENT ON FUNCTION @extschema@.rate_state_recv(pg_catalog.internal) IS 'binary input of churn.rate_state';
@@ -123,14 +123,16 @@ AS 'MODULE_PATHNAME', 'rate_state_combine'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rate_state_combine(@extschema@.rate_state, @extschema@.rate_state) IS 'combine function of churn_rate, retention_rate and diversion_rate: adds two partial states of the same period';
 
+-- STABLE: they refuse a state computed in another time zone than the
+-- session's
 CREATE FUNCTION @extschema@.churn_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'churn_rate_final'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.retention_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'retention_rate_final'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.diversion_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'diversion_rate_final'
@@ -384,7 +386,7 @@ CREATE TYPE @extschema@.periods_state (
 );
 
 COMMENT ON TYPE @extschema@.periods_state IS
-'transition state of churn_periods: step boundaries and per-step counters; text form (version,domain,n,step_month,step_day,step_usec,tenure_month,tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},{new_lost})';
+'transition state of churn_periods: step boundaries and per-step counters; text form (version,domain,n,step_month,step_day,step_usec,tenure_month,tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},{new_lost}[,"time zone"]), the time zone (version 2) when steps or minimum tenures over timestamptz were computed in local time';
 COMMENT ON FUNCTION @extschema@.periods_state_in(pg_catalog.cstring) IS 'text input of churn.periods_state';
 COMMENT ON FUNCTION @extschema@.periods_state_out(@extschema@.periods_state) IS 'text output of churn.periods_state';
 COMMENT ON FUNCTION @extschema@.periods_state_recv(pg_catalog.internal) IS 'binary input of churn.periods_state';
@@ -449,10 +451,12 @@ CREATE FUNCTION @extschema@.churn_periods_final(@extschema@.periods_state)
 RETURNS @extschema@.churn_period[]
 AS 'MODULE_PATHNAME', 'churn_periods_final_date'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- STABLE: it refuses a state computed in another time zone than the
+-- session's
 CREATE FUNCTION @extschema@.churn_periods_final_tz(@extschema@.periods_state)
 RETURNS @extschema@.churn_period_tz[]
 AS 'MODULE_PATHNAME', 'churn_periods_final_tstz'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.churn_periods_final(@extschema@.periods_state) IS 'final function of churn_periods over dates: one churn_period per step';
 COMMENT ON FUNCTION @extschema@.churn_periods_final_tz(@extschema@.periods_state) IS 'final function of churn_periods over timestamptz: one churn_period_tz per step';
 
