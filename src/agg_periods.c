@@ -432,7 +432,6 @@ periods_state_recv(PG_FUNCTION_ARGS)
 	PeriodsState hdr;
 	PeriodsState *st;
 	int			n;
-	int32		zonelen = 0;
 	int64		i;
 
 	memset(&hdr, 0, sizeof(hdr));
@@ -456,29 +455,27 @@ periods_state_recv(PG_FUNCTION_ARGS)
 						   psprintf("The number of steps must be between 1 and %d.",
 									 CHURN_MAX_STEPS));
 	/* version 2: the counters, then an int32 length and the zone's key */
-	if (hdr.version == CHURN_STATE_VERSION_ZONE)
-	{
-		if (buf->len - buf->cursor < PS_NDATA(n) * 8 + 4)
-			churn_recv_invalid(PERIODS_STATE_TYPNAME, "Message length does not match the number of steps.");
-		memcpy(&zonelen, buf->data + buf->cursor + PS_NDATA(n) * 8, 4);
-		zonelen = (int32) pg_ntoh32((uint32) zonelen);
-		if (zonelen < 1 || zonelen > CHURN_ZONE_MAXLEN ||
-			buf->len - buf->cursor != PS_NDATA(n) * 8 + 4 + zonelen)
-			churn_recv_invalid(PERIODS_STATE_TYPNAME, "Invalid time zone length.");
-	}
-	else if (buf->len - buf->cursor != PS_NDATA(n) * 8)
+	if (hdr.version == CHURN_STATE_VERSION_ZONE ?
+		buf->len - buf->cursor < PS_NDATA(n) * 8 + 4 :
+		buf->len - buf->cursor != PS_NDATA(n) * 8)
 		churn_recv_invalid(PERIODS_STATE_TYPNAME, "Message length does not match the number of steps.");
 
-	st = palloc0(PS_SIZE(n) + zonelen);
+	st = palloc0(PS_SIZE(n));
 	memcpy(st, &hdr, offsetof(PeriodsState, data));
-	SET_VARSIZE(st, PS_SIZE(n) + zonelen);
+	SET_VARSIZE(st, PS_SIZE(n));
 	st->nsteps = n;
-	st->zonelen = zonelen;
 	for (i = 0; i < PS_NDATA(n); i++)
 		st->data[i] = pq_getmsgint64(buf);
-	if (zonelen > 0)
+	if (hdr.version == CHURN_STATE_VERSION_ZONE)
 	{
-		(void) pq_getmsgint(buf, 4);
+		int32		zonelen = (int32) pq_getmsgint(buf, 4);
+
+		if (zonelen < 1 || zonelen > CHURN_ZONE_MAXLEN ||
+			zonelen != buf->len - buf->cursor)
+			churn_recv_invalid(PERIODS_STATE_TYPNAME, "Invalid time zone length.");
+		st = repalloc(st, PS_SIZE(n) + zonelen);
+		SET_VARSIZE(st, PS_SIZE(n) + zonelen);
+		st->zonelen = zonelen;
 		pq_copymsgbytes(buf, PS_ZONE(st), zonelen);
 	}
 	pq_getmsgend(buf);
