@@ -25,6 +25,7 @@ OBJS = \
 	src/rfm.o \
 	src/special_functions.o \
 	src/state_io.o \
+	src/state_zone.o \
 	src/summary_bucket.o \
 	src/summary_fast.o \
 	src/summary_order.o \

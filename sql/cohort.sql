@@ -189,7 +189,7 @@ SELECT churn.cohort_retention(s, NULL, date '2024-01-01', '1 month', '1 month', 
 SELECT churn.cohort_retention(since, until, date '2024-01-01', '1 month', '1 month', id % 2) FROM cust;
 SELECT churn.cohort_retention(s, NULL, date '2024-01-01', '1 day', '1 day', 10)
   FROM (VALUES (date '2024-01-01'), (date '9999-01-01')) v(s);
-SELECT 'v2 date 0 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v3 date 0 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 0:0:0 0 0 0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 1 0 1 1,-2,0'::churn.cohort_retention_state;
 -- a time part in a date step, an infinite origin, cohorts past the int32
@@ -221,6 +221,81 @@ SELECT 'v1 date 0 1:0:0 1:0:0 0 0 4294967296 1,0'::churn.cohort_retention_state;
 SELECT 'v1 date 0 1:0:0 1:0:0 100000 0 167'::churn.cohort_retention_state;
 \set VERBOSITY default
 SELECT churn.cohort_retention_combine(NULL, NULL);
+
+-- Time zones (src/state_zone.h): over timestamptz, cohorts and ages of
+-- months or days are taken in the session TimeZone, so such a state
+-- records the zone (format version 2, after the domain), combines only with
+-- states of the same zone or of none (those of churn 1.0) and is finalised
+-- only in it; with steps of hours it records none (version 1).
+CREATE AGGREGATE cohort_partial_ts(timestamptz, timestamptz, timestamptz, interval, interval, int) (
+	SFUNC = churn.cohort_retention_trans, STYPE = churn.cohort_retention_state,
+	COMBINEFUNC = churn.cohort_retention_combine);
+CREATE AGGREGATE cohort_merge_ts(churn.cohort_retention_state) (
+	SFUNC = churn.cohort_retention_combine, STYPE = churn.cohort_retention_state,
+	FINALFUNC = churn.cohort_retention_final);
+\set zoned 'SELECT current_setting(''TimeZone'') AS zone, cohort_partial_ts(since, until, timestamptz ''2024-03-25 00:00+00'', ''1 day'', ''12 hours'', 1) AS days, cohort_partial_ts(since, until, timestamptz ''2024-03-25 00:00+00'', ''36 hours'', ''12 hours'', 1) AS hours FROM cust_ts WHERE id <= 30'
+CREATE TABLE zoned AS :zoned;
+SET TimeZone = 'America/New_York';
+INSERT INTO zoned :zoned;
+SET TimeZone = 'Etc/UTC';
+INSERT INTO zoned :zoned;
+SET TimeZone = 'Europe/Berlin';
+SELECT zone, substr(days::text, 1, 60) AS days, substr(hours::text, 1, 40) AS hours FROM zoned ORDER BY zone;
+-- text and binary round trips
+SELECT count(*) AS text_round_trips FROM zoned
+ WHERE days::text::churn.cohort_retention_state::text = days::text
+   AND hours::text::churn.cohort_retention_state::text = hours::text;
+COPY zoned TO :'bfile' WITH (FORMAT binary);
+CREATE TABLE zoned2 (LIKE zoned);
+COPY zoned2 FROM :'bfile' WITH (FORMAT binary);
+SELECT count(*) AS binary_round_trips FROM zoned JOIN zoned2 USING (zone)
+ WHERE zoned.days::text = zoned2.days::text AND zoned.hours::text = zoned2.hours::text;
+-- finalised in its zone the state gives the aggregate's cells
+SELECT churn.cohort_retention_final(days)::text
+     = (SELECT churn.cohort_retention(since, until, timestamptz '2024-03-25 00:00+00', '1 day', '12 hours', 1)::text
+          FROM cust_ts WHERE id <= 30) AS same_cells
+  FROM zoned WHERE zone = 'Europe/Berlin';
+-- in another zone, or combined with a state of another zone, it is refused
+-- (22023, naming both zones); 'Etc/UTC' is "UTC" (one UTC offset, zero)
+SELECT churn.cohort_retention_final(days) FROM zoned WHERE zone = 'America/New_York';
+SELECT cohort_merge_ts(days) FROM zoned WHERE zone IN ('Europe/Berlin', 'America/New_York');
+SET TimeZone = 'UTC';
+SELECT cohort_merge_ts(days) IS NOT NULL AS etc_utc_is_utc FROM zoned WHERE zone = 'Etc/UTC';
+-- a state that used no zone finalises anywhere
+SELECT count(*) AS hours_final_anywhere FROM zoned WHERE churn.cohort_retention_final(hours) IS NOT NULL;
+SET TimeZone = 'Europe/Berlin';
+-- a version 1 state of timestamptz days (as churn 1.0 stored it) is read,
+-- finalises in any zone and combines with a zoned one, which keeps its zone
+CREATE TABLE old_cohort AS
+SELECT regexp_replace(days::text, '^v2 timestamptz "[^"]*" ', 'v1 timestamptz ')::churn.cohort_retention_state AS days
+  FROM zoned WHERE zone = 'Europe/Berlin';
+SELECT substr(days::text, 1, 40) AS old FROM old_cohort;
+SET TimeZone = 'America/New_York';
+SELECT churn.cohort_retention_final(days) IS NOT NULL AS old_final_any_zone FROM old_cohort;
+SET TimeZone = 'Europe/Berlin';
+CREATE AGGREGATE cohort_merge_state(churn.cohort_retention_state) (
+	SFUNC = churn.cohort_retention_combine, STYPE = churn.cohort_retention_state);
+SELECT substr(m.s::text, 1, 31) AS merged, m.s::text = z.s::text AS as_two_zoned
+  FROM (SELECT cohort_merge_state(s) AS s
+          FROM (SELECT days FROM old_cohort UNION ALL SELECT days FROM zoned WHERE zone = 'Europe/Berlin') x(s)) m,
+       (SELECT cohort_merge_state(days) AS s
+          FROM (SELECT days FROM zoned WHERE zone = 'Europe/Berlin' UNION ALL
+                SELECT days FROM zoned WHERE zone = 'Europe/Berlin') x) z;
+-- invalid zones
+\set VERBOSITY sqlstate
+SELECT 'v2 date "UTC" 0 1:0:0 1:0:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v2 timestamptz "UTC" 0 0:0:3600000000 0:0:3600000000 0 0 0'::churn.cohort_retention_state;
+SELECT 'v2 timestamptz 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v2 timestamptz "" 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v2 timestamptz "U T C" 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v1 timestamptz "UTC" 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+\set VERBOSITY default
+SELECT 'v2 timestamptz "U T C" 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+SELECT 'v2 timestamptz "UTC" 0 0:1:0 0:1:0 0 0 0'::churn.cohort_retention_state;
+DROP TABLE zoned, zoned2, old_cohort;
+DROP AGGREGATE cohort_partial_ts(timestamptz, timestamptz, timestamptz, interval, interval, int);
+DROP AGGREGATE cohort_merge_ts(churn.cohort_retention_state);
+DROP AGGREGATE cohort_merge_state(churn.cohort_retention_state);
 
 DROP TABLE cust, cust_ts, parts, parts2, par, par_ts;
 DROP FUNCTION oracle_date;

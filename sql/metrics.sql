@@ -54,6 +54,49 @@ SELECT churn.arpu(r, c::text) AS text_customers,
        churn.arpu(r, int4range(c, 9)) AS range_customers
   FROM (VALUES (10, 1), (20, 2), (30, 1)) v(r, c);
 
+-- Which arpu a call resolves to, read from the dependencies of a view over
+-- each call: bigint, integer, smallint, text and uuid customers have their
+-- own overloads (Citus pushes those down), varchar, char(n), name, an
+-- unknown literal and NULL go to text (the same customers: equality of
+-- text), every other type to arpu(numeric, anyelement) as in 1.0.
+CREATE TEMP TABLE arpu_types (r numeric, i8 bigint, i4 int, i2 smallint, t text,
+                              vc varchar(10), bp char(3), nm name, u uuid,
+                              n numeric, d date, f float8, a int[]);
+CREATE DOMAIN pg_temp.customer_id AS bigint;
+DO $$
+DECLARE
+	c text;
+BEGIN
+	FOREACH c IN ARRAY ARRAY['i8', 'i4', 'i2', 't', 'vc', 'bp', 'nm', 'u',
+							 'n', 'd', 'f', 'a', 'i8::pg_temp.customer_id',
+							 '''x''', 'NULL', '1', '10000000000'] LOOP
+		EXECUTE format('CREATE TEMP VIEW %I AS SELECT churn.arpu(r, %s) FROM arpu_types',
+					   'arpu_of ' || c, c);
+	END LOOP;
+END
+$$;
+SELECT substr(c.relname, 9) AS customer, d.refobjid::regprocedure AS resolves_to
+  FROM pg_class c
+  JOIN pg_rewrite w ON w.ev_class = c.oid
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid AND p.proname = 'arpu'
+ WHERE c.relname LIKE 'arpu\_of %'
+ ORDER BY 1;
+-- "char" matches text and anyelement equally well: a cast chooses
+SELECT pg_temp.err($$SELECT churn.arpu(1, 'x'::"char")$$);
+SELECT churn.arpu(1, 'x'::"char"::text) AS char_as_text;
+-- every overload counts the same customers: 60 over 2 customers = 30
+SELECT churn.arpu(r, c::bigint) AS bigint_customers,
+       churn.arpu(r, c::smallint) AS smallint_customers,
+       churn.arpu(r, c::varchar) AS varchar_customers,
+       churn.arpu(r, c::char(3)) AS char3_customers,
+       churn.arpu(r, c::numeric) AS numeric_customers
+  FROM (VALUES (10, 1), (20, 2), (30, 1)) v(r, c);
+-- char(n) customers as text: trailing blanks are insignificant in both
+SELECT churn.arpu(r, c) AS bpchar_customers, count(DISTINCT c) AS distinct_bpchar
+  FROM (VALUES (10, 'a'::char(3)), (20, 'a  '), (30, 'b')) v(r, c);
+
 -- clv: 50 a purchase x 2 purchases a month x 24 months = 2400
 SELECT churn.clv(50, 2, 24) AS clv, churn.clv(50.0::float8, 2, 24) AS clv_float8;
 -- clv_from_churn: ARPU 30 x margin 0.4 / monthly churn 2% = 600
@@ -111,7 +154,11 @@ SELECT seg,
            / count(*) FILTER (WHERE arpu_before >= 100 AND arpu_after IS NOT NULL) AS value_churn_ok,
        churn.arpu(revenue, customer) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_ok,
        churn.arpu(revenue, customer::text) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_text_ok,
-       churn.arpu(revenue, customer::float8) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_float8_ok
+       churn.arpu(revenue, customer::float8) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_float8_ok,
+       churn.arpu(revenue, customer::bigint) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_bigint_ok,
+       churn.arpu(revenue, customer::smallint) = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_smallint_ok,
+       churn.arpu(revenue, ('00000000-0000-0000-0000-' || lpad(customer::text, 12, '0'))::uuid)
+         = coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu_uuid_ok
   FROM answers
  GROUP BY seg
  ORDER BY seg;

@@ -75,6 +75,27 @@ SELECT s.nps = 100.0::float8 * (count(*) FILTER (WHERE score >= 9) - count(*) FI
   FROM metrics_par, serial s
  GROUP BY s.nps, s.conversion, s.value_churn, s.arpu;
 
+-- every arpu overload (bigint, smallint, uuid, text from varchar, and the
+-- polymorphic one over numeric) grouped, with workers, equals plain SQL
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT seg, churn.arpu(revenue, customer::bigint) FROM metrics_par GROUP BY seg;
+CREATE TEMP TABLE overloads_seg AS
+SELECT seg,
+       churn.arpu(revenue, customer::bigint) AS a_bigint,
+       churn.arpu(revenue, customer::smallint) AS a_smallint,
+       churn.arpu(revenue, ('00000000-0000-0000-0000-' || lpad(customer::text, 12, '0'))::uuid) AS a_uuid,
+       churn.arpu(revenue, customer::varchar) AS a_varchar,
+       churn.arpu(revenue, customer::numeric) AS a_numeric
+  FROM metrics_par GROUP BY seg;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS segments,
+       bool_and(o.a_bigint = q.arpu AND o.a_smallint = q.arpu AND o.a_uuid = q.arpu
+                AND o.a_varchar = q.arpu AND o.a_numeric = q.arpu) AS overloads_ok
+  FROM overloads_seg o
+  JOIN (SELECT seg, coalesce(sum(revenue), 0) / count(DISTINCT customer) AS arpu
+          FROM metrics_par GROUP BY seg) q USING (seg);
+
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

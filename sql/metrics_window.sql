@@ -78,3 +78,17 @@ SELECT count(*) AS rows_checked,
 	  FROM w
 	 WHERE i <= 500
   ) x;
+-- the same for the text and uuid overloads and the polymorphic one
+SELECT count(*) AS rows_checked,
+       count(*) FILTER (WHERE a_text IS DISTINCT FROM a_sql OR a_uuid IS DISTINCT FROM a_sql
+                        OR a_any IS DISTINCT FROM a_sql) AS arpu_overload_mismatches
+  FROM (
+	SELECT churn.arpu(revenue, 'c' || customer) OVER f AS a_text,
+	       churn.arpu(revenue, ('00000000-0000-0000-0000-' || lpad(customer::text, 12, '0'))::uuid) OVER f AS a_uuid,
+	       churn.arpu(revenue, customer::numeric) OVER f AS a_any,
+	       (SELECT sum(revenue) / count(DISTINCT customer) FROM w w2
+	         WHERE w2.i BETWEEN w.i - 9 AND w.i) AS a_sql
+	  FROM w
+	 WHERE i <= 500
+	WINDOW f AS (ORDER BY i ROWS BETWEEN 9 PRECEDING AND CURRENT ROW)
+  ) x;

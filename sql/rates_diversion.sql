@@ -38,6 +38,34 @@ SELECT f.* FROM unnest((SELECT churn.diversion_matrix(channel, moved_to, since, 
 -- moved_to may be of any type
 SELECT churn.diversion_rate(since, until, CASE WHEN moved_to IS NOT NULL THEN 1 END, daterange('2024-01-01', '2024-04-01')) AS rate_int
   FROM rd_h WHERE channel = 'A';
+-- Which diversion_rate a call resolves to, read from the dependencies of a
+-- view over each call: text moved_to (and varchar, char(n), an unknown
+-- literal, NULL) has its own overloads, which Citus pushes down; any other
+-- type takes the "any" ones as in 1.0.
+CREATE TEMP TABLE rd_types (since date, until date, since_t timestamptz, until_t timestamptz,
+                            t text, vc varchar(10), bp char(3), i int, b boolean);
+DO $$
+DECLARE
+	c text;
+BEGIN
+	FOREACH c IN ARRAY ARRAY['t', 'vc', 'bp', 'i', 'b', '''x''', 'NULL'] LOOP
+		EXECUTE format('CREATE TEMP VIEW %I AS SELECT churn.diversion_rate(since, until, %s, ''[2024-01-01,2024-04-01)'') FROM rd_types',
+					   'date ' || c, c);
+		EXECUTE format('CREATE TEMP VIEW %I AS SELECT churn.diversion_rate(since_t, until_t, %s, ''[2024-01-01,2024-04-01)'') FROM rd_types',
+					   'timestamptz ' || c, c);
+	END LOOP;
+END
+$$;
+SELECT c.relname AS moved_to, d.refobjid::regprocedure AS resolves_to
+  FROM pg_class c
+  JOIN pg_rewrite w ON w.ev_class = c.oid
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+                  AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid AND p.proname = 'diversion_rate'
+ WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'v'
+ ORDER BY 1;
+-- "char" matches text and "any" equally well: a cast chooses
+SELECT rates_err($$SELECT churn.diversion_rate(since, until, 'x'::"char", daterange('2024-01-01', '2024-04-01')) FROM rd_h$$);
 -- no stay in the base: NULL rate, empty matrix
 SELECT churn.diversion_rate(since, until, moved_to, daterange('2030-01-01', '2030-04-01')) IS NULL AS no_base,
        cardinality(churn.diversion_matrix(channel, moved_to, since, until, daterange('2030-01-01', '2030-04-01'))) AS cells
@@ -59,11 +87,15 @@ INSERT INTO rd_s VALUES (90001, 'edge', '2023-06-01', '2023-06-01', 'ch1'),	-- s
 -- diversion_rate per channel vs COUNT(*) FILTER, date and timestamptz
 SELECT count(*) AS channels,
        bool_and(a.rate IS NOT DISTINCT FROM s.diverted::float8 / nullif(s.base, 0)) AS rate_ok,
-       bool_and(a.rate_tz IS NOT DISTINCT FROM a.rate) AS tstz_ok
+       bool_and(a.rate_tz IS NOT DISTINCT FROM a.rate) AS tstz_ok,
+       bool_and(a.rate_any IS NOT DISTINCT FROM a.rate AND a.rate_tz_any IS NOT DISTINCT FROM a.rate) AS any_ok
   FROM (SELECT coalesce(channel, '(none)') AS channel,
                churn.diversion_rate(since, until, moved_to, daterange('2023-06-01', '2023-09-01')) AS rate,
                churn.diversion_rate(since::timestamptz, until::timestamptz, moved_to,
-                                    tstzrange('2023-06-01', '2023-09-01')) AS rate_tz
+                                    tstzrange('2023-06-01', '2023-09-01')) AS rate_tz,
+               churn.diversion_rate(since, until, length(moved_to), daterange('2023-06-01', '2023-09-01')) AS rate_any,
+               churn.diversion_rate(since::timestamptz, until::timestamptz, length(moved_to),
+                                    tstzrange('2023-06-01', '2023-09-01')) AS rate_tz_any
           FROM rd_s GROUP BY channel) a
   FULL JOIN (SELECT coalesce(channel, '(none)') AS channel,
                     count(*) FILTER (WHERE since < '2023-09-01' AND (until IS NULL OR until >= '2023-06-01')) AS base,
@@ -101,10 +133,15 @@ SELECT count(*) AS groups,
          WHERE channel IS NOT NULL AND until >= '2023-06-01' AND until < '2023-09-01' AND moved_to IS NOT NULL
          GROUP BY 1) s USING (seg);
 
--- window frames (moving aggregate) vs plain SQL
+-- window frames (moving aggregate) vs plain SQL, text and "any" moved_to,
+-- date and timestamptz
 SELECT count(*) AS rows_checked,
-       bool_and(w.rate IS NOT DISTINCT FROM w.diverted::float8 / nullif(w.base, 0)) AS window_ok
+       bool_and(w.rate IS NOT DISTINCT FROM w.diverted::float8 / nullif(w.base, 0)) AS window_ok,
+       bool_and(w.rate_any IS NOT DISTINCT FROM w.rate AND w.rate_t IS NOT DISTINCT FROM w.rate) AS overloads_ok
   FROM (SELECT churn.diversion_rate(since, until, moved_to, '[2023-06-01,2023-09-01)') OVER f AS rate,
+               churn.diversion_rate(since, until, length(moved_to), '[2023-06-01,2023-09-01)') OVER f AS rate_any,
+               churn.diversion_rate(since::timestamptz, until::timestamptz, moved_to::varchar,
+                                    '[2023-06-01,2023-09-01)') OVER f AS rate_t,
                count(*) FILTER (WHERE since < '2023-09-01' AND (until IS NULL OR until >= '2023-06-01')) OVER f AS base,
                count(*) FILTER (WHERE until >= '2023-06-01' AND until < '2023-09-01' AND moved_to IS NOT NULL) OVER f AS diverted
           FROM rd_s

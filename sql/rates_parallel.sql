@@ -22,6 +22,8 @@ SELECT seg,
        churn.retention_rate(since, until, daterange('2023-01-01', '2023-04-01')) AS retention,
        churn.churn_rate(since::timestamptz, until::timestamptz, tstzrange('2023-01-01', '2023-04-01'), '3 months') AS churn_t,
        churn.diversion_rate(since, until, moved_to, daterange('2023-01-01', '2023-04-01')) AS diversion,
+       churn.diversion_rate(since::timestamptz, until::timestamptz, moved_to, tstzrange('2023-01-01', '2023-04-01')) AS diversion_t,
+       churn.diversion_rate(since, until, CASE WHEN moved_to IS NOT NULL THEN 1 END, daterange('2023-01-01', '2023-04-01')) AS diversion_any,
        churn.churn_periods(since, until, daterange('2022-07-01', '2024-07-01'), '1 month')::text AS periods,
        churn.churn_periods(since::timestamptz, until::timestamptz, tstzrange('2022-07-01', '2024-07-01'), '1 month', '2 months')::text AS periods_t,
        churn.diversion_matrix(channel, moved_to, since, until, daterange('2023-01-01', '2023-04-01'))::text AS matrix
@@ -71,6 +73,9 @@ SELECT bool_and(s.churn = q.lost::float8 / q.at_start) AS serial_ok
               count(*) FILTER (WHERE since < '2023-01-01' AND (until IS NULL OR until >= '2023-01-01')) AS at_start,
               count(*) FILTER (WHERE since < '2023-01-01' AND until >= '2023-01-01' AND until < '2023-04-01') AS lost
          FROM rpar GROUP BY seg) q USING (seg);
+-- diversion_rate over text moved_to and over "any" (an integer) agree
+SELECT bool_and(s.diversion = s.diversion_t AND s.diversion = s.diversion_any) AS diversion_overloads_agree
+  FROM rpar_ser s;
 
 RESET ALL;
 DROP VIEW rpar_q;

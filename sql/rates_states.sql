@@ -162,7 +162,7 @@ SELECT pg_column_size(s) AS stored_size,
   FROM rates_t.stored;
 
 -- invalid text input: 22P02
-SELECT rates_err($$SELECT '(2,c,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(3,c,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
 SELECT rates_err($$SELECT '(1,x,-,0,0,0,0,0,0,0,0,0)'::churn.rate_state$$);
 SELECT rates_err($$SELECT '(1,c,d,10,5,0,0,0,0,0,0,0)'::churn.rate_state$$);
 SELECT rates_err($$SELECT '(1,c,d,0,10,0,0,0,5,0,6,0)'::churn.rate_state$$);
@@ -212,7 +212,7 @@ SELECT set_config('rates.binfile', :'binfile', false) IS NOT NULL AS set;
 -- valid ones are accepted; then a wrong version, unknown flags, a short
 -- message, a negative counter, ...
 SELECT rates_t.recv_err('rs', churn.rate_state_send(c)) FROM rates_t.partials WHERE part = 0;
-SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 0, 2)) FROM rates_t.partials WHERE part = 0;
+SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 0, 3)) FROM rates_t.partials WHERE part = 0;
 SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 3, 7)) FROM rates_t.partials WHERE part = 0;
 SELECT rates_t.recv_err('rs', substr(churn.rate_state_send(c), 1, 70)) FROM rates_t.partials WHERE part = 0;
 SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(c), 36, 255)) FROM rates_t.partials WHERE part = 0;
@@ -254,6 +254,142 @@ SELECT rates_t.churn_rate_noinit(s, u, '[2024-01-01,2024-02-01)')
 -- a state of the other kind is refused, also once it has a period
 SELECT churn.churn_counts_trans('(1,v,d,8766,8797,0,0,0,1,0,0,0)'::churn.rate_state, '2023-12-01'::date, NULL::date, '[2024-01-01,2024-02-01)'::daterange);
 SELECT churn.diversion_counts_trans('(1,c,d,8766,8797,0,0,0,1,0,0,0)'::churn.rate_state, '2023-12-01'::date, NULL::date, 1, '[2024-01-01,2024-02-01)'::daterange);
+
+--
+-- Time zones (src/state_zone.h).  Over timestamptz, a minimum tenure or a
+-- step with months or days is computed in the session TimeZone: such a
+-- state records the zone (format version 2), combines only with states of
+-- the same zone or of none (those of churn 1.0) and is finalised only in
+-- it.  Everything else records no zone and is written as version 1.
+--
+SET TimeZone = 'Asia/Shanghai';
+CREATE AGGREGATE rates_t.ctz(timestamptz, timestamptz, tstzrange, interval) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)');
+-- the states of 300 customers under a zone: a tenure of 2 months and one of
+-- 48 hours, monthly steps with a tenure of 1 month and 8-hour steps with one
+-- of 36 hours; periods from local midnight
+\set zoned 'SELECT current_setting(''TimeZone'') AS zone, rates_t.ctz(since::timestamptz, until::timestamptz, tstzrange(''2023-04-01'', ''2023-07-01''), ''2 months'') AS tenure, rates_t.ctz(since::timestamptz, until::timestamptz, tstzrange(''2023-04-01'', ''2023-07-01''), ''48 hours'') AS hours, rates_t.pstate(since::timestamptz, until::timestamptz, tstzrange(''2023-03-01'', ''2023-06-01''), ''1 month'', ''1 month'') AS steps, rates_t.pstate(since::timestamptz, until::timestamptz, tstzrange(''2023-03-01'', ''2023-03-02''), ''8 hours'', ''36 hours'') AS hour_steps FROM rates_t.data WHERE i <= 300'
+-- and what the aggregates give there, finalised in the same zone
+\set direct 'SELECT current_setting(''TimeZone'') AS zone, churn.churn_rate(since::timestamptz, until::timestamptz, tstzrange(''2023-04-01'', ''2023-07-01''), ''2 months'') AS churn_rate, churn.churn_periods(since::timestamptz, until::timestamptz, tstzrange(''2023-03-01'', ''2023-06-01''), ''1 month'', ''1 month'')::text AS periods FROM rates_t.data WHERE i <= 300'
+CREATE TABLE rates_t.zoned AS :zoned;
+CREATE TABLE rates_t.direct AS :direct;
+SET TimeZone = 'UTC';
+INSERT INTO rates_t.zoned :zoned;
+INSERT INTO rates_t.direct :direct;
+SET TimeZone = 'Etc/Universal';
+INSERT INTO rates_t.zoned :zoned;
+INSERT INTO rates_t.direct :direct;
+SET TimeZone = 'Etc/GMT-8';
+INSERT INTO rates_t.zoned :zoned;
+INSERT INTO rates_t.direct :direct;
+-- POSIX: 8 hours west of Greenwich
+SET TimeZone = '+08:00';
+INSERT INTO rates_t.zoned :zoned;
+INSERT INTO rates_t.direct :direct;
+SET TimeZone = 'Asia/Shanghai';
+-- the zone is part of the text form; 'UTC' and 'Etc/Universal' (one UTC
+-- offset, zero) are the same zone "UTC", 'Etc/GMT-8' is "+08:00" and the
+-- POSIX '+08:00' is "-08:00" (ISO 8601 signs); Asia/Shanghai has had other
+-- offsets and is known by its name
+SELECT zone, tenure, hours FROM rates_t.zoned ORDER BY zone;
+SELECT zone, substr(steps::text, 1, 30) || ' ... ' || substring(steps::text from ',"[^"]*"\)$') AS steps,
+       hour_steps::text ~ '^\(1,' AS hour_steps_version_1
+  FROM rates_t.zoned ORDER BY zone;
+-- text and binary round trip of the zoned states
+COPY rates_t.zoned TO :'binfile' (FORMAT binary);
+CREATE TABLE rates_t.zoned_b (LIKE rates_t.zoned);
+COPY rates_t.zoned_b FROM :'binfile' (FORMAT binary);
+SELECT count(*) AS states,
+       bool_and(a.tenure::text::churn.rate_state::text = a.tenure::text
+                AND a.steps::text::churn.periods_state::text = a.steps::text) AS text_round_trip,
+       bool_and(a.tenure::text = b.tenure::text AND a.steps::text = b.steps::text) AS binary_round_trip
+  FROM rates_t.zoned a JOIN rates_t.zoned_b b USING (zone);
+-- finalised in the zone they were computed in, they give the aggregate's
+-- result
+\set final 'SELECT z.zone, churn.churn_rate_final(z.tenure) = d.churn_rate AS churn_rate_same, churn.churn_periods_final_tz(z.steps)::text = d.periods AS churn_periods_same FROM rates_t.zoned z JOIN rates_t.direct d USING (zone) WHERE zone = current_setting(''TimeZone'')'
+:final;
+SET TimeZone = 'Etc/GMT-8';
+:final;
+SET TimeZone = 'UTC';
+:final;
+-- in another zone they are refused (22023, naming both zones)
+\set VERBOSITY default
+SELECT churn.churn_rate_final(tenure) FROM rates_t.zoned WHERE zone = 'Asia/Shanghai';
+\set VERBOSITY terse
+SELECT rates_err($$SELECT churn.retention_rate_final(tenure) FROM rates_t.zoned WHERE zone = 'Asia/Shanghai'$$);
+SELECT rates_err($$SELECT churn.churn_periods_final_tz(steps) FROM rates_t.zoned WHERE zone = 'Asia/Shanghai'$$);
+SELECT rates_err($$SELECT churn.churn_rate_final(tenure) FROM rates_t.zoned WHERE zone = 'Etc/GMT-8'$$);
+-- those of the same zone under another name are accepted, and states that
+-- used no zone are accepted in any
+SELECT zone, churn.churn_rate_final(tenure) IS NOT NULL AS tenure_ok,
+       churn.churn_rate_final(hours) IS NOT NULL AS hours_ok,
+       churn.churn_periods_final_tz(hour_steps) IS NOT NULL AS hour_steps_ok
+  FROM rates_t.zoned WHERE zone IN ('UTC', 'Etc/Universal') ORDER BY zone;
+SELECT rates_t.merge(tenure)::text
+     = (SELECT churn.rate_state_combine(tenure, tenure)::text FROM rates_t.zoned WHERE zone = 'UTC') AS utc_merge_ok
+  FROM rates_t.zoned WHERE zone IN ('UTC', 'Etc/Universal');
+-- partial states of two zones do not combine (22023, naming both zones)
+\set VERBOSITY default
+SELECT rates_t.pmerge(steps) FROM rates_t.zoned WHERE zone IN ('Asia/Shanghai', 'UTC');
+\set VERBOSITY terse
+SELECT rates_err($$SELECT rates_t.merge(tenure) FROM rates_t.zoned WHERE zone IN ('Asia/Shanghai', 'Etc/GMT-8')$$);
+SELECT rates_err($$SELECT churn.periods_state_combine(a.steps, b.steps) FROM rates_t.zoned a, rates_t.zoned b
+                    WHERE a.zone = 'Etc/GMT-8' AND b.zone = '+08:00'$$);
+-- a transition in another zone than its state's is refused too
+SELECT rates_err($$SELECT churn.churn_counts_trans(tenure, '2023-01-01 00:00+00', NULL, '[2023-04-01 00:00+08,2023-07-01 00:00+08)', '2 months') FROM rates_t.zoned WHERE zone = 'Asia/Shanghai'$$);
+SELECT rates_err($$SELECT churn.churn_periods_trans(steps, '2023-01-01 00:00+00', NULL, '[2023-03-01 00:00+08,2023-06-01 00:00+08)', '1 month', '1 month') FROM rates_t.zoned WHERE zone = 'Asia/Shanghai'$$);
+-- states of churn 1.0 (version 1, no zone), as text, binary and stored
+-- values, are read and combine with zoned ones, which keep their zone
+SET TimeZone = 'Asia/Shanghai';
+CREATE TABLE rates_t.old (tenure churn.rate_state, steps churn.periods_state);
+INSERT INTO rates_t.old
+SELECT regexp_replace(regexp_replace(tenure::text, '^\(2', '(1'), ',"[^"]*"\)$', ')')::churn.rate_state,
+       regexp_replace(regexp_replace(steps::text, '^\(2', '(1'), ',"[^"]*"\)$', ')')::churn.periods_state
+  FROM rates_t.zoned WHERE zone = 'Asia/Shanghai';
+SELECT tenure, substr(steps::text, 1, 30) AS steps FROM rates_t.old;
+SELECT rates_t.recv_err('rs', churn.rate_state_send(tenure)) AS v1_binary,
+       rates_t.recv_err('ps', churn.periods_state_send(steps)) AS v1_binary_steps
+  FROM rates_t.old;
+SELECT churn.rate_state_combine(o.tenure, z.tenure)::text = churn.rate_state_combine(z.tenure, z.tenure)::text AS old_zoned,
+       churn.rate_state_combine(z.tenure, o.tenure)::text = churn.rate_state_combine(z.tenure, z.tenure)::text AS zoned_old,
+       churn.periods_state_combine(o.steps, z.steps)::text = churn.periods_state_combine(z.steps, z.steps)::text AS old_zoned_steps,
+       churn.periods_state_combine(z.steps, o.steps)::text = churn.periods_state_combine(z.steps, z.steps)::text AS zoned_old_steps
+  FROM rates_t.old o, rates_t.zoned z WHERE z.zone = 'Asia/Shanghai';
+SET TimeZone = 'UTC';
+SELECT churn.churn_rate_final(tenure) IS NOT NULL AS old_final_any_zone,
+       churn.churn_periods_final_tz(steps) IS NOT NULL AS old_steps_final_any_zone,
+       churn.churn_counts_trans(tenure, '2023-01-01 00:00+00', NULL, '[2023-04-01 00:00+08,2023-07-01 00:00+08)', '2 months') AS old_takes_the_zone
+  FROM rates_t.old;
+SET TimeZone = 'Asia/Shanghai';
+-- a zone this backend cannot name (a state stored elsewhere, in a zone
+-- with no file in the time zone database) reads and writes as its hash
+SELECT '(2,c,t,0,10,1,0,0,0,0,0,0,"#0000BEEF")'::churn.rate_state;
+SET TimeZone = 'UTC';
+SELECT rates_err($$SELECT churn.churn_rate_final('(2,c,t,0,10,1,0,0,0,0,0,0,"#0000BEEF")')$$);
+SET TimeZone = 'Asia/Shanghai';
+-- invalid zoned input: 22P02 / 22P03
+SELECT rates_err($$SELECT '(2,c,t,0,10,1,0,0,0,0,0,0)'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(1,c,t,0,10,1,0,0,0,0,0,0,"UTC")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,t,0,10,0,0,3600000000,0,0,0,0,"UTC")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,d,0,10,1,0,0,0,0,0,0,"UTC")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,v,t,0,10,0,0,0,0,0,0,0,"UTC")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,-,0,0,0,0,0,0,0,0,0,"UTC")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,t,0,10,1,0,0,0,0,0,0,"")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,t,0,10,1,0,0,0,0,0,0,"Europe/No such")'::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,c,t,0,10,1,0,0,0,0,0,0,"a\"b")'::churn.rate_state$$);
+SELECT rates_err($$SELECT ('(2,c,t,0,10,1,0,0,0,0,0,0,"' || repeat('x', 256) || '")')::churn.rate_state$$);
+SELECT rates_err($$SELECT '(2,t,1,1,0,0,0,0,0,{0,10},{0,0,0},{0},{0},{0})'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(1,t,1,1,0,0,0,0,0,{0,10},{0,0,0},{0},{0},{0},"UTC")'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(2,t,1,0,0,10,0,0,0,{0,10},{0,0,0},{0},{0},{0},"UTC")'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(2,d,1,1,0,0,0,0,0,{0,10},{0,0,0},{0},{0},{0},"UTC")'::churn.periods_state$$);
+SELECT rates_err($$SELECT '(2,t,1,1,0,0,0,0,0,{0,10},{0,0,0},{0},{0},{0},"U T C")'::churn.periods_state$$);
+SELECT rates_t.recv_err('rs', substr(churn.rate_state_send(tenure), 1, 78)) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('rs', churn.rate_state_send(tenure) || '\x00'::bytea) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('rs', overlay(churn.rate_state_send(tenure) placing '\x20'::bytea from 81)) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('rs', set_byte(churn.rate_state_send(hours), 0, 2)) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('ps', substr(churn.periods_state_send(steps), 1, length(churn.periods_state_send(steps)) - 1)) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(steps), 0, 1)) FROM rates_t.zoned WHERE zone = 'UTC';
+SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(hour_steps), 0, 2)) FROM rates_t.zoned WHERE zone = 'UTC';
 
 \! rm -f /tmp/churn_rates_states_*.bin
 DROP SCHEMA rates_t CASCADE;

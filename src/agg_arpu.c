@@ -62,7 +62,9 @@
 
 #include <ctype.h>
 
+#include "access/htup_details.h"
 #include "access/tupmacs.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
@@ -77,6 +79,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
@@ -694,6 +697,60 @@ arpu_result(ArpuObject *obj, MemoryContext aggcontext)
 
 /* ---------- aggregate support ---------- */
 
+/*
+ * The customer type of a call of arpu_trans, looked up once per call site
+ * and kept in fn_extra.
+ *
+ * The call expression gives the argument's actual type, which is what the
+ * polymorphic arpu(numeric, anyelement) needs.  Some callers have none:
+ * Citus's worker_partial_agg runs the transition function through a bare
+ * fmgr_info() of its OID.  There the type the function was declared with
+ * is the answer when it is not polymorphic, as for the overloads over
+ * bigint, integer, smallint, text and uuid (one C function behind all of
+ * them).  A polymorphic declaration without a call expression leaves the
+ * type unknown, and that is an error: guessing (say, from the type stored
+ * in a non-empty state) could read a Datum as a type it is not.
+ */
+static Oid
+arpu_customer_type(FunctionCallInfo fcinfo)
+{
+	Oid		   *cached = (Oid *) fcinfo->flinfo->fn_extra;
+	Oid			typid;
+
+	if (likely(cached != NULL))
+		return *cached;
+
+	typid = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	if (!OidIsValid(typid))
+	{
+		HeapTuple	tup;
+		Form_pg_proc procform;
+
+		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for function %u",
+				 fcinfo->flinfo->fn_oid);
+		procform = (Form_pg_proc) GETSTRUCT(tup);
+		if (procform->pronargs == 3 &&
+			!IsPolymorphicType(procform->proargtypes.values[2]) &&
+			procform->proargtypes.values[2] != ANYOID)
+			typid = procform->proargtypes.values[2];
+		ReleaseSysCache(tup);
+	}
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("could not determine the customer type of arpu"),
+				 errdetail("The transition function was called without its call expression, and its customer argument is polymorphic."),
+				 errhint("Call an overload of arpu with a declared customer type: bigint, integer, smallint, text or uuid.")));
+	typid = getBaseType(typid);
+
+	cached = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
+	*cached = typid;
+	fcinfo->flinfo->fn_extra = cached;
+	return typid;
+}
+
 PG_FUNCTION_INFO_V1(arpu_trans);
 Datum
 arpu_trans(PG_FUNCTION_ARGS)
@@ -704,10 +761,7 @@ arpu_trans(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		aggcontext = NULL;
-	elemtype = get_fn_expr_argtype(fcinfo->flinfo, 2);
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "could not determine the customer type of arpu");
-	elemtype = getBaseType(elemtype);
+	elemtype = arpu_customer_type(fcinfo);
 
 	obj = arpu_state_for_update(fcinfo, 0, aggcontext, elemtype);
 	if (!PG_ARGISNULL(1))

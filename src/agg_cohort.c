@@ -21,6 +21,10 @@
  * ages), plus caches of the cohort boundaries and measuring instants, so a
  * row costs two binary searches and one increment.
  *
+ * Over timestamptz, steps with months or days are taken in the session
+ * TimeZone; such a state records the zone's key (format version 2, see
+ * state_zone.h), and its combine and final functions refuse another zone.
+ *
  * src/agg_cohort.c
  *
  *-------------------------------------------------------------------------
@@ -43,6 +47,7 @@
 
 #include "agg_cohort.h"
 #include "state_io.h"
+#include "state_zone.h"
 
 typedef struct ExpandedCohort
 {
@@ -63,6 +68,9 @@ typedef struct ExpandedCohort
 	int64	   *agetimes;		/* wcap × (ages + 1): t(k, a) */
 	int64	   *bounds;			/* wcap + 1: c(k) */
 	double		approx_step;	/* mean length of cohort_step in units */
+	/* key of the time zone of the local-time steps; zonelen 0: none */
+	int			zonelen;
+	char		zone[CHURN_ZONE_MAXLEN + 1];
 } ExpandedCohort;
 
 static Size cohort_get_flat_size(ExpandedObjectHeader *eohptr);
@@ -149,6 +157,43 @@ cohort_add(ChurnDomain domain, int64 base, const Interval *step, int64 mult)
 				 errmsg("cohort boundary out of range")));
 	/* a date plus whole days and months is midnight: exact */
 	return domain == CHURN_DOMAIN_DATE ? r / USECS_PER_DAY : r;
+}
+
+/* Whether cohorts and ages with these steps are taken in local time. */
+static bool
+cohort_uses_zone(ChurnDomain domain, const Interval *cohort_step,
+				 const Interval *age_step)
+{
+	return domain == CHURN_DOMAIN_TIMESTAMPTZ &&
+		(churn_interval_uses_zone(cohort_step) ||
+		 churn_interval_uses_zone(age_step));
+}
+
+/* Give a state without a zone the zone (len bytes at zone). */
+static void
+cohort_set_zone(ExpandedCohort *ec, const char *zone, int len)
+{
+	Assert(len > 0 && len <= CHURN_ZONE_MAXLEN);
+	memcpy(ec->zone, zone, len);
+	ec->zone[len] = '\0';
+	ec->zonelen = len;
+}
+
+/*
+ * Rows counted in local time go into a state of the session's zone; one
+ * without a zone (a new one, or churn 1.0's) takes it.
+ */
+static void
+cohort_zone_for_session(ExpandedCohort *ec)
+{
+	const char *zone = churn_session_zone();
+	int			len = strlen(zone);
+
+	if (likely(ec->zonelen == len && memcmp(ec->zone, zone, len) == 0))
+		return;
+	if (ec->zonelen != 0)
+		churn_zone_session_mismatch("cohort_retention", ec->zone);
+	cohort_set_zone(ec, zone, len);
 }
 
 static ExpandedCohort *
@@ -346,7 +391,7 @@ cohort_get_flat_size(ExpandedObjectHeader *eohptr)
 {
 	ExpandedCohort *ec = (ExpandedCohort *) eohptr;
 
-	return COHORT_STATE_SIZE(ec->nused, ec->ages);
+	return COHORT_STATE_SIZE(ec->nused, ec->ages) + ec->zonelen;
 }
 
 static void
@@ -358,7 +403,8 @@ cohort_flatten_into(ExpandedObjectHeader *eohptr, void *result,
 
 	memset(s, 0, COHORT_STATE_HDRSZ);
 	SET_VARSIZE(s, allocated_size);
-	s->version = COHORT_STATE_VERSION;
+	s->version = ec->zonelen ? COHORT_STATE_VERSION_ZONE : COHORT_STATE_VERSION;
+	s->zonelen = (uint16) ec->zonelen;
 	s->domain = (uint8) ec->domain;
 	s->ages = ec->ages;
 	s->origin = ec->origin;
@@ -370,6 +416,8 @@ cohort_flatten_into(ExpandedObjectHeader *eohptr, void *result,
 		memcpy(s->counts,
 			   ec->counts + (Size) (ec->kmin - ec->wmin) * (ec->ages + 2),
 			   sizeof(int64) * ec->nused * (ec->ages + 2));
+	if (ec->zonelen > 0)
+		memcpy(COHORT_STATE_ZONE(s), ec->zone, ec->zonelen);
 }
 
 static bool
@@ -399,9 +447,22 @@ cohort_merge_flat(ExpandedCohort *ec, const CohortState *s)
 	int32		j;
 	int			m;
 
+	/*
+	 * States of two time zones are refused first (their origins, taken at
+	 * local midnight, may differ too, but the zone is the cause); a state
+	 * without a zone (churn 1.0's) combines with any.
+	 */
+	if (ec->zonelen > 0 && s->zonelen > 0 &&
+		(ec->zonelen != s->zonelen ||
+		 memcmp(ec->zone, COHORT_STATE_ZONE(s), s->zonelen) != 0))
+		churn_zone_combine_mismatch("cohort_retention", ec->zone,
+									pnstrdup(COHORT_STATE_ZONE(s), s->zonelen));
 	if (!cohort_same_params(ec, (ChurnDomain) s->domain, s->ages, s->origin,
 							&s->cohort_step, &s->age_step))
 		cohort_params_differ();
+	/* the same parameters: both use the time zone or neither */
+	if (s->zonelen > 0 && ec->zonelen == 0)
+		cohort_set_zone(ec, COHORT_STATE_ZONE(s), s->zonelen);
 	for (j = 0; j < s->ncohorts; j++)
 	{
 		const int64 *src = s->counts + (Size) j * (s->ages + 2);
@@ -496,6 +557,8 @@ cohort_trans_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 	}
 	else if (!cohort_same_params(ec, domain, ages, origin, cs, as))
 		cohort_params_differ();
+	if (cohort_uses_zone(domain, cs, as))
+		cohort_zone_for_session(ec);
 
 	if ((domain == CHURN_DOMAIN_DATE && DATE_NOT_FINITE((DateADT) since)) ||
 		(domain == CHURN_DOMAIN_TIMESTAMPTZ && TIMESTAMP_NOT_FINITE(since)))
@@ -583,6 +646,16 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 				 errmsg("cohort_retention_state of %s values cannot give %s rows",
 						s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz",
 						want == CHURN_DOMAIN_DATE ? "date" : "timestamptz")));
+	/* the cells' instants are computed below, in the session's zone */
+	if (s->zonelen > 0)
+	{
+		const char *zone = churn_session_zone();
+
+		if (s->zonelen != strlen(zone) ||
+			memcmp(COHORT_STATE_ZONE(s), zone, s->zonelen) != 0)
+			churn_zone_session_mismatch("cohort_retention",
+										pnstrdup(COHORT_STATE_ZONE(s), s->zonelen));
+	}
 	elems = palloc(sizeof(Datum) * cap);
 
 	for (j = 0; j < s->ncohorts; j++)
@@ -652,12 +725,13 @@ cohort_state_check(const CohortState *s, int errcode_value, Node *escontext)
 	int64		ncells;
 	int64		i;
 
-	if (s->version != COHORT_STATE_VERSION)
+	if (s->version != COHORT_STATE_VERSION && s->version != COHORT_STATE_VERSION_ZONE)
 		churn_ereturn(escontext, false,
 					  errcode(errcode_value),
 					  errmsg("unsupported cohort_retention_state format version %d", s->version),
-					  errhint("This version of churn reads version %d.", COHORT_STATE_VERSION));
-	if (!ChurnDomainIsValid(s->domain) || s->reserved != 0)
+					  errhint("This version of churn reads versions %d and %d.",
+							  COHORT_STATE_VERSION, COHORT_STATE_VERSION_ZONE));
+	if (!ChurnDomainIsValid(s->domain))
 		churn_ereturn(escontext, false,
 					  errcode(errcode_value),
 					  errmsg("invalid cohort_retention_state domain %d", s->domain));
@@ -697,21 +771,36 @@ cohort_state_check(const CohortState *s, int errcode_value, Node *escontext)
 							  errcode(errcode_value),
 							  errmsg("cohort_retention_state count out of range"));
 	}
+	if (s->version == COHORT_STATE_VERSION_ZONE &&
+		!churn_zone_key_valid(COHORT_STATE_ZONE(s), s->zonelen))
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid time zone \"%.*s\" in cohort_retention_state",
+							 (int) s->zonelen, COHORT_STATE_ZONE(s)));
+	if (s->version == COHORT_STATE_VERSION ? s->zonelen != 0 :
+		!cohort_uses_zone((ChurnDomain) s->domain, &s->cohort_step, &s->age_step))
+		churn_ereturn(escontext, false,
+					  errcode(errcode_value),
+					  errmsg("invalid time zone in cohort_retention_state"),
+					  errdetail("Only a version %d state with steps of months or days over timestamptz has a time zone.",
+								COHORT_STATE_VERSION_ZONE));
 	return true;
 }
 
 static CohortState *
-cohort_state_alloc(int32 ncohorts, int32 ages)
+cohort_state_alloc(int32 ncohorts, int32 ages, int zonelen)
 {
 	CohortState *s;
 
 	if (ncohorts < 0 || ages < 0 || ages > COHORT_MAX_AGES ||
-		(int64) ncohorts * (ages + 2) > COHORT_MAX_CELLS)
+		(int64) ncohorts * (ages + 2) > COHORT_MAX_CELLS ||
+		zonelen < 0 || zonelen > CHURN_ZONE_MAXLEN)
 		return NULL;
-	s = palloc0(COHORT_STATE_SIZE(ncohorts, ages));
-	SET_VARSIZE(s, COHORT_STATE_SIZE(ncohorts, ages));
+	s = palloc0(COHORT_STATE_SIZE(ncohorts, ages) + zonelen);
+	SET_VARSIZE(s, COHORT_STATE_SIZE(ncohorts, ages) + zonelen);
 	s->ncohorts = ncohorts;
 	s->ages = ages;
+	s->zonelen = (uint16) zonelen;
 	return s;
 }
 
@@ -720,7 +809,8 @@ cohort_state_alloc(int32 ncohorts, int32 ages)
  * "v1 <date|timestamptz> <origin> <cohort_step> <age_step> <ages> <first>
  * <ncohorts> <counts>", origin in days or microseconds since 2000-01-01
  * (UTC), steps as months:days:microseconds, and per cohort its ages + 2
- * counters joined by commas.
+ * counters joined by commas.  Version 2 has the key of the time zone,
+ * double-quoted, after the domain: "v2 timestamptz "Europe/Berlin" ...".
  */
 PG_FUNCTION_INFO_V1(cohort_retention_state_in);
 Datum
@@ -743,6 +833,9 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	CohortState *s;
 	int64		i,
 				ncells;
+	int			version;
+	const char *zone = NULL;
+	int			zonelen = 0;
 
 	/* soft errors (PostgreSQL 16+) return at once: no half-built value */
 #define BAD_TEXT() \
@@ -762,13 +855,18 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 
 	while (*p == ' ')
 		p++;
-	if (strncmp(p, "v1 ", 3) != 0)
+	if (strncmp(p, "v1 ", 3) == 0)
+		version = COHORT_STATE_VERSION;
+	else if (strncmp(p, "v2 ", 3) == 0)
+		version = COHORT_STATE_VERSION_ZONE;
+	else
 	{
 		if (*p == 'v')
 			churn_ereturn(fcinfo->context, (Datum) 0,
 						  errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						  errmsg("unsupported cohort_retention_state format \"%s\"", input),
-						  errhint("This version of churn reads version %d.", COHORT_STATE_VERSION));
+						  errhint("This version of churn reads versions %d and %d.",
+								  COHORT_STATE_VERSION, COHORT_STATE_VERSION_ZONE));
 		BAD_TEXT();
 	}
 	p += 3;
@@ -786,6 +884,23 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	}
 	else
 		BAD_TEXT();
+	if (version == COHORT_STATE_VERSION_ZONE)
+	{
+		/* a key holds no double quote (state_zone.h) */
+		while (*p == ' ')
+			p++;
+		if (*p++ != '"')
+			BAD_TEXT();
+		zone = p;
+		while (*p && *p != '"')
+			p++;
+		if (*p != '"')
+			BAD_TEXT();
+		zonelen = p - zone;
+		p++;
+		if (*p != ' ')
+			BAD_TEXT();
+	}
 	NEXT_INT(origin, ' ');
 	NEXT_INT(csm, ':');
 	NEXT_INT(csd, ':');
@@ -805,10 +920,12 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 		csm < PG_INT32_MIN || csm > PG_INT32_MAX || csd < PG_INT32_MIN || csd > PG_INT32_MAX ||
 		asm_ < PG_INT32_MIN || asm_ > PG_INT32_MAX || asd < PG_INT32_MIN || asd > PG_INT32_MAX)
 		BAD_TEXT();
-	s = cohort_state_alloc((int32) ncohorts, (int32) ages);
+	s = cohort_state_alloc((int32) ncohorts, (int32) ages, zonelen);
 	if (s == NULL)
 		BAD_TEXT();
-	s->version = COHORT_STATE_VERSION;
+	s->version = (uint8) version;
+	if (zonelen > 0)
+		memcpy(COHORT_STATE_ZONE(s), zone, zonelen);
 	s->domain = (uint8) domain;
 	s->origin = origin;
 	s->cohort_step.month = (int32) csm;
@@ -849,9 +966,11 @@ cohort_retention_state_out(PG_FUNCTION_ARGS)
 				ncells = (int64) s->ncohorts * (s->ages + 2);
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "v%d %s " INT64_FORMAT " %d:%d:" INT64_FORMAT " %d:%d:" INT64_FORMAT " %d %d %d",
-					 s->version,
-					 s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz",
+	appendStringInfo(&buf, "v%d %s ", s->version,
+					 s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz");
+	if (s->zonelen > 0)
+		appendStringInfo(&buf, "\"%.*s\" ", (int) s->zonelen, COHORT_STATE_ZONE(s));
+	appendStringInfo(&buf, INT64_FORMAT " %d:%d:" INT64_FORMAT " %d:%d:" INT64_FORMAT " %d %d %d",
 					 s->origin,
 					 s->cohort_step.month, s->cohort_step.day, s->cohort_step.time,
 					 s->age_step.month, s->age_step.day, s->age_step.time,
@@ -863,9 +982,10 @@ cohort_retention_state_out(PG_FUNCTION_ARGS)
 }
 
 /*
- * Binary form: version byte, domain byte, int32 ages, int64 origin, the two
- * steps as (int32 months, int32 days, int64 microseconds), int32 first,
- * int32 ncohorts, then the counters as int64.
+ * Binary form: version byte, domain byte, in version 2 an int32 length and
+ * the bytes of the time zone key, int32 ages, int64 origin, the two steps
+ * as (int32 months, int32 days, int64 microseconds), int32 first, int32
+ * ncohorts, then the counters as int64.
  */
 PG_FUNCTION_INFO_V1(cohort_retention_state_recv);
 Datum
@@ -883,14 +1003,27 @@ cohort_retention_state_recv(PG_FUNCTION_ARGS)
 	CohortState *s;
 	int64		i,
 				ncells;
+	int32		zonelen = 0;
+	const char *zone = NULL;
 
 	version = pq_getmsgbyte(buf);
-	if (version != COHORT_STATE_VERSION)
+	if (version != COHORT_STATE_VERSION && version != COHORT_STATE_VERSION_ZONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported cohort_retention_state format version %d", version),
-				 errhint("This version of churn reads version %d.", COHORT_STATE_VERSION)));
+				 errhint("This version of churn reads versions %d and %d.",
+						 COHORT_STATE_VERSION, COHORT_STATE_VERSION_ZONE)));
 	domain = pq_getmsgbyte(buf);
+	if (version == COHORT_STATE_VERSION_ZONE)
+	{
+		zonelen = pq_getmsgint(buf, 4);
+		if (zonelen < 1 || zonelen > CHURN_ZONE_MAXLEN ||
+			zonelen > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid time zone in cohort_retention_state")));
+		zone = pq_getmsgbytes(buf, zonelen);
+	}
 	ages = pq_getmsgint(buf, 4);
 	origin = pq_getmsgint64(buf);
 	cs.month = pq_getmsgint(buf, 4);
@@ -906,12 +1039,14 @@ cohort_retention_state_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid size in external cohort_retention_state value")));
-	s = cohort_state_alloc(ncohorts, ages);
+	s = cohort_state_alloc(ncohorts, ages, zonelen);
 	if (s == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid size in external cohort_retention_state value")));
 	s->version = (uint8) version;
+	if (zonelen > 0)
+		memcpy(COHORT_STATE_ZONE(s), zone, zonelen);
 	s->domain = (uint8) domain;
 	s->origin = origin;
 	s->cohort_step = cs;
@@ -938,6 +1073,11 @@ cohort_retention_state_send(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, s->version);
 	pq_sendbyte(&buf, s->domain);
+	if (s->zonelen > 0)
+	{
+		pq_sendint32(&buf, s->zonelen);
+		pq_sendbytes(&buf, COHORT_STATE_ZONE(s), s->zonelen);
+	}
 	pq_sendint32(&buf, s->ages);
 	pq_sendint64(&buf, s->origin);
 	pq_sendint32(&buf, s->cohort_step.month);

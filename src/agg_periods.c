@@ -25,6 +25,11 @@
  * at_end = at_start + new - lost - new_lost is a real invariant, which input
  * validation checks.
  *
+ * Over timestamptz, steps and minimum tenures with months or days are
+ * computed in the session TimeZone; such a state records the zone's key
+ * after its counters (format version 2, see state_zone.h), and its combine
+ * and final functions refuse another zone.
+ *
  * src/agg_periods.c
  *
  *-------------------------------------------------------------------------
@@ -43,23 +48,26 @@
 
 #include "period.h"
 #include "rates.h"
+#include "state_zone.h"
 
 typedef struct PeriodsState
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
-	uint8		version;		/* CHURN_STATE_VERSION */
+	uint8		version;		/* CHURN_STATE_VERSION[_ZONE] */
 	uint8		domain;			/* ChurnDomain */
 	uint8		flags;			/* zero: reserved */
 	uint8		pad;			/* zero */
 	int32		nsteps;			/* n >= 1 */
-	int32		pad2;			/* zero */
+	int32		zonelen;		/* version 2: bytes of the time zone key
+								 * after the data; version 1: zero (the
+								 * padding of 1.0) */
 	int64		step_time;
 	int64		tenure_time;
 	int32		step_day;
 	int32		step_month;
 	int32		tenure_day;
 	int32		tenure_month;
-	/* bounds[n+1], diff[n+2], new[n], lost[n], new_lost[n] */
+	/* bounds[n+1], diff[n+2], new[n], lost[n], new_lost[n], then the zone */
 	int64		data[FLEXIBLE_ARRAY_MEMBER];
 } PeriodsState;
 
@@ -71,6 +79,7 @@ typedef struct PeriodsState
 #define PS_NEW(st)				((st)->data + 2 * (st)->nsteps + 3)
 #define PS_LOST(st)				((st)->data + 3 * (st)->nsteps + 3)
 #define PS_NEWLOST(st)			((st)->data + 4 * (st)->nsteps + 3)
+#define PS_ZONE(st)				((char *) ((st)->data + PS_NDATA((st)->nsteps)))
 
 #define DatumGetPeriodsState(d)	((PeriodsState *) PG_DETOAST_DATUM(d))
 
@@ -80,10 +89,11 @@ typedef struct PeriodsTransCache
 	ChurnPeriodCache period;
 	bool		tenure_checked;
 	Interval	tenure;
-	/* boundaries computed for the last (period, step) */
+	/* boundaries computed for the last (period, step, TimeZone) */
 	bool		bounds_valid;
 	ChurnPeriod bounds_period;
 	Interval	bounds_step;
+	pg_tz	   *bounds_tz;
 	int			nsteps;
 	int64	   *bounds;			/* in fn_mcxt */
 } PeriodsTransCache;
@@ -93,7 +103,12 @@ static bool periods_state_validate(const PeriodsState *st, bool binary,
 static PeriodsState *periods_state_new(ChurnDomain domain, int n,
 									   const int64 *bounds,
 									   const Interval *step,
-									   const Interval *tenure);
+									   const Interval *tenure,
+									   const char *zone);
+static PeriodsState *periods_state_with_zone(const PeriodsState *st,
+											 const char *zone, int zonelen);
+static bool periods_uses_zone(ChurnDomain domain, const Interval *step,
+							  const Interval *tenure);
 static void periods_check_params(const PeriodsState *st, ChurnDomain domain,
 								 const ChurnPeriod *period,
 								 const Interval *step,
@@ -111,14 +126,27 @@ interval_str(int32 month, int32 day, int64 time)
 	return DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(&iv)));
 }
 
+/* Whether steps or tenures with these parameters use the time zone. */
+static bool
+periods_uses_zone(ChurnDomain domain, const Interval *step,
+				  const Interval *tenure)
+{
+	return domain == CHURN_DOMAIN_TIMESTAMPTZ &&
+		(churn_interval_uses_zone(step) || churn_interval_uses_zone(tenure));
+}
+
+/* A new empty state; zone is the key of its time zone, or NULL for none. */
 static PeriodsState *
 periods_state_new(ChurnDomain domain, int n, const int64 *bounds,
-				  const Interval *step, const Interval *tenure)
+				  const Interval *step, const Interval *tenure,
+				  const char *zone)
 {
-	PeriodsState *st = palloc0(PS_SIZE(n));
+	int			zonelen = zone ? strlen(zone) : 0;
+	PeriodsState *st = palloc0(PS_SIZE(n) + zonelen);
 
-	SET_VARSIZE(st, PS_SIZE(n));
-	st->version = CHURN_STATE_VERSION;
+	SET_VARSIZE(st, PS_SIZE(n) + zonelen);
+	st->version = zone ? CHURN_STATE_VERSION_ZONE : CHURN_STATE_VERSION;
+	st->zonelen = zonelen;
 	st->domain = (uint8) domain;
 	st->nsteps = n;
 	st->step_month = step->month;
@@ -131,7 +159,24 @@ periods_state_new(ChurnDomain domain, int n, const int64 *bounds,
 		st->tenure_time = tenure->time;
 	}
 	memcpy(PS_BOUNDS(st), bounds, sizeof(int64) * (n + 1));
+	if (zone)
+		memcpy(PS_ZONE(st), zone, zonelen);
 	return st;
+}
+
+/* A copy of a state without a zone, with that zone (a new palloc'd value). */
+static PeriodsState *
+periods_state_with_zone(const PeriodsState *st, const char *zone, int zonelen)
+{
+	PeriodsState *ns = palloc(PS_SIZE(st->nsteps) + zonelen);
+
+	Assert(st->zonelen == 0);
+	memcpy(ns, st, PS_SIZE(st->nsteps));
+	SET_VARSIZE(ns, PS_SIZE(st->nsteps) + zonelen);
+	ns->version = CHURN_STATE_VERSION_ZONE;
+	ns->zonelen = zonelen;
+	memcpy(PS_ZONE(ns), zone, zonelen);
+	return ns;
 }
 
 /* ----------------------------------------------------------------------
@@ -139,7 +184,8 @@ periods_state_new(ChurnDomain domain, int n, const int64 *bounds,
  *
  * Text form: (version,domain,n,step_month,step_day,step_usec,tenure_month,
  *			   tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},
- *			   {new_lost})
+ *			   {new_lost}[,"zone"])
+ * with the key of the time zone last in version 2 only.
  * ----------------------------------------------------------------------
  */
 
@@ -161,11 +207,13 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 		churn_state_invalid(escontext, PERIODS_STATE_TYPNAME, binary, msg); \
 		return false; \
 	} while (0)
-	if (st->version != CHURN_STATE_VERSION)
+	if (st->version != CHURN_STATE_VERSION &&
+		st->version != CHURN_STATE_VERSION_ZONE)
 		BAD(psprintf("Unsupported format version %d.", st->version));
 	if (!ChurnDomainIsValid(st->domain))
 		BAD("Unknown domain.");
-	if (st->flags != 0 || st->pad != 0 || st->pad2 != 0)
+	if (st->flags != 0 || st->pad != 0 ||
+		(st->version == CHURN_STATE_VERSION && st->zonelen != 0))
 		BAD("Unknown flags.");
 	if (n < 1 || n > CHURN_MAX_STEPS)
 		BAD(psprintf("The number of steps must be between 1 and %d.", CHURN_MAX_STEPS));
@@ -174,6 +222,22 @@ periods_state_validate(const PeriodsState *st, bool binary, Node *escontext)
 		BAD("Invalid step.");
 	if (st->tenure_month < 0 || st->tenure_day < 0 || st->tenure_time < 0)
 		BAD("Minimum tenure must not be negative.");
+	if (st->version == CHURN_STATE_VERSION_ZONE)
+	{
+		Interval	step,
+					tenure;
+
+		step.month = st->step_month;
+		step.day = st->step_day;
+		step.time = st->step_time;
+		tenure.month = st->tenure_month;
+		tenure.day = st->tenure_day;
+		tenure.time = st->tenure_time;
+		if (!periods_uses_zone(st->domain, &step, &tenure))
+			BAD("Only steps or minimum tenures with months or days over timestamptz have a time zone.");
+		if (!churn_zone_key_valid(PS_ZONE(st), st->zonelen))
+			BAD("Invalid time zone.");
+	}
 	for (k = 0; k <= n; k++)
 	{
 		if (st->domain == CHURN_DOMAIN_DATE ?
@@ -252,6 +316,7 @@ periods_state_in(PG_FUNCTION_ARGS)
 	PeriodsState hdr;
 	PeriodsState *st;
 	int64		v;
+	int			version;
 	char		dom;
 	int			n;
 
@@ -259,8 +324,9 @@ periods_state_in(PG_FUNCTION_ARGS)
 	churn_scan_init(&s, str, PERIODS_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
 	v = churn_scan_int64(&s);
-	if (!s.failed && v != CHURN_STATE_VERSION)
+	if (!s.failed && v != CHURN_STATE_VERSION && v != CHURN_STATE_VERSION_ZONE)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".", v));
+	version = (int) v;
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
 	if (!s.failed && dom != 'd' && dom != 't')
@@ -302,6 +368,24 @@ periods_state_in(PG_FUNCTION_ARGS)
 	scan_int64_array(&s, PS_NEW(st), n);
 	scan_int64_array(&s, PS_LOST(st), n);
 	scan_int64_array(&s, PS_NEWLOST(st), n);
+	if (version == CHURN_STATE_VERSION_ZONE)
+	{
+		int			zonelen;
+		char	   *zone;
+
+		churn_scan_expect(&s, ',');
+		zone = churn_scan_quoted(&s, &zonelen);
+		if (!s.failed && (zonelen < 1 || zonelen > CHURN_ZONE_MAXLEN))
+			churn_scan_error(&s, "Invalid time zone.");
+		if (!s.failed)
+		{
+			st = repalloc(st, PS_SIZE(n) + zonelen);
+			SET_VARSIZE(st, PS_SIZE(n) + zonelen);
+			st->version = CHURN_STATE_VERSION_ZONE;
+			st->zonelen = zonelen;
+			memcpy(PS_ZONE(st), zone, zonelen);
+		}
+	}
 	churn_scan_expect(&s, ')');
 	churn_scan_end(&s);
 
@@ -329,6 +413,11 @@ periods_state_out(PG_FUNCTION_ARGS)
 	append_int64_array(&buf, PS_NEW(st), n);
 	append_int64_array(&buf, PS_LOST(st), n);
 	append_int64_array(&buf, PS_NEWLOST(st), n);
+	if (st->zonelen > 0)
+	{
+		appendStringInfoChar(&buf, ',');
+		churn_append_quoted(&buf, PS_ZONE(st), st->zonelen);
+	}
 	appendStringInfoChar(&buf, ')');
 	PG_RETURN_CSTRING(buf.data);
 }
@@ -357,14 +446,18 @@ periods_state_recv(PG_FUNCTION_ARGS)
 	hdr.tenure_month = (int32) pq_getmsgint(buf, 4);
 	hdr.tenure_day = (int32) pq_getmsgint(buf, 4);
 	hdr.tenure_time = pq_getmsgint64(buf);
-	if (hdr.version != CHURN_STATE_VERSION)
+	if (hdr.version != CHURN_STATE_VERSION &&
+		hdr.version != CHURN_STATE_VERSION_ZONE)
 		churn_recv_invalid(PERIODS_STATE_TYPNAME,
 						   psprintf("Unsupported format version %d.", hdr.version));
 	if (n < 1 || n > CHURN_MAX_STEPS)
 		churn_recv_invalid(PERIODS_STATE_TYPNAME,
 						   psprintf("The number of steps must be between 1 and %d.",
 									 CHURN_MAX_STEPS));
-	if (buf->len - buf->cursor != PS_NDATA(n) * 8)
+	/* version 2: the counters, then an int32 length and the zone's key */
+	if (hdr.version == CHURN_STATE_VERSION_ZONE ?
+		buf->len - buf->cursor < PS_NDATA(n) * 8 + 4 :
+		buf->len - buf->cursor != PS_NDATA(n) * 8)
 		churn_recv_invalid(PERIODS_STATE_TYPNAME, "Message length does not match the number of steps.");
 
 	st = palloc0(PS_SIZE(n));
@@ -373,6 +466,18 @@ periods_state_recv(PG_FUNCTION_ARGS)
 	st->nsteps = n;
 	for (i = 0; i < PS_NDATA(n); i++)
 		st->data[i] = pq_getmsgint64(buf);
+	if (hdr.version == CHURN_STATE_VERSION_ZONE)
+	{
+		int32		zonelen = (int32) pq_getmsgint(buf, 4);
+
+		if (zonelen < 1 || zonelen > CHURN_ZONE_MAXLEN ||
+			zonelen != buf->len - buf->cursor)
+			churn_recv_invalid(PERIODS_STATE_TYPNAME, "Invalid time zone length.");
+		st = repalloc(st, PS_SIZE(n) + zonelen);
+		SET_VARSIZE(st, PS_SIZE(n) + zonelen);
+		st->zonelen = zonelen;
+		pq_copymsgbytes(buf, PS_ZONE(st), zonelen);
+	}
 	pq_getmsgend(buf);
 
 	periods_state_validate(st, true, NULL);
@@ -399,6 +504,11 @@ periods_state_send(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, st->tenure_time);
 	for (i = 0; i < PS_NDATA(st->nsteps); i++)
 		pq_sendint64(&buf, st->data[i]);
+	if (st->zonelen > 0)
+	{
+		pq_sendint32(&buf, st->zonelen);
+		pq_sendbytes(&buf, PS_ZONE(st), st->zonelen);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -461,6 +571,7 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 				lo,
 				hi;
 	const int64 *b;
+	bool		uses_zone;
 
 	if (unlikely(cache == NULL))
 	{
@@ -494,6 +605,7 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 			cache->tenure_checked = true;
 		}
 	}
+	uses_zone = periods_uses_zone(domain, step, tenure);
 
 	if (PG_ARGISNULL(0))
 	{
@@ -507,7 +619,9 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 		if (!cache->bounds_valid ||
 			cache->bounds_period.lower != period.lower ||
 			cache->bounds_period.upper != period.upper ||
-			memcmp(&cache->bounds_step, step, sizeof(Interval)) != 0)
+			memcmp(&cache->bounds_step, step, sizeof(Interval)) != 0 ||
+			(domain == CHURN_DOMAIN_TIMESTAMPTZ &&
+			 cache->bounds_tz != session_timezone))
 		{
 			int64	   *bounds;
 			int			nb;
@@ -524,10 +638,11 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 			cache->nsteps = nb;
 			cache->bounds_period = period;
 			cache->bounds_step = *step;
+			cache->bounds_tz = session_timezone;
 			cache->bounds_valid = true;
 		}
 		st = periods_state_new(domain, cache->nsteps, cache->bounds, step,
-							   tenure);
+							   tenure, uses_zone ? churn_session_zone() : NULL);
 	}
 	else
 	{
@@ -543,6 +658,25 @@ churn_periods_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 			st->tenure_time != tenure->time ||
 			st->domain != domain)
 			periods_check_params(st, domain, &period, step, tenure);
+
+		/*
+		 * Rows counted in local time go into a state of the session's zone;
+		 * one without a zone (churn 1.0's) takes it.
+		 */
+		if (uses_zone)
+		{
+			const char *zone = churn_session_zone();
+			int			zonelen = strlen(zone);
+
+			if (unlikely(st->zonelen != zonelen ||
+						 memcmp(PS_ZONE(st), zone, zonelen) != 0))
+			{
+				if (st->zonelen != 0)
+					churn_zone_session_mismatch("churn_periods",
+												pnstrdup(PS_ZONE(st), st->zonelen));
+				st = periods_state_with_zone(st, zone, zonelen);
+			}
+		}
 	}
 
 	if (PG_ARGISNULL(1))
@@ -634,7 +768,22 @@ periods_state_combine(PG_FUNCTION_ARGS)
 	tenure.month = other->tenure_month;
 	tenure.day = other->tenure_day;
 	tenure.time = other->tenure_time;
+	/*
+	 * States of two time zones are refused first: their periods, taken from
+	 * local midnight, usually differ too, but the zone is the cause.  A
+	 * state without a zone (churn 1.0's) combines with any, and the
+	 * boundaries below still catch two of those from different zones.
+	 */
+	if (st->zonelen > 0 && other->zonelen > 0 &&
+		(st->zonelen != other->zonelen ||
+		 memcmp(PS_ZONE(st), PS_ZONE(other), st->zonelen) != 0))
+		churn_zone_combine_mismatch("churn_periods",
+									pnstrdup(PS_ZONE(st), st->zonelen),
+									pnstrdup(PS_ZONE(other), other->zonelen));
 	periods_check_params(st, other->domain, &period, &step, &tenure);
+	/* the same parameters: both use the time zone or neither */
+	if (other->zonelen > 0 && st->zonelen == 0)
+		st = periods_state_with_zone(st, PS_ZONE(other), other->zonelen);
 	if (st->nsteps != other->nsteps ||
 		memcmp(PS_BOUNDS(st), PS_BOUNDS(other),
 			   sizeof(int64) * (st->nsteps + 1)) != 0)
@@ -670,6 +819,15 @@ churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("churn_periods state of the wrong domain")));
+	if (st->zonelen > 0)
+	{
+		const char *zone = churn_session_zone();
+
+		if (st->zonelen != (int) strlen(zone) ||
+			memcmp(PS_ZONE(st), zone, st->zonelen) != 0)
+			churn_zone_session_mismatch("churn_periods",
+										pnstrdup(PS_ZONE(st), st->zonelen));
+	}
 	ra = churn_row_array(fcinfo, 9, "final function of churn_periods");
 
 	elems = palloc(sizeof(Datum) * n);

@@ -22,6 +22,12 @@
  *	 base	   since < upper AND (until IS NULL OR until >= lower)
  *	 diverted  lower <= until < upper AND moved_to IS NOT NULL
  *
+ * A minimum tenure with months or days over timestamptz is computed in the
+ * session TimeZone, and such a state records the zone (format version 2,
+ * see state_zone.h).  With no room left in the 72 bytes for a zone name,
+ * the state holds a 32-bit hash of its key; the text and binary forms carry
+ * the key itself.
+ *
  * src/agg_rates.c
  *
  *-------------------------------------------------------------------------
@@ -38,6 +44,7 @@
 
 #include "period.h"
 #include "rates.h"
+#include "state_zone.h"
 
 /* kinds of rate_state */
 #define RATE_KIND_CHURN		'c'		/* at_start, new, lost, new_lost */
@@ -48,13 +55,14 @@
 
 typedef struct RateState
 {
-	uint8		version;		/* CHURN_STATE_VERSION */
+	uint8		version;		/* CHURN_STATE_VERSION[_ZONE] */
 	uint8		kind;			/* RATE_KIND_* */
 	uint8		domain;			/* ChurnDomain, when RATE_HAS_PERIOD */
 	uint8		flags;			/* RATE_HAS_PERIOD */
 	int32		tenure_month;	/* minimum tenure (zero: none) */
 	int32		tenure_day;
-	int32		pad;			/* always zero */
+	uint32		zone;			/* version 2: hash of the time zone key;
+								 * version 1: zero (the padding of 1.0) */
 	int64		tenure_time;
 	int64		lower;			/* period [lower, upper) in the domain */
 	int64		upper;
@@ -67,6 +75,19 @@ StaticAssertDecl(sizeof(RateState) == 72, "rate_state must be 72 bytes");
 
 #define DatumGetRateState(d)	((RateState *) DatumGetPointer(d))
 #define PG_GETARG_RATESTATE(n)	DatumGetRateState(PG_GETARG_DATUM(n))
+
+/*
+ * Whether the counts of a state with these parameters depend on the session
+ * TimeZone: only a minimum tenure with months or days over timestamptz.
+ */
+static inline bool
+rate_uses_zone(ChurnDomain domain, int32 tenure_month, int32 tenure_day)
+{
+	return domain == CHURN_DOMAIN_TIMESTAMPTZ &&
+		(tenure_month != 0 || tenure_day != 0);
+}
+
+#define RateStateHasZone(st)	((st)->version == CHURN_STATE_VERSION_ZONE)
 
 static bool rate_state_validate(const RateState *st, bool binary,
 								Node *escontext);
@@ -288,10 +309,16 @@ churn_report_mismatch(const char *what, const char *got, const char *had)
  * churn.rate_state I/O
  *
  * Text form: (version,kind,domain,lower,upper,tenure_month,tenure_day,
- *			   tenure_time,n0,n1,n2,n3)
+ *			   tenure_time,n0,n1,n2,n3[,"zone"])
  * with domain 'd' (date: days), 't' (timestamptz: microseconds) or '-' (no
- * row seen yet: every number zero).  Integers are exact, so the text form
- * round-trips bit for bit.
+ * row seen yet: every number zero), and the key of the time zone last in
+ * version 2 only.  Integers are exact, so the text form round-trips bit for
+ * bit.
+ *
+ * Binary form: the version byte, kind, domain and flags bytes, the tenure
+ * (int32 months, int32 days, int64 microseconds), the period and the four
+ * counters (int64 each), 8 reserved zero bytes; in version 2 then an int32
+ * length and the bytes of the time zone key.
  * ----------------------------------------------------------------------
  */
 
@@ -306,15 +333,22 @@ rate_state_validate(const RateState *st, bool binary, Node *escontext)
 		return false; \
 	} while (0)
 
-	if (st->version != CHURN_STATE_VERSION)
+	if (st->version != CHURN_STATE_VERSION &&
+		st->version != CHURN_STATE_VERSION_ZONE)
 		BAD(psprintf("Unsupported format version %d.", st->version));
 	if (st->kind != RATE_KIND_CHURN && st->kind != RATE_KIND_DIVERSION)
 		BAD("Unknown state kind.");
-	if (st->flags & ~RATE_HAS_PERIOD || st->pad != 0)
+	if (st->flags & ~RATE_HAS_PERIOD ||
+		(!RateStateHasZone(st) && st->zone != 0))
 		BAD("Unknown flags.");
 	for (i = 0; i < 4; i++)
 		if (st->n[i] < 0)
 			BAD("A counter is negative.");
+
+	if (RateStateHasZone(st) &&
+		(!(st->flags & RATE_HAS_PERIOD) ||
+		 !rate_uses_zone(st->domain, st->tenure_month, st->tenure_day)))
+		BAD("Only a minimum tenure with months or days over timestamptz has a time zone.");
 
 	if (!(st->flags & RATE_HAS_PERIOD))
 	{
@@ -371,11 +405,14 @@ rate_state_in(PG_FUNCTION_ARGS)
 	int64		version;
 	char		dom;
 	int			i;
+	char	   *zone = NULL;
+	int			zonelen = 0;
 
 	churn_scan_init(&s, str, RATE_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
 	version = churn_scan_int64(&s);
-	if (!s.failed && version != CHURN_STATE_VERSION)
+	if (!s.failed && version != CHURN_STATE_VERSION &&
+		version != CHURN_STATE_VERSION_ZONE)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".",
 									  version));
 	st->version = (uint8) version;
@@ -410,11 +447,22 @@ rate_state_in(PG_FUNCTION_ARGS)
 		churn_scan_expect(&s, ',');
 		st->n[i] = churn_scan_int64(&s);
 	}
+	if (version == CHURN_STATE_VERSION_ZONE)
+	{
+		churn_scan_expect(&s, ',');
+		zone = churn_scan_quoted(&s, &zonelen);
+		if (!s.failed && !churn_zone_key_valid(zone, zonelen))
+			churn_scan_error(&s, "Invalid time zone.");
+		if (!s.failed)
+			st->zone = churn_zone_key_hash(zone, zonelen);
+	}
 	churn_scan_expect(&s, ')');
 	churn_scan_end(&s);
 
 	if (s.failed || !rate_state_validate(st, false, fcinfo->context))
 		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
+	if (zone)
+		churn_zone_remember(zone, zonelen);
 	PG_RETURN_POINTER(st);
 }
 
@@ -424,19 +472,30 @@ rate_state_out(PG_FUNCTION_ARGS)
 {
 	RateState  *st = PG_GETARG_RATESTATE(0);
 	char		dom;
+	StringInfoData buf;
 
 	if (!(st->flags & RATE_HAS_PERIOD))
 		dom = '-';
 	else
 		dom = (st->domain == CHURN_DOMAIN_DATE) ? 'd' : 't';
 
-	PG_RETURN_CSTRING(psprintf("(%d,%c,%c," INT64_FORMAT "," INT64_FORMAT
-							   ",%d,%d," INT64_FORMAT "," INT64_FORMAT ","
-							   INT64_FORMAT "," INT64_FORMAT "," INT64_FORMAT ")",
-							   st->version, st->kind, dom,
-							   st->lower, st->upper,
-							   st->tenure_month, st->tenure_day, st->tenure_time,
-							   st->n[0], st->n[1], st->n[2], st->n[3]));
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "(%d,%c,%c," INT64_FORMAT "," INT64_FORMAT
+					 ",%d,%d," INT64_FORMAT "," INT64_FORMAT ","
+					 INT64_FORMAT "," INT64_FORMAT "," INT64_FORMAT,
+					 st->version, st->kind, dom,
+					 st->lower, st->upper,
+					 st->tenure_month, st->tenure_day, st->tenure_time,
+					 st->n[0], st->n[1], st->n[2], st->n[3]);
+	if (RateStateHasZone(st))
+	{
+		const char *zone = churn_zone_of_hash(st->zone);
+
+		appendStringInfoChar(&buf, ',');
+		churn_append_quoted(&buf, zone, strlen(zone));
+	}
+	appendStringInfoChar(&buf, ')');
+	PG_RETURN_CSTRING(buf.data);
 }
 
 PG_FUNCTION_INFO_V1(rate_state_recv);
@@ -446,11 +505,17 @@ rate_state_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	RateState  *st = palloc0(sizeof(RateState));
 	int			i;
+	int			fixed = 4 + 4 * 2 + 8 * 8;
+	const char *zone = NULL;
+	int			zonelen = 0;
 
-	if (buf->len - buf->cursor != 4 + 4 * 2 + 8 * 8)
+	/* version 1 is these 76 bytes; version 2 adds the time zone */
+	if (buf->len - buf->cursor < fixed ||
+		(buf->data[buf->cursor] != CHURN_STATE_VERSION_ZONE &&
+		 buf->len - buf->cursor != fixed))
 		churn_recv_invalid(RATE_STATE_TYPNAME,
-							psprintf("Expected 76 bytes, got %d.",
-									 buf->len - buf->cursor));
+						   psprintf("Expected 76 bytes, got %d.",
+									buf->len - buf->cursor));
 	st->version = (uint8) pq_getmsgbyte(buf);
 	st->kind = (uint8) pq_getmsgbyte(buf);
 	st->domain = (uint8) pq_getmsgbyte(buf);
@@ -465,9 +530,23 @@ rate_state_recv(PG_FUNCTION_ARGS)
 	/* 8 bytes reserved for future use, must be zero */
 	if (pq_getmsgint64(buf) != 0)
 		churn_recv_invalid(RATE_STATE_TYPNAME, "Reserved bytes must be zero.");
+	if (st->version == CHURN_STATE_VERSION_ZONE)
+	{
+		if (buf->len - buf->cursor < 4)
+			churn_recv_invalid(RATE_STATE_TYPNAME, "Message too short.");
+		zonelen = (int32) pq_getmsgint(buf, 4);
+		if (zonelen != buf->len - buf->cursor)
+			churn_recv_invalid(RATE_STATE_TYPNAME, "Invalid time zone length.");
+		zone = pq_getmsgbytes(buf, zonelen);
+		if (!churn_zone_key_valid(zone, zonelen))
+			churn_recv_invalid(RATE_STATE_TYPNAME, "Invalid time zone.");
+		st->zone = churn_zone_key_hash(zone, zonelen);
+	}
 	pq_getmsgend(buf);
 
 	rate_state_validate(st, true, NULL);
+	if (zone)
+		churn_zone_remember(zone, zonelen);
 	PG_RETURN_POINTER(st);
 }
 
@@ -492,6 +571,13 @@ rate_state_send(PG_FUNCTION_ARGS)
 	for (i = 0; i < 4; i++)
 		pq_sendint64(&buf, st->n[i]);
 	pq_sendint64(&buf, 0);		/* reserved */
+	if (RateStateHasZone(st))
+	{
+		const char *zone = churn_zone_of_hash(st->zone);
+
+		pq_sendint32(&buf, strlen(zone));
+		pq_sendbytes(&buf, zone, strlen(zone));
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -627,7 +713,28 @@ typedef struct RateTransCache
 	ChurnPeriodCache period;
 	bool		tenure_checked;
 	Interval	tenure;			/* last min_tenure validated */
+	bool		tenure_uses_zone;	/* it has months or days */
+	pg_tz	   *tz;				/* session TimeZone of zone_hash */
+	uint32		zone_hash;		/* churn_session_zone_hash() */
 } RateTransCache;
+
+/*
+ * A state whose counts depend on the session TimeZone takes the session's
+ * zone if it has none (a new state, or one of churn 1.0); one of another
+ * zone cannot take rows counted in this one.
+ */
+static void
+rate_state_zone_for_session(RateState *st, uint32 session_hash)
+{
+	if (!RateStateHasZone(st))
+	{
+		st->version = CHURN_STATE_VERSION_ZONE;
+		st->zone = session_hash;
+	}
+	else if (st->zone != session_hash)
+		churn_zone_session_mismatch("churn_rate/retention_rate",
+									churn_zone_of_hash(st->zone));
+}
 
 static inline RateTransCache *
 rate_trans_cache(FunctionCallInfo fcinfo)
@@ -677,6 +784,7 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 		{
 			churn_check_nonnegative_interval(tenure, "min_tenure");
 			cache->tenure = *tenure;
+			cache->tenure_uses_zone = churn_interval_uses_zone(tenure);
 			cache->tenure_checked = true;
 		}
 	}
@@ -689,6 +797,19 @@ churn_counts_accum(FunctionCallInfo fcinfo, ChurnDomain domain,
 			 st->tenure_day != (tenure ? tenure->day : 0) ||
 			 st->tenure_time != (tenure ? tenure->time : 0))
 		rate_state_check_params(st, RATE_KIND_CHURN, domain, &period, tenure);
+
+	/* tenure in local time: the state is of the session's zone */
+	if (with_tenure && domain == CHURN_DOMAIN_TIMESTAMPTZ &&
+		cache->tenure_uses_zone)
+	{
+		if (unlikely(cache->tz != session_timezone))
+		{
+			cache->zone_hash = churn_session_zone_hash();
+			cache->tz = session_timezone;
+		}
+		if (unlikely(!RateStateHasZone(st) || st->zone != cache->zone_hash))
+			rate_state_zone_for_session(st, cache->zone_hash);
+	}
 
 	/* a row without since is not a customer: ignored, like NULL in count() */
 	if (PG_ARGISNULL(1))
@@ -878,6 +999,20 @@ rate_state_combine(PG_FUNCTION_ARGS)
 		memcpy(st, other, sizeof(RateState));
 		PG_RETURN_POINTER(st);
 	}
+
+	/*
+	 * States of two time zones are refused first: their periods, taken
+	 * from local midnight, usually differ too, but the zone is the cause.
+	 * A state without a zone (churn 1.0's) combines with any.
+	 */
+	if (RateStateHasZone(st) && RateStateHasZone(other) &&
+		st->zone != other->zone)
+	{
+		const char *zone1 = churn_zone_of_hash(st->zone);
+		const char *zone2 = churn_zone_of_hash(other->zone);
+
+		churn_zone_combine_mismatch("churn_rate/retention_rate", zone1, zone2);
+	}
 	{
 		ChurnPeriod p;
 		Interval	t;
@@ -889,6 +1024,13 @@ rate_state_combine(PG_FUNCTION_ARGS)
 		t.time = other->tenure_time;
 		rate_state_check_params(st, other->kind, other->domain, &p, &t);
 	}
+	/* the same parameters: both depend on the time zone or neither */
+	if (RateStateHasZone(other) && !RateStateHasZone(st))
+	{
+		st->version = CHURN_STATE_VERSION_ZONE;
+		st->zone = other->zone;
+	}
+
 	for (i = 0; i < 4; i++)
 		if (pg_add_s64_overflow(st->n[i], other->n[i], &st->n[i]))
 			ereport(ERROR,
@@ -902,6 +1044,14 @@ rate_state_combine(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------------
  */
 
+/* A state counted in local time must be of the session's time zone. */
+static void
+rate_state_check_final_zone(const RateState *st, const char *aggname)
+{
+	if (RateStateHasZone(st) && st->zone != churn_session_zone_hash())
+		churn_zone_session_mismatch(aggname, churn_zone_of_hash(st->zone));
+}
+
 PG_FUNCTION_INFO_V1(churn_rate_final);
 Datum
 churn_rate_final(PG_FUNCTION_ARGS)
@@ -909,6 +1059,7 @@ churn_rate_final(PG_FUNCTION_ARGS)
 	RateState  *st = PG_GETARG_RATESTATE(0);
 
 	rate_state_expect_kind(st, RATE_KIND_CHURN);
+	rate_state_check_final_zone(st, "churn_rate");
 	if (st->n[0] == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8((double) st->n[2] / (double) st->n[0]);
@@ -921,6 +1072,7 @@ retention_rate_final(PG_FUNCTION_ARGS)
 	RateState  *st = PG_GETARG_RATESTATE(0);
 
 	rate_state_expect_kind(st, RATE_KIND_CHURN);
+	rate_state_check_final_zone(st, "retention_rate");
 	if (st->n[0] == 0)
 		PG_RETURN_NULL();
 	/* (at_end - new) / at_start = (at_start - lost - new_lost) / at_start */

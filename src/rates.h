@@ -27,6 +27,13 @@
 #define CHURN_STATE_VERSION		1
 
 /*
+ * Version 1 plus the time zone its local-time computations used
+ * (state_zone.h): rate_state and periods_state.  A state that used no time
+ * zone is still written as version 1, which churn 1.0 reads too.
+ */
+#define CHURN_STATE_VERSION_ZONE	2
+
+/*
  * A cursor over the text form of a state.  After the first syntax error
  * (reported softly when escontext asks for it) failed is set and every
  * further scan call does nothing and returns a dummy value.

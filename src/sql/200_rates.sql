@@ -45,7 +45,7 @@ CREATE TYPE @extschema@.rate_state (
 );
 
 COMMENT ON TYPE @extschema@.rate_state IS
-'transition state of churn_rate, retention_rate and diversion_rate: period, minimum tenure and four counters; text form (version,kind,domain,lower,upper,tenure_month,tenure_day,tenure_usec,n0,n1,n2,n3)';
+'transition state of churn_rate, retention_rate and diversion_rate: period, minimum tenure and four counters; text form (version,kind,domain,lower,upper,tenure_month,tenure_day,tenure_usec,n0,n1,n2,n3[,"time zone"]), the time zone (version 2) when a minimum tenure over timestamptz was computed in local time';
 COMMENT ON FUNCTION @extschema@.rate_state_in(pg_catalog.cstring) IS 'text input of churn.rate_state';
 COMMENT ON FUNCTION @extschema@.rate_state_out(@extschema@.rate_state) IS 'text output of churn.rate_state';
 COMMENT ON FUNCTION @extschema@.rate_state_recv(pg_catalog.internal) IS 'binary input of churn.rate_state';
@@ -123,14 +123,16 @@ AS 'MODULE_PATHNAME', 'rate_state_combine'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rate_state_combine(@extschema@.rate_state, @extschema@.rate_state) IS 'combine function of churn_rate, retention_rate and diversion_rate: adds two partial states of the same period';
 
+-- STABLE: they refuse a state computed in another time zone than the
+-- session's
 CREATE FUNCTION @extschema@.churn_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'churn_rate_final'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.retention_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'retention_rate_final'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.diversion_rate_final(@extschema@.rate_state)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'diversion_rate_final'
@@ -290,6 +292,64 @@ CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamptz, until 
 );
 COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamptz, pg_catalog.timestamptz, "any", pg_catalog.tstzrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
 
+-- diversion_rate over a text moved_to.  The same C functions as the "any"
+-- overloads (only whether moved_to is NULL matters), declared with the type
+-- channel columns have, so that Citus can push the partial aggregation down
+-- to its workers: it checks the argument types of the call against the
+-- aggregate's declared ones, which "any" never matches.  A text (varchar,
+-- char(n), name) moved_to resolves to these.
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_date'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_tstz'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_date'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_tstz'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'transition function of diversion_rate (date, text moved_to): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'transition function of diversion_rate (timestamptz, text moved_to): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'inverse transition function (window frames) of diversion_rate (date, text moved_to)';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'inverse transition function (window frames) of diversion_rate (timestamptz, text moved_to)';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.date, until pg_catalog.date, moved_to pg_catalog.text, period pg_catalog.daterange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.date, pg_catalog.date, pg_catalog.text, pg_catalog.daterange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamptz, until pg_catalog.timestamptz, moved_to pg_catalog.text, period pg_catalog.tstzrange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
 -- ---------------------------------------------------------------------------
 -- churn_periods: one-pass series of steps
 -- ---------------------------------------------------------------------------
@@ -326,7 +386,7 @@ CREATE TYPE @extschema@.periods_state (
 );
 
 COMMENT ON TYPE @extschema@.periods_state IS
-'transition state of churn_periods: step boundaries and per-step counters; text form (version,domain,n,step_month,step_day,step_usec,tenure_month,tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},{new_lost})';
+'transition state of churn_periods: step boundaries and per-step counters; text form (version,domain,n,step_month,step_day,step_usec,tenure_month,tenure_day,tenure_usec,{bounds},{at_start_diff},{new},{lost},{new_lost}[,"time zone"]), the time zone (version 2) when steps or minimum tenures over timestamptz were computed in local time';
 COMMENT ON FUNCTION @extschema@.periods_state_in(pg_catalog.cstring) IS 'text input of churn.periods_state';
 COMMENT ON FUNCTION @extschema@.periods_state_out(@extschema@.periods_state) IS 'text output of churn.periods_state';
 COMMENT ON FUNCTION @extschema@.periods_state_recv(pg_catalog.internal) IS 'binary input of churn.periods_state';
@@ -391,10 +451,12 @@ CREATE FUNCTION @extschema@.churn_periods_final(@extschema@.periods_state)
 RETURNS @extschema@.churn_period[]
 AS 'MODULE_PATHNAME', 'churn_periods_final_date'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- STABLE: it refuses a state computed in another time zone than the
+-- session's
 CREATE FUNCTION @extschema@.churn_periods_final_tz(@extschema@.periods_state)
 RETURNS @extschema@.churn_period_tz[]
 AS 'MODULE_PATHNAME', 'churn_periods_final_tstz'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.churn_periods_final(@extschema@.periods_state) IS 'final function of churn_periods over dates: one churn_period per step';
 COMMENT ON FUNCTION @extschema@.churn_periods_final_tz(@extschema@.periods_state) IS 'final function of churn_periods over timestamptz: one churn_period_tz per step';
 

@@ -464,3 +464,100 @@ CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalo
 
 COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.anyelement) IS
 'average revenue per user: total revenue / number of distinct customers (exact)';
+
+-- arpu over the customer key types of real tables.  The same C function as
+-- arpu(numeric, anyelement), declared with concrete types so that Citus can
+-- push the partial aggregation down to its workers (it checks the argument
+-- types of the call against the aggregate's declared ones, which anyelement
+-- never matches) and so that the transition function knows the customer
+-- type where its caller gives no call expression (Citus's workers).
+-- smallint is here because with the integer and bigint overloads a smallint
+-- customer would otherwise match three of them equally well.  Every other
+-- type resolves as before to the polymorphic aggregate, except those with
+-- an implicit cast to text: varchar, char(n) and name come here (the same
+-- customers); citext too, now compared case-sensitively (README, arpu).
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int8)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int4)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int2)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.text)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.uuid)
+RETURNS @extschema@.arpu_state
+AS 'MODULE_PATHNAME', 'arpu_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int8) IS
+'transition function of arpu() over bigint customers: adds a revenue and a customer';
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int4) IS
+'transition function of arpu() over integer customers: adds a revenue and a customer';
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int2) IS
+'transition function of arpu() over smallint customers: adds a revenue and a customer';
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.text) IS
+'transition function of arpu() over text customers: adds a revenue and a customer';
+COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.uuid) IS
+'transition function of arpu() over uuid customers: adds a revenue and a customer';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.int8) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.int8) IS
+'average revenue per user: total revenue / number of distinct bigint customers (exact)';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.int4) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.int4) IS
+'average revenue per user: total revenue / number of distinct integer customers (exact)';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.int2) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.int2) IS
+'average revenue per user: total revenue / number of distinct smallint customers (exact)';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.text) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.text) IS
+'average revenue per user: total revenue / number of distinct text customers (exact)';
+
+CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.uuid) (
+	SFUNC = @extschema@.arpu_trans,
+	STYPE = @extschema@.arpu_state,
+	SSPACE = 2048,
+	FINALFUNC = @extschema@.arpu_final,
+	COMBINEFUNC = @extschema@.arpu_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.uuid) IS
+'average revenue per user: total revenue / number of distinct uuid customers (exact)';

@@ -199,7 +199,7 @@ CREATE TYPE @extschema@.cohort_retention_state (
 );
 
 COMMENT ON TYPE @extschema@.cohort_retention_state IS
-'partial state of cohort_retention: per cohort, members by number of ages active';
+'partial state of cohort_retention: per cohort, members by number of ages active, and (version 2) the time zone when steps over timestamptz were taken in local time';
 COMMENT ON FUNCTION @extschema@.cohort_retention_state_in(pg_catalog.cstring) IS
 'text input of cohort_retention_state';
 COMMENT ON FUNCTION @extschema@.cohort_retention_state_out(@extschema@.cohort_retention_state) IS

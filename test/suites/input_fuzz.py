@@ -167,6 +167,9 @@ def agg_args():
     a['churn.diversion_rate(date,date,"any",daterange)'] = [("d1, d2, mv, %s" % p, "v d %d" % i) for i, p in enumerate(DR)]
     a['churn.diversion_rate(timestamp with time zone,timestamp with time zone,"any",tstzrange)'] = [
         ("t1, t2, mv, %s" % p, "v t %d" % i) for i, p in enumerate(TR)]
+    a['churn.diversion_rate(date,date,text,daterange)'] = [("d1, d2, mv, %s" % p, "v d %d" % i) for i, p in enumerate(DR)]
+    a['churn.diversion_rate(timestamp with time zone,timestamp with time zone,text,tstzrange)'] = [
+        ("t1, t2, mv, %s" % p, "v t %d" % i) for i, p in enumerate(TR)]
     a["churn.churn_periods(date,date,daterange,interval)"] = [
         ("d1, d2, %s, %s" % (p, s), "d %d %d 0" % (i, j)) for i, p in enumerate(DR) for j, s in enumerate(STEP)]
     a["churn.churn_periods(date,date,daterange,interval,interval)"] = [
@@ -183,7 +186,13 @@ def agg_args():
     a["churn.nps(bigint)"] = [("score::int8", None)]
     a["churn.conversion_rate(boolean)"] = [("conv", None)]
     a["churn.value_churn_rate(numeric,numeric,numeric)"] = [("before, after, 0.8", None)]
-    a["churn.arpu(numeric,anyelement)"] = [("rev, id % 37", "int4"), ("rev, (id % 37)::int8", "int8"), ("rev, ch", "text")]
+    a["churn.arpu(numeric,anyelement)"] = [("rev, id % 37", "int4"), ("rev, (id % 37)::int8", "int8"), ("rev, ch", "text"),
+                                           ("rev, (id % 37)::numeric", "numeric")]
+    a["churn.arpu(numeric,bigint)"] = [("rev, (id % 37)::int8", "int8")]
+    a["churn.arpu(numeric,integer)"] = [("rev, id % 37", "int4")]
+    a["churn.arpu(numeric,smallint)"] = [("rev, (id % 37)::int2", "int2")]
+    a["churn.arpu(numeric,text)"] = [("rev, ch", "text")]
+    a["churn.arpu(numeric,uuid)"] = [("rev, ('00000000-0000-0000-0000-' || lpad((id % 37)::text, 12, '0'))::uuid", "uuid")]
     a["churn.survival(double precision,boolean)"] = [("dur, ev", "number")]
     a["churn.survival(numeric,boolean)"] = [("dur::numeric, ev", "number")]
     a["churn.survival(interval,boolean)"] = [("dur * interval '1 day', ev", "days")]
@@ -332,6 +341,24 @@ SELECT a.aggfnoid::regprocedure, a.aggtransfn::regprocedure, a.aggtranstype::reg
                     "INSERT INTO fz.seeds SELECT %s, %s, %s, s::text, %s(s) FROM "
                     "(SELECT %s(%s) s FROM fz.d WHERE %s GROUP BY %s) q WHERE s IS NOT NULL;"
                     % (lit(stype), lit(grp), k, types[stype]["send"], clone, args, where, gb))
+    # states whose local-time computations recorded another time zone than
+    # UTC (state_zone.h): they combine with none of the UTC ones
+    sql.append("""SET TimeZone = 'America/New_York';
+CREATE AGGREGATE fz.rate_zoned(timestamptz, timestamptz, tstzrange, interval) (
+	SFUNC = churn.churn_counts_trans, STYPE = churn.rate_state, INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)');
+CREATE AGGREGATE fz.periods_zoned(timestamptz, timestamptz, tstzrange, interval) (
+	SFUNC = churn.churn_periods_trans, STYPE = churn.periods_state);
+CREATE AGGREGATE fz.cohort_zoned(timestamptz, timestamptz, timestamptz, interval, interval, int) (
+	SFUNC = churn.cohort_retention_trans, STYPE = churn.cohort_retention_state);
+INSERT INTO fz.seeds SELECT 'churn.rate_state', 'churn_rate tenure America/New_York', 'c t ny', s::text, churn.rate_state_send(s)
+  FROM (SELECT fz.rate_zoned(t1, t2, %(tr)s, interval '1 month') s FROM fz.d GROUP BY id %% 2) q;
+INSERT INTO fz.seeds SELECT 'churn.periods_state', 'churn_periods America/New_York', 't ny', s::text, churn.periods_state_send(s)
+  FROM (SELECT fz.periods_zoned(t1, t2, %(tr)s, interval '1 month') s FROM fz.d GROUP BY id %% 2) q;
+INSERT INTO fz.seeds SELECT 'churn.cohort_retention_state', 'cohort_retention America/New_York', 't ny', s::text,
+       churn.cohort_retention_state_send(s)
+  FROM (SELECT fz.cohort_zoned(t1, t2, timestamptz '2024-01-01 00:00+00', interval '1 month', interval '1 month', 3) s
+          FROM fz.d GROUP BY id %% 2) q;
+SET TimeZone = 'UTC';""" % {"tr": TR[0]})
     # rollup aggregates over states of their own type
     sql.append("""INSERT INTO fz.seeds SELECT 'churn.survival_curve', 'rollup', key, s::text, churn.survival_curve_send(s)
   FROM (SELECT key, churn.rollup(v::churn.survival_curve) s FROM fz.seeds WHERE typ = 'churn.survival_curve'::regtype GROUP BY key) q;
@@ -543,7 +570,8 @@ CHARS = list("0123456789-+,.:;(){}[]\"\\ /vVdtcnx_eE") + ["\t", "\n", "é", "€
 WORDS = ["v1", "v0", "v2", "v99", "date", "days", "number", "timeline", "rollup", "c", "v", "d", "t",
          "-", "active", "churned", "prospect", "bogus", "NULL", "null", '"integer"', '"text"',
          '"pg_catalog.int4"', '"no_such_type"', '"churn.lifecycle"', '"int4[]"', '"varchar(3)"',
-         '"numeric"', '"float8"', '"pg_catalog.void"', '"record"', '"anyelement"']
+         '"numeric"', '"float8"', '"pg_catalog.void"', '"record"', '"anyelement"',
+         '"UTC"', '"Europe/Berlin"', '"+05:30"', '"#DEADBEEF"', '"#0000000"', ',"UTC"', 'timestamptz "UTC"']
 
 NUM_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
