@@ -55,10 +55,11 @@ SELECT churn.arpu(r, c::text) AS text_customers,
   FROM (VALUES (10, 1), (20, 2), (30, 1)) v(r, c);
 
 -- Which arpu a call resolves to, read from the dependencies of a view over
--- each call: bigint, integer, smallint, text and uuid customers have their
--- own overloads (Citus pushes those down), varchar, char(n), name, an
--- unknown literal and NULL go to text (the same customers: equality of
--- text), every other type to arpu(numeric, anyelement) as in 1.0.
+-- each call: bigint, integer, smallint and uuid customers have their own
+-- overloads (Citus pushes those down), every other type goes to
+-- arpu(numeric, anyelement) as in 1.0 (there is no text overload, so that a
+-- citext customer keeps citext's equality; an untyped literal or NULL needs
+-- a cast, as in 1.0).
 CREATE TEMP TABLE arpu_types (r numeric, i8 bigint, i4 int, i2 smallint, t text,
                               vc varchar(10), bp char(3), nm name, u uuid,
                               n numeric, d date, f float8, a int[]);
@@ -69,7 +70,7 @@ DECLARE
 BEGIN
 	FOREACH c IN ARRAY ARRAY['i8', 'i4', 'i2', 't', 'vc', 'bp', 'nm', 'u',
 							 'n', 'd', 'f', 'a', 'i8::pg_temp.customer_id',
-							 '''x''', 'NULL', '1', '10000000000'] LOOP
+							 '1', '10000000000'] LOOP
 		EXECUTE format('CREATE TEMP VIEW %I AS SELECT churn.arpu(r, %s) FROM arpu_types',
 					   'arpu_of ' || c, c);
 	END LOOP;
@@ -83,9 +84,8 @@ SELECT substr(c.relname, 9) AS customer, d.refobjid::regprocedure AS resolves_to
   JOIN pg_proc p ON p.oid = d.refobjid AND p.proname = 'arpu'
  WHERE c.relname LIKE 'arpu\_of %'
  ORDER BY 1;
--- "char" matches text and anyelement equally well: a cast chooses
-SELECT pg_temp.err($$SELECT churn.arpu(1, 'x'::"char")$$);
-SELECT churn.arpu(1, 'x'::"char"::text) AS char_as_text;
+-- "char" customers as in 1.0
+SELECT churn.arpu(1, 'x'::"char") AS char_customers;
 -- every overload counts the same customers: 60 over 2 customers = 30
 SELECT churn.arpu(r, c::bigint) AS bigint_customers,
        churn.arpu(r, c::smallint) AS smallint_customers,

@@ -473,9 +473,9 @@ COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.anyelement)
 -- type where its caller gives no call expression (Citus's workers).
 -- smallint is here because with the integer and bigint overloads a smallint
 -- customer would otherwise match three of them equally well.  Every other
--- type resolves as before to the polymorphic aggregate, except those with
--- an implicit cast to text: varchar, char(n) and name come here (the same
--- customers); citext too, now compared case-sensitively (README, arpu).
+-- type resolves as before to the polymorphic aggregate.  There is no text
+-- overload on purpose: types with an implicit cast to text (citext) would
+-- resolve to it and silently compare customers as text does.
 CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int8)
 RETURNS @extschema@.arpu_state
 AS 'MODULE_PATHNAME', 'arpu_trans'
@@ -485,10 +485,6 @@ RETURNS @extschema@.arpu_state
 AS 'MODULE_PATHNAME', 'arpu_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int2)
-RETURNS @extschema@.arpu_state
-AS 'MODULE_PATHNAME', 'arpu_trans'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.text)
 RETURNS @extschema@.arpu_state
 AS 'MODULE_PATHNAME', 'arpu_trans'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -502,8 +498,6 @@ COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.nu
 'transition function of arpu() over integer customers: adds a revenue and a customer';
 COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.int2) IS
 'transition function of arpu() over smallint customers: adds a revenue and a customer';
-COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.text) IS
-'transition function of arpu() over text customers: adds a revenue and a customer';
 COMMENT ON FUNCTION @extschema@.arpu_trans(@extschema@.arpu_state, pg_catalog.numeric, pg_catalog.uuid) IS
 'transition function of arpu() over uuid customers: adds a revenue and a customer';
 
@@ -539,17 +533,6 @@ CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalo
 );
 COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.int2) IS
 'average revenue per user: total revenue / number of distinct smallint customers (exact)';
-
-CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.text) (
-	SFUNC = @extschema@.arpu_trans,
-	STYPE = @extschema@.arpu_state,
-	SSPACE = 2048,
-	FINALFUNC = @extschema@.arpu_final,
-	COMBINEFUNC = @extschema@.arpu_combine,
-	PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE @extschema@.arpu(pg_catalog.numeric, pg_catalog.text) IS
-'average revenue per user: total revenue / number of distinct text customers (exact)';
 
 CREATE AGGREGATE @extschema@.arpu(revenue pg_catalog.numeric, customer pg_catalog.uuid) (
 	SFUNC = @extschema@.arpu_trans,

@@ -351,7 +351,6 @@ CALL['churn.value_churn_rate(numeric,numeric,numeric)']="churn.value_churn_rate(
 CALL['churn.arpu(numeric,bigint)']="churn.arpu(revenue, id)"
 CALL['churn.arpu(numeric,integer)']="churn.arpu(revenue, id::integer)"
 CALL['churn.arpu(numeric,smallint)']="churn.arpu(revenue, id::smallint)"
-CALL['churn.arpu(numeric,text)']="churn.arpu(revenue, 'c' || id)"
 CALL['churn.arpu(numeric,uuid)']="churn.arpu(revenue, ('00000000-0000-0000-0000-' || lpad(id::text, 12, '0'))::uuid)"
 # a customer of another type takes the polymorphic overload
 CALL['churn.arpu(numeric,anyelement)']="churn.arpu(revenue, id::numeric)"

@@ -191,7 +191,6 @@ def agg_args():
     a["churn.arpu(numeric,bigint)"] = [("rev, (id % 37)::int8", "int8")]
     a["churn.arpu(numeric,integer)"] = [("rev, id % 37", "int4")]
     a["churn.arpu(numeric,smallint)"] = [("rev, (id % 37)::int2", "int2")]
-    a["churn.arpu(numeric,text)"] = [("rev, ch", "text")]
     a["churn.arpu(numeric,uuid)"] = [("rev, ('00000000-0000-0000-0000-' || lpad((id % 37)::text, 12, '0'))::uuid", "uuid")]
     a["churn.survival(double precision,boolean)"] = [("dur, ev", "number")]
     a["churn.survival(numeric,boolean)"] = [("dur::numeric, ev", "number")]
