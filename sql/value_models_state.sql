@@ -77,7 +77,7 @@ SELECT churn.bgnbd_state_send('v1 3 0:0:5:2 2:1.5:5:1')
          || int4send(1) || float8send(10.5) || int8send(1)
          || int4send(3) || float8send(7) || int8send(1) AS gamma_gamma_state_send_ok,
        churn.rfm_state_send('v1 2024-01-31 7 2024-01-05:3 2024-01-01:10.5')
-       = '\x01'::bytea || int4send(date '2024-01-31' - date '2000-01-01') || float8send(7) || int4send(2)
+       = '\x01'::bytea || int4send(date '2024-01-31' - date '2000-01-01') || float8send(7) || int4send(0) || int4send(2)
          || int4send(date '2024-01-01' - date '2000-01-01') || float8send(10.5)
          || int4send(date '2024-01-05' - date '2000-01-01') || float8send(3) AS rfm_state_send_ok,
        churn.bgnbd_model_send('v1 r=1 alpha=2 a=3 b=4')
@@ -215,6 +215,8 @@ SELECT 'v1 2024-01-31 7 2024-01-01:NaN'::churn.rfm_state;
 SELECT 'v1 2024-01-31 7 24-01-01:1'::churn.rfm_state;
 SELECT 'v1 0000-01-31 7 2024-01-01:1'::churn.rfm_state;
 SELECT 'v2 2024-01-31 7 2024-01-01:1'::churn.rfm_state;
+SELECT 'v1 2024-01-31 7 "no zone 2024-01-01:1'::churn.rfm_state;
+SELECT 'v1 2024-01-31 7 "a b" 2024-01-01:1'::churn.rfm_state;
 SELECT 'v1 r=1 alpha=2 a=3'::churn.bgnbd_model;
 SELECT 'v1 alpha=2 r=1 a=3 b=4'::churn.bgnbd_model;
 SELECT 'v1 r=0 alpha=2 a=3 b=4'::churn.bgnbd_model;
@@ -265,14 +267,19 @@ CREATE TEMP TABLE bad_sbg (s churn.sbg_model);
 \copy bad_gamma_gamma FROM 'results/value_bad.bin' WITH (FORMAT binary)
 \copy (SELECT '\x01'::bytea || int8send(1) || int4send(1) || int4send(2) || float8send(0) || int8send(1)) TO 'results/value_bad.bin' WITH (FORMAT binary)
 \copy bad_gamma_gamma FROM 'results/value_bad.bin' WITH (FORMAT binary)
--- rfm: good, then a unit of 0 days, an infinite date, a NaN amount
-\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
+-- rfm: good, then a unit of 0 days, an infinite date, a NaN amount, a time
+-- zone of a space, a time zone longer than the rest
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(0) || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
 \copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
-\copy (SELECT '\x01'::bytea || int4send(0) || float8send(0) || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(0) || int4send(0) || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
 \copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
-\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(1) || int4send(2147483647) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(0) || int4send(1) || int4send(2147483647) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
 \copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
-\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(1) || int4send(-3) || float8send('NaN')) TO 'results/value_bad.bin' WITH (FORMAT binary)
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(0) || int4send(1) || int4send(-3) || float8send('NaN')) TO 'results/value_bad.bin' WITH (FORMAT binary)
+\copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(3) || 'a b'::bytea || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
+\copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
+\copy (SELECT '\x01'::bytea || int4send(0) || float8send(7) || int4send(100) || 'UTC'::bytea || int4send(1) || int4send(-3) || float8send(2.5)) TO 'results/value_bad.bin' WITH (FORMAT binary)
 \copy bad_rfm FROM 'results/value_bad.bin' WITH (FORMAT binary)
 -- models: good, then flags 2, a negative parameter, fit statistics missing
 \copy (SELECT '\x0100'::bytea || float8send(1) || float8send(2) || float8send(3) || float8send(4)) TO 'results/value_bad.bin' WITH (FORMAT binary)
@@ -378,3 +385,33 @@ SELECT churn.p_alive('v1 r=1 alpha=2 a=3 b=4', 1000000, 0, 1e9) AS p_alive_tiny,
        churn.expected_purchases('v1 r=1 alpha=2 a=1 b=4', 10, 3, 1, 5) > 0 AS a_equal_1_regular,
        churn.expected_purchases('v1 r=0.5 alpha=2 a=0.3 b=0.7', 10, 0, 0, 0) > 0 AS c_equal_0_regular,
        churn.predicted_clv('v1 r=1 alpha=2 a=3 b=4', 'v1 p=1 q=2 gamma=3', 1, 1, 5, 10, 0, 0.01) AS clv_of_no_period;
+
+-- rfm over timestamptz takes days in the session's TimeZone: its state
+-- records the zone, a partial state of another zone is not combined and a
+-- state is not finished in another zone (an error, never other days)
+CREATE AGGREGATE pg_temp.rfm_partial_tz(timestamptz, float8, timestamptz, interval) (
+	SFUNC = churn.rfm_trans, STYPE = churn.rfm_state);
+SET TimeZone = 'Asia/Tokyo';
+-- 2024-01-01 23:30 UTC is January 2nd in Tokyo
+CREATE TEMP TABLE rfm_tokyo AS
+SELECT pg_temp.rfm_partial_tz(t, 10, timestamptz '2024-02-01 12:00+00', '1 day') AS s
+  FROM (VALUES (timestamptz '2024-01-01 23:30+00'), ('2024-01-03 10:00+00')) v(t);
+SELECT s::text AS tokyo_state, (churn.rfm_final(s)).frequency AS tokyo_frequency,
+	   s::text::churn.rfm_state::text = s::text AS tokyo_text_round_trip
+  FROM rfm_tokyo;
+\copy rfm_tokyo TO 'results/value_models_tokyo.bin' WITH (FORMAT binary)
+CREATE TEMP TABLE rfm_tokyo_bin (LIKE rfm_tokyo);
+\copy rfm_tokyo_bin FROM 'results/value_models_tokyo.bin' WITH (FORMAT binary)
+SELECT b.s::text = t.s::text AS tokyo_binary_round_trip FROM rfm_tokyo t, rfm_tokyo_bin b;
+SET TimeZone = 'UTC';
+CREATE TEMP TABLE rfm_utc AS
+SELECT pg_temp.rfm_partial_tz(timestamptz '2024-01-05 10:00+00', 10, timestamptz '2024-02-01 12:00+00', '1 day') AS s;
+SELECT churn.rfm_final(s) FROM rfm_tokyo;
+SELECT s::text AS utc_state FROM rfm_utc;
+SELECT pg_temp.rfm_merge(s) FROM (SELECT s FROM rfm_tokyo UNION ALL SELECT s FROM rfm_utc) v;
+-- a state of dates has no zone and combines with one of timestamps
+SELECT pg_temp.rfm_merge(s) FROM (SELECT 'v1 2024-02-01 1 2024-01-05:3'::churn.rfm_state UNION ALL SELECT s FROM rfm_utc) v(s);
+-- states of one zone merge
+SET TimeZone = 'Asia/Tokyo';
+SELECT (pg_temp.rfm_merge(s)).frequency AS tokyo_merged_frequency FROM (SELECT s FROM rfm_tokyo UNION ALL SELECT s FROM rfm_tokyo) v;
+RESET TimeZone;

@@ -11,7 +11,9 @@
  *
  *	 - purchases on the same calendar day are one transaction (their
  *	   amounts add up); timestamps are taken as dates in the session's
- *	   TimeZone;
+ *	   TimeZone, which the state then records (state_zone.h): partial
+ *	   states of two zones, or a state finished in another zone, would give
+ *	   other days, so they are refused;
  *	 - only purchases on or before calibration_end count; the later ones are
  *	   counted apart as the holdout (holdout_frequency distinct days and
  *	   holdout_value in total), for checking predictions;
@@ -52,6 +54,7 @@
 #include "utils/timestamp.h"
 
 #include "state_io.h"
+#include "state_zone.h"
 #include "survival_curve.h"
 
 #define RFM_STATE_VERSION	1
@@ -72,13 +75,19 @@ typedef struct RfmState
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	uint8		version;		/* RFM_STATE_VERSION */
-	uint8		flags;			/* zero */
+	uint8		flags;			/* RFM_HAS_ZONE or zero */
 	uint16		reserved;		/* zero */
 	int32		npurchases;
 	int32		calibration_end;	/* DateADT */
+	uint32		zone;			/* with RFM_HAS_ZONE, churn_zone_hash of the
+								 * session zone the days were taken in (the
+								 * timestamptz aggregate); else zero */
+	int32		reserved2;		/* zero */
 	float8		unit_days;
 	RfmPurchase purchases[FLEXIBLE_ARRAY_MEMBER];
 } RfmState;
+
+#define RFM_HAS_ZONE		0x01
 
 #define RFM_HDRSZ			offsetof(RfmState, purchases)
 #define RFM_SIZE(n)			(RFM_HDRSZ + (Size) (n) * sizeof(RfmPurchase))
@@ -86,7 +95,7 @@ typedef struct RfmState
 #define RFM_MAX_PURCHASES	((int32) ((MaxAllocSize - RFM_HDRSZ) / sizeof(RfmPurchase)))
 
 /*
- * A new state has room for 2 purchases, 56 bytes in a 64-byte chunk (most
+ * A new state has room for 2 purchases, 64 bytes in a 64-byte chunk (most
  * customers buy a few times); it grows to fill power-of-two chunks, 6
  * purchases in 128 bytes, 14 in 256 and so on.
  */
@@ -187,6 +196,8 @@ rfm_grow(RfmState *s, int32 need)
 		size *= 2;
 	cap = Min((int64) ((size - RFM_HDRSZ) / sizeof(RfmPurchase)), RFM_MAX_PURCHASES);
 	t = rfm_new((int32) cap, s->calibration_end, s->unit_days);
+	t->flags = s->flags;
+	t->zone = s->zone;
 	t->npurchases = s->npurchases;
 	memcpy(t->purchases, s->purchases, sizeof(RfmPurchase) * s->npurchases);
 	return t;
@@ -209,9 +220,12 @@ rfm_check_same(const RfmState *s, DateADT end, float8 unit_days)
 				 errdetail("All rows and partial states of one rfm aggregate must have the same unit.")));
 }
 
-/* Shared body of the transition functions, once the dates are days. */
+/*
+ * Shared body of the transition functions, once the dates are days; zoned
+ * when the days were taken in the session's TimeZone.
+ */
 static Datum
-rfm_trans_common(FunctionCallInfo fcinfo, DateADT day, DateADT end)
+rfm_trans_common(FunctionCallInfo fcinfo, DateADT day, DateADT end, bool zoned)
 {
 	float8		amount = PG_GETARG_FLOAT8(2);
 	float8		unit_days = rfm_unit_days(PG_GETARG_INTERVAL_P(4));
@@ -226,12 +240,21 @@ rfm_trans_common(FunctionCallInfo fcinfo, DateADT day, DateADT end)
 				 errmsg("invalid purchase amount \"%s\"", float8out_internal(amount)),
 				 errdetail("Purchase amounts must be finite numbers.")));
 	if (PG_ARGISNULL(0))
+	{
 		s = rfm_new(RFM_INITIAL_CAP, end, unit_days);
+		if (zoned)
+		{
+			s->flags = RFM_HAS_ZONE;
+			s->zone = churn_session_zone_hash();
+		}
+	}
 	else
 	{
 		/* ours to update in place: we run inside an aggregate */
 		s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 		rfm_check_same(s, end, unit_days);
+		if (zoned && s->zone != churn_session_zone_hash())
+			churn_zone_session_mismatch("rfm", churn_zone_of_hash(s->zone));
 		if (s->npurchases == RFM_CAPACITY(s))
 			s = rfm_grow(s, s->npurchases + 1);
 	}
@@ -265,7 +288,7 @@ Datum
 rfm_trans_date(PG_FUNCTION_ARGS)
 {
 	RFM_TRANS_PREAMBLE("rfm_trans");
-	return rfm_trans_common(fcinfo, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(3));
+	return rfm_trans_common(fcinfo, PG_GETARG_DATEADT(1), PG_GETARG_DATEADT(3), false);
 }
 
 /* the same with timestamptz: days in the session's TimeZone */
@@ -278,7 +301,8 @@ rfm_trans_timestamptz(PG_FUNCTION_ARGS)
 							DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
 																PG_GETARG_DATUM(1))),
 							DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
-																PG_GETARG_DATUM(3))));
+																PG_GETARG_DATUM(3))),
+							true);
 }
 
 /* rfm_combine(state, state): the purchases of both */
@@ -304,12 +328,29 @@ rfm_combine(PG_FUNCTION_ARGS)
 	{
 		/* a copy: nodeAgg owns it once we return it */
 		s = rfm_new(o->npurchases, o->calibration_end, o->unit_days);
+		s->flags = o->flags;
+		s->zone = o->zone;
 		s->npurchases = o->npurchases;
 		memcpy(s->purchases, o->purchases, sizeof(RfmPurchase) * o->npurchases);
 		PG_RETURN_POINTER(s);
 	}
 	s = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	rfm_check_same(s, o->calibration_end, o->unit_days);
+	/*
+	 * A state of dates has no zone and combines with any; two states of
+	 * timestamps must have taken their days in the same zone.
+	 */
+	if (o->flags & RFM_HAS_ZONE)
+	{
+		if (!(s->flags & RFM_HAS_ZONE))
+		{
+			s->flags |= RFM_HAS_ZONE;
+			s->zone = o->zone;
+		}
+		else if (s->zone != o->zone)
+			churn_zone_combine_mismatch("rfm", churn_zone_of_hash(s->zone),
+										churn_zone_of_hash(o->zone));
+	}
 	if ((int64) s->npurchases + o->npurchases > RFM_CAPACITY(s))
 		s = rfm_grow(s, s->npurchases + o->npurchases);
 	memcpy(s->purchases + s->npurchases, o->purchases,
@@ -349,6 +390,8 @@ rfm_final(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = desc;
 	}
+	if ((s->flags & RFM_HAS_ZONE) && s->zone != churn_session_zone_hash())
+		churn_zone_session_mismatch("rfm", churn_zone_of_hash(s->zone));
 
 	/* sorted by (day, amount): the sums do not depend on the row order */
 	ps = palloc(sizeof(RfmPurchase) * Max(n, 1));
@@ -404,7 +447,8 @@ rfm_state_check(const RfmState *s, int errcode_value, Node *escontext)
 					  errcode(errcode_value),
 					  errmsg("unsupported rfm_state format version %d", s->version),
 					  errhint("This version of churn reads version %d.", RFM_STATE_VERSION));
-	if (s->flags != 0 || s->reserved != 0)
+	if ((s->flags & ~RFM_HAS_ZONE) != 0 || s->reserved != 0 || s->reserved2 != 0 ||
+		(!(s->flags & RFM_HAS_ZONE) && s->zone != 0))
 		churn_ereturn(escontext, false,
 					  errcode(errcode_value),
 					  errmsg("invalid rfm_state header"));
@@ -465,9 +509,11 @@ rfm_parse_day(char **p, int32 *day)
 }
 
 /*
- * Text form: "v1 <calibration_end> <unit in days> <date>:<amount> ...",
- * dates as YYYY-MM-DD, numbers in shortest exact form, purchases sorted by
- * date and amount, e.g. "v1 1997-09-30 7 1997-01-01:29.33 1997-01-18:29.73".
+ * Text form: "v1 <calibration_end> <unit in days> ["<zone>"] <date>:<amount>
+ * ...", dates as YYYY-MM-DD, numbers in shortest exact form, the time zone
+ * key of a state of timestamps in double quotes, purchases sorted by date
+ * and amount, e.g. "v1 1997-09-30 7 1997-01-01:29.33 1997-01-18:29.73" or
+ * "v1 2024-01-31 1 "UTC" 2024-01-02:5".
  */
 PG_FUNCTION_INFO_V1(rfm_state_in);
 Datum
@@ -483,6 +529,8 @@ rfm_state_in(PG_FUNCTION_ARGS)
 				cap = 16;
 	RfmPurchase *ps;
 	RfmState   *s;
+	char	   *zone = NULL;
+	int			zonelen = 0;
 
 #define BAD_TEXT(detail) \
 	churn_ereturn(fcinfo->context, (Datum) 0, \
@@ -517,6 +565,18 @@ rfm_state_in(PG_FUNCTION_ARGS)
 	if (end == p || errno != 0 || (*end != ' ' && *end != '\0'))
 		BAD_TEXT("The calibration end must be followed by the unit in days.");
 	p = end;
+	while (*p == ' ')
+		p++;
+	if (*p == '"')
+	{
+		zone = p + 1;
+		while (zone[zonelen] != '"' && zone[zonelen] != '\0')
+			zonelen++;
+		if (zone[zonelen] != '"' || !churn_zone_key_valid(zone, zonelen) ||
+			(zone[zonelen + 1] != ' ' && zone[zonelen + 1] != '\0'))
+			BAD_TEXT("The time zone of a state of timestamps must be a time zone key in double quotes.");
+		p = zone + zonelen + 1;
+	}
 	ps = palloc(sizeof(RfmPurchase) * cap);
 	for (;;)
 	{
@@ -551,8 +611,15 @@ rfm_state_in(PG_FUNCTION_ARGS)
 	s->version = (uint8) version;
 	s->npurchases = n;
 	memcpy(s->purchases, ps, sizeof(RfmPurchase) * n);
+	if (zone)
+	{
+		s->flags = RFM_HAS_ZONE;
+		s->zone = churn_zone_key_hash(zone, zonelen);
+	}
 	if (!rfm_state_check(s, ERRCODE_INVALID_TEXT_REPRESENTATION, fcinfo->context))
 		return (Datum) 0;
+	if (zone)
+		churn_zone_remember(zone, zonelen);
 	PG_RETURN_POINTER(s);
 }
 
@@ -580,6 +647,8 @@ rfm_state_out(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	double_to_shortest_decimal_buf(s->unit_days, num);
 	appendStringInfo(&buf, "v%d %s %s", s->version, rfm_day_text(s->calibration_end), num);
+	if (s->flags & RFM_HAS_ZONE)
+		appendStringInfo(&buf, " \"%s\"", churn_zone_of_hash(s->zone));
 	for (i = 0; i < s->npurchases; i++)
 	{
 		double_to_shortest_decimal_buf(ps[i].amount, num);
@@ -590,7 +659,8 @@ rfm_state_out(PG_FUNCTION_ARGS)
 
 /*
  * Binary form: version byte, int32 calibration end (days from 2000-01-01,
- * as PostgreSQL sends dates), float8 unit in days, int32 number of
+ * as PostgreSQL sends dates), float8 unit in days, int32 length and the
+ * bytes of the time zone key (length 0: a state of dates), int32 number of
  * purchases, then per purchase int32 day and float8 amount, sorted.
  */
 PG_FUNCTION_INFO_V1(rfm_state_recv);
@@ -602,7 +672,9 @@ rfm_state_recv(PG_FUNCTION_ARGS)
 	int32		cal_end;
 	float8		unit;
 	int32		n,
-				i;
+				i,
+				zonelen;
+	const char *zone = NULL;
 	RfmState   *s;
 
 	version = pq_getmsgbyte(buf);
@@ -613,6 +685,19 @@ rfm_state_recv(PG_FUNCTION_ARGS)
 				 errhint("This version of churn reads version %d.", RFM_STATE_VERSION)));
 	cal_end = pq_getmsgint(buf, 4);
 	unit = pq_getmsgfloat8(buf);
+	zonelen = pq_getmsgint(buf, 4);
+	if (zonelen != 0)
+	{
+		if (zonelen < 0 || zonelen > buf->len - buf->cursor)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid time zone length %d in external rfm_state value", zonelen)));
+		zone = pq_getmsgbytes(buf, zonelen);
+		if (!churn_zone_key_valid(zone, zonelen))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid time zone in external rfm_state value")));
+	}
 	n = pq_getmsgint(buf, 4);
 	if (n < 1 || n > (buf->len - buf->cursor) / 12)
 		ereport(ERROR,
@@ -621,6 +706,11 @@ rfm_state_recv(PG_FUNCTION_ARGS)
 	s = rfm_new(n, cal_end, unit);
 	s->version = (uint8) version;
 	s->npurchases = n;
+	if (zone)
+	{
+		s->flags = RFM_HAS_ZONE;
+		s->zone = churn_zone_key_hash(zone, zonelen);
+	}
 	for (i = 0; i < n; i++)
 	{
 		s->purchases[i].day = pq_getmsgint(buf, 4);
@@ -631,6 +721,8 @@ rfm_state_recv(PG_FUNCTION_ARGS)
 	}
 	pq_getmsgend(buf);
 	rfm_state_check(s, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL);
+	if (zone)
+		churn_zone_remember(zone, zonelen);
 	PG_RETURN_POINTER(s);
 }
 
@@ -647,6 +739,15 @@ rfm_state_send(PG_FUNCTION_ARGS)
 	pq_sendbyte(&buf, s->version);
 	pq_sendint32(&buf, s->calibration_end);
 	pq_sendfloat8(&buf, s->unit_days);
+	if (s->flags & RFM_HAS_ZONE)
+	{
+		const char *zone = churn_zone_of_hash(s->zone);
+
+		pq_sendint32(&buf, strlen(zone));
+		pq_sendbytes(&buf, zone, strlen(zone));
+	}
+	else
+		pq_sendint32(&buf, 0);
 	pq_sendint32(&buf, s->npurchases);
 	for (i = 0; i < s->npurchases; i++)
 	{

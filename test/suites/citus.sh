@@ -237,7 +237,7 @@ check_same "Citus sends no usage statistics from the test cluster" "off" "$(q -c
 # ---------------------------------------------------------------------------
 
 load_data() {
-	q <<'EOF'
+	sed "s|CDNOW_CSV|$CHURN_ROOT/sql/data/cdnow_sample.csv|" <<'EOF' | q
 SELECT setseed(0.42);
 CREATE TABLE cust_local (
 	id bigint PRIMARY KEY,
@@ -246,7 +246,11 @@ CREATE TABLE cust_local (
 	score int, converted boolean, arpu_before numeric, arpu_after numeric, revenue numeric,
 	tenure float8, tenure_iv interval, exited boolean,
 	state churn.lifecycle, state_at timestamptz,
-	curve churn.survival_curve, sagg churn.state_agg);
+	curve churn.survival_curve, sagg churn.state_agg, lrs churn.logrank_state,
+	-- value models: a CDNOW customer's calibration summary (weeks) and a
+	-- subscriber of Fader & Hardie's "regular" cohort (periods, churned)
+	frequency int, recency float8, age float8, avg_value float8,
+	periods int, period_churned boolean);
 INSERT INTO cust_local (id, channel, segment, moved_to, since_d, until_d, since_ts, until_ts,
                         score, converted, arpu_before, arpu_after, revenue,
                         tenure, tenure_iv, exited, state, state_at)
@@ -287,12 +291,30 @@ VALUES (4001, 'north', 'monthly', '2023-10-15', '2024-01-15', '2023-10-15 16:00+
         7, true, 80, 20, 15, 92, '92 days', true, 'churned', '2023-01-01 00:00+00'::timestamptz + 4001 * interval '1 minute');
 -- one customer's survival curve and lifecycle timeline per row, for the
 -- rollup aggregates
-UPDATE cust_local c SET curve = s.curve, sagg = s.sagg
+UPDATE cust_local c SET curve = s.curve, sagg = s.sagg, lrs = s.lrs
   FROM (SELECT id, churn.survival(tenure, exited) AS curve,
+               churn.logrank_state(tenure, exited, segment) AS lrs,
                (SELECT churn.state_agg(o.s, o.at)
                   FROM (VALUES ('new'::churn.lifecycle, state_at - interval '30 days'), (state, state_at)) o(s, at)) AS sagg
           FROM cust_local GROUP BY id) s
  WHERE s.id = c.id;
+-- The value models need data of the kind they model, or their fits have no
+-- maximum: customers 1..2357 get the calibration summaries of the CDNOW
+-- sample (sql/data/cdnow_sample.csv, the 1/10 sample of Fader, Hardie & Lee
+-- 2005, 39 weeks), customers 1..1000 the "regular" cohort of Fader & Hardie
+-- 2007 (1000 subscribers, 631 left after period 1, 468 after 2, 382, 326,
+-- 289, 262, 241 after 7).
+CREATE TEMP TABLE cdnow (customer int, master_id int, purchased_on date, cds int, dollars numeric);
+\copy cdnow FROM 'CDNOW_CSV' (FORMAT csv, HEADER)
+UPDATE cust_local c SET frequency = r.frequency, recency = r.recency, age = r.age, avg_value = r.avg_value
+  FROM (SELECT customer, (churn.rfm(purchased_on, dollars::float8, date '1997-09-30', '7 days')).*
+          FROM cdnow GROUP BY customer) r
+ WHERE c.id = r.customer;
+UPDATE cust_local c SET periods = least(p.k, 7), period_churned = p.k <= 7
+  FROM (SELECT n, 1 + (n > 369)::int + (n > 532)::int + (n > 618)::int + (n > 674)::int
+                 + (n > 711)::int + (n > 738)::int + (n > 759)::int AS k
+          FROM generate_series(1, 1000) n) p
+ WHERE c.id = p.n;
 CREATE TABLE cust_dist (LIKE cust_local INCLUDING ALL);
 SELECT create_distributed_table('cust_dist', 'id', shard_count => 6);
 INSERT INTO cust_dist SELECT * FROM cust_local;
@@ -362,6 +384,20 @@ CALL['churn.cohort_retention(date,date,date,interval,interval,integer)']="churn.
 CALL['churn.cohort_retention(timestamp with time zone,timestamp with time zone,timestamp with time zone,interval,interval,integer)']="churn.cohort_retention(since_ts, until_ts, timestamptz '2023-01-01 00:00+00', '1 month', '1 month', 6)"
 CALL['churn.state_agg(churn.lifecycle,timestamp with time zone)']="churn.state_agg(state, state_at)"
 CALL['churn.rollup(churn.state_agg)']="churn.rollup(sagg)"
+CALL['churn.logrank(double precision,boolean,text)']="churn.logrank(tenure, exited, channel)"
+CALL['churn.logrank(double precision,boolean,text,double precision)']="churn.logrank(tenure, exited, channel, 1)"
+CALL['churn.logrank_state(double precision,boolean,text)']="churn.logrank_state(tenure, exited, channel)"
+CALL['churn.logrank_state(double precision,boolean,text,double precision)']="churn.logrank_state(tenure, exited, channel, 0.5)"
+CALL['churn.rollup(churn.logrank_state)']="churn.rollup(lrs)"
+CALL['churn.coxph(double precision,boolean,double precision[])']="churn.coxph(tenure, exited, ARRAY[score, revenue / 100]::float8[])"
+CALL['churn.coxph(double precision,boolean,double precision[],text)']="churn.coxph(tenure, exited, ARRAY[score, revenue / 100]::float8[], 'breslow')"
+CALL['churn.coxph(double precision,boolean,double precision[],text,text)']="churn.coxph(tenure, exited, ARRAY[score]::float8[], 'efron', channel)"
+# value models: repeat purchases, the last one's time and the age (weeks)
+CALL['churn.bgnbd(integer,double precision,double precision)']="churn.bgnbd(frequency, recency, age)"
+CALL['churn.gamma_gamma(integer,double precision)']="churn.gamma_gamma(frequency, avg_value)"
+CALL['churn.sbg(integer,boolean)']="churn.sbg(periods, period_churned)"
+CALL['churn.rfm(date,double precision,date,interval)']="churn.rfm(since_d, revenue::float8, date '2024-06-01', '1 week')"
+CALL['churn.rfm(timestamp with time zone,double precision,timestamp with time zone,interval)']="churn.rfm(since_ts, revenue::float8, timestamptz '2024-06-01 00:00+00', '1 week')"
 
 # Aggregates that Citus plans with worker_partial_agg but whose partial
 # aggregation fails on the workers, with the error it fails with: Citus's
@@ -578,7 +614,8 @@ for sig in 'churn.churn_periods(timestamp with time zone,timestamp with time zon
 	'churn.churn_periods(timestamp with time zone,timestamp with time zone,tstzrange,interval,interval)' \
 	'churn.cohort_retention(timestamp with time zone,timestamp with time zone,timestamp with time zone,interval,interval,integer)' \
 	'churn.churn_rate(timestamp with time zone,timestamp with time zone,tstzrange,interval)' \
-	'churn.retention_rate(timestamp with time zone,timestamp with time zone,tstzrange,interval)'; do
+	'churn.retention_rate(timestamp with time zone,timestamp with time zone,tstzrange,interval)' \
+	'churn.rfm(timestamp with time zone,double precision,timestamp with time zone,interval)'; do
 	TZ_DEPENDENT[$sig]=1
 done
 TZ=America/New_York
