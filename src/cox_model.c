@@ -64,6 +64,7 @@
 #include "cox.h"
 #include "linalg.h"
 #include "state_io.h"
+#include "survival_stats.h"			/* chi-square and normal tails */
 
 static const char *const cox_status_names[] = {"ok", "singular", "infinite"};
 
@@ -1345,75 +1346,6 @@ cox_concordance(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(c);
 }
 
-/* P(Z > |z|) * 2 for a standard normal Z: R's 2 * pnorm(-abs(z)) */
-static float8
-cox_two_sided_p(float8 z)
-{
-	return erfc(fabs(z) / M_SQRT2);
-}
-
-/*
- * Upper tail of the chi-square distribution with df degrees of freedom,
- * R's pchisq(x, df, lower.tail = FALSE): the regularised incomplete gamma
- * function Q(df/2, x/2), by its series below a + 1 and by its continued
- * fraction (modified Lentz) above, which keeps the relative precision of
- * the far tail that likelihood-ratio tests on large data reach.
- */
-static float8
-cox_chisq_upper(float8 x, int df)
-{
-	float8		a = df / 2.0;
-	float8		z = x / 2.0;
-	float8		lead;
-	int			i;
-
-	if (!(x > 0))
-		return 1.0;
-	lead = exp(-z + a * log(z) - lgamma(a));
-	if (z < a + 1.0)
-	{
-		float8		term = 1.0 / a;
-		float8		sum = term;
-
-		for (i = 1; i < 10000; i++)
-		{
-			term *= z / (a + i);
-			sum += term;
-			if (fabs(term) < fabs(sum) * DBL_EPSILON)
-				break;
-		}
-		return Max(0.0, 1.0 - sum * lead);
-	}
-	else
-	{
-		const float8 tiny = 1e-300;
-		float8		b = z + 1.0 - a;
-		float8		c = 1.0 / tiny;
-		float8		d = 1.0 / b;
-		float8		h = d;
-
-		for (i = 1; i < 10000; i++)
-		{
-			float8		an = -i * (i - a);
-			float8		del;
-
-			b += 2.0;
-			d = an * d + b;
-			if (fabs(d) < tiny)
-				d = tiny;
-			c = b + an / c;
-			if (fabs(c) < tiny)
-				c = tiny;
-			d = 1.0 / d;
-			del = d * c;
-			h *= del;
-			if (fabs(del - 1.0) < DBL_EPSILON)
-				break;
-		}
-		return lead * h;
-	}
-}
-
 /*
  * One row per covariate, as R's summary(fit)$coefficients and
  * $conf.int: coef, exp(coef), se(coef), z, Pr(>|z|), and the 95% bounds
@@ -1476,7 +1408,7 @@ cox_coefficients_common(FunctionCallInfo fcinfo, bool with_names)
 			values[c + 1] = Float8GetDatum(exp(b));
 			values[c + 2] = Float8GetDatum(se);
 			values[c + 3] = Float8GetDatum(z);
-			values[c + 4] = Float8GetDatum(cox_two_sided_p(z));
+			values[c + 4] = Float8GetDatum(churn_normal_two_sided(z));
 			values[c + 5] = Float8GetDatum(exp(b - COX_Z95 * se));
 			values[c + 6] = Float8GetDatum(exp(b + COX_Z95 * se));
 		}
@@ -1591,11 +1523,11 @@ cox_summary(PG_FUNCTION_ARGS)
 				wald += b[j] * sol[j];
 		}
 		values[10] = Float8GetDatum(lr);
-		values[11] = Float8GetDatum(cox_chisq_upper(lr, df));
+		values[11] = Float8GetDatum(churn_chisq_upper(lr, df));
 		values[12] = Float8GetDatum(wald);
-		values[13] = Float8GetDatum(cox_chisq_upper(wald, df));
+		values[13] = Float8GetDatum(churn_chisq_upper(wald, df));
 		values[14] = Float8GetDatum(m->score);
-		values[15] = Float8GetDatum(cox_chisq_upper(m->score, df));
+		values[15] = Float8GetDatum(churn_chisq_upper(m->score, df));
 	}
 	else
 	{
