@@ -28,6 +28,8 @@ if [ -z "$faketime_lib" ]; then
 	exit 1
 fi
 regress_dir=${REGRESS_DIR:-$CHURN_ROOT}
+# the tests' \copy files go to results/ of the directory psql runs in
+mkdir -p "$regress_dir/results"
 work=$CHURN_TMP/clock
 rm -rf "$work"
 mkdir -p "$work"
@@ -40,9 +42,15 @@ count() {
 
 for when in '2027-03-15 12:00:00' '2029-12-31 23:59:40'; do
 	tag=$(echo "$when" | tr -c '0-9\n' '-')
+	# FAKETIME_DISABLE_SHM: libfaketime 0.9.12 (Debian forky) shares the
+	# start of the faked clock between processes through a POSIX semaphore,
+	# and pg_ctl was seen to hang on it for good; without it every exec'd
+	# process starts the clock afresh (the postmaster at the time set) and
+	# forked ones inherit it, which is what this suite needs.  A hang of
+	# libfaketime must fail the check, not the whole run: timeout.
 	(
-		export LD_PRELOAD=$faketime_lib FAKETIME="@$when" TZ=UTC
-		churn_cluster_start "clock-$tag"
+		export LD_PRELOAD=$faketime_lib FAKETIME="@$when" FAKETIME_DISABLE_SHM=1 TZ=UTC
+		timeout 180 bash -c '. "$1"; churn_cluster_start "$2"' _ "$CHURN_ROOT/test/lib.sh" "clock-$tag"
 	) || { notok "start a cluster whose clock says $when"; continue; }
 	# churn_cluster_start ran in a subshell: its settings, again
 	PGHOST=$CHURN_TMP/clock-$tag
