@@ -21,6 +21,7 @@ OBJS = \
 	src/summary_bucket.o \
 	src/summary_fast.o \
 	src/summary_order.o \
+	src/summary_read.o \
 	src/summary_sql.o \
 	src/summary_trigger.o \
 	src/survival_curve.o

@@ -188,3 +188,537 @@ COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_c
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text) IS
 'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers';
+
+--
+-- Reads that cost what they return.  The counts of customers per cell
+-- (channel and segment, or lifecycle state) move from summary to
+-- summary_cell, one row per cell and bucket with the running balance
+-- at_start; the views read the buckets asked for through an index and add
+-- the pending deltas (src/summary_read.c).  summary keeps the counts read
+-- as they are (reasons, moves, transitions), with bucket_start for the same
+-- index range scans.
+--
+
+ALTER TABLE @extschema@.summary ADD COLUMN bucket_start pg_catalog.timestamptz;
+UPDATE @extschema@.summary s SET bucket_start = pg_catalog.timezone(t.time_zone, s.bucket)
+  FROM @extschema@.tracked_table t WHERE t.relid OPERATOR(pg_catalog.=) s.relid;
+DELETE FROM @extschema@.summary s WHERE s.bucket_start IS NULL;
+ALTER TABLE @extschema@.summary ALTER COLUMN bucket_start SET NOT NULL;
+-- a panel reads the buckets of a time range: an index range scan
+CREATE INDEX summary_range ON @extschema@.summary (relid, kind, bucket_start);
+COMMENT ON TABLE @extschema@.summary IS
+'compacted counts of losses by reason, moves and lifecycle transitions of the tracked tables (folded from summary_delta by churn.refresh)';
+
+-- The customers of each cell of a tracked table in each bucket, as of the
+-- last refresh: family c, the cells of churn_summary (a channel and a
+-- segment); family l, those of lifecycle_summary (a lifecycle state).  A
+-- cell has a row for every bucket from its first bucket with a count
+-- (first_bucket, the same on all its rows) through the last bucket with a
+-- count of any cell of its family, so that reading the buckets of a time
+-- range is an index range scan, and at_start, the customers at the start of
+-- the bucket (the running balance of the counts of the cell's earlier
+-- buckets), is read instead of summed over the table's whole history.
+-- churn.refresh keeps this so: the views add the pending deltas to it.
+CREATE TABLE @extschema@.summary_cell (
+	relid pg_catalog.regclass NOT NULL,
+	family "char" NOT NULL,
+	channel pg_catalog.text,
+	segment pg_catalog.jsonb NOT NULL,
+	state pg_catalog.text,
+	bucket pg_catalog.timestamp NOT NULL,
+	bucket_start pg_catalog.timestamptz NOT NULL,
+	first_bucket pg_catalog.timestamp NOT NULL,
+	at_start pg_catalog.int8 NOT NULL,
+	new pg_catalog.int8 NOT NULL,
+	reactivated pg_catalog.int8 NOT NULL,
+	moved_in pg_catalog.int8 NOT NULL,
+	moved_out pg_catalog.int8 NOT NULL,
+	lost pg_catalog.int8 NOT NULL,
+	lost_from_start pg_catalog.int8 NOT NULL,
+	entered pg_catalog.int8 NOT NULL,
+	exited pg_catalog.int8 NOT NULL,
+	CONSTRAINT summary_cell_key UNIQUE NULLS NOT DISTINCT (relid, family, channel, segment, state, bucket)
+) WITH (parallel_workers = 0);
+CREATE INDEX summary_cell_range ON @extschema@.summary_cell (relid, family, bucket_start);
+COMMENT ON TABLE @extschema@.summary_cell IS
+'customers per cell (channel and segment, or lifecycle state) and bucket of the tracked tables, with the running balance at each bucket''s start (maintained by churn.refresh)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary_cell', '');
+
+-- Pending counts per cell and bucket (cells with all counts zero left out):
+-- summary_delta in the shape of summary_cell.
+CREATE VIEW @extschema@._cell_pending AS
+SELECT p.* FROM (
+	SELECT d.relid,
+		   CASE WHEN d.kind IN ('s', 'x') THEN 'l' ELSE 'c' END::"char" AS family,
+		   d.channel, d.segment, d.detail AS state, d.bucket,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'n'), 0)::pg_catalog.int8 AS new,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'r'), 0)::pg_catalog.int8 AS reactivated,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'i'), 0)::pg_catalog.int8 AS moved_in,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'o'), 0)::pg_catalog.int8 AS moved_out,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'l'), 0)::pg_catalog.int8 AS lost,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'f'), 0)::pg_catalog.int8 AS lost_from_start,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 's'), 0)::pg_catalog.int8 AS entered,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = 'x'), 0)::pg_catalog.int8 AS exited
+	  FROM @extschema@.summary_delta d
+	 WHERE d.kind IN ('n', 'r', 'i', 'o', 'l', 'f', 's', 'x')
+	 GROUP BY d.relid, 2, d.channel, d.segment, d.detail, d.bucket
+) p
+ WHERE (p.new, p.reactivated, p.moved_in, p.moved_out, p.lost, p.lost_from_start, p.entered, p.exited)
+	   OPERATOR(pg_catalog.<>) (0, 0, 0, 0, 0, 0, 0, 0);
+COMMENT ON VIEW @extschema@._cell_pending IS
+'internal: pending counts per cell and bucket of the tracked tables, in the shape of summary_cell';
+
+-- The rows of the summary cells from the first bucket that pending deltas
+-- (or the passing time) change, computed from the stored rows and the
+-- pending counts (src/summary_read.c): the views show the stored rows before
+-- that bucket (_cell_changed_from) and these after it.
+CREATE FUNCTION @extschema@._cell_changes(relation pg_catalog.regclass, family "char")
+RETURNS TABLE (channel pg_catalog.text, segment pg_catalog.jsonb, state pg_catalog.text,
+	bucket pg_catalog.timestamp, bucket_start pg_catalog.timestamptz, first_bucket pg_catalog.timestamp,
+	at_start pg_catalog.int8, new pg_catalog.int8, reactivated pg_catalog.int8, moved_in pg_catalog.int8,
+	moved_out pg_catalog.int8, lost pg_catalog.int8, lost_from_start pg_catalog.int8,
+	entered pg_catalog.int8, exited pg_catalog.int8)
+LANGUAGE C STABLE STRICT ROWS 60
+AS 'MODULE_PATHNAME', 'churn_cell_changes';
+COMMENT ON FUNCTION @extschema@._cell_changes(pg_catalog.regclass, "char") IS
+'internal: the rows of a tracked table''s summary cells that pending deltas or the passing time change, compacted plus pending';
+
+CREATE FUNCTION @extschema@._cell_changed_from(relation pg_catalog.regclass, family "char")
+RETURNS pg_catalog.timestamptz
+LANGUAGE C STABLE STRICT
+AS 'MODULE_PATHNAME', 'churn_cell_changed_from';
+COMMENT ON FUNCTION @extschema@._cell_changed_from(pg_catalog.regclass, "char") IS
+'internal: the start of the first bucket of a tracked table''s summary cells that _cell_changes returns';
+
+-- The extent of one family of a tracked table (local timestamps of its time
+-- zone): the current bucket, the last stored one, the last with a count
+-- (compacted plus pending), the last the views show, and the first bucket
+-- _cell_changes returns.
+CREATE FUNCTION @extschema@._cell_extent(relation pg_catalog.regclass, family "char",
+	OUT current_bucket pg_catalog.timestamp, OUT stored_last pg_catalog.timestamp,
+	OUT last_bucket pg_catalog.timestamp, OUT end_bucket pg_catalog.timestamp,
+	OUT changed_from pg_catalog.timestamp)
+RETURNS record
+LANGUAGE C STABLE STRICT
+AS 'MODULE_PATHNAME', 'churn_cell_extent';
+COMMENT ON FUNCTION @extschema@._cell_extent(pg_catalog.regclass, "char") IS
+'internal: the current, last stored, last counted and last shown bucket of a tracked table''s summary cells, and the first that _cell_changes returns';
+
+-- The rows of every cell, compacted plus pending: the stored rows of the
+-- buckets before the first one pending deltas change (an index range scan
+-- of the buckets asked for, when the query filters on relation and
+-- bucket_start), and the rows _cell_changes computes from there on.  A cell
+-- has rows from its first bucket with a count through the last bucket with
+-- a count of its family or the current bucket, whichever is later.
+CREATE VIEW @extschema@._cells AS
+SELECT d.relid, d.family, d.channel, d.segment, d.state, d.bucket, d.bucket_start, d.first_bucket,
+	   d.at_start, d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start,
+	   d.entered, d.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
+ CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, f.family) x(changed_from)
+  JOIN @extschema@.summary_cell d
+	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) f.family
+   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
+UNION ALL
+SELECT t.relid, f.family, a.channel, a.segment, a.state, a.bucket, a.bucket_start, a.first_bucket,
+	   a.at_start, a.new, a.reactivated, a.moved_in, a.moved_out, a.lost, a.lost_from_start,
+	   a.entered, a.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
+ CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, f.family) a;
+COMMENT ON VIEW @extschema@._cells IS
+'internal: customers per cell and bucket of the tracked tables, compacted plus pending, with at_start';
+
+CREATE OR REPLACE VIEW @extschema@.churn_summary AS
+SELECT c.relid AS relation, c.bucket_start,
+	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) AS bucket_end,
+	   c.channel, c.segment, c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out, c.lost,
+	   c.lost_from_start,
+	   c.at_start + c.new + c.reactivated + c.moved_in - c.moved_out - c.lost AS at_end,
+	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
+			THEN c.lost_from_start::pg_catalog.float8 / c.at_start END AS churn_rate,
+	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
+			THEN (c.at_start + c.reactivated + c.moved_in - c.moved_out - c.lost)::pg_catalog.float8 / c.at_start
+	   END AS retention_rate,
+	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._cells c
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) c.relid
+ WHERE c.family OPERATOR(pg_catalog.=) 'c';
+COMMENT ON VIEW @extschema@.churn_summary IS
+'customers per tracked table, channel, segment and bucket: at_start, new, reactivated, moved_in, moved_out, lost, lost_from_start, at_end, churn and retention rates, and whether the bucket is complete';
+
+CREATE OR REPLACE VIEW @extschema@.churn_reasons AS
+SELECT e.relid AS relation, e.bucket_start, e.channel, e.detail AS reason, sum(e.n)::pg_catalog.int8 AS lost,
+	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.channel, s.detail, s.n
+		  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 'c'
+		UNION ALL
+		SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.channel, d.detail, d.n
+		  FROM @extschema@.summary_delta d
+		  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
+		 WHERE d.kind OPERATOR(pg_catalog.=) 'c') e
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) e.relid
+ GROUP BY e.relid, e.bucket, e.bucket_start, e.channel, e.detail, t.time_zone, t.bucket
+HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
+COMMENT ON VIEW @extschema@.churn_reasons IS
+'customers lost per tracked table, bucket, channel and reason, and whether the bucket is complete';
+
+-- The moves of each bucket and pair of channels, beside the customers of
+-- each channel in each bucket (from_base): one union partitioned by table,
+-- bucket and channel, so that filters on these reach both sides' scans.
+CREATE OR REPLACE VIEW @extschema@.diversion_summary AS
+SELECT w.relation, w.bucket_start, pg_catalog.timezone(t.time_zone, w.bucket + t.bucket) AS bucket_end,
+	   w.from_channel, w.to_channel, w.moved, w.from_base,
+	   CASE WHEN w.from_base OPERATOR(pg_catalog.<>) 0 THEN w.moved::pg_catalog.float8 / w.from_base END AS diversion_rate,
+	   pg_catalog.timezone(t.time_zone, w.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM (
+	SELECT u.relation, u.bucket, u.bucket_start, u.from_channel, u.to_channel, u.moved, u.is_move,
+		   max(u.base) OVER (PARTITION BY u.relation, u.bucket_start, u.from_channel) AS from_base
+	  FROM (
+		SELECT m.relid AS relation, m.bucket, m.bucket_start, m.channel AS from_channel, m.detail AS to_channel,
+			   sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base, true AS is_move
+		  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.channel, s.detail, s.n
+				  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 'd'
+				UNION ALL
+				SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.channel, d.detail, d.n
+				  FROM @extschema@.summary_delta d
+				  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
+				 WHERE d.kind OPERATOR(pg_catalog.=) 'd') m
+		 GROUP BY m.relid, m.bucket, m.bucket_start, m.channel, m.detail
+		HAVING sum(m.n) OPERATOR(pg_catalog.<>) 0
+		UNION ALL
+		-- the stays in the channel that overlap the bucket
+		SELECT c.relid, c.bucket, c.bucket_start, c.channel, NULL, NULL,
+			   sum(c.at_start + c.new + c.reactivated + c.moved_in)::pg_catalog.int8, false
+		  FROM @extschema@._cells c
+		 WHERE c.family OPERATOR(pg_catalog.=) 'c'
+		 GROUP BY c.relid, c.bucket, c.bucket_start, c.channel
+	  ) u
+  ) w
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) w.relation
+ WHERE w.is_move;
+COMMENT ON VIEW @extschema@.diversion_summary IS
+'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket), the diversion rate, and whether the bucket is complete';
+
+CREATE OR REPLACE VIEW @extschema@.lifecycle_summary AS
+SELECT c.relid AS relation, c.bucket_start,
+	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) AS bucket_end,
+	   c.state::@extschema@.lifecycle AS state, c.at_start, c.entered, c.exited,
+	   c.at_start + c.entered - c.exited AS at_end,
+	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._cells c
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) c.relid
+ WHERE c.family OPERATOR(pg_catalog.=) 'l';
+COMMENT ON VIEW @extschema@.lifecycle_summary IS
+'customers per tracked table, lifecycle state and bucket: at_start, entered, exited, at_end, and whether the bucket is complete';
+
+CREATE OR REPLACE VIEW @extschema@.lifecycle_transitions AS
+SELECT e.relid AS relation, e.bucket_start,
+	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) AS bucket_end,
+	   pg_catalog.split_part(e.detail, '>', 1)::@extschema@.lifecycle AS from_state,
+	   pg_catalog.split_part(e.detail, '>', 2)::@extschema@.lifecycle AS to_state,
+	   sum(e.n)::pg_catalog.int8 AS transitions,
+	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.detail, s.n
+		  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 't'
+		UNION ALL
+		SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.detail, d.n
+		  FROM @extschema@.summary_delta d
+		  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
+		 WHERE d.kind OPERATOR(pg_catalog.=) 't') e
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) e.relid
+ GROUP BY e.relid, e.bucket, e.bucket_start, e.detail, t.time_zone, t.bucket
+HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
+COMMENT ON VIEW @extschema@.lifecycle_transitions IS
+'lifecycle state transitions per tracked table and bucket, and whether the bucket is complete';
+
+CREATE OR REPLACE VIEW @extschema@.status AS
+SELECT t.relid AS relation, t.suspended, t.bucket, t.time_zone, t.tracked_at,
+	   (SELECT count(*) FROM @extschema@.summary_delta d WHERE d.relid = t.relid) AS pending_deltas,
+	   (SELECT min(d.added) FROM @extschema@.summary_delta d WHERE d.relid = t.relid) AS oldest_pending,
+	   t.last_refresh,
+	   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = t.relid)
+	   + (SELECT count(*) FROM @extschema@.summary_cell s WHERE s.relid = t.relid) AS summary_rows,
+	   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0) FROM @extschema@.history h WHERE h.relid = t.relid)::pg_catalog.int8 AS history_rows
+  FROM @extschema@.tracked_table t;
+COMMENT ON VIEW @extschema@.status IS
+'per tracked table: suspended or not, pending delta rows and the oldest, last refresh, summary rows and history entries';
+
+DROP VIEW @extschema@._events;
+
+-- Fold the pending deltas of one tracked table into summary and
+-- summary_cell; the caller holds the table's advisory lock (_lock_key), so
+-- no other fold, rebuild or truncate of the table runs meanwhile.  One
+-- statement deletes the deltas and writes what _cells makes of them: all its
+-- parts see the same snapshot, so the deltas deleted are exactly those the
+-- new rows include, also while writers commit more.  The cells' rows are
+-- rewritten from the earliest pending bucket of their family on (a row's
+-- at_start depends on the counts before it, and nothing before that bucket
+-- changes), and only where they changed.  Returns the delta rows folded.
+CREATE FUNCTION @extschema@._fold(relation pg_catalog.regclass)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	folded bigint;
+BEGIN
+	WITH moved AS (
+		DELETE FROM @extschema@.summary_delta d WHERE d.relid = relation
+		RETURNING d.bucket, d.kind, d.channel, d.segment, d.detail, d.n
+	), sparse AS (
+		INSERT INTO @extschema@.summary AS s (relid, bucket, kind, channel, segment, detail, n, bucket_start)
+		SELECT relation, m.bucket, m.kind, m.channel, m.segment, m.detail, sum(m.n)::bigint,
+			   timezone(t.time_zone, m.bucket)
+		  FROM moved m JOIN @extschema@.tracked_table t ON t.relid = relation
+		 WHERE m.kind IN ('c', 'd', 't')
+		 GROUP BY m.bucket, m.kind, m.channel, m.segment, m.detail, t.time_zone
+		 ORDER BY m.kind, m.channel, m.segment, m.detail, m.bucket
+		ON CONFLICT (relid, kind, channel, segment, detail, bucket)
+		DO UPDATE SET n = s.n + excluded.n
+	), lo AS MATERIALIZED (
+		-- per family, the first bucket whose rows may change (the earliest
+		-- pending one, or the one after the last stored bucket) and the last
+		-- bucket with a count, through which cells have rows
+		SELECT f.family, timezone(t.time_zone, x.changed_from) AS lo, x.last_bucket
+		  FROM @extschema@.tracked_table t
+		 CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
+		 CROSS JOIN LATERAL @extschema@._cell_extent(t.relid, f.family) x
+		 WHERE t.relid = relation
+	), want AS MATERIALIZED (
+		SELECT c.* FROM @extschema@._cells c
+		 WHERE c.relid = relation AND c.family = 'c'
+		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'c')
+		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'c')
+		UNION ALL
+		SELECT c.* FROM @extschema@._cells c
+		 WHERE c.relid = relation AND c.family = 'l'
+		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'l')
+		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'l')
+	), up AS (
+		INSERT INTO @extschema@.summary_cell AS d (relid, family, channel, segment, state, bucket,
+			bucket_start, first_bucket, at_start, new, reactivated, moved_in, moved_out, lost,
+			lost_from_start, entered, exited)
+		SELECT w.relid, w.family, w.channel, w.segment, w.state, w.bucket, w.bucket_start, w.first_bucket,
+			   w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost, w.lost_from_start,
+			   w.entered, w.exited
+		  FROM want w
+		 WHERE NOT EXISTS (
+			SELECT FROM @extschema@.summary_cell o
+			 WHERE o.relid = relation AND o.family = w.family AND o.bucket_start = w.bucket_start
+			   AND o.segment = w.segment AND o.channel IS NOT DISTINCT FROM w.channel
+			   AND o.state IS NOT DISTINCT FROM w.state AND o.bucket = w.bucket
+			   AND (o.first_bucket, o.at_start, o.new, o.reactivated, o.moved_in, o.moved_out, o.lost,
+					o.lost_from_start, o.entered, o.exited)
+				   = (w.first_bucket, w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost,
+					  w.lost_from_start, w.entered, w.exited))
+		ON CONFLICT ON CONSTRAINT summary_cell_key DO UPDATE
+		SET bucket_start = excluded.bucket_start, first_bucket = excluded.first_bucket,
+			at_start = excluded.at_start, new = excluded.new, reactivated = excluded.reactivated,
+			moved_in = excluded.moved_in, moved_out = excluded.moved_out, lost = excluded.lost,
+			lost_from_start = excluded.lost_from_start, entered = excluded.entered, exited = excluded.exited
+	), gone AS (
+		-- rows of buckets a cell no longer has (before its first count, after
+		-- the last count of its family, or all of a cell left without one)
+		DELETE FROM @extschema@.summary_cell d
+		 USING lo
+		 WHERE d.relid = relation AND d.family = lo.family AND d.bucket_start >= lo.lo
+		   AND NOT EXISTS (
+			SELECT FROM want w
+			 WHERE w.family = d.family AND w.bucket = d.bucket AND w.segment = d.segment
+			   AND w.channel IS NOT DISTINCT FROM d.channel AND w.state IS NOT DISTINCT FROM d.state)
+	)
+	SELECT count(*) INTO folded FROM moved;
+	-- counts that summed to zero are no counts (a separate statement: the
+	-- one above cannot see its own updates)
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation AND s.n = 0;
+	RETURN folded;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._fold(pg_catalog.regclass) IS
+'internal: folds the pending deltas of a tracked table into its compacted summary (the caller holds its advisory lock)';
+REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh(relation pg_catalog.regclass DEFAULT NULL)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r regclass;
+	folded bigint := 0;
+	c bigint;
+BEGIN
+	IF relation IS NOT NULL THEN
+		PERFORM @extschema@._check_tracked(relation);
+	END IF;
+	FOR r IN SELECT t.relid FROM @extschema@.tracked_table t
+			  WHERE refresh.relation IS NULL OR t.relid = refresh.relation
+			  ORDER BY t.relid::oid
+	LOOP
+		-- another refresh (or a rebuild) of this table is at work: leave it
+		CONTINUE WHEN NOT pg_try_advisory_xact_lock(@extschema@._lock_key(r));
+		c := @extschema@._fold(r);
+		UPDATE @extschema@.tracked_table t SET last_refresh = now() WHERE t.relid = r;
+		folded := folded + c;
+	END LOOP;
+	RETURN folded;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh(pg_catalog.regclass) IS
+'folds the pending summary deltas of one or every tracked table into the compacted summary; returns the delta rows folded';
+
+-- Recompute the summary of one table from its rows and history (the table is
+-- locked against writers by the caller).
+CREATE OR REPLACE FUNCTION @extschema@._recompute(relation pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg @extschema@.tracked_table;
+BEGIN
+	SELECT * INTO STRICT cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
+	-- history of customers no longer in the table (changed while suspended)
+	EXECUTE format('DELETE FROM @extschema@.history h WHERE h.relid = $1'
+				   ' AND NOT EXISTS (SELECT 1 FROM %s t WHERE (t.%I)::text COLLATE "C" = h.customer)',
+				   relation, cfg.customer_column)
+		USING relation;
+	-- the recomputed counts go in as pending deltas, and the fold of
+	-- churn.refresh makes the compacted summary of them
+	EXECUTE 'INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)'
+			' SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, sum(e.n) FROM ('
+			|| @extschema@._events_query(relation)
+			|| ') e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING sum(e.n) <> 0'
+		USING relation, cfg.bucket, cfg.time_zone;
+	PERFORM @extschema@._fold(relation);
+	UPDATE @extschema@.tracked_table t SET last_refresh = now() WHERE t.relid = relation;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._recompute(pg_catalog.regclass) IS
+'internal: recomputes the summary of a tracked table from its rows and history';
+
+-- TRUNCATE of a tracked table: its summaries and history go.
+CREATE OR REPLACE FUNCTION @extschema@._truncated(relation pg_catalog.oid)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
+	DELETE FROM @extschema@.history h WHERE h.relid = relation;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._truncated(pg_catalog.oid) IS
+'internal: empties the summaries and history of a truncated tracked table';
+
+CREATE OR REPLACE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	target regclass;
+BEGIN
+	PERFORM @extschema@._check_tracked(relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._drop_triggers(target);
+	END LOOP;
+	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
+	DELETE FROM @extschema@.history h WHERE h.relid = relation;
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.untrack(pg_catalog.regclass) IS
+'stops tracking a table: drops its capture triggers, summaries and history';
+
+CREATE OR REPLACE FUNCTION @extschema@.verify(relation pg_catalog.regclass)
+RETURNS TABLE (bucket_start pg_catalog.timestamptz, kind pg_catalog.text, channel pg_catalog.text,
+	segment pg_catalog.jsonb, detail pg_catalog.text, stored pg_catalog.int8, expected pg_catalog.int8)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
+BEGIN
+	RETURN QUERY EXECUTE
+		'SELECT timezone($3, z.b), CASE z.kind WHEN ''n'' THEN ''new'' WHEN ''r'' THEN ''reactivated'''
+		' WHEN ''i'' THEN ''moved_in'' WHEN ''o'' THEN ''moved_out'' WHEN ''l'' THEN ''lost'''
+		' WHEN ''f'' THEN ''lost_from_start'' WHEN ''c'' THEN ''lost_by_reason'' WHEN ''d'' THEN ''moved'''
+		' WHEN ''s'' THEN ''state_entered'' WHEN ''x'' THEN ''state_left'' WHEN ''t'' THEN ''transition'''
+		' WHEN ''a'' THEN ''at_start'' END, z.ch, z.sg, z.d, sum(z.stored)::bigint, sum(z.expected)::bigint FROM ('
+		'SELECT e.b, e.kind, e.ch, e.sg, e.d, 0::bigint AS stored, e.n::bigint AS expected FROM ('
+		|| @extschema@._events_query(relation)
+		|| ') e UNION ALL SELECT s.bucket, s.kind, s.channel, s.segment, s.detail, s.n, 0'
+		'  FROM @extschema@.summary s WHERE s.relid = $1'
+		' UNION ALL SELECT c.bucket, k.kind, c.channel, c.segment, c.state, k.n, 0'
+		'  FROM @extschema@.summary_cell c CROSS JOIN LATERAL (VALUES (''n''::"char", c.new),'
+		'   (''r'', c.reactivated), (''i'', c.moved_in), (''o'', c.moved_out), (''l'', c.lost),'
+		'   (''f'', c.lost_from_start), (''s'', c.entered), (''x'', c.exited)) k(kind, n)'
+		'  WHERE c.relid = $1 AND k.n <> 0'
+		' UNION ALL SELECT s.bucket, s.kind, s.channel, s.segment, s.detail, s.n, 0'
+		'  FROM @extschema@.summary_delta s WHERE s.relid = $1'
+		-- the stored running balance against the stored counts
+		' UNION ALL SELECT c.bucket, ''a'', c.channel, c.segment, c.state, c.at_start,'
+		'  coalesce(sum(c.new + c.reactivated + c.moved_in - c.moved_out - c.lost + c.entered - c.exited)'
+		'   OVER (PARTITION BY c.family, c.channel, c.segment, c.state ORDER BY c.bucket'
+		'         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)'
+		'  FROM @extschema@.summary_cell c WHERE c.relid = $1) z'
+		' GROUP BY z.b, z.kind, z.ch, z.sg, z.d HAVING sum(z.stored) <> sum(z.expected)'
+		' ORDER BY 1, 2, 3, 4::text, 5'
+		USING relation, cfg.bucket, cfg.time_zone;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.verify(pg_catalog.regclass) IS
+'recomputes the summaries of a tracked table from its rows and history and returns the differing counts (none when exact)';
+
+-- A tracked table dropped: its configuration, summaries and history go too.
+-- SECURITY DEFINER: the role dropping its table has no privilege on churn's
+-- tables; the function only deletes rows of relations being dropped.
+CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	gone oid[];
+BEGIN
+	SELECT array_agg(d.objid) INTO gone
+	  FROM pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
+	   AND d.objid IN (SELECT t.relid FROM @extschema@.tracked_table t);
+	IF gone IS NULL THEN
+		RETURN;
+	END IF;
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_sql_drop() IS
+'internal: forgets the summaries, history and configuration of tracked tables that are dropped';
+
+-- The counts of customers per cell of every tracked table go from summary
+-- to summary_cell: in as pending deltas, folded as churn.refresh folds.
+INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)
+SELECT s.relid, s.bucket, s.kind, s.channel, s.segment, s.detail, s.n
+  FROM @extschema@.summary s
+ WHERE s.kind OPERATOR(pg_catalog.=) ANY ('{n,r,i,o,l,f,s,x}'::"char"[]);
+DELETE FROM @extschema@.summary s
+ WHERE s.kind OPERATOR(pg_catalog.=) ANY ('{n,r,i,o,l,f,s,x}'::"char"[]);
+SELECT pg_catalog.pg_advisory_xact_lock(@extschema@._lock_key(t.relid)), @extschema@._fold(t.relid)
+  FROM @extschema@.tracked_table t ORDER BY t.relid::pg_catalog.oid;

@@ -63,6 +63,7 @@ extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
 
 /* summary_trigger.c */
 extern int	summary_pin_search_path(void);
+extern Oid	summary_extension_owner(void);
 
 /* summary_fast.c */
 extern SummaryFastInfo *summary_fast_setup(const SummaryConfig *cfg, Relation rel);

@@ -94,9 +94,12 @@ fast_max(void)
 	return Min(pg_strtoint64(v), SUMMARY_FAST_MAX);
 }
 
-/* the owner of the churn extension, who owns its tables */
-static Oid
-extension_owner(void)
+/*
+ * summary_extension_owner: the owner of the churn extension, who owns its
+ * tables.  The caller is connected to SPI.
+ */
+Oid
+summary_extension_owner(void)
 {
 	int			ret;
 	bool		isnull;
@@ -269,7 +272,7 @@ connect_as_owner(TriggerData *trigdata, Oid *save_userid, int *save_sec_context)
 	if (ret != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(ret));
 	GetUserIdAndSecContext(save_userid, save_sec_context);
-	SetUserIdAndSecContext(extension_owner(),
+	SetUserIdAndSecContext(summary_extension_owner(),
 						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	return summary_pin_search_path();
 }
