@@ -137,10 +137,6 @@ typedef struct Family
 	Timestamp	end;			/* GREATEST(current, last): the last shown */
 	int			ncells;
 	Cell	   *cells;
-	/* the last bucket converted to a timestamptz (one bucket, many cells) */
-	bool		has_converted;
-	Timestamp	converted;
-	TimestampTz converted_start;
 } Family;
 
 /* queries, kept for the backend's lifetime ($1 relation, $2 family) */
@@ -157,10 +153,16 @@ static const char *const read_queries[NQUERIES] = {
 	"SELECT t.time_zone, t.bucket,"
 	" churn.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)"
 	" FROM churn.tracked_table t WHERE t.relid OPERATOR(pg_catalog.=) $1",
-	/* Q_STATE: the last stored bucket, the first pending one */
+	/*
+	 * Q_STATE: the last stored bucket, the first pending one (of the deltas
+	 * as they are: a bucket whose pending counts sum to nothing is changed
+	 * too, which costs a bucket more to compute but nothing in truth)
+	 */
 	"SELECT l.bucket, l.bucket_start,"
-	" (SELECT pg_catalog.min(p.bucket) FROM churn._cell_pending p"
-	"   WHERE p.relid OPERATOR(pg_catalog.=) $1 AND p.family OPERATOR(pg_catalog.=) $2)"
+	" (SELECT pg_catalog.min(p.bucket) FROM churn.summary_delta p"
+	"   WHERE p.relid OPERATOR(pg_catalog.=) $1"
+	"     AND p.kind OPERATOR(pg_catalog.=) ANY (CASE $2 WHEN 'l' THEN '{s,x}'::pg_catalog.\"char\"[]"
+	"                                        ELSE '{n,r,i,o,l,f}'::pg_catalog.\"char\"[] END))"
 	" FROM (SELECT 1) o LEFT JOIN LATERAL ("
 	"  SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
 	"   WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
@@ -307,16 +309,9 @@ next_bucket(const Family *f, Timestamp b)
 
 /* timezone(time_zone, b): how the stored rows' bucket_start was computed */
 static TimestampTz
-bucket_start(Family *f, Timestamp b)
+bucket_start(const Family *f, Timestamp b)
 {
-	if (!f->has_converted || f->converted != b)
-	{
-		f->converted_start = DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, f->zone,
-																	 TimestampGetDatum(b)));
-		f->converted = b;
-		f->has_converted = true;
-	}
-	return f->converted_start;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, f->zone, TimestampGetDatum(b)));
 }
 
 /* the stored row (or pending counts) of a cell in bucket b, or NULL */
@@ -609,11 +604,11 @@ family_rows(Family *f)
 
 /* one row of _cell_changes */
 static void
-put_row(Tuplestorestate *ts, TupleDesc desc, Family *f, const Cell *c, Timestamp b,
-		int64 at_start, const CellCounts *counts)
+put_row(Tuplestorestate *ts, TupleDesc desc, const Cell *c, Timestamp b, TimestampTz b_start,
+		TimestampTz b_end, int64 at_start, const CellCounts *counts)
 {
-	Datum		values[7 + CELL_NCOUNTS];
-	bool		nulls[7 + CELL_NCOUNTS];
+	Datum		values[8 + CELL_NCOUNTS];
+	bool		nulls[8 + CELL_NCOUNTS];
 	int			n = 0;
 
 	memset(nulls, 0, sizeof(nulls));
@@ -623,7 +618,8 @@ put_row(Tuplestorestate *ts, TupleDesc desc, Family *f, const Cell *c, Timestamp
 	nulls[n] = c->key.state == NULL;
 	values[n++] = c->key.state ? CStringGetTextDatum(c->key.state) : (Datum) 0;
 	values[n++] = TimestampGetDatum(b);
-	values[n++] = TimestampTzGetDatum(bucket_start(f, b));
+	values[n++] = TimestampTzGetDatum(b_start);
+	values[n++] = TimestampTzGetDatum(b_end);
 	values[n++] = TimestampGetDatum(c->first);
 	values[n++] = Int64GetDatum(at_start);
 	for (int k = 0; k < CELL_NCOUNTS; k++)
@@ -641,6 +637,11 @@ family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
 	if (!f->has_changed_from)
 		return;
 	for (Timestamp b = f->changed_from; b <= f->end; b = next_bucket(f, b))
+	{
+		Timestamp	next = next_bucket(f, b);
+		TimestampTz b_start = bucket_start(f, b);
+		TimestampTz b_end = bucket_start(f, next);
+
 		for (int i = 0; i < f->ncells; i++)
 		{
 			const Cell *c = &f->cells[i];
@@ -650,8 +651,9 @@ family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
 			if (c->vanished || b < c->first)
 				continue;
 			combined(f, c, b, &counts, &at_start);
-			put_row(ts, desc, f, c, b, at_start, &counts);
+			put_row(ts, desc, c, b, b_start, b_end, at_start, &counts);
 		}
+	}
 }
 
 /*
@@ -725,7 +727,7 @@ PG_FUNCTION_INFO_V1(churn_cell_changes);
 
 /*
  * churn._cell_changes(relation regclass, family "char") → SETOF (channel,
- * segment, state, bucket, bucket_start, first_bucket, at_start, new,
+ * segment, state, bucket, bucket_start, bucket_end, first_bucket, at_start, new,
  * reactivated, moved_in, moved_out, lost, lost_from_start, entered, exited):
  * the rows of the family's cells from changed_from on
  */

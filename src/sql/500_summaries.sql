@@ -32,9 +32,10 @@ COMMENT ON TABLE @extschema@.tracked_table IS
 -- Counts folded by churn.refresh that are read as they are, without a
 -- running balance: losses by reason (kind c), moves between channels (d) and
 -- lifecycle transitions (t) (bucket: local start of the bucket in the
--- table's time zone; bucket_start: that start as a timestamptz, what the
--- views show and readers filter on; kind: see summary_kinds.h; n: signed
--- count).  The counts of customers per cell live in summary_cell.
+-- table's time zone; bucket_start, bucket_end: its start and end as
+-- timestamptz, what the views show and readers filter on; kind: see
+-- summary_kinds.h; n: signed count).  The counts of customers per cell live
+-- in summary_cell.
 CREATE TABLE @extschema@.summary (
 	relid pg_catalog.regclass NOT NULL,
 	bucket pg_catalog.timestamp NOT NULL,
@@ -44,6 +45,7 @@ CREATE TABLE @extschema@.summary (
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
 	bucket_start pg_catalog.timestamptz NOT NULL,
+	bucket_end pg_catalog.timestamptz NOT NULL,
 	CONSTRAINT summary_key UNIQUE NULLS NOT DISTINCT (relid, kind, channel, segment, detail, bucket)
 ) WITH (parallel_workers = 0);
 -- a panel reads the buckets of a time range: an index range scan
@@ -69,6 +71,7 @@ CREATE TABLE @extschema@.summary_cell (
 	state pg_catalog.text,
 	bucket pg_catalog.timestamp NOT NULL,
 	bucket_start pg_catalog.timestamptz NOT NULL,
+	bucket_end pg_catalog.timestamptz NOT NULL,
 	first_bucket pg_catalog.timestamp NOT NULL,
 	at_start pg_catalog.int8 NOT NULL,
 	new pg_catalog.int8 NOT NULL,
@@ -947,10 +950,10 @@ COMMENT ON VIEW @extschema@._cell_pending IS
 -- that bucket (_cell_changed_from) and these after it.
 CREATE FUNCTION @extschema@._cell_changes(relation pg_catalog.regclass, family "char")
 RETURNS TABLE (channel pg_catalog.text, segment pg_catalog.jsonb, state pg_catalog.text,
-	bucket pg_catalog.timestamp, bucket_start pg_catalog.timestamptz, first_bucket pg_catalog.timestamp,
-	at_start pg_catalog.int8, new pg_catalog.int8, reactivated pg_catalog.int8, moved_in pg_catalog.int8,
-	moved_out pg_catalog.int8, lost pg_catalog.int8, lost_from_start pg_catalog.int8,
-	entered pg_catalog.int8, exited pg_catalog.int8)
+	bucket pg_catalog.timestamp, bucket_start pg_catalog.timestamptz, bucket_end pg_catalog.timestamptz,
+	first_bucket pg_catalog.timestamp, at_start pg_catalog.int8, new pg_catalog.int8,
+	reactivated pg_catalog.int8, moved_in pg_catalog.int8, moved_out pg_catalog.int8, lost pg_catalog.int8,
+	lost_from_start pg_catalog.int8, entered pg_catalog.int8, exited pg_catalog.int8)
 LANGUAGE C STABLE STRICT ROWS 60
 AS 'MODULE_PATHNAME', 'churn_cell_changes';
 COMMENT ON FUNCTION @extschema@._cell_changes(pg_catalog.regclass, "char") IS
@@ -977,62 +980,80 @@ AS 'MODULE_PATHNAME', 'churn_cell_extent';
 COMMENT ON FUNCTION @extschema@._cell_extent(pg_catalog.regclass, "char") IS
 'internal: the current, last stored, last counted and last shown bucket of a tracked table''s summary cells, and the first that _cell_changes returns';
 
--- The rows of every cell, compacted plus pending: the stored rows of the
--- buckets before the first one pending deltas change (an index range scan
--- of the buckets asked for, when the query filters on relation and
--- bucket_start), and the rows _cell_changes computes from there on.  A cell
--- has rows from its first bucket with a count through the last bucket with
--- a count of its family or the current bucket, whichever is later.
-CREATE VIEW @extschema@._cells AS
-SELECT d.relid, d.family, d.channel, d.segment, d.state, d.bucket, d.bucket_start, d.first_bucket,
-	   d.at_start, d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start,
-	   d.entered, d.exited
+-- The rows of every cell, compacted plus pending, one view per family: the
+-- stored rows of the buckets before the first one pending deltas change (an
+-- index range scan of the buckets asked for, when the query filters on
+-- relation and bucket_start), and the rows _cell_changes computes from
+-- there on.  A cell has rows from its first bucket with a count through the
+-- last bucket with a count of its family or the current bucket, whichever
+-- is later.  (Each view is written out for its family: a join with a list
+-- of families costs every read more planning than the view saves.)
+CREATE VIEW @extschema@._churn_cells AS
+SELECT d.relid, d.channel, d.segment, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
+	   d.at_start, d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start
   FROM @extschema@.tracked_table t
- CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
- CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, f.family) x(changed_from)
+ CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'c') x(changed_from)
   JOIN @extschema@.summary_cell d
-	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) f.family
+	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'c'
    AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
 UNION ALL
-SELECT t.relid, f.family, a.channel, a.segment, a.state, a.bucket, a.bucket_start, a.first_bucket,
-	   a.at_start, a.new, a.reactivated, a.moved_in, a.moved_out, a.lost, a.lost_from_start,
-	   a.entered, a.exited
+SELECT t.relid, a.channel, a.segment, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
+	   a.at_start, a.new, a.reactivated, a.moved_in, a.moved_out, a.lost, a.lost_from_start
   FROM @extschema@.tracked_table t
- CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
- CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, f.family) a;
-COMMENT ON VIEW @extschema@._cells IS
-'internal: customers per cell and bucket of the tracked tables, compacted plus pending, with at_start';
+ CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, 'c') a;
+COMMENT ON VIEW @extschema@._churn_cells IS
+'internal: customers per channel, segment and bucket of the tracked tables, compacted plus pending, with at_start';
+
+CREATE VIEW @extschema@._lifecycle_cells AS
+SELECT d.relid, d.state, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
+	   d.at_start, d.entered, d.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'l') x(changed_from)
+  JOIN @extschema@.summary_cell d
+	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'l'
+   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
+UNION ALL
+SELECT t.relid, a.state, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
+	   a.at_start, a.entered, a.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, 'l') a;
+COMMENT ON VIEW @extschema@._lifecycle_cells IS
+'internal: customers per lifecycle state and bucket of the tracked tables, compacted plus pending, with at_start';
+
+-- The counts read as they are (reasons c, moves d, transitions t),
+-- compacted plus pending.
+CREATE VIEW @extschema@._counts AS
+SELECT s.relid, s.kind, s.bucket, s.bucket_start, s.bucket_end, s.channel, s.segment, s.detail, s.n
+  FROM @extschema@.summary s
+UNION ALL
+SELECT d.relid, d.kind, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket),
+	   pg_catalog.timezone(t.time_zone, d.bucket + t.bucket), d.channel, d.segment, d.detail, d.n
+  FROM @extschema@.summary_delta d
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
+ WHERE d.kind OPERATOR(pg_catalog.=) ANY ('{c,d,t}'::"char"[]);
+COMMENT ON VIEW @extschema@._counts IS
+'internal: losses by reason, moves and lifecycle transitions of the tracked tables, compacted plus pending';
 
 CREATE VIEW @extschema@.churn_summary AS
-SELECT c.relid AS relation, c.bucket_start,
-	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) AS bucket_end,
-	   c.channel, c.segment, c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out, c.lost,
-	   c.lost_from_start,
+SELECT c.relid AS relation, c.bucket_start, c.bucket_end, c.channel, c.segment,
+	   c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out, c.lost, c.lost_from_start,
 	   c.at_start + c.new + c.reactivated + c.moved_in - c.moved_out - c.lost AS at_end,
 	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
 			THEN c.lost_from_start::pg_catalog.float8 / c.at_start END AS churn_rate,
 	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
 			THEN (c.at_start + c.reactivated + c.moved_in - c.moved_out - c.lost)::pg_catalog.float8 / c.at_start
 	   END AS retention_rate,
-	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
-  FROM @extschema@._cells c
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) c.relid
- WHERE c.family OPERATOR(pg_catalog.=) 'c';
+	   c.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._churn_cells c;
 COMMENT ON VIEW @extschema@.churn_summary IS
 'customers per tracked table, channel, segment and bucket: at_start, new, reactivated, moved_in, moved_out, lost, lost_from_start, at_end, churn and retention rates, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.churn_reasons AS
 SELECT e.relid AS relation, e.bucket_start, e.channel, e.detail AS reason, sum(e.n)::pg_catalog.int8 AS lost,
-	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
-  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.channel, s.detail, s.n
-		  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 'c'
-		UNION ALL
-		SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.channel, d.detail, d.n
-		  FROM @extschema@.summary_delta d
-		  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
-		 WHERE d.kind OPERATOR(pg_catalog.=) 'c') e
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) e.relid
- GROUP BY e.relid, e.bucket, e.bucket_start, e.channel, e.detail, t.time_zone, t.bucket
+	   e.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._counts e
+ WHERE e.kind OPERATOR(pg_catalog.=) 'c'
+ GROUP BY e.relid, e.bucket_start, e.bucket_end, e.channel, e.detail
 HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
 COMMENT ON VIEW @extschema@.churn_reasons IS
 'customers lost per tracked table, bucket, channel and reason, and whether the bucket is complete';
@@ -1041,67 +1062,49 @@ COMMENT ON VIEW @extschema@.churn_reasons IS
 -- each channel in each bucket (from_base): one union partitioned by table,
 -- bucket and channel, so that filters on these reach both sides' scans.
 CREATE VIEW @extschema@.diversion_summary AS
-SELECT w.relation, w.bucket_start, pg_catalog.timezone(t.time_zone, w.bucket + t.bucket) AS bucket_end,
-	   w.from_channel, w.to_channel, w.moved, w.from_base,
+SELECT w.relation, w.bucket_start, w.bucket_end, w.from_channel, w.to_channel, w.moved, w.from_base,
 	   CASE WHEN w.from_base OPERATOR(pg_catalog.<>) 0 THEN w.moved::pg_catalog.float8 / w.from_base END AS diversion_rate,
-	   pg_catalog.timezone(t.time_zone, w.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+	   w.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
   FROM (
-	SELECT u.relation, u.bucket, u.bucket_start, u.from_channel, u.to_channel, u.moved, u.is_move,
+	SELECT u.relation, u.bucket_start, u.bucket_end, u.from_channel, u.to_channel, u.moved, u.is_move,
 		   max(u.base) OVER (PARTITION BY u.relation, u.bucket_start, u.from_channel) AS from_base
 	  FROM (
-		SELECT m.relid AS relation, m.bucket, m.bucket_start, m.channel AS from_channel, m.detail AS to_channel,
-			   sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base, true AS is_move
-		  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.channel, s.detail, s.n
-				  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 'd'
-				UNION ALL
-				SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.channel, d.detail, d.n
-				  FROM @extschema@.summary_delta d
-				  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
-				 WHERE d.kind OPERATOR(pg_catalog.=) 'd') m
-		 GROUP BY m.relid, m.bucket, m.bucket_start, m.channel, m.detail
+		SELECT m.relid AS relation, m.bucket_start, m.bucket_end, m.channel AS from_channel,
+			   m.detail AS to_channel, sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base,
+			   true AS is_move
+		  FROM @extschema@._counts m
+		 WHERE m.kind OPERATOR(pg_catalog.=) 'd'
+		 GROUP BY m.relid, m.bucket_start, m.bucket_end, m.channel, m.detail
 		HAVING sum(m.n) OPERATOR(pg_catalog.<>) 0
 		UNION ALL
 		-- the stays in the channel that overlap the bucket
-		SELECT c.relid, c.bucket, c.bucket_start, c.channel, NULL, NULL,
+		SELECT c.relid, c.bucket_start, c.bucket_end, c.channel, NULL, NULL,
 			   sum(c.at_start + c.new + c.reactivated + c.moved_in)::pg_catalog.int8, false
-		  FROM @extschema@._cells c
-		 WHERE c.family OPERATOR(pg_catalog.=) 'c'
-		 GROUP BY c.relid, c.bucket, c.bucket_start, c.channel
+		  FROM @extschema@._churn_cells c
+		 GROUP BY c.relid, c.bucket_start, c.bucket_end, c.channel
 	  ) u
   ) w
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) w.relation
  WHERE w.is_move;
 COMMENT ON VIEW @extschema@.diversion_summary IS
 'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket), the diversion rate, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.lifecycle_summary AS
-SELECT c.relid AS relation, c.bucket_start,
-	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) AS bucket_end,
-	   c.state::@extschema@.lifecycle AS state, c.at_start, c.entered, c.exited,
-	   c.at_start + c.entered - c.exited AS at_end,
-	   pg_catalog.timezone(t.time_zone, c.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
-  FROM @extschema@._cells c
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) c.relid
- WHERE c.family OPERATOR(pg_catalog.=) 'l';
+SELECT c.relid AS relation, c.bucket_start, c.bucket_end, c.state::@extschema@.lifecycle AS state,
+	   c.at_start, c.entered, c.exited, c.at_start + c.entered - c.exited AS at_end,
+	   c.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._lifecycle_cells c;
 COMMENT ON VIEW @extschema@.lifecycle_summary IS
 'customers per tracked table, lifecycle state and bucket: at_start, entered, exited, at_end, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.lifecycle_transitions AS
-SELECT e.relid AS relation, e.bucket_start,
-	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) AS bucket_end,
+SELECT e.relid AS relation, e.bucket_start, e.bucket_end,
 	   pg_catalog.split_part(e.detail, '>', 1)::@extschema@.lifecycle AS from_state,
 	   pg_catalog.split_part(e.detail, '>', 2)::@extschema@.lifecycle AS to_state,
 	   sum(e.n)::pg_catalog.int8 AS transitions,
-	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
-  FROM (SELECT s.relid, s.bucket, s.bucket_start, s.detail, s.n
-		  FROM @extschema@.summary s WHERE s.kind OPERATOR(pg_catalog.=) 't'
-		UNION ALL
-		SELECT d.relid, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket), d.detail, d.n
-		  FROM @extschema@.summary_delta d
-		  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
-		 WHERE d.kind OPERATOR(pg_catalog.=) 't') e
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) e.relid
- GROUP BY e.relid, e.bucket, e.bucket_start, e.detail, t.time_zone, t.bucket
+	   e.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._counts e
+ WHERE e.kind OPERATOR(pg_catalog.=) 't'
+ GROUP BY e.relid, e.bucket_start, e.bucket_end, e.detail
 HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
 COMMENT ON VIEW @extschema@.lifecycle_transitions IS
 'lifecycle state transitions per tracked table and bucket, and whether the bucket is complete';
@@ -1127,12 +1130,13 @@ BEGIN
 		DELETE FROM @extschema@.summary_delta d WHERE d.relid = relation
 		RETURNING d.bucket, d.kind, d.channel, d.segment, d.detail, d.n
 	), sparse AS (
-		INSERT INTO @extschema@.summary AS s (relid, bucket, kind, channel, segment, detail, n, bucket_start)
+		INSERT INTO @extschema@.summary AS s (relid, bucket, kind, channel, segment, detail, n,
+			bucket_start, bucket_end)
 		SELECT relation, m.bucket, m.kind, m.channel, m.segment, m.detail, sum(m.n)::bigint,
-			   timezone(t.time_zone, m.bucket)
+			   timezone(t.time_zone, m.bucket), timezone(t.time_zone, m.bucket + t.bucket)
 		  FROM moved m JOIN @extschema@.tracked_table t ON t.relid = relation
 		 WHERE m.kind IN ('c', 'd', 't')
-		 GROUP BY m.bucket, m.kind, m.channel, m.segment, m.detail, t.time_zone
+		 GROUP BY m.bucket, m.kind, m.channel, m.segment, m.detail, t.time_zone, t.bucket
 		 ORDER BY m.kind, m.channel, m.segment, m.detail, m.bucket
 		ON CONFLICT (relid, kind, channel, segment, detail, bucket)
 		DO UPDATE SET n = s.n + excluded.n
@@ -1146,20 +1150,26 @@ BEGIN
 		 CROSS JOIN LATERAL @extschema@._cell_extent(t.relid, f.family) x
 		 WHERE t.relid = relation
 	), want AS MATERIALIZED (
-		SELECT c.* FROM @extschema@._cells c
-		 WHERE c.relid = relation AND c.family = 'c'
+		SELECT 'c'::"char" AS family, c.channel, c.segment, NULL::text AS state, c.bucket, c.bucket_start,
+			   c.bucket_end, c.first_bucket, c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out,
+			   c.lost, c.lost_from_start, 0::bigint AS entered, 0::bigint AS exited
+		  FROM @extschema@._churn_cells c
+		 WHERE c.relid = relation
 		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'c')
 		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'c')
 		UNION ALL
-		SELECT c.* FROM @extschema@._cells c
-		 WHERE c.relid = relation AND c.family = 'l'
+		SELECT 'l', NULL, '{}', c.state, c.bucket, c.bucket_start, c.bucket_end, c.first_bucket, c.at_start,
+			   0, 0, 0, 0, 0, 0, c.entered, c.exited
+		  FROM @extschema@._lifecycle_cells c
+		 WHERE c.relid = relation
 		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'l')
 		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'l')
 	), up AS (
 		INSERT INTO @extschema@.summary_cell AS d (relid, family, channel, segment, state, bucket,
-			bucket_start, first_bucket, at_start, new, reactivated, moved_in, moved_out, lost,
+			bucket_start, bucket_end, first_bucket, at_start, new, reactivated, moved_in, moved_out, lost,
 			lost_from_start, entered, exited)
-		SELECT w.relid, w.family, w.channel, w.segment, w.state, w.bucket, w.bucket_start, w.first_bucket,
+		SELECT relation, w.family, w.channel, w.segment, w.state, w.bucket, w.bucket_start, w.bucket_end,
+			   w.first_bucket,
 			   w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost, w.lost_from_start,
 			   w.entered, w.exited
 		  FROM want w
@@ -1173,7 +1183,8 @@ BEGIN
 				   = (w.first_bucket, w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost,
 					  w.lost_from_start, w.entered, w.exited))
 		ON CONFLICT ON CONSTRAINT summary_cell_key DO UPDATE
-		SET bucket_start = excluded.bucket_start, first_bucket = excluded.first_bucket,
+		SET bucket_start = excluded.bucket_start, bucket_end = excluded.bucket_end,
+			first_bucket = excluded.first_bucket,
 			at_start = excluded.at_start, new = excluded.new, reactivated = excluded.reactivated,
 			moved_in = excluded.moved_in, moved_out = excluded.moved_out, lost = excluded.lost,
 			lost_from_start = excluded.lost_from_start, entered = excluded.entered, exited = excluded.exited
