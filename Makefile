@@ -19,10 +19,13 @@ OBJS = \
 	src/period.o \
 	src/state_io.o \
 	src/summary_bucket.o \
-	src/summary_fast.o \
+	src/summary_capture.o \
+	src/summary_convert.o \
+	src/summary_history.o \
 	src/summary_order.o \
 	src/summary_read.o \
 	src/summary_sql.o \
+	src/summary_timeline.o \
 	src/summary_trigger.o \
 	src/survival_curve.o
 

@@ -46,10 +46,10 @@ typedef enum SummaryStatement
 	SUMMARY_TRUNCATE
 } SummaryStatement;
 
-/* Statements of at most this many rows are captured in C (summary_fast.c) */
+/* Statements of at most this many rows are captured in C (summary_capture.c) */
 #define SUMMARY_FAST_MAX	1000
 
-typedef struct SummaryFastInfo SummaryFastInfo;
+typedef struct SummaryColumns SummaryColumns;
 
 /* summary_bucket.c */
 extern void summary_check_width(const Interval *width);
@@ -65,17 +65,19 @@ extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
 extern int	summary_pin_search_path(void);
 extern Oid	summary_extension_owner(void);
 
-/* summary_fast.c */
-extern SummaryFastInfo *summary_fast_setup(const SummaryConfig *cfg, Relation rel);
-extern bool summary_fast_usable(const SummaryFastInfo *info);
-extern bool summary_fast_still_valid(const SummaryFastInfo *info, Relation rel);
-extern void summary_fast_capture(TriggerData *trigdata, SummaryStatement stmt,
-								 SummaryFastInfo *info, Oid tracked,
-								 const Interval *width, const char *time_zone);
-extern void summary_fast_bulk_insert(TriggerData *trigdata, SummaryFastInfo *info,
-									 Oid tracked, const Interval *width,
-									 const char *time_zone);
-extern void summary_fast_check_rows(TriggerData *trigdata, SummaryFastInfo *info);
+/* summary_convert.c */
+extern SummaryColumns *summary_columns_setup(const SummaryConfig *cfg, Relation rel);
+extern bool summary_columns_usable(const SummaryColumns *cols);
+extern bool summary_columns_valid(const SummaryColumns *cols, Relation rel);
+extern void summary_check_rows(TriggerData *trigdata, SummaryColumns *cols);
+
+/* summary_capture.c */
+extern void summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt,
+									SummaryColumns *cols, Oid tracked,
+									const Interval *width, const char *time_zone);
+extern void summary_capture_insert(TriggerData *trigdata, SummaryColumns *cols,
+								   Oid tracked, const Interval *width,
+								   const char *time_zone);
 
 /* summary_order.c */
 extern bool summary_order_take(TriggerData *trigdata, List **kept,

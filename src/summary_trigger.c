@@ -14,7 +14,7 @@
  * summaries; churn.refresh() folds the deltas later.
  *
  * INSERTs of any size and UPDATE/DELETE statements of up to SUMMARY_FAST_MAX
- * rows are captured in C (summary_fast.c); bigger UPDATE/DELETE statements
+ * rows are captured in C (summary_capture.c); bigger UPDATE/DELETE statements
  * and TRUNCATE run ONE set-based statement (summary_sql.c).  Its plans are
  * prepared once per trigger and size class of the transition table (a plan
  * made for one row is a poor plan for a million), kept with SPI_keepplan in
@@ -59,7 +59,7 @@ typedef struct SummaryPlanEntry
 	SPIPlanPtr	plan;
 	SummaryStatement stmt;
 	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
-	SummaryFastInfo *fast;		/* capture in C of small statements, or NULL */
+	SummaryColumns *fast;		/* capture in C of small statements, or NULL */
 	Interval	bucket;
 	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
@@ -146,7 +146,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 
 	if (entry->plan != NULL &&
 		(!SPI_plan_is_valid(entry->plan) ||
-		 !summary_fast_still_valid(entry->fast, trigdata->tg_relation)))
+		 !summary_columns_valid(entry->fast, trigdata->tg_relation)))
 	{
 		SPI_freeplan(entry->plan);
 		entry->plan = NULL;
@@ -226,7 +226,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		entry->tracked = cfg.relid;
 		entry->fast = NULL;
 		if (stmt != SUMMARY_TRUNCATE)
-			entry->fast = summary_fast_setup(&cfg, rel);
+			entry->fast = summary_columns_setup(&cfg, rel);
 		entry->bucket = cfg.bucket;
 		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
 		entry->plan = plan;
@@ -365,17 +365,17 @@ capture_statement(TriggerData *trigdata, List **kept)
 		key.size = size_class(tuplestore_tuple_count(ts));
 		cached = hash_search(summary_plans, &key, HASH_FIND, NULL);
 		if (cached != NULL && cached->plan != NULL && SPI_plan_is_valid(cached->plan) &&
-			summary_fast_usable(cached->fast) &&
-			summary_fast_still_valid(cached->fast, trigdata->tg_relation) &&
+			summary_columns_usable(cached->fast) &&
+			summary_columns_valid(cached->fast, trigdata->tg_relation) &&
 			capture_in_c(cached, stmt, ts))
 		{
 			GetUserIdAndSecContext(&save_userid, &save_sec_context);
 			SetUserIdAndSecContext(summary_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 			if (stmt == SUMMARY_INSERT)
-				summary_fast_bulk_insert(trigdata, cached->fast, cached->tracked,
+				summary_capture_insert(trigdata, cached->fast, cached->tracked,
 										 &cached->bucket, cached->time_zone);
 			else
-				summary_fast_capture(trigdata, stmt, cached->fast, cached->tracked,
+				summary_capture_changes(trigdata, stmt, cached->fast, cached->tracked,
 									 &cached->bucket, cached->time_zone);
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 			return;
@@ -409,13 +409,13 @@ capture_statement(TriggerData *trigdata, List **kept)
 	 * An INSERT of any size is grouped in C (new customers have no history);
 	 * other statements of up to SUMMARY_FAST_MAX rows are captured in C.
 	 */
-	if (summary_fast_usable(entry->fast) && capture_in_c(entry, stmt, ts))
+	if (summary_columns_usable(entry->fast) && capture_in_c(entry, stmt, ts))
 	{
 		if (stmt == SUMMARY_INSERT)
-			summary_fast_bulk_insert(trigdata, entry->fast, entry->tracked,
+			summary_capture_insert(trigdata, entry->fast, entry->tracked,
 									 &entry->bucket, entry->time_zone);
 		else
-			summary_fast_capture(trigdata, stmt, entry->fast, entry->tracked,
+			summary_capture_changes(trigdata, stmt, entry->fast, entry->tracked,
 								 &entry->bucket, entry->time_zone);
 		disconnect_owner(nestlevel, save_userid, save_sec_context);
 		return;
@@ -491,8 +491,8 @@ check_kept(TriggerData *trigdata)
 						   TRIGGER_FIRED_BY_INSERT(ev) ? SUMMARY_INSERT : SUMMARY_UPDATE,
 						   size_class(tuplestore_tuple_count(ts)));
 	/* (the set-based capture checks with the same message when it replays) */
-	if (summary_fast_usable(entry->fast))
-		summary_fast_check_rows(trigdata, entry->fast);
+	if (summary_columns_usable(entry->fast))
+		summary_check_rows(trigdata, entry->fast);
 	disconnect_owner(nestlevel, save_userid, save_sec_context);
 }
 
