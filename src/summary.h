@@ -31,11 +31,25 @@ typedef struct SummaryConfig
 	char	  **segments;
 	Interval	bucket;
 	char	   *time_zone;
+	TimestampTz states_from;	/* lifecycle states are known from */
+	bool		version_1_0;	/* the database's churn is still at 1.0 */
 	/* base types of the time columns (date, timestamp or timestamptz) */
 	Oid			since_type;
 	Oid			until_type;
 	Oid			changed_at_type;
 } SummaryConfig;
+
+/*
+ * Where a statement's capture goes and how it buckets times: what the
+ * trigger keeps of the configuration for the captures in C
+ */
+typedef struct SummaryTarget
+{
+	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
+	Interval	bucket;			/* the bucket width */
+	char		time_zone[NAMEDATALEN * 2]; /* the fixed time zone */
+	TimestampTz states_from;	/* lifecycle states are known from */
+} SummaryTarget;
 
 /* Kinds of capture statement */
 typedef enum SummaryStatement
@@ -50,6 +64,58 @@ typedef enum SummaryStatement
 #define SUMMARY_FAST_MAX	1000
 
 typedef struct SummaryColumns SummaryColumns;
+
+/*
+ * The rules of a customer's start and stop (summary_timeline.c): which kind
+ * of count, in the bucket of which point, when, keyed by what.
+ */
+typedef enum SummaryRuleAt
+{
+	RULE_AT_START,				/* the bucket of since (or a reactivation) */
+	RULE_AT_STATE_KNOWN,		/* the bucket from which its state is known */
+	RULE_AT_STOP				/* the bucket of until (or a loss) */
+} SummaryRuleAt;
+
+typedef enum SummaryRuleWhen
+{
+	RULE_ALWAYS,
+	RULE_IF_STATE,				/* the customer has a state */
+	RULE_IF_STAYED_BEFORE,		/* its stay began before the stop's bucket */
+	RULE_IF_REASON_TRACKED		/* the table tracks a reason */
+} SummaryRuleWhen;
+
+typedef enum SummaryRuleKey
+{
+	RULE_KEY_CELL,				/* channel, segment */
+	RULE_KEY_REASON,			/* channel, detail = reason */
+	RULE_KEY_STATE				/* detail = state */
+} SummaryRuleKey;
+
+typedef struct SummaryRule
+{
+	char		kind;			/* a SummaryKind */
+	SummaryRuleAt at;
+	SummaryRuleWhen when;
+	SummaryRuleKey key;
+} SummaryRule;
+
+extern const SummaryRule summary_row_rules[];
+extern const int summary_nrow_rules;
+
+/* what a customer is at a point of its timeline, for the rules */
+typedef struct SummaryRuleRow
+{
+	Timestamp	bucket;			/* of the point */
+	Timestamp	stay_bucket;	/* at a stop: of the start of the stay */
+	const char *channel;
+	const char *segment;		/* jsonb text */
+	const char *reason;
+	const char *state;
+	bool		with_reason;	/* the table tracks a reason */
+} SummaryRuleRow;
+
+typedef void (*summary_emit_fn) (void *arg, Timestamp b, char kind, const char *ch,
+								 const char *sg, const char *d, int64 w);
 
 /* summary_bucket.c */
 extern void summary_check_width(const Interval *width);
@@ -73,11 +139,9 @@ extern void summary_check_rows(TriggerData *trigdata, SummaryColumns *cols);
 
 /* summary_capture.c */
 extern void summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt,
-									SummaryColumns *cols, Oid tracked,
-									const Interval *width, const char *time_zone);
+									SummaryColumns *cols, const SummaryTarget *target);
 extern void summary_capture_insert(TriggerData *trigdata, SummaryColumns *cols,
-								   Oid tracked, const Interval *width,
-								   const char *time_zone);
+								   const SummaryTarget *target);
 
 /* summary_order.c */
 extern bool summary_order_take(TriggerData *trigdata, List **kept,

@@ -50,6 +50,7 @@
 #include "utils/tuplestore.h"
 
 #include "summary_capture.h"
+#include "summary_kinds.h"
 
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr events_plan = NULL;
@@ -479,6 +480,22 @@ agg_event(AggTable *t, StringInfo k, Timestamp b, char kind, const char *ch,
 	}
 	e->count += w;
 }
+/* summary_emit_fn of the grouped INSERT: into the table of events */
+typedef struct GroupedEmit
+{
+	AggTable   *events;
+	StringInfo	k;
+} GroupedEmit;
+
+static void
+emit_grouped(void *arg, Timestamp b, char kind, const char *ch, const char *sg, const char *d,
+			 int64 w)
+{
+	GroupedEmit *e = (GroupedEmit *) arg;
+
+	agg_event(e->events, e->k, b, kind, ch, sg, d, w);
+}
+
 /*
  * Capture an INSERT of any size: rows are read from the transition table and
  * grouped on (since bucket, until bucket, channel, segments, reason, state)
@@ -486,8 +503,7 @@ agg_event(AggTable *t, StringInfo k, Timestamp b, char kind, const char *ch,
  * path: new customers have no history) and appended.
  */
 void
-summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
-						 const Interval *width, const char *time_zone)
+summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, const SummaryTarget *target)
 {
 	Relation	rel = trigdata->tg_relation;
 	Tuplestorestate *ts = trigdata->tg_newtable;
@@ -502,8 +518,10 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
 	StringInfoData k;
 	StringInfoData sg;
 	EventBuf	ev;
+	GroupedEmit emit;
+	Timestamp	known;
 
-	summary_local_zone(&zone, time_zone);
+	summary_local_zone(&zone, target->time_zone);
 	agg_init(&groups, 1024);
 	initStringInfo(&k);
 	initStringInfo(&sg);
@@ -532,10 +550,10 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
 			MemoryContextReset(rowcxt);
 			continue;
 		}
-		bs = summary_bucket_floor(s, width);
+		bs = summary_bucket_floor(s, &target->bucket);
 		u_null = !summary_column_local(&info->until, slot, &zone, &u);
 		if (!u_null)
-			bu = summary_bucket_floor(u, width);
+			bu = summary_bucket_floor(u, &target->bucket);
 		ch = info->has_channel ? summary_column_text(&info->channel, slot) : NULL;
 		rs = info->has_reason ? summary_column_text(&info->reason, slot) : NULL;
 		st = info->has_state ? summary_column_text(&info->state, slot) : NULL;
@@ -595,22 +613,35 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
 	tuplestore_select_read_pointer(ts, 0);
 	ExecDropSingleTupleTableSlot(slot);
 
-	/* spread the groups into events, summed per summary key */
+	/*
+	 * Spread the groups into events, summed per summary key: new customers
+	 * have no history, so the rules of a start and a stop are all there is.
+	 */
 	agg_init(&events, 1024);
+	emit.events = &events;
+	emit.k = &k;
+	known = summary_bucket_floor(summary_local_time(&zone, target->states_from), &target->bucket);
 	for (int i = 0; i < groups.nbuckets; i++)
 		for (AggEntry *g = groups.buckets[i]; g; g = g->next)
 		{
-			agg_event(&events, &k, g->bs, 'n', g->ch, g->sg, NULL, g->count);
+			SummaryRuleRow rr;
+
+			memset(&rr, 0, sizeof(rr));
+			rr.channel = g->ch;
+			rr.segment = g->sg;
+			rr.with_reason = info->has_reason;
+			rr.bucket = g->bs;
+			summary_apply_rules(RULE_AT_START, &rr, g->count, emit_grouped, &emit);
+			rr.bucket = g->bs > known ? g->bs : known;
+			rr.state = g->st;
+			summary_apply_rules(RULE_AT_STATE_KNOWN, &rr, g->count, emit_grouped, &emit);
 			if (g->has_bu)
 			{
-				agg_event(&events, &k, g->bu, 'l', g->ch, g->sg, NULL, g->count);
-				if (g->bu > g->bs)
-					agg_event(&events, &k, g->bu, 'f', g->ch, g->sg, NULL, g->count);
-				if (info->has_reason)
-					agg_event(&events, &k, g->bu, 'c', g->ch, "{}", g->rs, g->count);
+				rr.bucket = g->bu;
+				rr.stay_bucket = g->bs;
+				rr.reason = g->rs;
+				summary_apply_rules(RULE_AT_STOP, &rr, g->count, emit_grouped, &emit);
 			}
-			if (info->has_state && g->st)
-				agg_event(&events, &k, g->bs, 's', NULL, "{}", g->st, g->count);
 		}
 
 	memset(&ev, 0, sizeof(ev));
@@ -625,7 +656,7 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
 						 errmsg("too many rows in one statement for churn capture")));
 			summary_add_event(&ev, e->b, e->kind, e->ch, e->sg, e->d, (int) e->count);
 		}
-	write_capture(tracked, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, &ev);
+	write_capture(target->tracked, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, &ev);
 	MemoryContextDelete(rowcxt);
 }
 
@@ -636,7 +667,7 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, Oid tracked,
  */
 void
 summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryColumns *info,
-					 Oid tracked, const Interval *width, const char *time_zone)
+						const SummaryTarget *target)
 {
 	Relation	rel = trigdata->tg_relation;
 	LocalZone	zone;
@@ -657,9 +688,13 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 	char	  **added_cust;
 	HistList  **added_hl;
 	int			nadded = 0;
+	Oid			tracked = target->tracked;
+	const Interval *width = &target->bucket;
+	Timestamp	states_from;
 
 	memset(&ev, 0, sizeof(ev));
-	summary_local_zone(&zone, time_zone);
+	summary_local_zone(&zone, target->time_zone);
+	states_from = summary_local_time(&zone, target->states_from);
 	if (stmt == SUMMARY_UPDATE || stmt == SUMMARY_DELETE)
 		summary_read_rows(trigdata->tg_oldtable, rel, info, &zone, &old, &nold);
 	if (stmt == SUMMARY_UPDATE || stmt == SUMMARY_INSERT)
@@ -714,7 +749,8 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 	{
 		if (!old[i].changed)
 			continue;
-		summary_timeline(&ev, &old[i], hist[kidx[i]].e, hist[kidx[i]].n, width, info->has_reason, -1);
+		summary_timeline(&ev, &old[i], hist[kidx[i]].e, hist[kidx[i]].n, width, info->has_reason,
+						 states_from, -1);
 	}
 
 	/* moves, reactivations and state transitions become history */
@@ -762,7 +798,7 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 
 			e.seq = ++last_seq;
 			e.at = at;
-			e.kind = 'm';
+			e.kind = HISTORY_MOVE;
 			e.channel = n->ch;
 			e.from_channel = o->ch;
 			added_cust[nadded] = n->key;
@@ -777,7 +813,7 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 
 			e.seq = ++last_seq;
 			e.at = at;
-			e.kind = 'r';
+			e.kind = HISTORY_REACTIVATION;
 			e.has_lost = true;
 			e.lost_at = o->u;
 			e.reason = o->rs;
@@ -793,7 +829,7 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 
 			e.seq = ++last_seq;
 			e.at = at;
-			e.kind = 's';
+			e.kind = HISTORY_STATE;
 			e.from_state = o->st;
 			e.to_state = n->st;
 			added_cust[nadded] = n->key;
@@ -837,10 +873,10 @@ summary_capture_changes(TriggerData *trigdata, SummaryStatement stmt, SummaryCol
 		{
 			HistList   *l = &hist[kidx[new[j].pair]];
 
-			summary_timeline(&ev, &new[j], l->e, l->n, width, info->has_reason, 1);
+			summary_timeline(&ev, &new[j], l->e, l->n, width, info->has_reason, states_from, 1);
 		}
 		else
-			summary_timeline(&ev, &new[j], NULL, 0, width, info->has_reason, 1);
+			summary_timeline(&ev, &new[j], NULL, 0, width, info->has_reason, states_from, 1);
 	}
 
 	summary_merge_events(&ev);

@@ -22,6 +22,7 @@
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "storage/itemptr.h"
+#include "utils/array.h"
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
 
@@ -175,6 +176,9 @@ extern bool summary_same_tracked(const CapRow *a, const CapRow *b);
 
 /* summary_history.c */
 extern Oid	summary_churn_relid(const char *name);
+extern void summary_entry_type(Oid elemtype, HistoryEntryType *et);
+extern void summary_decode_history(ArrayType *arr, const HistoryEntryType *et, HistList *l,
+								   const char *key);
 extern HistList *summary_fetch_history(Oid tracked, char **keys, int nkeys, HistoryEntryType *et);
 extern void summary_append_history(HistList *l, HistEntry *e);
 extern bool summary_write_history(Oid tracked, const HistoryEntryType *et, char **cust,
@@ -185,7 +189,10 @@ extern void summary_lock_customers(Oid tracked, char **keys, int nkeys);
 extern void summary_add_event(EventBuf *ev, Timestamp b, char kind, const char *ch,
 							  const char *sg, const char *d, int w);
 extern void summary_merge_events(EventBuf *ev);
+extern void summary_apply_rules(SummaryRuleAt at, const SummaryRuleRow *r, int64 w,
+								summary_emit_fn emit, void *arg);
 extern void summary_timeline(EventBuf *ev, const CapRow *r, HistEntry *h, int nh,
-							 const Interval *width, bool with_reason, int w);
+							 const Interval *width, bool with_reason, Timestamp states_from,
+							 int w);
 
 #endif							/* CHURN_SUMMARY_CAPTURE_H */

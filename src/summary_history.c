@@ -115,22 +115,15 @@ summary_churn_relid(const char *name)
 
 
 /*
- * The row type of churn.history's entries, checked to be the one this file
- * reads and writes: churn.history_entry (seq, at, kind, channel,
- * from_channel, lost_at, reason, from_state, to_state).  Looked up once per
- * statement, by summary_fetch_history, and used again to write.
+ * The row type of churn.history's entries, checked to be the one this
+ * version reads and writes: churn.history_entry (seq, at, kind, channel,
+ * from_channel, lost_at, reason, from_state, to_state).
  */
-static void
-history_entry_type(Relation hrel, HistoryEntryType *et)
+void
+summary_entry_type(Oid elemtype, HistoryEntryType *et)
 {
-	TupleDesc	desc = RelationGetDescr(hrel);
-	Oid			elemtype;
-	TupleDesc	edesc;
+	TupleDesc	edesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
 
-	if (desc->natts != HISTORY_NATTS ||
-		!OidIsValid(elemtype = get_element_type(TupleDescAttr(desc, 2)->atttypid)))
-		elog(ERROR, "churn.history does not have the columns of this version of churn");
-	edesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
 	if (edesc->natts != HISTORY_ENTRY_NATTS ||
 		TupleDescAttr(edesc, 0)->atttypid != INT4OID ||
 		TupleDescAttr(edesc, 1)->atttypid != TIMESTAMPOID ||
@@ -139,6 +132,68 @@ history_entry_type(Relation hrel, HistoryEntryType *et)
 		elog(ERROR, "churn.history_entry does not have the fields of this version of churn");
 	et->desc = edesc;
 	get_typlenbyvalalign(edesc->tdtypeid, &et->len, &et->byval, &et->align);
+}
+
+/* the entry type of churn.history's entries column, looked up per statement */
+static void
+history_entry_type(Relation hrel, HistoryEntryType *et)
+{
+	TupleDesc	desc = RelationGetDescr(hrel);
+	Oid			elemtype;
+
+	if (desc->natts != HISTORY_NATTS ||
+		!OidIsValid(elemtype = get_element_type(TupleDescAttr(desc, 2)->atttypid)))
+		elog(ERROR, "churn.history does not have the columns of this version of churn");
+	summary_entry_type(elemtype, et);
+}
+
+/*
+ * Decode a customer's entries (an array of churn.history_entry, which the
+ * caller owns) into l, keeping the stored elements for appending to them.
+ */
+void
+summary_decode_history(ArrayType *arr, const HistoryEntryType *et, HistList *l, const char *key)
+{
+	TupleDesc	edesc = et->desc;
+	bool	   *enulls;
+
+	deconstruct_array(arr, edesc->tdtypeid, et->len, et->byval, et->align,
+					  &l->stored_elems, &enulls, &l->nstored);
+	l->cap = l->nstored + 4;
+	l->e = palloc(sizeof(HistEntry) * l->cap);
+	l->n = 0;
+	for (int j = 0; j < l->nstored; j++)
+	{
+		HeapTupleHeader th;
+		HeapTupleData tup;
+		Datum		ev[HISTORY_ENTRY_NATTS];
+		bool		en[HISTORY_ENTRY_NATTS];
+		HistEntry  *e;
+
+		if (enulls[j])
+			elog(ERROR, "churn.history has a NULL entry for customer \"%s\"", key ? key : "NULL");
+		th = DatumGetHeapTupleHeader(l->stored_elems[j]);
+		tup.t_len = HeapTupleHeaderGetDatumLength(th);
+		ItemPointerSetInvalid(&tup.t_self);
+		tup.t_tableOid = InvalidOid;
+		tup.t_data = th;
+		heap_deform_tuple(&tup, edesc, ev, en);
+		if (en[0] || en[1] || en[2])
+			elog(ERROR, "churn.history has an entry without seq, at or kind for customer \"%s\"",
+				 key ? key : "NULL");
+		e = &l->e[l->n++];
+		/* seq, at, kind, channel, from_channel, lost_at, reason, from_state, to_state */
+		e->seq = DatumGetInt32(ev[0]);
+		e->at = DatumGetTimestamp(ev[1]);
+		e->kind = DatumGetChar(ev[2]);
+		e->channel = en[3] ? NULL : TextDatumGetCString(ev[3]);
+		e->from_channel = en[4] ? NULL : TextDatumGetCString(ev[4]);
+		e->has_lost = !en[5];
+		e->lost_at = en[5] ? 0 : DatumGetTimestamp(ev[5]);
+		e->reason = en[6] ? NULL : TextDatumGetCString(ev[6]);
+		e->from_state = en[7] ? NULL : TextDatumGetCString(ev[7]);
+		e->to_state = en[8] ? NULL : TextDatumGetCString(ev[8]);
+	}
 }
 
 /*
@@ -162,12 +217,10 @@ summary_fetch_history(Oid tracked, char **keys, int nkeys, HistoryEntryType *et)
 	Relation	hrel = table_open(summary_churn_relid("history"), AccessShareLock);
 	Relation	irel = index_open(idxoid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(hrel);
-	TupleDesc	edesc;
 	Datum		values[HISTORY_NATTS];
 	bool		nulls[HISTORY_NATTS];
 
 	history_entry_type(hrel, et);
-	edesc = et->desc;
 	for (int k = 0; k < nkeys; k++)
 	{
 		ScanKeyData key[2];
@@ -184,7 +237,6 @@ summary_fetch_history(Oid tracked, char **keys, int nkeys, HistoryEntryType *et)
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			ArrayType  *arr;
-			bool	   *enulls;
 
 			/* the primary key allows one row */
 			if (l->stored)
@@ -200,42 +252,7 @@ summary_fetch_history(Oid tracked, char **keys, int nkeys, HistoryEntryType *et)
 			 * backend, VACUUM or an index probe of this one.
 			 */
 			arr = DatumGetArrayTypePCopy(values[2]);
-			deconstruct_array(arr, edesc->tdtypeid, et->len, et->byval, et->align,
-							  &l->stored_elems, &enulls, &l->nstored);
-			l->cap = l->nstored + 4;
-			l->e = palloc(sizeof(HistEntry) * l->cap);
-			for (int j = 0; j < l->nstored; j++)
-			{
-				HeapTupleHeader th;
-				HeapTupleData et;
-				Datum		ev[HISTORY_ENTRY_NATTS];
-				bool		en[HISTORY_ENTRY_NATTS];
-				HistEntry  *e;
-
-				if (enulls[j])
-					elog(ERROR, "churn.history has a NULL entry for customer \"%s\"", keys[k]);
-				th = DatumGetHeapTupleHeader(l->stored_elems[j]);
-				et.t_len = HeapTupleHeaderGetDatumLength(th);
-				ItemPointerSetInvalid(&et.t_self);
-				et.t_tableOid = InvalidOid;
-				et.t_data = th;
-				heap_deform_tuple(&et, edesc, ev, en);
-				if (en[0] || en[1] || en[2])
-					elog(ERROR, "churn.history has an entry without seq, at or kind for customer \"%s\"",
-						 keys[k]);
-				e = &l->e[l->n++];
-				/* seq, at, kind, channel, from_channel, lost_at, reason, from_state, to_state */
-				e->seq = DatumGetInt32(ev[0]);
-				e->at = DatumGetTimestamp(ev[1]);
-				e->kind = DatumGetChar(ev[2]);
-				e->channel = en[3] ? NULL : TextDatumGetCString(ev[3]);
-				e->from_channel = en[4] ? NULL : TextDatumGetCString(ev[4]);
-				e->has_lost = !en[5];
-				e->lost_at = en[5] ? 0 : DatumGetTimestamp(ev[5]);
-				e->reason = en[6] ? NULL : TextDatumGetCString(ev[6]);
-				e->from_state = en[7] ? NULL : TextDatumGetCString(ev[7]);
-				e->to_state = en[8] ? NULL : TextDatumGetCString(ev[8]);
-			}
+			summary_decode_history(arr, et, l, keys[k]);
 		}
 		systable_endscan(scan);
 	}

@@ -58,10 +58,8 @@ typedef struct SummaryPlanEntry
 	SummaryPlanKey key;
 	SPIPlanPtr	plan;
 	SummaryStatement stmt;
-	Oid			tracked;		/* the tracked table (an ancestor for a partition) */
+	SummaryTarget target;		/* where the capture goes */
 	SummaryColumns *fast;		/* capture in C of small statements, or NULL */
-	Interval	bucket;
-	char		time_zone[NAMEDATALEN * 2];
 } SummaryPlanEntry;
 
 static void capture(TriggerData *trigdata, List **rest);
@@ -157,7 +155,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		Relation	rel = trigdata->tg_relation;
 		SummaryConfig cfg;
 		char	   *sql;
-		Oid			argtypes[3] = {OIDOID, INTERVALOID, TEXTOID};
+		Oid			argtypes[4] = {OIDOID, INTERVALOID, TEXTOID, TIMESTAMPTZOID};
 		SPIPlanPtr	plan;
 
 		bool		found_cfg;
@@ -200,7 +198,7 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 					 errhint("A Citus shard of a tracked table has churn's triggers but cannot be tracked: run churn.untrack on the table before distributing it.") :
 					 errhint("Install churn.summary_trigger only through churn.track.")));
 		}
-		if (strlen(cfg.time_zone) >= sizeof(entry->time_zone))
+		if (strlen(cfg.time_zone) >= sizeof(entry->target.time_zone))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("time zone name \"%s\" is too long", cfg.time_zone)));
@@ -216,19 +214,20 @@ get_plan_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 			sql = summary_capture_sql(&cfg, stmt,
 									  trigdata->tg_trigger->tgnewtable,
 									  trigdata->tg_trigger->tgoldtable);
-		plan = SPI_prepare_cursor(sql, 3, argtypes, CURSOR_OPT_GENERIC_PLAN);
+		plan = SPI_prepare_cursor(sql, 4, argtypes, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for churn capture: %s",
 				 SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
 		entry->stmt = stmt;
-		entry->tracked = cfg.relid;
+		entry->target.tracked = cfg.relid;
+		entry->target.bucket = cfg.bucket;
+		strlcpy(entry->target.time_zone, cfg.time_zone, sizeof(entry->target.time_zone));
+		entry->target.states_from = cfg.states_from;
 		entry->fast = NULL;
 		if (stmt != SUMMARY_TRUNCATE)
 			entry->fast = summary_columns_setup(&cfg, rel);
-		entry->bucket = cfg.bucket;
-		strlcpy(entry->time_zone, cfg.time_zone, sizeof(entry->time_zone));
 		entry->plan = plan;
 	}
 	return entry;
@@ -316,7 +315,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 	SummaryPlanEntry *entry;
 	Oid			save_userid;
 	int			save_sec_context;
-	Datum		values[3];
+	Datum		values[4];
 	int			ret;
 	int			size;
 	int			nestlevel;
@@ -372,11 +371,9 @@ capture_statement(TriggerData *trigdata, List **kept)
 			GetUserIdAndSecContext(&save_userid, &save_sec_context);
 			SetUserIdAndSecContext(summary_owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 			if (stmt == SUMMARY_INSERT)
-				summary_capture_insert(trigdata, cached->fast, cached->tracked,
-										 &cached->bucket, cached->time_zone);
+				summary_capture_insert(trigdata, cached->fast, &cached->target);
 			else
-				summary_capture_changes(trigdata, stmt, cached->fast, cached->tracked,
-									 &cached->bucket, cached->time_zone);
+				summary_capture_changes(trigdata, stmt, cached->fast, &cached->target);
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 			return;
 		}
@@ -397,7 +394,7 @@ capture_statement(TriggerData *trigdata, List **kept)
 	 * empties the history, so what it kept comes after it.)
 	 */
 	if (stmt == SUMMARY_TRUNCATE && kept != NULL && *kept != NIL &&
-		entry->tracked != RelationGetRelid(trigdata->tg_relation))
+		entry->target.tracked != RelationGetRelid(trigdata->tg_relation))
 	{
 		summary_order_replay(*kept, capture);
 		*kept = NIL;
@@ -412,11 +409,9 @@ capture_statement(TriggerData *trigdata, List **kept)
 	if (summary_columns_usable(entry->fast) && capture_in_c(entry, stmt, ts))
 	{
 		if (stmt == SUMMARY_INSERT)
-			summary_capture_insert(trigdata, entry->fast, entry->tracked,
-									 &entry->bucket, entry->time_zone);
+			summary_capture_insert(trigdata, entry->fast, &entry->target);
 		else
-			summary_capture_changes(trigdata, stmt, entry->fast, entry->tracked,
-								 &entry->bucket, entry->time_zone);
+			summary_capture_changes(trigdata, stmt, entry->fast, &entry->target);
 		disconnect_owner(nestlevel, save_userid, save_sec_context);
 		return;
 	}
@@ -446,9 +441,10 @@ capture_statement(TriggerData *trigdata, List **kept)
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
 
-	values[0] = ObjectIdGetDatum(entry->tracked);
-	values[1] = IntervalPGetDatum(&entry->bucket);
-	values[2] = CStringGetTextDatum(entry->time_zone);
+	values[0] = ObjectIdGetDatum(entry->target.tracked);
+	values[1] = IntervalPGetDatum(&entry->target.bucket);
+	values[2] = CStringGetTextDatum(entry->target.time_zone);
+	values[3] = TimestampTzGetDatum(entry->target.states_from);
 
 	ret = SPI_execute_plan(entry->plan, values, NULL, false, 0);
 	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_SELECT : SPI_OK_INSERT))
