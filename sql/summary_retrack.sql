@@ -93,6 +93,12 @@ SELECT * FROM rt_diff('rt_a', 'rt_b');
 -- a row churn refuses: named, without the recomputation's query
 \set SHOW_CONTEXT always
 UPDATE rt_a SET until = since + interval '90 days' WHERE id = 7;
+-- the same by the set-based capture (as for statements of more than
+-- churn.capture_fast_max rows): the same message, no capture statement
+SET churn.capture_fast_max = 0;
+UPDATE rt_a SET until = since + interval '90 days' WHERE id = 7;
+UPDATE rt_a SET until = since - interval '1 day' WHERE id = 8;
+RESET churn.capture_fast_max;
 \set SHOW_CONTEXT never
 
 -- Without a channel, the moves no longer apply: they go, the rest stays.

@@ -265,3 +265,12 @@ DROP ROLE regress_churn_writer, regress_churn_reader;
 DROP VIEW acct_view;
 DROP TABLE acct, no_key;
 DROP TYPE tier;
+
+-- churn.capture_fast_max is a setting of churn's (declared when the library
+-- loads, which the calls above did): 0 to 1000, the default 1000; other
+-- names under churn. are refused.
+SELECT name, setting, min_val, max_val, context FROM pg_settings WHERE name LIKE 'churn.%' ORDER BY name;
+\set VERBOSITY sqlstate
+SET churn.capture_fast_max = 1001;    -- 22023
+SET churn.capture_fast_mx = 0;        -- 42602
+\set VERBOSITY default

@@ -60,8 +60,14 @@ typedef enum SummaryStatement
 	SUMMARY_TRUNCATE
 } SummaryStatement;
 
-/* Statements of at most this many rows are captured in C (summary_capture.c) */
+/*
+ * Statements of at most this many rows are captured in C (summary_capture.c):
+ * the default and the greatest value of churn.capture_fast_max (churn.c).
+ * Pairing old and new rows in C costs rows squared.
+ */
 #define SUMMARY_FAST_MAX	1000
+
+extern int	churn_capture_fast_max;
 
 typedef struct SummaryColumns SummaryColumns;
 
