@@ -127,6 +127,28 @@ typedef void (*summary_emit_fn) (void *arg, Timestamp b, char kind, const char *
 extern void summary_check_width(const Interval *width);
 extern Timestamp summary_bucket_floor(Timestamp ts, const Interval *width);
 
+/*
+ * The buckets of the days last seen, for a loop over many rows: a month-based
+ * bucket's start depends only on the day, and a calendar conversion per row
+ * is most of what a bulk capture spends on times.  The memo is made after
+ * SUMMARY_BUCKET_MEMO_AFTER rows, so that a one-row statement does not pay
+ * for it.
+ */
+#define SUMMARY_BUCKET_MEMO 4096
+#define SUMMARY_BUCKET_MEMO_AFTER 64
+
+typedef struct SummaryBucketMemo
+{
+	Interval	width;
+	MemoryContext cxt;			/* of the memo (a row's may be reset) */
+	int			calls;			/* before the memo is made */
+	int64	   *day;			/* a day, or PG_INT64_MIN for none */
+	Timestamp  *floor;			/* the start of its bucket */
+} SummaryBucketMemo;
+
+extern SummaryBucketMemo *summary_bucket_memo(const Interval *width);
+extern Timestamp summary_bucket_floor_memo(SummaryBucketMemo *memo, Timestamp ts);
+
 /* summary_sql.c */
 extern bool summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg);
 extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
@@ -141,6 +163,7 @@ extern Oid	summary_extension_owner(void);
 extern SummaryColumns *summary_columns_setup(const SummaryConfig *cfg, Relation rel);
 extern bool summary_columns_usable(const SummaryColumns *cols);
 extern bool summary_columns_valid(const SummaryColumns *cols, Relation rel);
+extern bool summary_update_unchanged(TriggerData *trigdata, SummaryColumns *cols);
 extern void summary_check_rows(TriggerData *trigdata, SummaryColumns *cols);
 
 /* summary_capture.c */

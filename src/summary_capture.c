@@ -434,6 +434,25 @@ agg_lookup(AggTable *t, const char *key, int keylen, bool *found)
 	return e;
 }
 
+/*
+ * A value of a group's key, at p: its length (-1 for NULL) and its bytes.
+ * The caller has made room for them.
+ */
+static char *
+key_put(char *p, const char *v, int32 len)
+{
+	if (v == NULL)
+		len = -1;
+	memcpy(p, &len, sizeof(len));
+	p += sizeof(len);
+	if (v != NULL)
+	{
+		memcpy(p, v, len);
+		p += len;
+	}
+	return p;
+}
+
 static void
 key_str(StringInfo k, const char *v)
 {
@@ -520,60 +539,89 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, const Summar
 	EventBuf	ev;
 	GroupedEmit emit;
 	Timestamp	known;
+	const char **segv;
+	int		   *seglen;
+	int64		nrows = 0;
+	SummaryBucketMemo *memo;
 
 	summary_local_zone(&zone, target->time_zone);
 	agg_init(&groups, 1024);
 	initStringInfo(&k);
 	initStringInfo(&sg);
+	memo = summary_bucket_memo(&target->bucket);
+	segv = palloc(sizeof(char *) * (info->nsegments + 1));
+	seglen = palloc(sizeof(int) * (info->nsegments + 1));
 	tuplestore_select_read_pointer(ts, ptr);
 	tuplestore_rescan(ts);
+
+	/*
+	 * Every row of a bulk load passes here: its key is built from the bytes
+	 * of its text columns in place (no copy, nothing to free), and only a
+	 * new group copies them.  Conversions of other types allocate in rowcxt,
+	 * reset now and then.  The slot is filled in aggcxt: a tuple read back
+	 * from a spilled tuplestore is the slot's to free.
+	 */
 	while (tuplestore_gettupleslot(ts, true, false, slot))
 	{
-		MemoryContext old = MemoryContextSwitchTo(rowcxt);
 		bool		u_null;
 		Timestamp	s;
 		Timestamp	u = 0;
 		Timestamp	bs;
 		Timestamp	bu = 0;
-		char	   *ch;
-		char	   *rs;
-		char	   *st;
-		char	  **segv = NULL;
+		const char *ch = NULL;
+		const char *rs = NULL;
+		const char *st = NULL;
+		int			chlen = 0;
+		int			rslen = 0;
+		int			stlen = 0;
 		AggEntry   *e;
 		bool		found;
 
+		if (++nrows % 1024 == 0)
+			MemoryContextReset(rowcxt);
+		MemoryContextSwitchTo(rowcxt);
 		summary_check_period(info, slot, NULL);
 		if (!summary_column_local(&info->since, slot, &zone, &s))
 		{
-			/* not a customer yet */
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-			continue;
+			MemoryContextSwitchTo(aggcxt);
+			continue;			/* not a customer yet */
 		}
-		bs = summary_bucket_floor(s, &target->bucket);
+		bs = summary_bucket_floor_memo(memo, s);
 		u_null = !summary_column_local(&info->until, slot, &zone, &u);
 		if (!u_null)
-			bu = summary_bucket_floor(u, &target->bucket);
-		ch = info->has_channel ? summary_column_text(&info->channel, slot) : NULL;
-		rs = info->has_reason ? summary_column_text(&info->reason, slot) : NULL;
-		st = info->has_state ? summary_column_text(&info->state, slot) : NULL;
-		if (info->nsegments > 0)
-		{
-			segv = palloc(sizeof(char *) * info->nsegments);
-			for (int j = 0; j < info->nsegments; j++)
-				segv[j] = summary_column_text(&info->segments[j], slot);
-		}
-
-		resetStringInfo(&k);
-		appendBinaryStringInfo(&k, (const char *) &bs, sizeof(bs));
-		appendStringInfoChar(&k, u_null ? 'N' : 'U');
-		if (!u_null)
-			appendBinaryStringInfo(&k, (const char *) &bu, sizeof(bu));
-		key_str(&k, ch);
-		key_str(&k, rs);
-		key_str(&k, st);
+			bu = summary_bucket_floor_memo(memo, u);
+		if (info->has_channel)
+			ch = summary_column_bytes(&info->channel, slot, &chlen);
+		if (info->has_reason)
+			rs = summary_column_bytes(&info->reason, slot, &rslen);
+		if (info->has_state)
+			st = summary_column_bytes(&info->state, slot, &stlen);
 		for (int j = 0; j < info->nsegments; j++)
-			key_str(&k, segv[j]);
+			segv[j] = summary_column_bytes(&info->segments[j], slot, &seglen[j]);
+
+		/* the key: the two buckets, then each value */
+		{
+			int			room = 2 * sizeof(Timestamp) + 1 +
+				(3 + info->nsegments) * sizeof(int32) + chlen + rslen + stlen;
+			char	   *p;
+
+			for (int j = 0; j < info->nsegments; j++)
+				room += seglen[j];
+			resetStringInfo(&k);
+			enlargeStringInfo(&k, room);
+			p = k.data;
+			memcpy(p, &bs, sizeof(bs));
+			p += sizeof(bs);
+			*p++ = u_null ? 'N' : 'U';
+			memcpy(p, &bu, sizeof(bu));
+			p += sizeof(bu);
+			p = key_put(p, ch, chlen);
+			p = key_put(p, rs, rslen);
+			p = key_put(p, st, stlen);
+			for (int j = 0; j < info->nsegments; j++)
+				p = key_put(p, segv[j], seglen[j]);
+			k.len = p - k.data;
+		}
 
 		MemoryContextSwitchTo(aggcxt);
 		e = agg_lookup(&groups, k.data, k.len, &found);
@@ -582,9 +630,9 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, const Summar
 			e->bs = bs;
 			e->has_bu = !u_null;
 			e->bu = bu;
-			e->ch = pstrdup_null(ch);
-			e->rs = pstrdup_null(rs);
-			e->st = pstrdup_null(st);
+			e->ch = ch ? pnstrdup(ch, chlen) : NULL;
+			e->rs = rs ? pnstrdup(rs, rslen) : NULL;
+			e->st = st ? pnstrdup(st, stlen) : NULL;
 			if (info->nsegments > 0)
 			{
 				resetStringInfo(&sg);
@@ -596,7 +644,7 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, const Summar
 					escape_json(&sg, info->segment_names[j]);
 					appendStringInfoString(&sg, ": ");
 					if (segv[j])
-						escape_json(&sg, segv[j]);
+						escape_json(&sg, pnstrdup(segv[j], seglen[j]));
 					else
 						appendStringInfoString(&sg, "null");
 				}
@@ -607,8 +655,6 @@ summary_capture_insert(TriggerData *trigdata, SummaryColumns *info, const Summar
 				e->sg = "{}";
 		}
 		e->count++;
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
 	}
 	tuplestore_select_read_pointer(ts, 0);
 	ExecDropSingleTupleTableSlot(slot);

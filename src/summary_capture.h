@@ -21,6 +21,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
+#include "pgtime.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/relcache.h"
@@ -92,13 +93,20 @@ typedef struct CapRow
  * local timestamps as timezone(zone, value) does.  A zone of a fixed offset
  * from UTC (UTC itself, Etc/UTC, Etc/GMT-3, ...), the usual choice of a
  * server, is an addition: timezone() would parse the zone's name for every
- * value (an eighth of what the capture of a COPY costs in C).
+ * value (an eighth of what the capture of a COPY costs in C).  A zone with
+ * daylight saving time (Europe/Berlin) is an addition too on the days
+ * without a change of offset, once a statement has converted enough values
+ * for a memo of the days' offsets to pay (summary_local_time).
  */
+typedef struct LocalZoneDays LocalZoneDays;
+
 typedef struct LocalZone
 {
 	Datum		name;			/* text, for timezone() */
 	bool		fixed;			/* a fixed offset from UTC */
 	int64		offset;			/* that offset, in microseconds east */
+	pg_tz	   *tz;				/* else the zone timezone() reads, or NULL */
+	LocalZoneDays *days;		/* the offsets of the days seen (mutable) */
 } LocalZone;
 
 /* one history entry of a customer */
@@ -165,6 +173,7 @@ extern bool summary_key_unique(SummaryColumns *cols, Relation rel);
 extern bool summary_str_eq(const char *a, const char *b);
 extern bool summary_key_eq(const char *a, const char *b);
 extern char *summary_column_text(SummaryColumn *col, TupleTableSlot *slot);
+extern const char *summary_column_bytes(SummaryColumn *col, TupleTableSlot *slot, int *len);
 extern void summary_local_zone(LocalZone *z, const char *time_zone);
 extern Timestamp summary_local_time(const LocalZone *z, TimestampTz t);
 extern bool summary_column_local(SummaryColumn *col, TupleTableSlot *slot, const LocalZone *tz,

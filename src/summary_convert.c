@@ -24,9 +24,12 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_coerce.h"
+#include "parser/scansup.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -263,6 +266,52 @@ summary_column_text(SummaryColumn *col, TupleTableSlot *slot)
 	return NULL;
 }
 
+/*
+ * A text column's bytes without a copy when they are the datum's own (a
+ * text or varchar column not stored out of line): the bulk insert builds a
+ * group key from every row and copies only a new group's values.  Other
+ * types go through summary_column_text, in the caller's context.
+ */
+const char *
+summary_column_bytes(SummaryColumn *col, TupleTableSlot *slot, int *len)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, col->attnum, &isnull);
+	char	   *s;
+
+	*len = 0;
+	if (isnull)
+		return NULL;
+	if (col->way == TEXT_RELABEL)
+	{
+		text	   *t = (text *) PG_DETOAST_DATUM_PACKED(d);
+
+		*len = VARSIZE_ANY_EXHDR(t);
+		return VARDATA_ANY(t);
+	}
+	s = summary_column_text(col, slot);
+	*len = strlen(s);
+	return s;
+}
+
+
+/*
+ * The offsets of the UTC days a statement's values fell on, for a zone with
+ * daylight saving time: a day without a change of offset converts by
+ * addition.  The memo is made after ZONE_DAYS_AFTER conversions of the
+ * statement, so that a one-row statement does not pay for it.
+ */
+#define ZONE_DAYS 4096
+#define ZONE_DAYS_AFTER 64
+#define ZONE_DAY_MIXED PG_INT64_MIN /* a change of offset that day */
+
+struct LocalZoneDays
+{
+	MemoryContext cxt;			/* the zone's (a row's may be reset) */
+	int			conversions;	/* before the memo is made */
+	int64	   *day;			/* UTC day number, or PG_INT64_MIN for none */
+	int64	   *offset;			/* its offset in microseconds, or MIXED */
+};
 
 /*
  * The zone of the last statement: whether a name is a fixed offset can only
@@ -273,6 +322,32 @@ static char last_zone_name[NAMEDATALEN * 2];
 static char *last_zone_abbrevs = NULL;
 static bool last_zone_fixed;
 static int64 last_zone_offset;
+static pg_tz *last_zone_tz;
+
+/*
+ * The zone timezone(name, t) reads, or NULL when it takes the name for an
+ * abbreviation (which it prefers to a zone of the same name): the same
+ * decision as timestamptz_zone's.
+ */
+static pg_tz *
+zone_of_name(const char *name)
+{
+	int			offset;
+	pg_tz	   *tz;
+
+#if PG_VERSION_NUM >= 160000
+	if (DecodeTimezoneName(name, &offset, &tz) == TZNAME_ZONE)
+		return tz;
+	return NULL;
+#else
+	char	   *lower = downcase_truncate_identifier(name, strlen(name), false);
+	int			type = DecodeTimezoneAbbrev(0, lower, &offset, &tz);
+
+	if (type == TZ || type == DTZ || type == DYNTZ)
+		return NULL;
+	return pg_tzset(name);
+#endif
+}
 
 void
 summary_local_zone(LocalZone *z, const char *time_zone)
@@ -280,6 +355,8 @@ summary_local_zone(LocalZone *z, const char *time_zone)
 	const char *abbrevs = GetConfigOption("timezone_abbreviations", true, false);
 
 	z->name = CStringGetTextDatum(time_zone);
+	z->days = palloc0(sizeof(LocalZoneDays));
+	z->days->cxt = CurrentMemoryContext;
 	if (last_zone_abbrevs == NULL || abbrevs == NULL ||
 		strcmp(last_zone_name, time_zone) != 0 || strcmp(last_zone_abbrevs, abbrevs) != 0)
 	{
@@ -287,6 +364,7 @@ summary_local_zone(LocalZone *z, const char *time_zone)
 		long int	gmtoff;
 		bool		fixed = false;
 		int64		offset = 0;
+		pg_tz	   *tz = NULL;
 
 		if (tzp != NULL && pg_get_timezone_offset(tzp, &gmtoff))
 		{
@@ -314,6 +392,9 @@ summary_local_zone(LocalZone *z, const char *time_zone)
 			}
 		}
 
+		if (!fixed)
+			tz = zone_of_name(time_zone);
+
 		/*
 		 * Remember it only when all is known (a probe may fail), the new key
 		 * allocated before the old one is freed.
@@ -328,13 +409,92 @@ summary_local_zone(LocalZone *z, const char *time_zone)
 			strlcpy(last_zone_name, time_zone, sizeof(last_zone_name));
 			last_zone_fixed = fixed;
 			last_zone_offset = offset;
+			last_zone_tz = tz;
 		}
 		z->fixed = fixed;
 		z->offset = offset;
+		z->tz = tz;
 		return;
 	}
 	z->fixed = last_zone_fixed;
 	z->offset = last_zone_offset;
+	z->tz = last_zone_tz;
+}
+
+/*
+ * The offset of a whole UTC day, or ZONE_DAY_MIXED: the zone's next change
+ * after the day's start is on a later day, and timezone() agrees at the
+ * day's first and last microsecond (which a zone with leap seconds, whose
+ * local times drift from the offset, would not).
+ */
+static int64
+zone_day_offset(const LocalZone *z, int64 day)
+{
+	TimestampTz first;
+	TimestampTz last;
+	pg_time_t	start;
+	long int	before;
+	long int	after;
+	int			before_dst;
+	int			after_dst;
+	pg_time_t	boundary;
+	int64		offset;
+
+	if (pg_mul_s64_overflow(day, USECS_PER_DAY, &first) ||
+		!IS_VALID_TIMESTAMP(first) || !IS_VALID_TIMESTAMP(first + USECS_PER_DAY))
+		return ZONE_DAY_MIXED;
+	last = first + USECS_PER_DAY - 1;
+	start = (pg_time_t) (first / USECS_PER_SEC) +
+		(pg_time_t) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	switch (pg_next_dst_boundary(&start, &before, &before_dst, &boundary,
+								 &after, &after_dst, z->tz))
+	{
+		case 0:
+			break;				/* no change after it */
+		case 1:
+			if (boundary < start + SECS_PER_DAY)
+				return ZONE_DAY_MIXED;
+			break;
+		default:
+			return ZONE_DAY_MIXED;
+	}
+	offset = (int64) before * USECS_PER_SEC;
+	if (DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
+											  TimestampTzGetDatum(first))) != first + offset ||
+		DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
+											  TimestampTzGetDatum(last))) != last + offset)
+		return ZONE_DAY_MIXED;
+	return offset;
+}
+
+/* t + the offset of its day, if the day has one */
+static bool
+zone_day_local(const LocalZone *z, TimestampTz t, Timestamp *result)
+{
+	LocalZoneDays *d = z->days;
+	int64		day;
+	int			i;
+
+	if (d->day == NULL)
+	{
+		if (++d->conversions < ZONE_DAYS_AFTER)
+			return false;
+		d->day = MemoryContextAlloc(d->cxt, sizeof(int64) * ZONE_DAYS);
+		d->offset = MemoryContextAlloc(d->cxt, sizeof(int64) * ZONE_DAYS);
+		for (i = 0; i < ZONE_DAYS; i++)
+			d->day[i] = PG_INT64_MIN;
+	}
+	day = t / USECS_PER_DAY;
+	if (t % USECS_PER_DAY < 0)
+		day--;
+	i = (int) (day & (ZONE_DAYS - 1));
+	if (d->day[i] != day)
+	{
+		d->offset[i] = zone_day_offset(z, day);
+		d->day[i] = day;
+	}
+	return d->offset[i] != ZONE_DAY_MIXED &&
+		!pg_add_s64_overflow(t, d->offset[i], result) && IS_VALID_TIMESTAMP(*result);
 }
 
 /* timezone(zone, t) */
@@ -343,10 +503,16 @@ summary_local_time(const LocalZone *z, TimestampTz t)
 {
 	Timestamp	r;
 
-	if (z->fixed && !TIMESTAMP_NOT_FINITE(t) &&
-		!pg_add_s64_overflow(t, z->offset, &r) && IS_VALID_TIMESTAMP(r))
+	if (TIMESTAMP_NOT_FINITE(t))
+		;
+	else if (z->fixed)
+	{
+		if (!pg_add_s64_overflow(t, z->offset, &r) && IS_VALID_TIMESTAMP(r))
+			return r;
+	}
+	else if (z->tz != NULL && zone_day_local(z, t, &r))
 		return r;
-	/* other zones, infinities, and out of range (for its error) */
+	/* other zones and days, infinities, out of range (for its error) */
 	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, z->name,
 												 TimestampTzGetDatum(t)));
 }
@@ -482,6 +648,80 @@ summary_read_rows(Tuplestorestate *ts, Relation rel, SummaryColumns *info, const
 	ExecDropSingleTupleTableSlot(slot);
 	*rows_out = rows;
 	*n_out = i;
+}
+
+/* whether a column has the same bytes in two slots (both NULL counts) */
+static bool
+same_datum(TupleTableSlot *a, TupleTableSlot *b, const SummaryColumn *col)
+{
+	Form_pg_attribute att = TupleDescAttr(a->tts_tupleDescriptor, col->attnum - 1);
+	bool		a_null;
+	bool		b_null;
+	Datum		ad = slot_getattr(a, col->attnum, &a_null);
+	Datum		bd = slot_getattr(b, col->attnum, &b_null);
+
+	if (a_null || b_null)
+		return a_null == b_null;
+	return datumIsEqual(ad, bd, att->attbyval, att->attlen);
+}
+
+/*
+ * Whether an UPDATE left every tracked column of every row as it was: the
+ * common write of an application (an e-mail address, the time of a login)
+ * then costs no conversion.  The transition tables hold each row's old and
+ * new versions at the same position, so they are compared in pairs, byte for
+ * byte: a difference of representation only (a value stored another way)
+ * makes a false "changed", which the capture then finds unchanged.  When
+ * every pair is the same, the capture, which pairs rows by customer in
+ * order, would pair them the same way and find nothing to count.  The
+ * changed_at column is not compared: alone, it changes nothing either.  (A
+ * row churn would refuse, written while the trigger was disabled, is not
+ * checked again by an update that leaves its tracked columns alone.)
+ */
+bool
+summary_update_unchanged(TriggerData *trigdata, SummaryColumns *info)
+{
+	Tuplestorestate *olds = trigdata->tg_oldtable;
+	Tuplestorestate *news = trigdata->tg_newtable;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	TupleTableSlot *o;
+	TupleTableSlot *n;
+	int			optr;
+	int			nptr;
+	bool		same = true;
+
+	if (olds == NULL || news == NULL ||
+		tuplestore_tuple_count(olds) != tuplestore_tuple_count(news))
+		return false;
+	o = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	n = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	optr = tuplestore_alloc_read_pointer(olds, EXEC_FLAG_REWIND);
+	nptr = tuplestore_alloc_read_pointer(news, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(olds, optr);
+	tuplestore_rescan(olds);
+	tuplestore_select_read_pointer(news, nptr);
+	tuplestore_rescan(news);
+	while (same && tuplestore_gettupleslot(olds, true, false, o))
+	{
+		if (!tuplestore_gettupleslot(news, true, false, n))
+		{
+			same = false;
+			break;
+		}
+		same = same_datum(o, n, &info->customer) &&
+			same_datum(o, n, &info->since) &&
+			same_datum(o, n, &info->until) &&
+			(!info->has_channel || same_datum(o, n, &info->channel)) &&
+			(!info->has_reason || same_datum(o, n, &info->reason)) &&
+			(!info->has_state || same_datum(o, n, &info->state));
+		for (int j = 0; same && j < info->nsegments; j++)
+			same = same_datum(o, n, &info->segments[j]);
+	}
+	tuplestore_select_read_pointer(olds, 0);
+	tuplestore_select_read_pointer(news, 0);
+	ExecDropSingleTupleTableSlot(o);
+	ExecDropSingleTupleTableSlot(n);
+	return same;
 }
 
 bool

@@ -161,6 +161,15 @@ capture_statement(TriggerData *trigdata, List **kept)
 	 * no SPI connection is needed.
 	 */
 	entry = cached_entry(trigdata, size);
+
+	/*
+	 * An UPDATE of other columns only (an e-mail address, the time of a
+	 * login), of any size, has nothing to capture: it is the common write
+	 * of an application, and costs a comparison of the tracked columns.
+	 */
+	if (stmt == SUMMARY_UPDATE && entry != NULL && summary_columns_usable(entry->fast) &&
+		summary_update_unchanged(trigdata, entry->fast))
+		return;
 	if (entry != NULL && goes_to_c(entry, stmt, ts))
 	{
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
