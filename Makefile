@@ -61,7 +61,7 @@ REGRESS = setup \
 	survival survival_bank survival_parallel cohort state_agg \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
-	summary_partition_sql summary_rates summary_types summary_retrack \
+	summary_partition_sql summary_rates summary_types summary_retrack summary_reads \
 	ops hardening zz_catalog
 REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
 
