@@ -38,7 +38,8 @@
  * bucket with a count, as after a rebuild.
  *
  * churn.refresh folds through the same view (_fold), so the stored rows are
- * what these rules make of the counts: the rules live here only.
+ * what these rules make of the counts: the rules live here only.  The calls
+ * of one query share one read of each family (read_family's memo).
  *
  * The functions read churn's tables as the extension owner, after checking
  * that the caller may read the summaries of the family (SELECT on one of
@@ -51,6 +52,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -62,6 +64,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -687,13 +691,83 @@ check_read_privilege(Oid relid, char family)
 }
 
 /*
+ * The families read with the current snapshot.  A view's read calls
+ * _cell_changed_from and then _cell_changes for its family, and a refresh
+ * _cell_extent and both, for each family: each would read the pending
+ * deltas again, a scan of summary_delta (and of the dead rows a refresh
+ * leaves there until vacuum).  They read with the snapshot of the query that
+ * calls them (read-only SPI), so one read serves them all: a memo keyed by
+ * that snapshot and what it sees (its transactions and command), in memory
+ * of the transaction, forgotten when a subtransaction aborts (its rows
+ * vanish from the same snapshot) and when the transaction ends.
+ */
+#define READ_MEMOS 4
+
+typedef struct ReadMemo
+{
+	bool		used;
+	Oid			relid;
+	char		family;
+	bool		rows;			/* family_rows done too */
+	Snapshot	snapshot;		/* the snapshot read with, and its contents */
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint64		completions;
+	MemoryContext cxt;			/* holds f's data */
+	Family		f;
+} ReadMemo;
+
+static ReadMemo read_memos[READ_MEMOS];
+static int	read_memo_next;
+static bool read_memo_callbacks;
+
+/* forget every memo; free their memory unless the transaction frees it */
+static void
+forget_memos(bool free_memory)
+{
+	for (int i = 0; i < READ_MEMOS; i++)
+	{
+		if (read_memos[i].used && free_memory)
+			MemoryContextDelete(read_memos[i].cxt);
+		read_memos[i].used = false;
+	}
+}
+
+static void
+memo_xact_callback(XactEvent event, void *arg)
+{
+	/* TopTransactionContext, and the memos with it, go at the end */
+	forget_memos(false);
+}
+
+static void
+memo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_memos(true);
+}
+
+static bool
+memo_matches(const ReadMemo *m, Snapshot snap, Oid relid, char family)
+{
+	return m->used && m->relid == relid && m->family == family && m->snapshot == snap &&
+		m->xmin == snap->xmin && m->xmax == snap->xmax && m->curcid == snap->curcid &&
+		m->completions == snap->snapXactCompletionCount;
+}
+
+/*
  * Read a family of a tracked table as the extension owner (the caller's
- * privilege checked first); with rows, the window and the cells too.
+ * privilege checked first); with rows, the window and the cells too.  *f
+ * points into the memo's memory: valid until the next read.
  */
 static void
 read_family(Family *f, Datum relid, char family, bool rows)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
+	Snapshot	snap;
+	ReadMemo   *m = NULL;
 	Oid			save_userid;
 	int			save_sec_context;
 
@@ -702,24 +776,70 @@ read_family(Family *f, Datum relid, char family, bool rows)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("summary cell family \"%c\" is not c or l", family)));
 	check_read_privilege(DatumGetObjectId(relid), family);
+	if (!read_memo_callbacks)
+	{
+		RegisterXactCallback(memo_xact_callback, NULL);
+		RegisterSubXactCallback(memo_subxact_callback, NULL);
+		read_memo_callbacks = true;
+	}
+	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	for (int i = 0; snap != NULL && i < READ_MEMOS; i++)
+		if (memo_matches(&read_memos[i], snap, DatumGetObjectId(relid), family))
+			m = &read_memos[i];
+	if (m != NULL && (m->rows || !rows))
+	{
+		*f = m->f;
+		return;
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(summary_extension_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	/* what is read is copied to the caller's context, past SPI_finish */
-	f->cxt = callcxt;
-	MemoryContextSwitchTo(callcxt);
-	family_state(f, relid, family);
+	if (m == NULL)
+	{
+		/* a new memo, in place of the oldest (of an older snapshot, most) */
+		m = &read_memos[read_memo_next];
+		read_memo_next = (read_memo_next + 1) % READ_MEMOS;
+		if (m->used)
+			MemoryContextDelete(m->cxt);
+		m->used = false;
+		m->cxt = AllocSetContextCreate(TopTransactionContext, "churn summary read",
+									   ALLOCSET_SMALL_SIZES);
+		m->f.cxt = m->cxt;
+		MemoryContextSwitchTo(m->cxt);
+		family_state(&m->f, relid, family);
+		m->rows = false;
+	}
+	else
+		MemoryContextSwitchTo(m->cxt);
 
 	/*
 	 * Pending counts with stored buckets after the current one may end the
 	 * family earlier (see family_rows), which changed_from must know.
 	 */
-	if (rows || (f->has_pending && f->has_stored && f->current < f->stored_last))
-		family_rows(f);
+	if (rows || (m->f.has_pending && m->f.has_stored && m->f.current < m->f.stored_last))
+	{
+		family_rows(&m->f);
+		m->rows = true;
+	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
+	MemoryContextSwitchTo(callcxt);
+
+	/* complete: remember it (read with a snapshot) */
+	*f = m->f;
+	if (snap == NULL)
+		return;
+	m->relid = DatumGetObjectId(relid);
+	m->family = family;
+	m->snapshot = snap;
+	m->xmin = snap->xmin;
+	m->xmax = snap->xmax;
+	m->curcid = snap->curcid;
+	m->completions = snap->snapXactCompletionCount;
+	m->used = true;
 }
 
 PG_FUNCTION_INFO_V1(churn_cell_changes);
