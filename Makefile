@@ -27,9 +27,14 @@ OBJS = \
 	src/state_io.o \
 	src/state_zone.o \
 	src/summary_bucket.o \
-	src/summary_fast.o \
+	src/summary_capture.o \
+	src/summary_convert.o \
+	src/summary_history.o \
+	src/summary_kinds.o \
 	src/summary_order.o \
+	src/summary_read.o \
 	src/summary_sql.o \
+	src/summary_timeline.o \
 	src/summary_trigger.o \
 	src/survival_curve.o \
 	src/survival_stats.o \
@@ -75,8 +80,8 @@ REGRESS = setup \
 	cox cox_state cox_parallel cox_early_warning \
 	track_api summary_capture summary_capture_sql summary_copy summary_nested \
 	summary_lifecycle summary_lifecycle_sql summary_partition \
-	summary_partition_sql summary_rates summary_types lifetimes \
-	value_models value_models_state value_models_parallel \
+	summary_partition_sql summary_rates summary_types summary_retrack summary_reads \
+	lifetimes value_models value_models_state value_models_parallel \
 	ops hardening zz_catalog
 REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
 

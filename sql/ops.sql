@@ -70,10 +70,13 @@ SELECT churn.track('ops_subs', customer => 'id', since => 'since', until => 'unt
 -- tracked, but without activity and thresholds
 CALL churn.advance_lifecycle('ops_subs', '2024-06-01');
 SELECT churn.untrack('ops_subs');
+-- (the states of these customers are known from their since: this table
+-- stands for one tracked from the start, before 2024)
 SELECT churn.track('ops_subs', customer => 'id', since => 'since', until => 'until',
 				   channel => 'channel', state => 'status', changed_at => 'changed',
 				   activity => 'seen', at_risk_after => '30 days',
-				   dormant_after => '60 days', churned_after => '90 days');
+				   dormant_after => '60 days', churned_after => '90 days',
+				   states_from => '-infinity');
 \set VERBOSITY terse
 -- bad arguments
 CALL churn.advance_lifecycle('ops_subs', NULL);

@@ -174,6 +174,24 @@ SELECT count(*) AS changed FROM (
 SELECT churn.refresh() AS folded_again;
 SELECT * FROM checks;
 
+-- 12b. UPDATEs that leave the tracked columns as they were (a column churn
+-- does not track, changed_at alone, a tracked column set to itself, one row
+-- or all) append nothing: no delta, and the summaries and history stay.
+ALTER TABLE cust ADD COLUMN note text;
+CREATE TEMP TABLE hist_before AS SELECT * FROM churn.history;
+UPDATE cust SET note = 'called' WHERE id = 1;
+UPDATE cust SET note = 'called back';
+UPDATE cust SET changed = '2024-05-01', note = NULL WHERE id IN (1, 2, 3);
+UPDATE cust SET since = since, until = until, branch = branch, plan = plan, reason = reason;
+SELECT count(*) AS pending FROM churn.summary_delta;
+SELECT count(*) AS changed FROM (
+	(SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass EXCEPT SELECT * FROM before3)
+	UNION ALL
+	(SELECT * FROM before3 EXCEPT SELECT * FROM churn.churn_summary WHERE relation = 'cust'::regclass)) d;
+SELECT count(*) AS history_changed FROM (
+	(TABLE churn.history EXCEPT TABLE hist_before) UNION ALL (TABLE hist_before EXCEPT TABLE churn.history)) h;
+ALTER TABLE cust DROP COLUMN note;
+
 -- 13. A multi-row UPDATE mixing a cancellation, a move and a correction.
 UPDATE cust SET until = CASE id WHEN 21 THEN '2024-04-15'::timestamptz ELSE until END,
 				branch = CASE id WHEN 11 THEN 'north' ELSE branch END,

@@ -1,11 +1,17 @@
 --
 -- summary_lifecycle: lifecycle states of a tracked table: customers per
 -- state per bucket (churn.lifecycle_summary) and transitions between states
--- (churn.lifecycle_transitions).  A customer holds its state from its since;
--- each change of the state column is a transition at the change time.
+-- (churn.lifecycle_transitions).  Each change of the state column is a
+-- transition at the change time.  A customer's state counts from when it is
+-- known: the later of its since and the table's states_from (default: the
+-- tracking time), or its first transition if that comes first.  The first
+-- part tracks with states_from => '-infinity' (the states were known all
+-- along: each customer holds its state from its since); the last part
+-- shows a back-fill with the default.
 -- Oracles: a hand-worked example; the current bucket's at_end per state
 -- equals a plain count over the base table; transitions equal a log the
--- test writes itself.
+-- test writes itself; after a back-fill, no state is counted before it is
+-- known.
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
@@ -25,7 +31,8 @@ INSERT INTO lc VALUES
 	(2, '2024-01-20', NULL, 'active', '2024-01-20', '2024-01-20');
 SELECT churn.track('lc', customer => 'id', since => 'since', until => 'until', state => 'status',
 				   changed_at => 'changed', activity => 'last_seen', time_zone => 'UTC',
-				   at_risk_after => '30 days', dormant_after => '60 days', churned_after => '120 days');
+				   at_risk_after => '30 days', dormant_after => '60 days', churned_after => '120 days',
+				   states_from => '-infinity');
 
 INSERT INTO lc VALUES (3, '2024-02-10', NULL, 'new', '2024-02-10', '2024-02-10');
 UPDATE lc SET status = 'active', changed = '2024-02-15' WHERE id = 1;           -- new -> active (Feb)
@@ -128,3 +135,53 @@ SELECT count(*) FILTER (WHERE at_end <> at_start + entered - exited) AS bad_bala
 
 SELECT churn.untrack('lc');
 DROP TABLE lc, lc_log;
+
+-- Back-filled history does not invent transitions.  Customers signed up
+-- in 2023 and 2024, some lost (now 'churned'), are tracked as of
+-- 2024-06-15: their states are known from then on, not from their since.
+-- Were they counted from since, the customers churned by June would all
+-- show as 'churned' in January (the issue's 1,250 against 144 lost).
+CREATE TABLE bf (id int PRIMARY KEY, since timestamptz, until timestamptz, status churn.lifecycle,
+				 changed timestamptz);
+INSERT INTO bf
+SELECT i, timestamptz '2023-01-01' + i * interval '3 days', u,
+	   CASE WHEN u IS NOT NULL THEN 'churned' WHEN i % 4 = 0 THEN 'at_risk' ELSE 'active' END::churn.lifecycle,
+	   coalesce(u, timestamptz '2023-01-01' + i * interval '3 days')
+  FROM (SELECT i, CASE WHEN i % 3 = 0 THEN timestamptz '2023-01-01' + i * interval '3 days' + interval '40 days' END AS u
+		  FROM generate_series(1, 150) i) x;
+SELECT churn.track('bf', customer => 'id', since => 'since', until => 'until', state => 'status',
+				   changed_at => 'changed', time_zone => 'UTC', states_from => '2024-06-15');
+-- lost in January 2024 (churn_summary) against churned at its end (none
+-- known yet), and the first bucket with states
+SELECT (SELECT sum(lost) FROM churn.churn_summary
+		 WHERE relation = 'bf'::regclass AND bucket_start = '2024-01-01') AS lost_in_january,
+	   (SELECT count(*) FROM churn.lifecycle_summary
+		 WHERE relation = 'bf'::regclass AND bucket_start < '2024-06-01') AS state_rows_before_june,
+	   (SELECT min(bucket_start) FROM churn.lifecycle_summary WHERE relation = 'bf'::regclass) AS first_state_bucket;
+-- June: every customer enters its state as of tracking (a plain count)
+SELECT l.state, l.at_start, l.entered, l.at_end,
+	   (SELECT count(*) FROM bf WHERE bf.status OPERATOR(churn.=) l.state) AS counted
+  FROM churn.lifecycle_summary l
+ WHERE l.relation = 'bf'::regclass AND l.bucket_start = '2024-06-01' ORDER BY l.state;
+-- a transition after tracking is counted where it happened; one dated
+-- before states_from (a correction of the past) is counted where it
+-- happened too, and the customer's former state is known from then
+UPDATE bf SET status = 'at_risk', changed = '2024-08-10' WHERE id = 1;
+UPDATE bf SET status = 'at_risk', changed = '2024-02-10' WHERE id = 2;
+SELECT to_char(bucket_start, 'YYYY-MM') AS month, from_state, to_state, transitions
+  FROM churn.lifecycle_transitions WHERE relation = 'bf'::regclass ORDER BY 1, 2, 3;
+SELECT to_char(bucket_start, 'YYYY-MM') AS month, state, at_start, entered, exited, at_end
+  FROM churn.lifecycle_summary
+ WHERE relation = 'bf'::regclass AND bucket_start < '2024-07-01' ORDER BY state, month;
+SELECT count(*) AS verify_diffs FROM churn.verify('bf');
+-- with the default, states are known from the tracking time: nothing
+-- before the current bucket, whatever the date
+SELECT churn.retrack('bf', customer => 'id', since => 'since', until => 'until', state => 'status',
+					 changed_at => 'changed', time_zone => 'UTC', states_from => now());
+SELECT max(c.n) FILTER (WHERE c.bucket_start < date_trunc('month', now())) AS most_known_before_now,
+	   sum(c.n) FILTER (WHERE c.bucket_start = date_trunc('month', now())) AS known_now
+  FROM (SELECT l.bucket_start, sum(l.at_end) AS n FROM churn.lifecycle_summary l
+		 WHERE l.relation = 'bf'::regclass GROUP BY 1) c;
+SELECT count(*) AS verify_diffs FROM churn.verify('bf');
+SELECT churn.untrack('bf');
+DROP TABLE bf;

@@ -237,6 +237,81 @@ SELECT churn.untrack('fz_gmt8'), churn.untrack('fz_posix'), churn.untrack('fz_es
 DROP TABLE fzone, fz_gmt8, fz_posix, fz_est;
 DROP FUNCTION fz_fill(regclass, text), fz_diff(regclass, text);
 
+-- 2c. Zones with daylight saving time: a statement of many rows converts
+-- through a memo of each UTC day's offset, made after its first 64 values,
+-- and a day with a change of offset through timezone().  Rows at every
+-- change of 2023-2024 (a microsecond and an hour either side), at every
+-- local midnight of a month's first day, and one a day, in one INSERT and
+-- one UPDATE, bucketed by hour and by month, against timezone() over the
+-- rows.  Lord Howe moves by half an hour, St. John's is 3:30 behind UTC.
+CREATE TABLE dz (id int PRIMARY KEY, since timestamptz NOT NULL, until timestamptz);
+CREATE FUNCTION dz_fill(t regclass, zone text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('INSERT INTO %s (id, since, until)
+		SELECT row_number() OVER (ORDER BY t), t, CASE WHEN n %% 3 = 0 THEN t + interval ''20 days 1 hour'' END
+		  FROM (SELECT t, row_number() OVER (ORDER BY t) AS n FROM (
+				SELECT DISTINCT x + d * interval ''1 microsecond'' + h * interval ''1 hour'' AS t
+				  FROM (SELECT utc_offset, lag(utc_offset) OVER (ORDER BY g) AS before, g AS x
+						  FROM generate_series(timestamptz ''2023-01-01'', ''2025-01-01'', interval ''15 minutes'') g,
+							   LATERAL (SELECT (g AT TIME ZONE $1) - (g AT TIME ZONE ''UTC'') AS utc_offset) o) c,
+					   generate_series(-1, 0) d, generate_series(-1, 1) h
+				 WHERE utc_offset <> before
+				UNION
+				SELECT (m + d * interval ''1 microsecond'') AT TIME ZONE $1
+				  FROM generate_series(timestamp ''2023-01-01'', ''2024-12-01'', interval ''1 month'') m,
+					   generate_series(-1, 0) d
+				UNION
+				SELECT g FROM generate_series(timestamptz ''2023-01-01 13:17'', ''2024-12-31'', interval ''1 day 7 minutes'') g
+			) a) b', t) USING zone;
+	EXECUTE format('UPDATE %s SET until = since + interval ''3 days 30 minutes'' WHERE id %% 4 = 1 AND until IS NULL', t);
+END
+$$;
+CREATE FUNCTION dz_diff(t regclass, zone text, width text) RETURNS int8 LANGUAGE plpgsql AS $$
+DECLARE
+	n int8;
+BEGIN
+	EXECUTE format('
+		WITH want AS (
+			SELECT b, sum(new) AS new, sum(lost) AS lost FROM (
+				SELECT date_trunc($3, since AT TIME ZONE $1) AS b, 1 AS new, 0 AS lost FROM %1$s
+				UNION ALL
+				SELECT date_trunc($3, until AT TIME ZONE $1), 0, 1 FROM %1$s WHERE until IS NOT NULL) x
+			 GROUP BY b
+		), got AS (
+			SELECT bucket_start AT TIME ZONE $1 AS b, sum(new) AS new, sum(lost) AS lost
+			  FROM churn.churn_summary WHERE relation = $2 AND (new <> 0 OR lost <> 0) GROUP BY 1
+		)
+		-- (an hour that does not exist locally, 02:00 on the night Lord Howe
+		-- skips to 02:30, starts at the instant timestamptz gives it)
+		SELECT (SELECT count(*) FROM (SELECT (b AT TIME ZONE $1) AT TIME ZONE $1, new, lost FROM want
+									  EXCEPT SELECT * FROM got) a)
+			 + (SELECT count(*) FROM (SELECT * FROM got EXCEPT
+									  SELECT (b AT TIME ZONE $1) AT TIME ZONE $1, new, lost FROM want) b)
+			 + (SELECT count(*) FROM churn.verify($2))', t) INTO n USING zone, t, width;
+	RETURN n;
+END
+$$;
+CREATE FUNCTION dz_check(z text) RETURNS TABLE (zone text, rows int8, hour_diffs int8, month_diffs int8)
+LANGUAGE plpgsql AS $$
+BEGIN
+	CREATE TABLE dz_hour (LIKE dz INCLUDING ALL);
+	CREATE TABLE dz_month (LIKE dz INCLUDING ALL);
+	PERFORM churn.track('dz_hour', customer => 'id', since => 'since', until => 'until', bucket => '1 hour', time_zone => dz_check.z),
+			churn.track('dz_month', customer => 'id', since => 'since', until => 'until', bucket => '1 month', time_zone => dz_check.z);
+	PERFORM dz_fill('dz_hour', dz_check.z), dz_fill('dz_month', dz_check.z);
+	RETURN QUERY SELECT dz_check.z, (SELECT count(*) FROM dz_hour),
+						dz_diff('dz_hour', dz_check.z, 'hour'), dz_diff('dz_month', dz_check.z, 'month');
+	PERFORM churn.untrack('dz_hour'), churn.untrack('dz_month');
+	DROP TABLE dz_hour, dz_month;
+END
+$$;
+-- (the UPDATE of a few hundred rows in C too)
+SET churn.capture_fast_max = 1000;
+SELECT c.* FROM unnest(ARRAY['Europe/Berlin', 'Australia/Lord_Howe', 'America/St_Johns']) z, dz_check(z) c;
+RESET churn.capture_fast_max;
+DROP FUNCTION dz_fill(regclass, text), dz_diff(regclass, text, text), dz_check(text);
+DROP TABLE dz;
+
 -- 3. Weekly buckets start on Monday; quarters on January, April, July, October.
 SELECT churn.bucket_floor('2024-03-06 15:00', '1 week') AS wednesday_week,
 	   churn.bucket_floor('2024-03-04 00:00', '1 week') AS monday_week,

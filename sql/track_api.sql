@@ -75,6 +75,27 @@ SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed
 SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', state => 'status', activity => 'last_seen',
 				   at_risk_after => '90 days', dormant_after => '30 days', churned_after => '180 days');
 
+-- A time zone churn does not know: named, with a suggestion and the forms
+-- it takes, and without timezone()'s query in the context.
+\set SHOW_CONTEXT always
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', time_zone => 'Europe/Berln');
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', time_zone => 'Mars/Olympus');
+\set SHOW_CONTEXT never
+-- A row churn refuses, met by the back-fill: the error names the customer
+-- and its values; its context is track's own line, not the back-fill's
+-- query (which it used to print, some 3 kB of it).
+CREATE TABLE bad_rows (id int PRIMARY KEY, since date, until date);
+INSERT INTO bad_rows VALUES (1, '2024-01-01', NULL), (41, '2024-04-01', '2024-03-01');
+\set SHOW_CONTEXT always
+SELECT churn.track('bad_rows', customer => 'id', since => 'since', until => 'until', time_zone => 'UTC');
+\set SHOW_CONTEXT never
+DROP TABLE bad_rows;
+-- segments is an array of column names: a single name is written as one
+-- (ARRAY['tier'] or '{tier}'); a bare string is PostgreSQL's array input
+-- error, raised before churn.track runs (an overload taking text would
+-- make every call without segments ambiguous)
+SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', segments => 'tier');
+
 -- Nothing was left behind by the failed calls.
 SELECT count(*) AS tracked FROM churn.tracked_table;
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'acct'::regclass;
@@ -244,3 +265,12 @@ DROP ROLE regress_churn_writer, regress_churn_reader;
 DROP VIEW acct_view;
 DROP TABLE acct, no_key;
 DROP TYPE tier;
+
+-- churn.capture_fast_max is a setting of churn's (declared when the library
+-- loads, which the calls above did): 0 to 1000, the default 1000; other
+-- names under churn. are refused.
+SELECT name, setting, min_val, max_val, context FROM pg_settings WHERE name LIKE 'churn.%' ORDER BY name;
+\set VERBOSITY sqlstate
+SET churn.capture_fast_max = 1001;    -- 22023
+SET churn.capture_fast_mx = 0;        -- 42602
+\set VERBOSITY default

@@ -20,6 +20,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "summary.h"
@@ -105,6 +106,45 @@ summary_bucket_floor(Timestamp ts, const Interval *width)
 		result = origin + floor_div(ts - origin, w) * w;
 	}
 	return result;
+}
+
+/* a memo of no day yet, in CurrentMemoryContext */
+SummaryBucketMemo *
+summary_bucket_memo(const Interval *width)
+{
+	SummaryBucketMemo *memo = palloc0(sizeof(SummaryBucketMemo));
+
+	memo->width = *width;
+	memo->cxt = CurrentMemoryContext;
+	return memo;
+}
+
+/* summary_bucket_floor, remembered per day for month-based widths */
+Timestamp
+summary_bucket_floor_memo(SummaryBucketMemo *memo, Timestamp ts)
+{
+	int64		day;
+	int			i;
+
+	if (memo->width.month == 0 || TIMESTAMP_NOT_FINITE(ts))
+		return summary_bucket_floor(ts, &memo->width);
+	if (memo->day == NULL)
+	{
+		if (++memo->calls < SUMMARY_BUCKET_MEMO_AFTER)
+			return summary_bucket_floor(ts, &memo->width);
+		memo->day = MemoryContextAlloc(memo->cxt, sizeof(int64) * SUMMARY_BUCKET_MEMO);
+		memo->floor = MemoryContextAlloc(memo->cxt, sizeof(Timestamp) * SUMMARY_BUCKET_MEMO);
+		for (i = 0; i < SUMMARY_BUCKET_MEMO; i++)
+			memo->day[i] = PG_INT64_MIN;	/* no day: days are far from it */
+	}
+	day = floor_div(ts, USECS_PER_DAY);
+	i = (int) (day & (SUMMARY_BUCKET_MEMO - 1));
+	if (memo->day[i] != day)
+	{
+		memo->floor[i] = summary_bucket_floor(ts, &memo->width);
+		memo->day[i] = day;
+	}
+	return memo->floor[i];
 }
 
 PG_FUNCTION_INFO_V1(churn_bucket_floor);

@@ -5,24 +5,21 @@
  *
  * Every capture statement turns rows of a transition table (or of the base
  * table, for rebuild and verify) into "events": signed counts keyed by
- * (bucket, kind, channel, segment, detail).  Kinds:
+ * (bucket, kind, channel, segment, detail), of the kinds of summary_kinds.h.
  *
- *	 n new			r reactivated	i moved_in		o moved_out
- *	 l lost			f lost_from_start				c lost by reason (detail)
- *	 d diversion (channel = from, detail = to)
- *	 s entered state (detail)	x left state (detail)
- *	 t state transition (detail = 'from>to')
- *
- * A customer without history rows (never moved, never won back, no state
- * transition) contributes only through its own row: the "fast" VALUES list
- * below.  A customer with history is replayed by churn._timeline() (SQL in
- * src/sql/500_summaries.sql), which gives the same events as the fast path
- * for an empty history.  UPDATE and DELETE subtract the old contribution and
- * add the new one, so corrections behave as if the rows had always been so.
+ * The rules are summary_timeline.c's.  A customer without history rows
+ * (never moved, never won back, no state transition) contributes only
+ * through its own row: the VALUES list that append_rule_values generates
+ * from summary_row_rules, over rows grouped first.  A customer with history
+ * is replayed by churn._timeline(), summary_timeline in SQL.  UPDATE and
+ * DELETE subtract the old contribution and add the new one, so corrections
+ * behave as if the rows had always been so.
  *
  * Parameters of every statement: $1 the tracked relation (oid), $2 the bucket
- * width (interval), $3 the fixed time zone (text).  Identifiers are quoted
- * with quote_identifier, values never appear in the text.
+ * width (interval), $3 the fixed time zone (text), $4 the time from which
+ * lifecycle states are known (timestamptz, tracked_table.states_from).
+ * Identifiers are quoted with quote_identifier, values never appear in the
+ * text.
  *
  * src/summary_sql.c
  *
@@ -39,8 +36,10 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "summary.h"
+#include "summary_kinds.h"
 
 static char *
 get_text_col(HeapTuple tup, TupleDesc desc, int col)
@@ -88,12 +87,17 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	MemoryContext oldcxt;
 
 	values[0] = ObjectIdGetDatum(relid);
-	ret = SPI_execute_with_args("SELECT customer_column::pg_catalog.text, since_column::pg_catalog.text,"
-								" until_column::pg_catalog.text, channel_column::pg_catalog.text,"
-								" state_column::pg_catalog.text, reason_column::pg_catalog.text,"
-								" changed_at_column::pg_catalog.text,"
-								" segment_columns::pg_catalog.text[], bucket, time_zone"
-								" FROM churn.tracked_table WHERE relid OPERATOR(pg_catalog.=) $1",
+	/*
+	 * The row whole (t.*): the library also serves databases whose churn is
+	 * still at 1.0, until ALTER EXTENSION UPDATE, and their tracked_table
+	 * has no states_from.
+	 */
+	ret = SPI_execute_with_args("SELECT t.customer_column::pg_catalog.text, t.since_column::pg_catalog.text,"
+								" t.until_column::pg_catalog.text, t.channel_column::pg_catalog.text,"
+								" t.state_column::pg_catalog.text, t.reason_column::pg_catalog.text,"
+								" t.changed_at_column::pg_catalog.text,"
+								" t.segment_columns::pg_catalog.text[], t.bucket, t.time_zone, t"
+								" FROM churn.tracked_table t WHERE t.relid OPERATOR(pg_catalog.=) $1",
 								1, argtypes, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read churn.tracked_table: %s", SPI_result_code_string(ret));
@@ -131,6 +135,31 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	d = SPI_getbinval(tup, desc, 9, &isnull);
 	memcpy(&cfg->bucket, DatumGetIntervalP(d), sizeof(Interval));
 	cfg->time_zone = get_text_col(tup, desc, 10);
+	/* 1.0 counted lifecycle states from since: -infinity */
+	cfg->states_from = DT_NOBEGIN;
+	cfg->version_1_0 = true;
+	d = SPI_getbinval(tup, desc, 11, &isnull);
+	if (!isnull)
+	{
+		HeapTupleHeader row = DatumGetHeapTupleHeader(d);
+		TupleDesc	rowdesc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(row),
+													 HeapTupleHeaderGetTypMod(row));
+		int			attno = SPI_fnumber(rowdesc, "states_from");
+		HeapTupleData rowtup;
+
+		if (attno > 0)
+		{
+			rowtup.t_len = HeapTupleHeaderGetDatumLength(row);
+			ItemPointerSetInvalid(&rowtup.t_self);
+			rowtup.t_tableOid = InvalidOid;
+			rowtup.t_data = row;
+			d = heap_getattr(&rowtup, attno, rowdesc, &isnull);
+			if (!isnull)
+				cfg->states_from = DatumGetTimestampTz(d);
+			cfg->version_1_0 = false;
+		}
+		ReleaseTupleDesc(rowdesc);
+	}
 
 	/* every named column must still exist */
 	(void) column_type(rel, cfg->customer);
@@ -285,24 +314,100 @@ append_normalize(StringInfo buf, const SummaryConfig *cfg, const char *source,
 }
 
 /*
- * The events of a customer without history, as a VALUES list over row r
- * with weight expression w.  Rows whose bucket is NULL are to be dropped.
+ * The rules of a customer's start and stop (summary_row_rules in
+ * summary_timeline.c, which the capture in C applies too) as a VALUES list
+ * over the grouped rows r (r.bs, r.bu, r.ch, r.rs, r.st) with weight
+ * expression w: what a customer without history counts.  cell_seg is the
+ * segment of a count keyed by cell, other_seg that of the others (one
+ * expression, or several columns).  A rule that does not apply to a row
+ * gives it a NULL bucket, and the caller drops those.
+ */
+static void
+append_rule_values(StringInfo buf, const SummaryConfig *cfg, const char *w,
+				   const char *cell_seg, const char *other_seg)
+{
+	bool		first = true;
+
+	appendStringInfoString(buf, "(VALUES ");
+	for (int i = 0; i < summary_nrow_rules; i++)
+	{
+		const SummaryRule *rule = &summary_row_rules[i];
+		const char *b = NULL;
+		StringInfoData bucket;
+
+		/* rules of what the table does not track count nothing */
+		if ((rule->when == RULE_IF_REASON_TRACKED && !cfg->reason) ||
+			((rule->when == RULE_IF_STATE || rule->key == RULE_KEY_STATE) && !cfg->state))
+			continue;
+		switch (rule->at)
+		{
+			case RULE_AT_START:
+				b = "r.bs";
+				break;
+			case RULE_AT_STATE_KNOWN:
+				/* the later of since and states_from ($4; 1.0: -infinity) */
+				b = cfg->version_1_0 ? "r.bs" :
+					"GREATEST(r.bs, churn.bucket_floor(pg_catalog.timezone($3, $4), $2))";
+				break;
+			case RULE_AT_STOP:
+				b = "r.bu";
+				break;
+		}
+		initStringInfo(&bucket);
+		switch (rule->when)
+		{
+			case RULE_ALWAYS:
+			case RULE_IF_REASON_TRACKED:
+				appendStringInfoString(&bucket, b);
+				break;
+			case RULE_IF_STATE:
+				appendStringInfo(&bucket, "CASE WHEN r.st IS NOT NULL THEN %s END", b);
+				break;
+			case RULE_IF_STAYED_BEFORE:
+				/* the stay of a customer without history began at since */
+				appendStringInfo(&bucket, "CASE WHEN %s OPERATOR(pg_catalog.>) r.bs THEN %s END", b, b);
+				break;
+		}
+		appendStringInfo(buf, "%s(%s, '%c'::pg_catalog.\"char\", ", first ? "" : ", ",
+						 bucket.data, rule->kind);
+		switch (rule->key)
+		{
+			case RULE_KEY_CELL:
+				appendStringInfo(buf, "r.ch, %s, NULL::pg_catalog.text", cell_seg);
+				break;
+			case RULE_KEY_REASON:
+				appendStringInfo(buf, "r.ch, %s, r.rs", other_seg);
+				break;
+			case RULE_KEY_STATE:
+				appendStringInfo(buf, "NULL::pg_catalog.text, %s, r.st", other_seg);
+				break;
+		}
+		appendStringInfo(buf, ", %s)", w);
+		first = false;
+	}
+	appendStringInfoString(buf, ")");
+}
+
+/*
+ * The last argument of churn._timeline: states_from in the table's local
+ * time.  1.0's churn._timeline (PL/pgSQL, still there until ALTER
+ * EXTENSION UPDATE) takes none and counts states from since.
+ */
+static const char *
+timeline_states_from(const SummaryConfig *cfg)
+{
+	return cfg->version_1_0 ? "" : ", pg_catalog.timezone($3, $4)";
+}
+
+/*
+ * The events of a customer without history, as a VALUES list f(b, kind,
+ * ch, sg, d, n) over row r with weight expression w.
  */
 static void
 append_fast_values(StringInfo buf, const SummaryConfig *cfg, const char *w)
 {
-	appendStringInfo(buf,
-					 "(VALUES (r.bs, 'n'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
-					 " (r.bu, 'l'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s),"
-					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::pg_catalog.\"char\", r.ch, r.sg, NULL::pg_catalog.text, %s)",
-					 w, w, w);
-	if (cfg->reason)
-		appendStringInfo(buf,
-						 ", (r.bu, 'c'::pg_catalog.\"char\", r.ch, '{}'::pg_catalog.jsonb, r.rs, %s)", w);
-	if (cfg->state)
-		appendStringInfo(buf,
-						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::pg_catalog.\"char\", NULL::pg_catalog.text, '{}'::pg_catalog.jsonb, r.st, %s)", w);
-	appendStringInfoString(buf, ") f(b, kind, ch, sg, d, n)");
+	append_rule_values(buf, cfg, w, "r.sg", "'{}'::pg_catalog.jsonb");
+	appendStringInfoString(buf, " f(b, kind, ch, sg, d, n)");
 }
 
 /*
@@ -320,9 +425,9 @@ append_events(StringInfo buf, const SummaryConfig *cfg, const char *rel)
 	appendStringInfo(buf,
 					 " WHERE r.hist IS NULL AND r.bs IS NOT NULL AND f.b IS NOT NULL"
 					 " UNION ALL SELECT x.b, x.kind, x.ch, x.sg, x.d, x.n"
-					 " FROM churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, r.w, %s) x"
+					 " FROM churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, r.w, %s%s) x"
 					 " WHERE r.hist IS NOT NULL) v",
-					 cfg->reason ? "true" : "false");
+					 cfg->reason ? "true" : "false", timeline_states_from(cfg));
 }
 
 /*
@@ -367,10 +472,14 @@ append_insert_capture(StringInfo buf, const SummaryConfig *cfg, const char *sour
 	StringInfoData g;			/* ", r.g1, r.g2" */
 	StringInfoData gnull;		/* ", NULL::text, NULL::text" */
 	StringInfoData eg;			/* ", e.g1, e.g2" */
+	StringInfoData cell_seg;	/* "true, r.g1, r.g2" */
+	StringInfoData other_seg;	/* "false, NULL::text, NULL::text" */
 
 	initStringInfo(&g);
 	initStringInfo(&gnull);
 	initStringInfo(&eg);
+	initStringInfo(&cell_seg);
+	initStringInfo(&other_seg);
 	for (int i = 0; i < cfg->nsegments; i++)
 	{
 		appendStringInfo(&g, ", r.g%d", i + 1);
@@ -399,20 +508,11 @@ append_insert_capture(StringInfo buf, const SummaryConfig *cfg, const char *sour
 	append_normalize(buf, cfg, source, true);
 	appendStringInfoString(buf, ") r WHERE r.bs IS NOT NULL GROUP BY r.bs, r.bu, r.ch, r.rs, r.st");
 	appendStringInfoString(buf, g.data);
-	appendStringInfo(buf,
-					 ") r CROSS JOIN LATERAL (VALUES"
-					 " (r.bs, 'n'::pg_catalog.\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
-					 " (r.bu, 'l'::pg_catalog.\"char\", r.ch, true%s, NULL::pg_catalog.text, r.w),"
-					 " (CASE WHEN r.bu OPERATOR(pg_catalog.>) r.bs THEN r.bu END, 'f'::pg_catalog.\"char\", r.ch, true%s,"
-					 " NULL::pg_catalog.text, r.w)",
-					 g.data, g.data, g.data);
-	if (cfg->reason)
-		appendStringInfo(buf, ", (r.bu, 'c'::pg_catalog.\"char\", r.ch, false%s, r.rs, r.w)", gnull.data);
-	if (cfg->state)
-		appendStringInfo(buf,
-						 ", (CASE WHEN r.st IS NOT NULL THEN r.bs END, 's'::pg_catalog.\"char\", NULL::pg_catalog.text,"
-						 " false%s, r.st, r.w)", gnull.data);
-	appendStringInfoString(buf, ") f(b, kind, ch, seg");
+	appendStringInfoString(buf, ") r CROSS JOIN LATERAL ");
+	appendStringInfo(&cell_seg, "true%s", g.data);
+	appendStringInfo(&other_seg, "false%s", gnull.data);
+	append_rule_values(buf, cfg, "r.w", cell_seg.data, other_seg.data);
+	appendStringInfoString(buf, " f(b, kind, ch, seg");
 	for (int i = 0; i < cfg->nsegments; i++)
 		appendStringInfo(buf, ", g%d", i + 1);
 	appendStringInfoString(buf, ", d, n) WHERE f.b IS NOT NULL) e GROUP BY e.b, e.kind, e.ch, e.seg");
@@ -497,12 +597,16 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								   " FROM (SELECT p.*, GREATEST(p.nc, h.last_at) AS at, h.last_seq FROM p"
 								   " LEFT JOIN h ON h.customer OPERATOR(pg_catalog.=) p.ok"
 								   " WHERE p.ok OPERATOR(pg_catalog.=) p.nk AND p.ns IS NOT NULL) q"
-								   " CROSS JOIN LATERAL (VALUES"
-								   " (1, 'm'::pg_catalog.\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
-								   " NULL::pg_catalog.text, NULL::pg_catalog.text, q.och IS DISTINCT FROM q.nch),"
-								   " (2, 'r'::pg_catalog.\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
-								   " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
-								   " (3, 's'::pg_catalog.\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))"
+								   " CROSS JOIN LATERAL (VALUES");
+			/* a move, a reactivation, a state transition (summary_kinds.h) */
+			appendStringInfo(&buf,
+							 " (1, '%c'::pg_catalog.\"char\", q.nch, q.och, NULL::pg_catalog.timestamp, NULL::pg_catalog.text,"
+							 " NULL::pg_catalog.text, NULL::pg_catalog.text, q.och IS DISTINCT FROM q.nch),"
+							 " (2, '%c'::pg_catalog.\"char\", NULL, NULL, q.ou, q.ors, NULL, NULL,"
+							 " q.ou IS NOT NULL AND q.nu IS NULL AND q.at OPERATOR(pg_catalog.>=) q.ou),"
+							 " (3, '%c'::pg_catalog.\"char\", NULL, NULL, NULL, NULL, q.ost, q.nst, q.ost IS DISTINCT FROM q.nst))",
+							 HISTORY_MOVE, HISTORY_REACTIVATION, HISTORY_STATE);
+			appendStringInfoString(&buf,
 								   " v(o, kind, channel, from_channel, lost_at, reason, from_state, to_state, keep)"
 								   " WHERE v.keep AND q.at OPERATOR(pg_catalog.>=) q.ns) b GROUP BY b.nk"
 								   " ON CONFLICT (relid, customer) DO UPDATE"
@@ -561,8 +665,8 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 	append_normalize(&buf, cfg, src.data, true);
 	appendStringInfo(&buf,
 					 ") r JOIN h ON h.customer OPERATOR(pg_catalog.=) r.k) r"
-					 " CROSS JOIN LATERAL churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, 1, %s) x",
-					 cfg->reason ? "true" : "false");
+					 " CROSS JOIN LATERAL churn._timeline(r.k, r.s, r.u, r.ch, r.sg, r.rs, r.st, r.hist, $2, 1, %s%s) x",
+					 cfg->reason ? "true" : "false", timeline_states_from(cfg));
 	return buf.data;
 }
 

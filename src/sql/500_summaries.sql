@@ -24,13 +24,22 @@ CREATE TABLE @extschema@.tracked_table (
 	churned_after pg_catalog.interval,
 	suspended pg_catalog.bool NOT NULL DEFAULT false,
 	tracked_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	last_refresh pg_catalog.timestamptz
+	last_refresh pg_catalog.timestamptz,
+	-- lifecycle states are counted from this time on: before it, churn does
+	-- not know which states a customer went through (-infinity: from each
+	-- customer's since, as tables tracked by churn 1.0 count them)
+	states_from pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE @extschema@.tracked_table IS
 'configuration of the tables tracked by churn.track: one row per table';
 
--- Event counts folded by churn.refresh (bucket: local start of the bucket in
--- the table's time zone; kind: see summary_sql.c; n: signed count).
+-- Counts folded by churn.refresh that are read as they are, without a
+-- running balance: losses by reason (kind c), moves between channels (d) and
+-- lifecycle transitions (t) (bucket: local start of the bucket in the
+-- table's time zone; bucket_start, bucket_end: its start and end as
+-- timestamptz, what the views show and readers filter on; kind: see
+-- summary_kinds.h; n: signed count).  The counts of customers per cell live
+-- in summary_cell.
 CREATE TABLE @extschema@.summary (
 	relid pg_catalog.regclass NOT NULL,
 	bucket pg_catalog.timestamp NOT NULL,
@@ -39,10 +48,49 @@ CREATE TABLE @extschema@.summary (
 	segment pg_catalog.jsonb NOT NULL,
 	detail pg_catalog.text,
 	n pg_catalog.int8 NOT NULL,
+	bucket_start pg_catalog.timestamptz NOT NULL,
+	bucket_end pg_catalog.timestamptz NOT NULL,
 	CONSTRAINT summary_key UNIQUE NULLS NOT DISTINCT (relid, kind, channel, segment, detail, bucket)
 ) WITH (parallel_workers = 0);
+-- a panel reads the buckets of a time range: an index range scan
+CREATE INDEX summary_range ON @extschema@.summary (relid, kind, bucket_start);
 COMMENT ON TABLE @extschema@.summary IS
-'compacted event counts of the tracked tables (folded from summary_delta by churn.refresh)';
+'compacted counts of losses by reason, moves and lifecycle transitions of the tracked tables (folded from summary_delta by churn.refresh)';
+
+-- The customers of each cell of a tracked table in each bucket, as of the
+-- last refresh: family c, the cells of churn_summary (a channel and a
+-- segment); family l, those of lifecycle_summary (a lifecycle state).  A
+-- cell has a row for every bucket from its first bucket with a count
+-- (first_bucket, the same on all its rows) through the last bucket with a
+-- count of any cell of its family, so that reading the buckets of a time
+-- range is an index range scan, and at_start, the customers at the start of
+-- the bucket (the running balance of the counts of the cell's earlier
+-- buckets), is read instead of summed over the table's whole history.
+-- churn.refresh keeps this so: the views add the pending deltas to it.
+CREATE TABLE @extschema@.summary_cell (
+	relid pg_catalog.regclass NOT NULL,
+	family "char" NOT NULL,
+	channel pg_catalog.text,
+	segment pg_catalog.jsonb NOT NULL,
+	state pg_catalog.text,
+	bucket pg_catalog.timestamp NOT NULL,
+	bucket_start pg_catalog.timestamptz NOT NULL,
+	bucket_end pg_catalog.timestamptz NOT NULL,
+	first_bucket pg_catalog.timestamp NOT NULL,
+	at_start pg_catalog.int8 NOT NULL,
+	new pg_catalog.int8 NOT NULL,
+	reactivated pg_catalog.int8 NOT NULL,
+	moved_in pg_catalog.int8 NOT NULL,
+	moved_out pg_catalog.int8 NOT NULL,
+	lost pg_catalog.int8 NOT NULL,
+	lost_from_start pg_catalog.int8 NOT NULL,
+	entered pg_catalog.int8 NOT NULL,
+	exited pg_catalog.int8 NOT NULL,
+	CONSTRAINT summary_cell_key UNIQUE NULLS NOT DISTINCT (relid, family, channel, segment, state, bucket)
+) WITH (parallel_workers = 0);
+CREATE INDEX summary_cell_range ON @extschema@.summary_cell (relid, family, bucket_start);
+COMMENT ON TABLE @extschema@.summary_cell IS
+'customers per cell (channel and segment, or lifecycle state) and bucket of the tracked tables, with the running balance at each bucket''s start (maintained by churn.refresh)';
 
 -- The summary tables are small: starting parallel workers to read them
 -- costs more than reading them (parallel_workers = 0).  Every refresh
@@ -107,6 +155,7 @@ COMMENT ON TABLE @extschema@.history IS
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tracked_table', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary_cell', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary_delta', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.history', '');
 
@@ -142,130 +191,44 @@ RETURN (x'63687572'::pg_catalog.int8 OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_cat
 COMMENT ON FUNCTION @extschema@._lock_key(pg_catalog.regclass) IS
 'internal: advisory lock key serialising refresh, rebuild and truncate of one tracked table';
 
--- The events of one customer with history: replays its start, losses,
--- reactivations, moves and state transitions in time order.  For an empty
--- history it gives exactly the events of the fast path of summary_sql.c.
+-- The kinds of summary counts (src/summary_kinds.c): SQL names a kind with
+-- _kind('lost'), which the planner folds into its code.
+CREATE FUNCTION @extschema@._kind(name pg_catalog.text)
+RETURNS "char"
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'churn_kind';
+COMMENT ON FUNCTION @extschema@._kind(pg_catalog.text) IS
+'internal: the code of a kind of summary count, by name';
+
+CREATE FUNCTION @extschema@._kind_family(kind "char")
+RETURNS "char"
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'churn_kind_family';
+COMMENT ON FUNCTION @extschema@._kind_family("char") IS
+'internal: the family of summary_cell counting a kind of summary count (c or l), NULL for one kept in summary';
+
+CREATE FUNCTION @extschema@._kinds(OUT kind "char", OUT name pg_catalog.text, OUT family "char")
+RETURNS SETOF record
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 12
+AS 'MODULE_PATHNAME', 'churn_kinds';
+COMMENT ON FUNCTION @extschema@._kinds() IS
+'internal: the kinds of summary counts: code, name and family';
+
+-- The events of one customer with history, its row and its history
+-- replayed in time order: the rules of src/summary_timeline.c, which the
+-- capture in C runs too.
 CREATE FUNCTION @extschema@._timeline(p_customer pg_catalog.text, p_since pg_catalog.timestamp,
 	p_until pg_catalog.timestamp, p_channel pg_catalog.text, p_segment pg_catalog.jsonb,
 	p_reason pg_catalog.text, p_state pg_catalog.text, p_history @extschema@.history_entry[],
-	p_width pg_catalog.interval, p_weight pg_catalog.int4, p_with_reason pg_catalog.bool)
+	p_width pg_catalog.interval, p_weight pg_catalog.int4, p_with_reason pg_catalog.bool,
+	p_states_from pg_catalog.timestamp)
 RETURNS TABLE (b pg_catalog.timestamp, kind "char", ch pg_catalog.text, sg pg_catalog.jsonb,
 	d pg_catalog.text, n pg_catalog.int4)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cur_ch text;
-	cur_st text;
-	started bool := false;
-	active bool := false;
-	stay_start timestamp;
-	last_react timestamp;
-	e record;
-BEGIN
-	IF p_since IS NULL THEN
-		RETURN;
-	END IF;
-	SELECT h.from_channel INTO cur_ch FROM unnest(p_history) h
-	 WHERE h.kind = 'm' ORDER BY h.at, h.seq LIMIT 1;
-	IF NOT FOUND THEN
-		cur_ch := p_channel;
-	END IF;
-	SELECT h.from_state INTO cur_st FROM unnest(p_history) h
-	 WHERE h.kind = 's' ORDER BY h.at, h.seq LIMIT 1;
-	IF NOT FOUND THEN
-		cur_st := p_state;
-	END IF;
-	SELECT max(h.at) INTO last_react FROM unnest(p_history) h WHERE h.kind = 'r';
-	IF p_until < last_react THEN
-		RAISE EXCEPTION 'until value "%" precedes the reactivation at "%" of customer "%"',
-			p_until, last_react, p_customer
-			USING ERRCODE = '22023',
-				  HINT = 'A customer won back cannot have stopped before it came back; correct the row or set until to NULL.';
-	END IF;
-	n := p_weight;
-	FOR e IN
-		SELECT x.* FROM (
-			SELECT p_since AS at, 0 AS ord, 0::bigint AS seq, 'N' AS what,
-				   NULL::text AS channel, NULL::text AS reason, NULL::text AS to_state
-			UNION ALL
-			SELECT h.lost_at, 1, h.seq, 'L', NULL, h.reason, NULL
-			  FROM unnest(p_history) h WHERE h.kind = 'r'
-			UNION ALL
-			SELECT h.at, CASE h.kind WHEN 'm' THEN 2 WHEN 'r' THEN 3 ELSE 4 END, h.seq, h.kind::text,
-				   h.channel, NULL, h.to_state
-			  FROM unnest(p_history) h
-			UNION ALL
-			SELECT p_until, 5, 0, 'L', NULL, p_reason, NULL WHERE p_until IS NOT NULL
-		) x ORDER BY x.at, x.ord, x.seq
-	LOOP
-		b := @extschema@.bucket_floor(e.at, p_width);
-		IF e.what = 'N' THEN
-			started := true;
-			active := true;
-			stay_start := e.at;
-			kind := 'n'; ch := cur_ch; sg := p_segment; d := NULL;
-			RETURN NEXT;
-			IF cur_st IS NOT NULL THEN
-				kind := 's'; ch := NULL; sg := '{}'; d := cur_st;
-				RETURN NEXT;
-			END IF;
-		ELSIF e.what = 'L' THEN
-			IF active THEN
-				active := false;
-				kind := 'l'; ch := cur_ch; sg := p_segment; d := NULL;
-				RETURN NEXT;
-				IF @extschema@.bucket_floor(stay_start, p_width) < b THEN
-					kind := 'f';
-					RETURN NEXT;
-				END IF;
-				IF p_with_reason THEN
-					kind := 'c'; sg := '{}'; d := e.reason;
-					RETURN NEXT;
-				END IF;
-			END IF;
-		ELSIF e.what = 'm' THEN
-			IF active AND cur_ch IS DISTINCT FROM e.channel THEN
-				kind := 'o'; ch := cur_ch; sg := p_segment; d := NULL;
-				RETURN NEXT;
-				kind := 'i'; ch := e.channel;
-				RETURN NEXT;
-				kind := 'd'; ch := cur_ch; sg := '{}'; d := e.channel;
-				RETURN NEXT;
-				stay_start := e.at;
-			END IF;
-			cur_ch := e.channel;
-		ELSIF e.what = 'r' THEN
-			IF started AND NOT active THEN
-				active := true;
-				stay_start := e.at;
-				kind := 'r'; ch := cur_ch; sg := p_segment; d := NULL;
-				RETURN NEXT;
-			END IF;
-		ELSIF e.what = 's' THEN
-			IF started AND cur_st IS DISTINCT FROM e.to_state THEN
-				ch := NULL; sg := '{}';
-				IF cur_st IS NOT NULL THEN
-					kind := 'x'; d := cur_st;
-					RETURN NEXT;
-				END IF;
-				IF e.to_state IS NOT NULL THEN
-					kind := 's'; d := e.to_state;
-					RETURN NEXT;
-				END IF;
-				IF cur_st IS NOT NULL AND e.to_state IS NOT NULL THEN
-					kind := 't'; d := cur_st || '>' || e.to_state;
-					RETURN NEXT;
-				END IF;
-			END IF;
-			cur_st := e.to_state;
-		END IF;
-	END LOOP;
-END
-$$;
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8
+AS 'MODULE_PATHNAME', 'churn_timeline';
 COMMENT ON FUNCTION @extschema@._timeline(pg_catalog.text, pg_catalog.timestamp, pg_catalog.timestamp,
 	pg_catalog.text, pg_catalog.jsonb, pg_catalog.text, pg_catalog.text, @extschema@.history_entry[],
-	pg_catalog.interval, pg_catalog.int4, pg_catalog.bool) IS
+	pg_catalog.interval, pg_catalog.int4, pg_catalog.bool, pg_catalog.timestamp) IS
 'internal: the summary events of one customer replayed from its row and its history';
 
 CREATE FUNCTION @extschema@._events_query(pg_catalog.regclass)
@@ -364,16 +327,20 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
 	-- history of customers no longer in the table (changed while suspended)
 	EXECUTE format('DELETE FROM @extschema@.history h WHERE h.relid = $1'
 				   ' AND NOT EXISTS (SELECT 1 FROM %s t WHERE (t.%I)::text COLLATE "C" = h.customer)',
 				   relation, cfg.customer_column)
 		USING relation;
-	EXECUTE 'INSERT INTO @extschema@.summary (relid, bucket, kind, channel, segment, detail, n)'
+	-- the recomputed counts go in as pending deltas, and the fold of
+	-- churn.refresh makes the compacted summary of them
+	EXECUTE 'INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)'
 			' SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, sum(e.n) FROM ('
 			|| @extschema@._events_query(relation)
 			|| ') e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING sum(e.n) <> 0'
-		USING relation, cfg.bucket, cfg.time_zone;
+		USING relation, cfg.bucket, cfg.time_zone, cfg.states_from;
+	PERFORM @extschema@._fold(relation);
 	UPDATE @extschema@.tracked_table t SET last_refresh = now() WHERE t.relid = relation;
 END
 $$;
@@ -390,6 +357,7 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
 	DELETE FROM @extschema@.history h WHERE h.relid = relation;
 END
 $$;
@@ -558,47 +526,30 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_not_citus(pg_catalog.regclass) IS
 'internal: refuses a Citus distributed, reference or local table, whose writes churn''s triggers cannot capture';
 
-CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
+-- The checks of track and retrack: columns and their types, the customer
+-- key, the bucket, the time zone, the thresholds of lifecycle aging.
+-- Returns the time zone the table's buckets will use.
+CREATE FUNCTION @extschema@._check_settings(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
-	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
-	state pg_catalog.name DEFAULT NULL, reason pg_catalog.name DEFAULT NULL,
-	changed_at pg_catalog.name DEFAULT NULL, bucket pg_catalog.interval DEFAULT '1 month',
-	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
-	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
-	time_zone pg_catalog.text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql
+	channel pg_catalog.name, segments pg_catalog.name[], state pg_catalog.name,
+	reason pg_catalog.name, changed_at pg_catalog.name, bucket pg_catalog.interval,
+	activity pg_catalog.name, at_risk_after pg_catalog.interval, dormant_after pg_catalog.interval,
+	churned_after pg_catalog.interval, time_zone pg_catalog.text)
+RETURNS pg_catalog.text
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	rel record;
+	relkind "char";
 	since_t oid;
 	until_t oid;
-	tz text := coalesce(track.time_zone, current_setting('TimeZone'));
+	tz text := coalesce(_check_settings.time_zone, current_setting('TimeZone'));
 	seg name;
 	has_unique bool;
 	custnum int2;
-	target regclass;
+	suggestion text;
 BEGIN
-	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
-		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
-	END IF;
-	SELECT c.relkind, c.relowner INTO rel FROM pg_class c WHERE c.oid = relation;
-	IF rel.relkind NOT IN ('r', 'p') THEN
-		RAISE EXCEPTION '"%" is not a table', relation
-			USING ERRCODE = '42809',
-				  HINT = 'churn.track tracks ordinary and partitioned tables.';
-	END IF;
-	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
-	END IF;
-	PERFORM @extschema@._check_not_citus(relation);
-	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
-		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
-			USING ERRCODE = '42710',
-				  HINT = 'Call churn.untrack first to track it with other settings.';
-	END IF;
-
+	SELECT c.relkind INTO relkind FROM pg_class c WHERE c.oid = relation;
 	-- columns and their types
 	PERFORM @extschema@._column_type(relation, customer, 'customer');
 	since_t := @extschema@._check_time_type(relation, since, 'since');
@@ -647,7 +598,7 @@ BEGIN
 		 WHERE i.indrelid = relation AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
 		   AND custnum = ANY (i.indkey::int2[])
 		   AND (i.indnatts = 1
-				OR (rel.relkind = 'p' AND NOT EXISTS (
+				OR (relkind = 'p' AND NOT EXISTS (
 					SELECT 1 FROM unnest(i.indkey::int2[]) k
 					 WHERE k <> custnum
 					   AND NOT EXISTS (SELECT 1 FROM pg_partitioned_table p
@@ -663,8 +614,23 @@ BEGIN
 	IF bucket IS NULL THEN
 		RAISE EXCEPTION 'bucket must not be NULL' USING ERRCODE = '22004';
 	END IF;
-	PERFORM @extschema@.bucket_floor('2000-01-01', track.bucket);
-	PERFORM now() AT TIME ZONE tz;
+	PERFORM @extschema@.bucket_floor('2000-01-01', _check_settings.bucket);
+	-- a zone name, an abbreviation or a POSIX specification, as timezone()
+	-- takes it; the error of timezone() itself names neither track nor a
+	-- way out
+	BEGIN
+		PERFORM now() AT TIME ZONE tz;
+	EXCEPTION WHEN invalid_parameter_value THEN
+		SELECT string_agg(n.name, ', ' ORDER BY n.name) INTO suggestion
+		  FROM (SELECT z.name FROM pg_timezone_names z
+				 WHERE lower(z.name) LIKE lower(left(tz, GREATEST(strpos(tz, '/') + 3, 3))) || '%'
+				 ORDER BY z.name LIMIT 3) n;
+		RAISE EXCEPTION 'time zone "%" is not known', tz
+			USING ERRCODE = '22023',
+				  HINT = CASE WHEN suggestion IS NOT NULL
+							  THEN format('Did you mean %s? ', suggestion) ELSE '' END
+						 || 'Use a name from pg_timezone_names (such as Europe/Berlin or UTC), an abbreviation from pg_timezone_abbrevs, or a POSIX zone such as <+0530>-05:30.';
+	END;
 
 	-- inactivity thresholds of lifecycle aging (churn.advance_lifecycle)
 	IF num_nulls(at_risk_after, dormant_after, churned_after) NOT IN (0, 3) THEN
@@ -685,15 +651,77 @@ BEGIN
 		END IF;
 	END IF;
 
+	RETURN tz;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_settings(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text) IS
+'internal: the checks of the settings given to churn.track and churn.retrack; returns the time zone';
+
+CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
+	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
+	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
+	state pg_catalog.name DEFAULT NULL, reason pg_catalog.name DEFAULT NULL,
+	changed_at pg_catalog.name DEFAULT NULL, bucket pg_catalog.interval DEFAULT '1 month',
+	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
+	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
+	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel record;
+	tz text;
+	target regclass;
+	msg text;
+	hint text;
+BEGIN
+	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
+		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	SELECT c.relkind, c.relowner INTO rel FROM pg_class c WHERE c.oid = relation;
+	IF rel.relkind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '"%" is not a table', relation
+			USING ERRCODE = '42809',
+				  HINT = 'churn.track tracks ordinary and partitioned tables.';
+	END IF;
+	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+	END IF;
+	PERFORM @extschema@._check_not_citus(relation);
+	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
+		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
+			USING ERRCODE = '42710',
+				  HINT = 'Call churn.retrack to change its settings: it keeps the moves, reactivations and state transitions recorded so far that the new settings still apply to (churn.untrack drops them all).';
+	END IF;
+	tz := @extschema@._check_settings(relation, customer, since, until, channel, segments, state, reason,
+									  changed_at, track.bucket, activity, at_risk_after, dormant_after,
+									  churned_after, track.time_zone);
+
+	-- lifecycle states are counted from the tracking time, unless told
+	-- otherwise: a back-filled customer's state is known as of tracking
 	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
 		channel_column, segment_columns, state_column, reason_column, changed_at_column,
-		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after)
+		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from)
 	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
-		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after);
+		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
+		coalesce(track.states_from, now()));
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
-	PERFORM @extschema@._recompute(relation);
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._install_triggers(target, true);
 	END LOOP;
@@ -702,8 +730,105 @@ $$;
 COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
-	pg_catalog.interval, pg_catalog.text) IS
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
 'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers';
+
+CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
+	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
+	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
+	state pg_catalog.name DEFAULT NULL, reason pg_catalog.name DEFAULT NULL,
+	changed_at pg_catalog.name DEFAULT NULL, bucket pg_catalog.interval DEFAULT '1 month',
+	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
+	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
+	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	tz text;
+	dropped "char"[] := '{}';
+	target regclass;
+	msg text;
+	hint text;
+BEGIN
+	IF customer IS NULL OR since IS NULL OR until IS NULL THEN
+		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	IF old.suspended THEN
+		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', relation
+			USING ERRCODE = '55000',
+				  HINT = 'Call churn.resume first.';
+	END IF;
+	tz := @extschema@._check_settings(relation, customer, since, until, channel, segments, state, reason,
+									  changed_at, retrack.bucket, activity, at_risk_after, dormant_after,
+									  churned_after, retrack.time_zone);
+	-- writers wait from here to the end (as for churn.track)
+	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+
+	-- the history the new settings still apply to: moves of the same
+	-- channel column, reactivations of the same since and until columns,
+	-- transitions of the same state column, all of the same customers
+	IF customer IS DISTINCT FROM old.customer_column THEN
+		DELETE FROM @extschema@.history h WHERE h.relid = relation;
+	END IF;
+	IF channel IS DISTINCT FROM old.channel_column THEN
+		dropped := dropped || 'm'::"char";
+	END IF;
+	IF since IS DISTINCT FROM old.since_column OR until IS DISTINCT FROM old.until_column THEN
+		dropped := dropped || 'r'::"char";
+	END IF;
+	IF state IS DISTINCT FROM old.state_column THEN
+		dropped := dropped || 's'::"char";
+	END IF;
+	-- entries are local times of the table's time zone: a new zone means
+	-- the same instants in other local times
+	UPDATE @extschema@.history h
+	   SET entries = ARRAY(
+			SELECT ROW(e.seq, timezone(tz, timezone(old.time_zone, e.at)), e.kind, e.channel,
+					   e.from_channel, timezone(tz, timezone(old.time_zone, e.lost_at)), e.reason,
+					   e.from_state, e.to_state)::@extschema@.history_entry
+			  FROM unnest(h.entries) e
+			 WHERE e.kind <> ALL (dropped)
+			 ORDER BY e.seq)
+	 WHERE h.relid = relation AND (cardinality(dropped) > 0 OR tz <> old.time_zone);
+	DELETE FROM @extschema@.history h WHERE h.relid = relation AND cardinality(h.entries) = 0;
+
+	UPDATE @extschema@.tracked_table t
+	   SET customer_column = customer, since_column = since, until_column = until,
+		   channel_column = channel, segment_columns = coalesce(segments, '{}'), state_column = state,
+		   reason_column = reason, changed_at_column = changed_at, activity_column = activity,
+		   bucket = retrack.bucket, time_zone = tz, at_risk_after = retrack.at_risk_after,
+		   dormant_after = retrack.dormant_after, churned_after = retrack.churned_after,
+		   states_from = coalesce(retrack.states_from,
+								  CASE WHEN state IS NOT DISTINCT FROM old.state_column
+									   THEN old.states_from ELSE now() END)
+	 WHERE t.relid = relation;
+
+	-- new triggers: every backend's capture keeps the settings of the
+	-- triggers it has seen, by trigger
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._drop_triggers(target);
+		PERFORM @extschema@._install_triggers(target, true);
+	END LOOP;
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
+'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries';
 
 CREATE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
 RETURNS void
@@ -720,6 +845,7 @@ BEGIN
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
 	DELETE FROM @extschema@.history h WHERE h.relid = relation;
 	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
 END
@@ -746,22 +872,7 @@ BEGIN
 	LOOP
 		-- another refresh (or a rebuild) of this table is at work: leave it
 		CONTINUE WHEN NOT pg_try_advisory_xact_lock(@extschema@._lock_key(r));
-		WITH moved AS (
-			DELETE FROM @extschema@.summary_delta d WHERE d.relid = r
-			RETURNING d.bucket, d.kind, d.channel, d.segment, d.detail, d.n
-		), agg AS (
-			SELECT m.bucket, m.kind, m.channel, m.segment, m.detail, sum(m.n)::bigint AS n
-			  FROM moved m GROUP BY m.bucket, m.kind, m.channel, m.segment, m.detail
-		), up AS (
-			INSERT INTO @extschema@.summary AS s (relid, bucket, kind, channel, segment, detail, n)
-			SELECT r, a.bucket, a.kind, a.channel, a.segment, a.detail, a.n FROM agg a
-			 ORDER BY a.kind, a.channel, a.segment, a.detail, a.bucket
-			ON CONFLICT (relid, kind, channel, segment, detail, bucket)
-			DO UPDATE SET n = s.n + excluded.n
-			RETURNING 1
-		)
-		SELECT (SELECT count(*) FROM moved) INTO c;
-		DELETE FROM @extschema@.summary s WHERE s.relid = r AND s.n = 0;
+		c := @extschema@._fold(r);
 		UPDATE @extschema@.tracked_table t SET last_refresh = now() WHERE t.relid = r;
 		folded := folded + c;
 	END LOOP;
@@ -776,10 +887,22 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	msg text;
+	hint text;
 BEGIN
 	PERFORM @extschema@._check_tracked(relation);
 	EXECUTE format('LOCK TABLE %s IN SHARE MODE', relation);
-	PERFORM @extschema@._recompute(relation);
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rebuild(pg_catalog.regclass) IS
@@ -795,20 +918,32 @@ DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
 BEGIN
 	RETURN QUERY EXECUTE
-		'SELECT timezone($3, z.b), CASE z.kind WHEN ''n'' THEN ''new'' WHEN ''r'' THEN ''reactivated'''
-		' WHEN ''i'' THEN ''moved_in'' WHEN ''o'' THEN ''moved_out'' WHEN ''l'' THEN ''lost'''
-		' WHEN ''f'' THEN ''lost_from_start'' WHEN ''c'' THEN ''lost_by_reason'' WHEN ''d'' THEN ''moved'''
-		' WHEN ''s'' THEN ''state_entered'' WHEN ''x'' THEN ''state_left'' WHEN ''t'' THEN ''transition'''
-		' END, z.ch, z.sg, z.d, sum(z.stored)::bigint, sum(z.expected)::bigint FROM ('
+		'SELECT timezone($3, z.b), k.name, z.ch, z.sg, z.d, sum(z.stored)::bigint, sum(z.expected)::bigint'
+		' FROM ('
 		'SELECT e.b, e.kind, e.ch, e.sg, e.d, 0::bigint AS stored, e.n::bigint AS expected FROM ('
 		|| @extschema@._events_query(relation)
 		|| ') e UNION ALL SELECT s.bucket, s.kind, s.channel, s.segment, s.detail, s.n, 0'
 		'  FROM @extschema@.summary s WHERE s.relid = $1'
+		' UNION ALL SELECT c.bucket, k.kind, c.channel, c.segment, c.state, k.n, 0'
+		'  FROM @extschema@.summary_cell c CROSS JOIN LATERAL (VALUES'
+		'   (@extschema@._kind(''new''), c.new), (@extschema@._kind(''reactivated''), c.reactivated),'
+		'   (@extschema@._kind(''moved_in''), c.moved_in), (@extschema@._kind(''moved_out''), c.moved_out),'
+		'   (@extschema@._kind(''lost''), c.lost), (@extschema@._kind(''lost_from_start''), c.lost_from_start),'
+		'   (@extschema@._kind(''state_entered''), c.entered), (@extschema@._kind(''state_left''), c.exited)'
+		'  ) k(kind, n)'
+		'  WHERE c.relid = $1 AND k.n <> 0'
 		' UNION ALL SELECT s.bucket, s.kind, s.channel, s.segment, s.detail, s.n, 0'
-		'  FROM @extschema@.summary_delta s WHERE s.relid = $1) z'
-		' GROUP BY z.b, z.kind, z.ch, z.sg, z.d HAVING sum(z.stored) <> sum(z.expected)'
+		'  FROM @extschema@.summary_delta s WHERE s.relid = $1'
+		-- the stored running balance against the stored counts
+		' UNION ALL SELECT c.bucket, @extschema@._kind(''at_start''), c.channel, c.segment, c.state, c.at_start,'
+		'  coalesce(sum(c.new + c.reactivated + c.moved_in - c.moved_out - c.lost + c.entered - c.exited)'
+		'   OVER (PARTITION BY c.family, c.channel, c.segment, c.state ORDER BY c.bucket'
+		'         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)'
+		'  FROM @extschema@.summary_cell c WHERE c.relid = $1) z'
+		' JOIN @extschema@._kinds() k ON k.kind = z.kind'
+		' GROUP BY z.b, k.name, z.ch, z.sg, z.d HAVING sum(z.stored) <> sum(z.expected)'
 		' ORDER BY 1, 2, 3, 4::text, 5'
-		USING relation, cfg.bucket, cfg.time_zone;
+		USING relation, cfg.bucket, cfg.time_zone, cfg.states_from;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.verify(pg_catalog.regclass) IS
@@ -844,6 +979,8 @@ AS $$
 DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
 	target regclass;
+	msg text;
+	hint text;
 BEGIN
 	IF NOT cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
@@ -853,7 +990,16 @@ BEGIN
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._enable_triggers(target, true);
 	END LOOP;
-	PERFORM @extschema@._recompute(relation);
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
 	UPDATE @extschema@.tracked_table t SET suspended = false WHERE t.relid = relation;
 END
 $$;
@@ -863,171 +1009,311 @@ COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
 --
 -- The views: compacted plus pending counts, exact for every snapshot.
 --
+-- A reader's snapshot sees summary_cell and summary as of some refresh, plus
+-- the deltas appended since (a refresh folds deltas and deletes them in one
+-- transaction).  The views add the two, and do so such that a filter on
+-- relation and on bucket_start (what a dashboard panel sends) reaches the
+-- index range scans of summary_cell and summary: no window function or
+-- aggregate above the scans spans buckets.  The running balance, at_start,
+-- is stored in summary_cell; pending deltas add their counts to their own
+-- bucket and their net flow to the at_start of every later bucket.
+--
 
--- counts per (relation, channel, segment, bucket) and kind, compacted + pending
-CREATE VIEW @extschema@._events AS
-SELECT s.relid, s.bucket, s.kind, s.channel, s.segment, s.detail, s.n FROM @extschema@.summary s
+-- Pending counts per cell and bucket (cells with all counts zero left out):
+-- summary_delta in the shape of summary_cell.
+CREATE VIEW @extschema@._cell_pending AS
+SELECT p.* FROM (
+	SELECT d.relid, @extschema@._kind_family(d.kind) AS family,
+		   d.channel, d.segment, d.detail AS state, d.bucket,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('new')), 0)::pg_catalog.int8 AS new,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('reactivated')), 0)::pg_catalog.int8 AS reactivated,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('moved_in')), 0)::pg_catalog.int8 AS moved_in,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('moved_out')), 0)::pg_catalog.int8 AS moved_out,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('lost')), 0)::pg_catalog.int8 AS lost,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('lost_from_start')), 0)::pg_catalog.int8 AS lost_from_start,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('state_entered')), 0)::pg_catalog.int8 AS entered,
+		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('state_left')), 0)::pg_catalog.int8 AS exited
+	  FROM @extschema@.summary_delta d
+	 WHERE @extschema@._kind_family(d.kind) IS NOT NULL
+	 GROUP BY d.relid, 2, d.channel, d.segment, d.detail, d.bucket
+) p
+ WHERE (p.new, p.reactivated, p.moved_in, p.moved_out, p.lost, p.lost_from_start, p.entered, p.exited)
+	   OPERATOR(pg_catalog.<>) (0, 0, 0, 0, 0, 0, 0, 0);
+COMMENT ON VIEW @extschema@._cell_pending IS
+'internal: pending counts per cell and bucket of the tracked tables, in the shape of summary_cell';
+
+-- The rows of the summary cells from the first bucket that pending deltas
+-- (or the passing time) change, computed from the stored rows and the
+-- pending counts (src/summary_read.c): the views show the stored rows before
+-- that bucket (_cell_changed_from) and these after it.
+CREATE FUNCTION @extschema@._cell_changes(relation pg_catalog.regclass, family "char")
+RETURNS TABLE (channel pg_catalog.text, segment pg_catalog.jsonb, state pg_catalog.text,
+	bucket pg_catalog.timestamp, bucket_start pg_catalog.timestamptz, bucket_end pg_catalog.timestamptz,
+	first_bucket pg_catalog.timestamp, at_start pg_catalog.int8, new pg_catalog.int8,
+	reactivated pg_catalog.int8, moved_in pg_catalog.int8, moved_out pg_catalog.int8, lost pg_catalog.int8,
+	lost_from_start pg_catalog.int8, entered pg_catalog.int8, exited pg_catalog.int8)
+LANGUAGE C STABLE STRICT ROWS 60
+AS 'MODULE_PATHNAME', 'churn_cell_changes';
+COMMENT ON FUNCTION @extschema@._cell_changes(pg_catalog.regclass, "char") IS
+'internal: the rows of a tracked table''s summary cells that pending deltas or the passing time change, compacted plus pending';
+
+CREATE FUNCTION @extschema@._cell_changed_from(relation pg_catalog.regclass, family "char")
+RETURNS pg_catalog.timestamptz
+LANGUAGE C STABLE STRICT
+AS 'MODULE_PATHNAME', 'churn_cell_changed_from';
+COMMENT ON FUNCTION @extschema@._cell_changed_from(pg_catalog.regclass, "char") IS
+'internal: the start of the first bucket of a tracked table''s summary cells that _cell_changes returns';
+
+-- The extent of one family of a tracked table (local timestamps of its time
+-- zone): the current bucket, the last stored one, the last with a count
+-- (compacted plus pending), the last the views show, and the first bucket
+-- _cell_changes returns.
+CREATE FUNCTION @extschema@._cell_extent(relation pg_catalog.regclass, family "char",
+	OUT current_bucket pg_catalog.timestamp, OUT stored_last pg_catalog.timestamp,
+	OUT last_bucket pg_catalog.timestamp, OUT end_bucket pg_catalog.timestamp,
+	OUT changed_from pg_catalog.timestamp)
+RETURNS record
+LANGUAGE C STABLE STRICT
+AS 'MODULE_PATHNAME', 'churn_cell_extent';
+COMMENT ON FUNCTION @extschema@._cell_extent(pg_catalog.regclass, "char") IS
+'internal: the current, last stored, last counted and last shown bucket of a tracked table''s summary cells, and the first that _cell_changes returns';
+
+-- The rows of every cell, compacted plus pending, one view per family: the
+-- stored rows of the buckets before the first one pending deltas change (an
+-- index range scan of the buckets asked for, when the query filters on
+-- relation and bucket_start), and the rows _cell_changes computes from
+-- there on.  A cell has rows from its first bucket with a count through the
+-- last bucket with a count of its family or the current bucket, whichever
+-- is later.  (Each view is written out for its family: a join with a list
+-- of families costs every read more planning than the view saves.)
+CREATE VIEW @extschema@._churn_cells AS
+SELECT d.relid, d.channel, d.segment, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
+	   d.at_start, d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'c') x(changed_from)
+  JOIN @extschema@.summary_cell d
+	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'c'
+   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
 UNION ALL
-SELECT d.relid, d.bucket, d.kind, d.channel, d.segment, d.detail, d.n FROM @extschema@.summary_delta d;
-COMMENT ON VIEW @extschema@._events IS 'internal: compacted and pending summary counts';
+SELECT t.relid, a.channel, a.segment, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
+	   a.at_start, a.new, a.reactivated, a.moved_in, a.moved_out, a.lost, a.lost_from_start
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, 'c') a;
+COMMENT ON VIEW @extschema@._churn_cells IS
+'internal: customers per channel, segment and bucket of the tracked tables, compacted plus pending, with at_start';
+
+CREATE VIEW @extschema@._lifecycle_cells AS
+SELECT d.relid, d.state, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
+	   d.at_start, d.entered, d.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'l') x(changed_from)
+  JOIN @extschema@.summary_cell d
+	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'l'
+   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
+UNION ALL
+SELECT t.relid, a.state, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
+	   a.at_start, a.entered, a.exited
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._cell_changes(t.relid, 'l') a;
+COMMENT ON VIEW @extschema@._lifecycle_cells IS
+'internal: customers per lifecycle state and bucket of the tracked tables, compacted plus pending, with at_start';
+
+-- The counts read as they are (reasons c, moves d, transitions t),
+-- compacted plus pending.
+CREATE VIEW @extschema@._counts AS
+SELECT s.relid, s.kind, s.bucket, s.bucket_start, s.bucket_end, s.channel, s.segment, s.detail, s.n
+  FROM @extschema@.summary s
+UNION ALL
+SELECT d.relid, d.kind, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket),
+	   pg_catalog.timezone(t.time_zone, d.bucket + t.bucket), d.channel, d.segment, d.detail, d.n
+  FROM @extschema@.summary_delta d
+  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
+ WHERE @extschema@._kind_family(d.kind) IS NULL;
+COMMENT ON VIEW @extschema@._counts IS
+'internal: losses by reason, moves and lifecycle transitions of the tracked tables, compacted plus pending';
 
 CREATE VIEW @extschema@.churn_summary AS
-WITH ev AS (
-	SELECT e.relid, e.channel, e.segment, e.bucket,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'n'), 0)::bigint AS new,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'r'), 0)::bigint AS reactivated,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'i'), 0)::bigint AS moved_in,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'o'), 0)::bigint AS moved_out,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'l'), 0)::bigint AS lost,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'f'), 0)::bigint AS lost_from_start
-	  FROM @extschema@._events e
-	 WHERE e.kind IN ('n', 'r', 'i', 'o', 'l', 'f')
-	 GROUP BY e.relid, e.channel, e.segment, e.bucket
-), nz AS (
-	-- cells with counts; each knows its first bucket and its table's last
-	-- (cells are partitioned on byte-wise text forms: equal values, cheap sorts)
-	SELECT ev.*,
-		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.channel COLLATE "C", ev.segment::text COLLATE "C") AS first_bucket,
-		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
-	  FROM ev
-	 WHERE new <> 0 OR reactivated <> 0 OR moved_in <> 0 OR moved_out <> 0 OR lost <> 0 OR lost_from_start <> 0
-), cnt AS (
-	-- every bucket of a cell from its first through the current one (or the
-	-- table's last, if later): the counted rows plus zero rows for the gaps,
-	-- generated from each cell's first row
-	SELECT nz.relid, nz.channel, nz.segment, x.bucket,
-		   sum(x.new)::bigint AS new, sum(x.reactivated)::bigint AS reactivated,
-		   sum(x.moved_in)::bigint AS moved_in, sum(x.moved_out)::bigint AS moved_out,
-		   sum(x.lost)::bigint AS lost, sum(x.lost_from_start)::bigint AS lost_from_start
-	  FROM nz
-	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
-	 CROSS JOIN LATERAL (
-		SELECT nz.bucket, nz.new, nz.reactivated, nz.moved_in, nz.moved_out, nz.lost, nz.lost_from_start
-		UNION ALL
-		SELECT g.b, 0, 0, 0, 0, 0, 0
-		  FROM pg_catalog.generate_series(nz.first_bucket,
-				   greatest(nz.last_bucket,
-							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
-				   t.bucket) g(b)
-		 WHERE nz.bucket = nz.first_bucket
-	 ) x
-	 GROUP BY nz.relid, nz.channel, nz.segment, x.bucket
-), run AS (
-	SELECT c.*,
-		   (sum(c.new + c.reactivated + c.moved_in - c.moved_out - c.lost)
-			OVER (PARTITION BY c.relid, c.channel COLLATE "C", c.segment::text COLLATE "C" ORDER BY c.bucket))::bigint AS at_end
-	  FROM cnt c
-)
-SELECT r.relid AS relation,
-	   pg_catalog.timezone(t.time_zone, r.bucket) AS bucket_start,
-	   pg_catalog.timezone(t.time_zone, r.bucket + t.bucket) AS bucket_end,
-	   r.channel, r.segment,
-	   r.at_end - (r.new + r.reactivated + r.moved_in - r.moved_out - r.lost) AS at_start,
-	   r.new, r.reactivated, r.moved_in, r.moved_out, r.lost, r.lost_from_start, r.at_end,
-	   CASE WHEN r.at_end - (r.new + r.reactivated + r.moved_in - r.moved_out - r.lost) <> 0
-			THEN r.lost_from_start::float8 / (r.at_end - (r.new + r.reactivated + r.moved_in - r.moved_out - r.lost))
-	   END AS churn_rate,
-	   CASE WHEN r.at_end - (r.new + r.reactivated + r.moved_in - r.moved_out - r.lost) <> 0
-			THEN (r.at_end - r.new)::float8 / (r.at_end - (r.new + r.reactivated + r.moved_in - r.moved_out - r.lost))
-	   END AS retention_rate
-  FROM run r JOIN @extschema@.tracked_table t ON t.relid = r.relid;
+SELECT c.relid AS relation, c.bucket_start, c.bucket_end, c.channel, c.segment,
+	   c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out, c.lost, c.lost_from_start,
+	   c.at_start + c.new + c.reactivated + c.moved_in - c.moved_out - c.lost AS at_end,
+	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
+			THEN c.lost_from_start::pg_catalog.float8 / c.at_start END AS churn_rate,
+	   CASE WHEN c.at_start OPERATOR(pg_catalog.<>) 0
+			THEN (c.at_start + c.reactivated + c.moved_in - c.moved_out - c.lost)::pg_catalog.float8 / c.at_start
+	   END AS retention_rate,
+	   c.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._churn_cells c;
 COMMENT ON VIEW @extschema@.churn_summary IS
-'customers per tracked table, channel, segment and bucket: at_start, new, reactivated, moved_in, moved_out, lost, lost_from_start, at_end, churn and retention rates';
+'customers per tracked table, channel, segment and bucket: at_start, new, reactivated, moved_in, moved_out, lost, lost_from_start, at_end, churn and retention rates, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.churn_reasons AS
-SELECT e.relid AS relation, pg_catalog.timezone(t.time_zone, e.bucket) AS bucket_start,
-	   e.channel, e.detail AS reason, sum(e.n)::bigint AS lost
-  FROM @extschema@._events e JOIN @extschema@.tracked_table t ON t.relid = e.relid
- WHERE e.kind = 'c'
- GROUP BY e.relid, t.time_zone, e.bucket, e.channel, e.detail
-HAVING sum(e.n) <> 0;
+SELECT e.relid AS relation, e.bucket_start, e.channel, e.detail AS reason, sum(e.n)::pg_catalog.int8 AS lost,
+	   e.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._counts e
+ WHERE e.kind OPERATOR(pg_catalog.=) @extschema@._kind('lost_by_reason')
+ GROUP BY e.relid, e.bucket_start, e.bucket_end, e.channel, e.detail
+HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
 COMMENT ON VIEW @extschema@.churn_reasons IS
-'customers lost per tracked table, bucket, channel and reason';
+'customers lost per tracked table, bucket, channel and reason, and whether the bucket is complete';
 
+-- The moves of each bucket and pair of channels, beside the customers of
+-- each channel in each bucket (from_base): one union partitioned by table,
+-- bucket and channel, so that filters on these reach both sides' scans.
 CREATE VIEW @extschema@.diversion_summary AS
-WITH moves AS (
-	SELECT e.relid, e.bucket, e.channel AS from_channel, e.detail AS to_channel, sum(e.n)::bigint AS moved
-	  FROM @extschema@._events e
-	 WHERE e.kind = 'd'
-	 GROUP BY e.relid, e.bucket, e.channel, e.detail
-	HAVING sum(e.n) <> 0
-), base AS (
-	SELECT s.relation, s.bucket_start, s.bucket_end, s.channel,
-		   sum(s.at_start + s.new + s.reactivated + s.moved_in)::bigint AS from_base
-	  FROM @extschema@.churn_summary s
-	 GROUP BY s.relation, s.bucket_start, s.bucket_end, s.channel
-)
-SELECT m.relid AS relation, b.bucket_start, b.bucket_end, m.from_channel, m.to_channel, m.moved,
-	   b.from_base,
-	   CASE WHEN b.from_base <> 0 THEN m.moved::float8 / b.from_base END AS diversion_rate
-  FROM moves m
-  JOIN @extschema@.tracked_table t ON t.relid = m.relid
-  JOIN base b ON b.relation = m.relid AND b.bucket_start = pg_catalog.timezone(t.time_zone, m.bucket)
-			 AND b.channel IS NOT DISTINCT FROM m.from_channel;
+SELECT w.relation, w.bucket_start, w.bucket_end, w.from_channel, w.to_channel, w.moved, w.from_base,
+	   CASE WHEN w.from_base OPERATOR(pg_catalog.<>) 0 THEN w.moved::pg_catalog.float8 / w.from_base END AS diversion_rate,
+	   w.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM (
+	SELECT u.relation, u.bucket_start, u.bucket_end, u.from_channel, u.to_channel, u.moved, u.is_move,
+		   max(u.base) OVER (PARTITION BY u.relation, u.bucket_start, u.from_channel) AS from_base
+	  FROM (
+		SELECT m.relid AS relation, m.bucket_start, m.bucket_end, m.channel AS from_channel,
+			   m.detail AS to_channel, sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base,
+			   true AS is_move
+		  FROM @extschema@._counts m
+		 WHERE m.kind OPERATOR(pg_catalog.=) @extschema@._kind('moved')
+		 GROUP BY m.relid, m.bucket_start, m.bucket_end, m.channel, m.detail
+		HAVING sum(m.n) OPERATOR(pg_catalog.<>) 0
+		UNION ALL
+		-- the stays in the channel that overlap the bucket
+		SELECT c.relid, c.bucket_start, c.bucket_end, c.channel, NULL, NULL,
+			   sum(c.at_start + c.new + c.reactivated + c.moved_in)::pg_catalog.int8, false
+		  FROM @extschema@._churn_cells c
+		 GROUP BY c.relid, c.bucket_start, c.bucket_end, c.channel
+	  ) u
+  ) w
+ WHERE w.is_move;
 COMMENT ON VIEW @extschema@.diversion_summary IS
-'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket) and the diversion rate';
+'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket), the diversion rate, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.lifecycle_summary AS
-WITH ev AS (
-	SELECT e.relid, e.detail::@extschema@.lifecycle AS state, e.bucket,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 's'), 0)::bigint AS entered,
-		   coalesce(sum(e.n) FILTER (WHERE e.kind = 'x'), 0)::bigint AS exited
-	  FROM @extschema@._events e
-	 WHERE e.kind IN ('s', 'x')
-	 GROUP BY e.relid, e.detail, e.bucket
-), nz AS (
-	SELECT ev.*,
-		   min(ev.bucket) OVER (PARTITION BY ev.relid, ev.state) AS first_bucket,
-		   max(ev.bucket) OVER (PARTITION BY ev.relid) AS last_bucket
-	  FROM ev
-	 WHERE entered <> 0 OR exited <> 0
-), cnt AS (
-	SELECT nz.relid, nz.state, x.bucket, sum(x.entered)::bigint AS entered, sum(x.exited)::bigint AS exited
-	  FROM nz
-	  JOIN @extschema@.tracked_table t ON t.relid = nz.relid
-	 CROSS JOIN LATERAL (
-		SELECT nz.bucket, nz.entered, nz.exited
-		UNION ALL
-		SELECT g.b, 0, 0
-		  FROM pg_catalog.generate_series(nz.first_bucket,
-				   greatest(nz.last_bucket,
-							@extschema@.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)),
-				   t.bucket) g(b)
-		 WHERE nz.bucket = nz.first_bucket
-	 ) x
-	 GROUP BY nz.relid, nz.state, x.bucket
-), run AS (
-	SELECT c.*, (sum(c.entered - c.exited) OVER (PARTITION BY c.relid, c.state ORDER BY c.bucket))::bigint AS at_end
-	  FROM cnt c
-)
-SELECT r.relid AS relation,
-	   pg_catalog.timezone(t.time_zone, r.bucket) AS bucket_start,
-	   pg_catalog.timezone(t.time_zone, r.bucket + t.bucket) AS bucket_end,
-	   r.state, r.at_end - r.entered + r.exited AS at_start, r.entered, r.exited, r.at_end
-  FROM run r JOIN @extschema@.tracked_table t ON t.relid = r.relid;
+SELECT c.relid AS relation, c.bucket_start, c.bucket_end, c.state::@extschema@.lifecycle AS state,
+	   c.at_start, c.entered, c.exited, c.at_start + c.entered - c.exited AS at_end,
+	   c.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._lifecycle_cells c;
 COMMENT ON VIEW @extschema@.lifecycle_summary IS
-'customers per tracked table, lifecycle state and bucket: at_start, entered, exited, at_end';
+'customers per tracked table, lifecycle state and bucket: at_start, entered, exited, at_end, and whether the bucket is complete';
 
 CREATE VIEW @extschema@.lifecycle_transitions AS
-SELECT e.relid AS relation,
-	   pg_catalog.timezone(t.time_zone, e.bucket) AS bucket_start,
-	   pg_catalog.timezone(t.time_zone, e.bucket + t.bucket) AS bucket_end,
+SELECT e.relid AS relation, e.bucket_start, e.bucket_end,
 	   pg_catalog.split_part(e.detail, '>', 1)::@extschema@.lifecycle AS from_state,
 	   pg_catalog.split_part(e.detail, '>', 2)::@extschema@.lifecycle AS to_state,
-	   sum(e.n)::bigint AS transitions
-  FROM @extschema@._events e JOIN @extschema@.tracked_table t ON t.relid = e.relid
- WHERE e.kind = 't'
- GROUP BY e.relid, t.time_zone, t.bucket, e.bucket, e.detail
-HAVING sum(e.n) <> 0;
+	   sum(e.n)::pg_catalog.int8 AS transitions,
+	   e.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+  FROM @extschema@._counts e
+ WHERE e.kind OPERATOR(pg_catalog.=) @extschema@._kind('transition')
+ GROUP BY e.relid, e.bucket_start, e.bucket_end, e.detail
+HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
 COMMENT ON VIEW @extschema@.lifecycle_transitions IS
-'lifecycle state transitions per tracked table and bucket';
+'lifecycle state transitions per tracked table and bucket, and whether the bucket is complete';
+
+-- Fold the pending deltas of one tracked table into summary and
+-- summary_cell; the caller holds the table's advisory lock (_lock_key), so
+-- no other fold, rebuild or truncate of the table runs meanwhile.  One
+-- statement deletes the deltas and writes what _cells makes of them: all its
+-- parts see the same snapshot, so the deltas deleted are exactly those the
+-- new rows include, also while writers commit more.  The cells' rows are
+-- rewritten from the earliest pending bucket of their family on (a row's
+-- at_start depends on the counts before it, and nothing before that bucket
+-- changes), and only where they changed.  Returns the delta rows folded.
+CREATE FUNCTION @extschema@._fold(relation pg_catalog.regclass)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	folded bigint;
+BEGIN
+	WITH moved AS (
+		DELETE FROM @extschema@.summary_delta d WHERE d.relid = relation
+		RETURNING d.bucket, d.kind, d.channel, d.segment, d.detail, d.n
+	), sparse AS (
+		INSERT INTO @extschema@.summary AS s (relid, bucket, kind, channel, segment, detail, n,
+			bucket_start, bucket_end)
+		SELECT relation, m.bucket, m.kind, m.channel, m.segment, m.detail, sum(m.n)::bigint,
+			   timezone(t.time_zone, m.bucket), timezone(t.time_zone, m.bucket + t.bucket)
+		  FROM moved m JOIN @extschema@.tracked_table t ON t.relid = relation
+		 WHERE @extschema@._kind_family(m.kind) IS NULL
+		 GROUP BY m.bucket, m.kind, m.channel, m.segment, m.detail, t.time_zone, t.bucket
+		 ORDER BY m.kind, m.channel, m.segment, m.detail, m.bucket
+		ON CONFLICT (relid, kind, channel, segment, detail, bucket)
+		DO UPDATE SET n = s.n + excluded.n
+	), lo AS MATERIALIZED (
+		-- per family, the first bucket whose rows may change (the earliest
+		-- pending one, or the one after the last stored bucket) and the last
+		-- bucket with a count, through which cells have rows
+		SELECT f.family, timezone(t.time_zone, x.changed_from) AS lo, x.last_bucket
+		  FROM @extschema@.tracked_table t
+		 CROSS JOIN (VALUES ('c'::"char"), ('l'::"char")) f(family)
+		 CROSS JOIN LATERAL @extschema@._cell_extent(t.relid, f.family) x
+		 WHERE t.relid = relation
+	), want AS MATERIALIZED (
+		SELECT 'c'::"char" AS family, c.channel, c.segment, NULL::text AS state, c.bucket, c.bucket_start,
+			   c.bucket_end, c.first_bucket, c.at_start, c.new, c.reactivated, c.moved_in, c.moved_out,
+			   c.lost, c.lost_from_start, 0::bigint AS entered, 0::bigint AS exited
+		  FROM @extschema@._churn_cells c
+		 WHERE c.relid = relation
+		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'c')
+		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'c')
+		UNION ALL
+		SELECT 'l', NULL, '{}', c.state, c.bucket, c.bucket_start, c.bucket_end, c.first_bucket, c.at_start,
+			   0, 0, 0, 0, 0, 0, c.entered, c.exited
+		  FROM @extschema@._lifecycle_cells c
+		 WHERE c.relid = relation
+		   AND c.bucket_start >= (SELECT lo.lo FROM lo WHERE lo.family = 'l')
+		   AND c.bucket <= (SELECT lo.last_bucket FROM lo WHERE lo.family = 'l')
+	), up AS (
+		INSERT INTO @extschema@.summary_cell AS d (relid, family, channel, segment, state, bucket,
+			bucket_start, bucket_end, first_bucket, at_start, new, reactivated, moved_in, moved_out, lost,
+			lost_from_start, entered, exited)
+		SELECT relation, w.family, w.channel, w.segment, w.state, w.bucket, w.bucket_start, w.bucket_end,
+			   w.first_bucket,
+			   w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost, w.lost_from_start,
+			   w.entered, w.exited
+		  FROM want w
+		 WHERE NOT EXISTS (
+			SELECT FROM @extschema@.summary_cell o
+			 WHERE o.relid = relation AND o.family = w.family AND o.bucket_start = w.bucket_start
+			   AND o.segment = w.segment AND o.channel IS NOT DISTINCT FROM w.channel
+			   AND o.state IS NOT DISTINCT FROM w.state AND o.bucket = w.bucket
+			   AND (o.first_bucket, o.at_start, o.new, o.reactivated, o.moved_in, o.moved_out, o.lost,
+					o.lost_from_start, o.entered, o.exited)
+				   = (w.first_bucket, w.at_start, w.new, w.reactivated, w.moved_in, w.moved_out, w.lost,
+					  w.lost_from_start, w.entered, w.exited))
+		ON CONFLICT ON CONSTRAINT summary_cell_key DO UPDATE
+		SET bucket_start = excluded.bucket_start, bucket_end = excluded.bucket_end,
+			first_bucket = excluded.first_bucket,
+			at_start = excluded.at_start, new = excluded.new, reactivated = excluded.reactivated,
+			moved_in = excluded.moved_in, moved_out = excluded.moved_out, lost = excluded.lost,
+			lost_from_start = excluded.lost_from_start, entered = excluded.entered, exited = excluded.exited
+	), gone AS (
+		-- rows of buckets a cell no longer has (before its first count, after
+		-- the last count of its family, or all of a cell left without one)
+		DELETE FROM @extschema@.summary_cell d
+		 USING lo
+		 WHERE d.relid = relation AND d.family = lo.family AND d.bucket_start >= lo.lo
+		   AND NOT EXISTS (
+			SELECT FROM want w
+			 WHERE w.family = d.family AND w.bucket = d.bucket AND w.segment = d.segment
+			   AND w.channel IS NOT DISTINCT FROM d.channel AND w.state IS NOT DISTINCT FROM d.state)
+	)
+	SELECT count(*) INTO folded FROM moved;
+	-- counts that summed to zero are no counts (a separate statement: the
+	-- one above cannot see its own updates)
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation AND s.n = 0;
+	RETURN folded;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._fold(pg_catalog.regclass) IS
+'internal: folds the pending deltas of a tracked table into its compacted summary (the caller holds its advisory lock)';
 
 CREATE VIEW @extschema@.status AS
 SELECT t.relid AS relation, t.suspended, t.bucket, t.time_zone, t.tracked_at,
 	   (SELECT count(*) FROM @extschema@.summary_delta d WHERE d.relid = t.relid) AS pending_deltas,
 	   (SELECT min(d.added) FROM @extschema@.summary_delta d WHERE d.relid = t.relid) AS oldest_pending,
 	   t.last_refresh,
-	   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = t.relid) AS summary_rows,
+	   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = t.relid)
+	   + (SELECT count(*) FROM @extschema@.summary_cell s WHERE s.relid = t.relid) AS summary_rows,
 	   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0) FROM @extschema@.history h WHERE h.relid = t.relid)::pg_catalog.int8 AS history_rows
   FROM @extschema@.tracked_table t;
 COMMENT ON VIEW @extschema@.status IS
@@ -1054,6 +1340,7 @@ BEGIN
 	END IF;
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
 	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (gone);
 	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
 	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
 END
@@ -1144,7 +1431,11 @@ REVOKE ALL ON @extschema@.tracked_table, @extschema@.summary, @extschema@.summar
 REVOKE EXECUTE ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
-	pg_catalog.interval, pg_catalog.text) FROM PUBLIC;
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.untrack(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.refresh(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.rebuild(pg_catalog.regclass) FROM PUBLIC;
@@ -1152,6 +1443,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.verify(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.suspend(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;

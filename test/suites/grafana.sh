@@ -316,14 +316,34 @@ for name in ("channel", "segment"):
 
 # ---- variable options, as Grafana gets them ---------------------------------
 # A query variable's options are the first column of its query, run after the
-# variables it depends on are chosen (relation first).
+# variables it depends on are chosen (relation first), its macros expanded
+# with the dashboard's time range.  A query over the summaries reads the
+# buckets of that range only ($__timeFilter, so that the options cost what
+# a panel costs, not the whole history), and is run again when the range
+# changes (refresh 2): a summary cell has a row in every bucket from its
+# first to the current one, so the range lists every cell that exists in it.
+def dashboard_time(expr, now):
+    m = re.fullmatch(r"now(?:-(\d+)([yMdh]))?", expr)
+    if not m:
+        raise ValueError("time %r is not modelled by this test" % expr)
+    if m.group(1) is None:
+        return now
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "y":
+        return now.replace(year=now.year - n)
+    return now - {"M": timedelta(days=30 * n), "d": timedelta(days=n), "h": timedelta(hours=n)}[unit]
+
 selection = {}
+_now = datetime.now(timezone.utc)
+dash_from, dash_to = dashboard_time(dash["time"]["from"], _now), dashboard_time(dash["time"]["to"], _now)
 def load_options(name):
     v = variables[name]
     if v["type"] == "constant":
         v["_options"] = [v["query"]]
         return
-    sql = interpolate_variables(v["query"], variables, selection)
+    if "$__time" in v["query"] and v.get("refresh") != 2:
+        not_ok("variable %s uses the time range and is refreshed when it changes (refresh 2)" % name, v.get("refresh"))
+    sql = expand_macros(interpolate_variables(v["query"], variables, selection), dash_from, dash_to)
     _, rows = psql(sql, user="churn_reader")
     v["_options"] = [r[0] for r in rows]
 

@@ -1,0 +1,911 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary_read.c
+ *	  The rows of the summary cells that pending deltas change, for the
+ *	  summary views and for churn.refresh.
+ *
+ * churn.summary_cell holds, as of the last refresh, a row for every bucket
+ * of every cell (a channel and segment, family c, or a lifecycle state,
+ * family l) from the cell's first bucket with a count through the last
+ * bucket with a count of its family, each with at_start, the running
+ * balance.  Pending deltas change the rows of their own buckets and, through
+ * at_start, of every later bucket; nothing before the first pending bucket.
+ * And the views show every bucket through the current one, which may lie
+ * after the last stored bucket.  So each family of a tracked table has a
+ * bucket, changed_from: the earliest pending bucket, or the bucket after the
+ * last stored one, whichever comes first.  The views (_cells in
+ * src/sql/500_summaries.sql) show
+ *
+ * - the stored rows of the buckets before changed_from, read through an
+ *   index range scan of the buckets asked for, as they are; and
+ * - from changed_from on, the rows churn._cell_changes computes here: the
+ *   stored rows from changed_from on plus the pending counts (each in its
+ *   bucket, and its net flow in the at_start of every later bucket), and
+ *   the customers of each cell at the end of the last stored bucket in
+ *   every bucket after it, through the end (the current bucket, or a later
+ *   one with counts).
+ *
+ * So a read costs the buckets it returns plus the pending counts and the
+ * buckets since the earliest of them, not the table's history.  In the
+ * usual case (refreshed, or pending counts of the current bucket only) the
+ * function computes the rows of one bucket.  The result is exact as of the
+ * reader's snapshot: the functions are STABLE and read, as the view does,
+ * with the snapshot of the query that calls them.
+ *
+ * The range of a cell is computed, not only stored: in the rare case that
+ * pending counts cancel every count of a cell's first bucket (or of its
+ * family's last bucket), the cell starts (or the family ends) at the next
+ * bucket with a count, as after a rebuild.
+ *
+ * churn.refresh folds through the same view (_fold), so the stored rows are
+ * what these rules make of the counts: the rules live here only.  The calls
+ * of one query share one read of each family (read_family's memo).
+ *
+ * The functions read churn's tables as the extension owner, after checking
+ * that the caller may read the summaries of the family (SELECT on one of
+ * the views that show them, or on churn.summary_cell).
+ *
+ * src/summary_read.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "summary.h"
+
+/* the counts of a cell in a bucket, in the order of summary_cell's columns */
+#define CELL_NCOUNTS 8
+enum
+{
+	C_NEW,
+	C_REACTIVATED,
+	C_MOVED_IN,
+	C_MOVED_OUT,
+	C_LOST,
+	C_LOST_FROM_START,
+	C_ENTERED,
+	C_EXITED
+};
+
+typedef struct CellCounts
+{
+	int64		c[CELL_NCOUNTS];
+} CellCounts;
+
+/* a cell: channel and segment (family c) or state (family l) */
+typedef struct CellKey
+{
+	char	   *channel;		/* NULL for SQL NULL */
+	Datum		segment;		/* jsonb */
+	char	   *state;
+} CellKey;
+
+/* one bucket of a cell: a stored row, or pending counts */
+typedef struct CellBucket
+{
+	Timestamp	bucket;
+	int64		at_start;		/* stored rows */
+	CellCounts	counts;
+} CellBucket;
+
+/* a cell, with its stored rows from the window start on and its pending counts */
+typedef struct Cell
+{
+	CellKey		key;
+	int			nstored;		/* stored rows, in bucket order */
+	CellBucket *stored;
+	Timestamp	first_bucket;	/* stored first bucket (if nstored > 0) */
+	int			npending;		/* pending counts, in bucket order */
+	CellBucket *pending;
+	bool		vanished;		/* no count left at all */
+	Timestamp	first;			/* first bucket with a count left */
+} Cell;
+
+/* one family of a tracked table */
+typedef struct Family
+{
+	MemoryContext cxt;			/* where what is read is kept */
+	Datum		relid;
+	Datum		family;
+	Datum		zone;			/* time_zone, text */
+	Interval	width;
+	Timestamp	current;		/* the bucket holding now() */
+	bool		has_stored;
+	Timestamp	stored_last;	/* last stored bucket (all cells have a row) */
+	TimestampTz stored_last_start;
+	bool		has_pending;
+	Timestamp	pending_first;
+	bool		has_changed_from;
+	Timestamp	changed_from;	/* first bucket whose rows pending counts or
+								 * the passing time change */
+	bool		has_last;
+	Timestamp	last;			/* last bucket with a count */
+	Timestamp	end;			/* GREATEST(current, last): the last shown */
+	int			ncells;
+	Cell	   *cells;
+} Family;
+
+/* queries, kept for the backend's lifetime ($1 relation, $2 family) */
+enum
+{
+	Q_CONFIG,
+	Q_STATE,
+	Q_WINDOW,
+	NQUERIES
+};
+
+static const char *const read_queries[NQUERIES] = {
+	/* Q_CONFIG: the time zone, the bucket width, the current bucket */
+	"SELECT t.time_zone, t.bucket,"
+	" churn.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)"
+	" FROM churn.tracked_table t WHERE t.relid OPERATOR(pg_catalog.=) $1",
+	/*
+	 * Q_STATE: the last stored bucket, the first pending one (of the deltas
+	 * as they are: a bucket whose pending counts sum to nothing is changed
+	 * too, which costs a bucket more to compute but nothing in truth)
+	 */
+	"SELECT l.bucket, l.bucket_start,"
+	" (SELECT pg_catalog.min(p.bucket) FROM churn.summary_delta p"
+	"   WHERE p.relid OPERATOR(pg_catalog.=) $1"
+	"     AND churn._kind_family(p.kind) OPERATOR(pg_catalog.=) $2)"
+	" FROM (SELECT 1) o LEFT JOIN LATERAL ("
+	"  SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
+	"   WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
+	"   ORDER BY d.bucket_start DESC LIMIT 1) l ON true",
+
+	/*
+	 * Q_WINDOW: the stored rows from $3 on and the pending counts, by cell
+	 * and bucket (the stored row of a bucket before its pending counts)
+	 */
+	"SELECT u.channel, u.segment, u.state, u.bucket, u.pending, u.first_bucket, u.at_start,"
+	" u.new, u.reactivated, u.moved_in, u.moved_out, u.lost, u.lost_from_start, u.entered, u.exited"
+	" FROM (SELECT d.channel, d.segment, d.state, d.bucket, false AS pending, d.first_bucket, d.at_start,"
+	"        d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start, d.entered, d.exited"
+	"        FROM churn.summary_cell d"
+	"       WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
+	"         AND d.bucket_start OPERATOR(pg_catalog.>=) $3"
+	"      UNION ALL"
+	"      SELECT p.channel, p.segment, p.state, p.bucket, true, NULL, NULL,"
+	"        p.new, p.reactivated, p.moved_in, p.moved_out, p.lost, p.lost_from_start, p.entered, p.exited"
+	"        FROM churn._cell_pending p"
+	"       WHERE p.relid OPERATOR(pg_catalog.=) $1 AND p.family OPERATOR(pg_catalog.=) $2) u"
+	" ORDER BY u.channel, u.segment, u.state, u.bucket, u.pending",
+};
+
+static SPIPlanPtr read_plans[NQUERIES];
+
+/* columns of Q_WINDOW */
+#define W_CHANNEL	1
+#define W_SEGMENT	2
+#define W_STATE		3
+#define W_BUCKET	4
+#define W_PENDING	5
+#define W_FIRST		6
+#define W_AT_START	7
+#define W_COUNTS	8
+
+static int
+run_query(Family *f, int q, Datum arg)
+{
+	Oid			argtypes[3] = {OIDOID, CHAROID, TIMESTAMPTZOID};
+	Datum		values[3];
+	int			nargs = (q == Q_CONFIG) ? 1 : (q == Q_WINDOW) ? 3 : 2;
+	int			ret;
+
+	if (read_plans[q] != NULL && !SPI_plan_is_valid(read_plans[q]))
+	{
+		SPI_freeplan(read_plans[q]);
+		read_plans[q] = NULL;
+	}
+	if (read_plans[q] == NULL)
+	{
+		/*
+		 * Names are resolved when a query is prepared (and, when the plan is
+		 * invalidated, again with the search_path saved with it): prepare
+		 * it with search_path pinned, so that nothing in the caller's
+		 * search_path stands in for churn's or pg_catalog's objects.
+		 */
+		int			nestlevel = summary_pin_search_path();
+		SPIPlanPtr	plan = SPI_prepare(read_queries[q], nargs, argtypes);
+
+		AtEOXact_GUC(true, nestlevel);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for churn summary read: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		read_plans[q] = plan;
+	}
+	values[0] = f->relid;
+	values[1] = f->family;
+	values[2] = arg;
+	ret = SPI_execute_plan(read_plans[q], values, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "churn summary read failed: %s", SPI_result_code_string(ret));
+	/* SPI leaves its procedure context current; what is read goes to cxt */
+	MemoryContextSwitchTo(f->cxt);
+	return (int) SPI_processed;
+}
+
+static bool
+get_value(HeapTuple tup, TupleDesc desc, int col, Datum *d)
+{
+	bool		isnull;
+
+	*d = SPI_getbinval(tup, desc, col, &isnull);
+	return !isnull;
+}
+
+static char *
+get_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	Datum		d;
+
+	return get_value(tup, desc, col, &d) ? TextDatumGetCString(d) : NULL;
+}
+
+static int64
+get_int64(HeapTuple tup, TupleDesc desc, int col)
+{
+	Datum		d;
+
+	return get_value(tup, desc, col, &d) ? DatumGetInt64(d) : 0;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* cells are equal as in GROUP BY: NULLs equal, jsonb by its equality */
+static bool
+key_eq(const CellKey *a, const CellKey *b)
+{
+	return str_eq(a->channel, b->channel) && str_eq(a->state, b->state) &&
+		DatumGetBool(DirectFunctionCall2(jsonb_eq, a->segment, b->segment));
+}
+
+static int64
+net_flow(const CellCounts *k)
+{
+	return k->c[C_NEW] + k->c[C_REACTIVATED] + k->c[C_MOVED_IN] - k->c[C_MOVED_OUT] -
+		k->c[C_LOST] + k->c[C_ENTERED] - k->c[C_EXITED];
+}
+
+static bool
+nonzero(const CellCounts *k)
+{
+	for (int i = 0; i < CELL_NCOUNTS; i++)
+		if (k->c[i] != 0)
+			return true;
+	return false;
+}
+
+static Timestamp
+next_bucket(const Family *f, Timestamp b)
+{
+	return DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+												 TimestampGetDatum(b),
+												 IntervalPGetDatum(&f->width)));
+}
+
+/* timezone(time_zone, b): how the stored rows' bucket_start was computed */
+static TimestampTz
+bucket_start(const Family *f, Timestamp b)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone, f->zone, TimestampGetDatum(b)));
+}
+
+/* the stored row (or pending counts) of a cell in bucket b, or NULL */
+static const CellBucket *
+find_bucket(const CellBucket *rows, int n, Timestamp b)
+{
+	for (int i = 0; i < n; i++)
+		if (rows[i].bucket == b)
+			return &rows[i];
+	return NULL;
+}
+
+/*
+ * The counts of a cell in bucket b, compacted plus pending, and its
+ * customers at the start of b (at_start).  The caller knows that b is a
+ * bucket of the window (b >= changed_from, or a bucket of a stored row).
+ */
+static void
+combined(const Family *f, const Cell *c, Timestamp b, CellCounts *counts, int64 *at_start)
+{
+	const CellBucket *s = find_bucket(c->stored, c->nstored, b);
+
+	memset(counts, 0, sizeof(*counts));
+	*at_start = 0;
+	if (s != NULL)
+	{
+		*counts = s->counts;
+		*at_start = s->at_start;
+	}
+	else if (c->nstored > 0 && f->has_stored && b > f->stored_last)
+	{
+		/* after the last stored bucket: the customers at its end */
+		const CellBucket *l = &c->stored[c->nstored - 1];
+
+		*at_start = l->at_start + net_flow(&l->counts);
+	}
+	for (int i = 0; i < c->npending && c->pending[i].bucket <= b; i++)
+	{
+		if (c->pending[i].bucket == b)
+			for (int k = 0; k < CELL_NCOUNTS; k++)
+				counts->c[k] += c->pending[i].counts.c[k];
+		else
+			*at_start += net_flow(&c->pending[i].counts);
+	}
+}
+
+/* whether a cell has a count in bucket b, compacted plus pending */
+static bool
+counted(const Family *f, const Cell *c, Timestamp b)
+{
+	CellCounts	k;
+	int64		at_start;
+
+	combined(f, c, b, &k, &at_start);
+	return nonzero(&k);
+}
+
+/*
+ * Read the configuration, the last stored bucket and the first pending one,
+ * and so changed_from.  The caller is connected to SPI as the extension
+ * owner.
+ */
+static void
+family_state(Family *f, Datum relid, char family)
+{
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		d;
+	MemoryContext cxt = f->cxt;
+
+	memset(f, 0, sizeof(*f));
+	f->cxt = cxt;
+	f->relid = relid;
+	f->family = CharGetDatum(family);
+	if (run_query(f, Q_CONFIG, 0) != 1)
+	{
+		char	   *name = get_rel_name(DatumGetObjectId(relid));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked by churn",
+						name ? name : psprintf("%u", DatumGetObjectId(relid)))));
+	}
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	f->zone = CStringGetTextDatum(get_text(tup, desc, 1));
+	if (get_value(tup, desc, 2, &d))
+		memcpy(&f->width, DatumGetIntervalP(d), sizeof(Interval));
+	if (get_value(tup, desc, 3, &d))
+		f->current = DatumGetTimestamp(d);
+	SPI_freetuptable(SPI_tuptable);
+
+	run_query(f, Q_STATE, 0);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	if (get_value(tup, desc, 1, &d))
+	{
+		f->has_stored = true;
+		f->stored_last = DatumGetTimestamp(d);
+		get_value(tup, desc, 2, &d);
+		f->stored_last_start = DatumGetTimestampTz(d);
+	}
+	if (get_value(tup, desc, 3, &d))
+	{
+		f->has_pending = true;
+		f->pending_first = DatumGetTimestamp(d);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	if (f->has_stored)
+	{
+		f->has_changed_from = true;
+		f->changed_from = next_bucket(f, f->stored_last);
+	}
+	if (f->has_pending && (!f->has_changed_from || f->pending_first < f->changed_from))
+	{
+		f->has_changed_from = true;
+		f->changed_from = f->pending_first;
+	}
+}
+
+/*
+ * Read the stored rows from window_start on and the pending counts into
+ * cells.
+ */
+static void
+read_window(Family *f, TimestampTz window_start)
+{
+	int			n = run_query(f, Q_WINDOW, TimestampTzGetDatum(window_start));
+	Cell	   *c = NULL;
+
+	f->cells = palloc0(sizeof(Cell) * (n + 1));
+	f->ncells = 0;
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		CellKey		key;
+		CellBucket *b;
+		Datum		d;
+
+		key.channel = get_text(tup, desc, W_CHANNEL);
+		get_value(tup, desc, W_SEGMENT, &d);
+		key.segment = datumCopy(d, false, -1);
+		key.state = get_text(tup, desc, W_STATE);
+		if (c == NULL || !key_eq(&c->key, &key))
+		{
+			c = &f->cells[f->ncells++];
+			c->key = key;
+			/* at most the rows left */
+			c->stored = palloc(sizeof(CellBucket) * (n - i));
+			c->pending = palloc(sizeof(CellBucket) * (n - i));
+		}
+		get_value(tup, desc, W_PENDING, &d);
+		if (DatumGetBool(d))
+			b = &c->pending[c->npending++];
+		else
+		{
+			b = &c->stored[c->nstored++];
+			get_value(tup, desc, W_FIRST, &d);
+			c->first_bucket = DatumGetTimestamp(d);
+			b->at_start = get_int64(tup, desc, W_AT_START);
+		}
+		get_value(tup, desc, W_BUCKET, &d);
+		b->bucket = DatumGetTimestamp(d);
+		for (int k = 0; k < CELL_NCOUNTS; k++)
+			b->counts.c[k] = get_int64(tup, desc, W_COUNTS + k);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* every bucket of a cell's rows, stored or pending, in the window */
+static bool
+last_counted(const Family *f, Timestamp before, Timestamp *last)
+{
+	bool		found = false;
+
+	for (int i = 0; i < f->ncells; i++)
+	{
+		const Cell *c = &f->cells[i];
+
+		for (int j = 0; j < c->nstored; j++)
+			if (c->stored[j].bucket < before && (!found || c->stored[j].bucket > *last) &&
+				counted(f, c, c->stored[j].bucket))
+			{
+				*last = c->stored[j].bucket;
+				found = true;
+			}
+		for (int j = 0; j < c->npending; j++)
+			if (c->pending[j].bucket < before && (!found || c->pending[j].bucket > *last) &&
+				counted(f, c, c->pending[j].bucket))
+			{
+				*last = c->pending[j].bucket;
+				found = true;
+			}
+	}
+	return found;
+}
+
+/*
+ * Read the window (the stored rows from changed_from, or from the last
+ * stored bucket, on) and work out the last bucket with a count, the end,
+ * and each cell's first bucket with a count.
+ */
+static void
+family_rows(Family *f)
+{
+	TimestampTz window_start;
+
+	if (!f->has_changed_from)
+	{
+		/* nothing stored, nothing pending */
+		f->end = f->current;
+		return;
+	}
+	if (!f->has_pending && f->current <= f->stored_last)
+	{
+		/* refreshed, and the current bucket stored: nothing changes */
+		f->has_last = true;
+		f->last = f->stored_last;
+		f->end = f->stored_last;
+		return;
+	}
+	/* the rows of the last stored bucket are needed to carry it on */
+	if (f->has_stored && (!f->has_pending || f->stored_last < f->pending_first))
+		window_start = f->stored_last_start;
+	else
+		window_start = bucket_start(f, f->changed_from);
+	read_window(f, window_start);
+
+	/*
+	 * The last bucket with a count: the last stored one (a cell has a count
+	 * there) or a later pending one.  In the rare case that pending counts
+	 * cancel every count there, an earlier one, from every stored row.
+	 */
+	if (!last_counted(f, DT_NOEND, &f->last))
+	{
+		read_window(f, DT_NOBEGIN);
+		f->has_last = last_counted(f, DT_NOEND, &f->last);
+	}
+	else
+		f->has_last = true;
+	f->end = (f->has_last && f->last > f->current) ? f->last : f->current;
+
+	/*
+	 * (rare) Stored rows after the end, when pending counts cancelled every
+	 * count of the last stored bucket, which lies after the current one:
+	 * the views must not show them, so they change too.
+	 */
+	if (f->has_stored && f->end < f->stored_last && next_bucket(f, f->end) < f->changed_from)
+		f->changed_from = next_bucket(f, f->end);
+
+	/* the first bucket with a count of each cell */
+	for (int i = 0; i < f->ncells; i++)
+	{
+		Cell	   *c = &f->cells[i];
+		Timestamp	p1 = c->npending > 0 ? c->pending[0].bucket : 0;
+
+		c->first = c->first_bucket;
+		if (c->npending == 0)
+			continue;
+		if (c->nstored == 0 || p1 < c->first_bucket)
+			c->first = p1;		/* a pending count before anything stored */
+		else if (p1 == c->first_bucket && !counted(f, c, p1))
+		{
+			/*
+			 * (rare) pending counts cancel every count of the first bucket:
+			 * the next bucket with a count (all are in the window, which
+			 * starts at or before p1)
+			 */
+			bool		found = false;
+
+			for (int j = 0; j < c->nstored && !found; j++)
+				if (counted(f, c, c->stored[j].bucket))
+				{
+					c->first = c->stored[j].bucket;
+					found = true;
+				}
+			for (int j = 0; j < c->npending; j++)
+				if ((!found || c->pending[j].bucket < c->first) &&
+					counted(f, c, c->pending[j].bucket))
+				{
+					c->first = c->pending[j].bucket;
+					found = true;
+				}
+			c->vanished = !found;
+		}
+	}
+}
+
+/* one row of _cell_changes */
+static void
+put_row(Tuplestorestate *ts, TupleDesc desc, const Cell *c, Timestamp b, TimestampTz b_start,
+		TimestampTz b_end, int64 at_start, const CellCounts *counts)
+{
+	Datum		values[8 + CELL_NCOUNTS];
+	bool		nulls[8 + CELL_NCOUNTS];
+	int			n = 0;
+
+	memset(nulls, 0, sizeof(nulls));
+	nulls[n] = c->key.channel == NULL;
+	values[n++] = c->key.channel ? CStringGetTextDatum(c->key.channel) : (Datum) 0;
+	values[n++] = c->key.segment;
+	nulls[n] = c->key.state == NULL;
+	values[n++] = c->key.state ? CStringGetTextDatum(c->key.state) : (Datum) 0;
+	values[n++] = TimestampGetDatum(b);
+	values[n++] = TimestampTzGetDatum(b_start);
+	values[n++] = TimestampTzGetDatum(b_end);
+	values[n++] = TimestampGetDatum(c->first);
+	values[n++] = Int64GetDatum(at_start);
+	for (int k = 0; k < CELL_NCOUNTS; k++)
+		values[n++] = Int64GetDatum(counts->c[k]);
+	tuplestore_putvalues(ts, desc, values, nulls);
+}
+
+/*
+ * The rows of every cell from changed_from through the end, within the
+ * cell's range.
+ */
+static void
+family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
+{
+	if (!f->has_changed_from)
+		return;
+	for (Timestamp b = f->changed_from; b <= f->end; b = next_bucket(f, b))
+	{
+		Timestamp	next = next_bucket(f, b);
+		TimestampTz b_start = bucket_start(f, b);
+		TimestampTz b_end = bucket_start(f, next);
+
+		for (int i = 0; i < f->ncells; i++)
+		{
+			const Cell *c = &f->cells[i];
+			CellCounts	counts;
+			int64		at_start;
+
+			if (c->vanished || b < c->first)
+				continue;
+			combined(f, c, b, &counts, &at_start);
+			put_row(ts, desc, c, b, b_start, b_end, at_start, &counts);
+		}
+	}
+}
+
+/*
+ * Whether the current user may read the summaries of a family: SELECT on
+ * one of the views that show them, or on churn.summary_cell itself.
+ */
+static void
+check_read_privilege(Oid relid, char family)
+{
+	static const char *const views_c[] = {"churn_summary", "diversion_summary", NULL};
+	static const char *const views_l[] = {"lifecycle_summary", NULL};
+	const char *const *views = (family == 'l') ? views_l : views_c;
+	Oid			nsp = get_namespace_oid("churn", false);
+	Oid			cells = get_relname_relid("summary_cell", nsp);
+	char	   *name;
+
+	if (OidIsValid(cells) && pg_class_aclcheck(cells, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return;
+	for (int i = 0; views[i] != NULL; i++)
+	{
+		Oid			v = get_relname_relid(views[i], nsp);
+
+		if (OidIsValid(v) && pg_class_aclcheck(v, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+			return;
+	}
+	name = get_rel_name(relid);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for the churn summaries of table \"%s\"",
+					name ? name : psprintf("%u", relid)),
+			 errhint("Read them through churn's summary views; churn.grant_reader lets a role read them.")));
+}
+
+/*
+ * The families read with the current snapshot.  A view's read calls
+ * _cell_changed_from and then _cell_changes for its family, and a refresh
+ * _cell_extent and both, for each family: each would read the pending
+ * deltas again, a scan of summary_delta (and of the dead rows a refresh
+ * leaves there until vacuum).  They read with the snapshot of the query that
+ * calls them (read-only SPI), so one read serves them all: a memo keyed by
+ * that snapshot and what it sees (its transactions and command), in memory
+ * of the transaction, forgotten when a subtransaction aborts (its rows
+ * vanish from the same snapshot) and when the transaction ends.
+ */
+#define READ_MEMOS 4
+
+typedef struct ReadMemo
+{
+	bool		used;
+	Oid			relid;
+	char		family;
+	bool		rows;			/* family_rows done too */
+	Snapshot	snapshot;		/* the snapshot read with, and its contents */
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint64		completions;
+	MemoryContext cxt;			/* holds f's data */
+	Family		f;
+} ReadMemo;
+
+static ReadMemo read_memos[READ_MEMOS];
+static int	read_memo_next;
+static bool read_memo_callbacks;
+
+/* forget every memo; free their memory unless the transaction frees it */
+static void
+forget_memos(bool free_memory)
+{
+	for (int i = 0; i < READ_MEMOS; i++)
+	{
+		if (read_memos[i].used && free_memory)
+			MemoryContextDelete(read_memos[i].cxt);
+		read_memos[i].used = false;
+	}
+}
+
+static void
+memo_xact_callback(XactEvent event, void *arg)
+{
+	/* TopTransactionContext, and the memos with it, go at the end */
+	forget_memos(false);
+}
+
+static void
+memo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_memos(true);
+}
+
+static bool
+memo_matches(const ReadMemo *m, Snapshot snap, Oid relid, char family)
+{
+	return m->used && m->relid == relid && m->family == family && m->snapshot == snap &&
+		m->xmin == snap->xmin && m->xmax == snap->xmax && m->curcid == snap->curcid &&
+		m->completions == snap->snapXactCompletionCount;
+}
+
+/*
+ * Read a family of a tracked table as the extension owner (the caller's
+ * privilege checked first); with rows, the window and the cells too.  *f
+ * points into the memo's memory: valid until the next read.
+ */
+static void
+read_family(Family *f, Datum relid, char family, bool rows)
+{
+	MemoryContext callcxt = CurrentMemoryContext;
+	Snapshot	snap;
+	ReadMemo   *m = NULL;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (family != 'c' && family != 'l')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("summary cell family \"%c\" is not c or l", family)));
+	check_read_privilege(DatumGetObjectId(relid), family);
+	if (!read_memo_callbacks)
+	{
+		RegisterXactCallback(memo_xact_callback, NULL);
+		RegisterSubXactCallback(memo_subxact_callback, NULL);
+		read_memo_callbacks = true;
+	}
+	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	for (int i = 0; snap != NULL && i < READ_MEMOS; i++)
+		if (memo_matches(&read_memos[i], snap, DatumGetObjectId(relid), family))
+			m = &read_memos[i];
+	if (m != NULL && (m->rows || !rows))
+	{
+		*f = m->f;
+		return;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(summary_extension_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (m == NULL)
+	{
+		/* a new memo, in place of the oldest (of an older snapshot, most) */
+		m = &read_memos[read_memo_next];
+		read_memo_next = (read_memo_next + 1) % READ_MEMOS;
+		if (m->used)
+			MemoryContextDelete(m->cxt);
+		m->used = false;
+		m->cxt = AllocSetContextCreate(TopTransactionContext, "churn summary read",
+									   ALLOCSET_SMALL_SIZES);
+		m->f.cxt = m->cxt;
+		MemoryContextSwitchTo(m->cxt);
+		family_state(&m->f, relid, family);
+		m->rows = false;
+	}
+	else
+		MemoryContextSwitchTo(m->cxt);
+
+	/*
+	 * Pending counts with stored buckets after the current one may end the
+	 * family earlier (see family_rows), which changed_from must know.
+	 */
+	if (rows || (m->f.has_pending && m->f.has_stored && m->f.current < m->f.stored_last))
+	{
+		family_rows(&m->f);
+		m->rows = true;
+	}
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+	MemoryContextSwitchTo(callcxt);
+
+	/* complete: remember it (read with a snapshot) */
+	*f = m->f;
+	if (snap == NULL)
+		return;
+	m->relid = DatumGetObjectId(relid);
+	m->family = family;
+	m->snapshot = snap;
+	m->xmin = snap->xmin;
+	m->xmax = snap->xmax;
+	m->curcid = snap->curcid;
+	m->completions = snap->snapXactCompletionCount;
+	m->used = true;
+}
+
+PG_FUNCTION_INFO_V1(churn_cell_changes);
+
+/*
+ * churn._cell_changes(relation regclass, family "char") → SETOF (channel,
+ * segment, state, bucket, bucket_start, bucket_end, first_bucket, at_start, new,
+ * reactivated, moved_in, moved_out, lost, lost_from_start, entered, exited):
+ * the rows of the family's cells from changed_from on
+ */
+Datum
+churn_cell_changes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Family		f;
+
+	InitMaterializedSRF(fcinfo, 0);
+	read_family(&f, PG_GETARG_DATUM(0), PG_GETARG_CHAR(1), true);
+	family_changes(rsinfo->setResult, rsinfo->setDesc, &f);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(churn_cell_changed_from);
+
+/*
+ * churn._cell_changed_from(relation regclass, family "char") → timestamptz:
+ * the start of the first bucket whose rows _cell_changes returns (NULL when
+ * it returns none); the views read the stored rows before it
+ */
+Datum
+churn_cell_changed_from(PG_FUNCTION_ARGS)
+{
+	Family		f;
+
+	read_family(&f, PG_GETARG_DATUM(0), PG_GETARG_CHAR(1), false);
+	if (!f.has_changed_from)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(bucket_start(&f, f.changed_from));
+}
+
+PG_FUNCTION_INFO_V1(churn_cell_extent);
+
+/*
+ * churn._cell_extent(relation regclass, family "char", OUT current_bucket,
+ * OUT stored_last, OUT last_bucket, OUT end_bucket, OUT changed_from), local
+ * timestamps of the table's time zone: what churn.refresh folds
+ */
+Datum
+churn_cell_extent(PG_FUNCTION_ARGS)
+{
+	Family		f;
+	TupleDesc	desc;
+	Datum		values[5];
+	bool		nulls[5];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	read_family(&f, PG_GETARG_DATUM(0), PG_GETARG_CHAR(1), true);
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = TimestampGetDatum(f.current);
+	values[1] = TimestampGetDatum(f.stored_last);
+	nulls[1] = !f.has_stored;
+	values[2] = TimestampGetDatum(f.last);
+	nulls[2] = !f.has_last;
+	values[3] = TimestampGetDatum(f.end);
+	values[4] = TimestampGetDatum(f.changed_from);
+	nulls[4] = !f.has_changed_from;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
