@@ -97,6 +97,10 @@ PG_CFLAGS += -Werror
 EXTRA_CLEAN = churn--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).zip
 
 PG_CONFIG ?= pg_config
+# Rebuild an object when a header it includes changes (PGXS does so only in
+# PostgreSQL's own tree built with --enable-depend): dependency files in .deps.
+override autodepend = yes
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
