@@ -80,7 +80,7 @@ rm -rf "$root$inside"
 mkdir -p "$root$inside"
 chmod 755 "$root/build" "$root$inside"
 tar -C "$CHURN_ROOT" --exclude=./.git --exclude=./results --exclude=./output_iso --exclude=./tmp_check \
-	--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . |
+	--exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=./.deps -cf - . |
 	tar -C "$root$inside" -xf -
 # ../shared of the copy, mounted below when this checkout has one
 shared=$(cd "$CHURN_ROOT/.." && pwd)/shared
