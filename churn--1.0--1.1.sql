@@ -2502,3 +2502,11 @@ SELECT s.relid, s.bucket, s.kind, s.channel, s.segment, s.detail, s.n
 DELETE FROM @extschema@.summary s WHERE @extschema@._kind_family(s.kind) IS NOT NULL;
 SELECT pg_catalog.pg_advisory_xact_lock(@extschema@._lock_key(t.relid)), @extschema@._fold(t.relid)
   FROM @extschema@.tracked_table t ORDER BY t.relid::pg_catalog.oid;
+
+-- cohort_retention leaves out the ages not observed yet: its final functions
+-- read the current date or time
+ALTER FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state) STABLE;
+COMMENT ON FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state) IS
+'cells of a cohort_retention state over dates, the ages observed by the current date';
+COMMENT ON FUNCTION @extschema@.cohort_retention_final(@extschema@.cohort_retention_state) IS
+'cells of a cohort_retention state over timestamptz, the ages observed by the transaction''s start';

@@ -301,3 +301,40 @@ DROP TABLE cust, cust_ts, parts, parts2, par, par_ts;
 DROP FUNCTION oracle_date;
 DROP AGGREGATE cohort_partial(date, date, date, interval, interval, int);
 DROP AGGREGATE cohort_merge(churn.cohort_retention_state);
+
+-- Ages are observed once their measuring instant has come: a cohort whose
+-- acquisition window is still open has no row, and an age measured later
+-- than now is left out (it would count as active every member who has not
+-- left yet).  Oracle: the same cells from the cohorts of two and three
+-- months ago, computed in plain SQL as now() reads them; every value
+-- printed is the same whatever the date.
+CREATE TEMP TABLE recent AS
+SELECT i AS id, date_trunc('month', now())::date - 75 + i % 70 AS since,
+	   CASE WHEN i % 4 = 0 THEN date_trunc('month', now())::date - 5 + i % 10 END AS until
+  FROM generate_series(1, 400) i;
+CREATE TEMP TABLE recent_cells AS
+SELECT c.* FROM unnest((SELECT churn.cohort_retention(since, until,
+		(date_trunc('month', now()) - interval '12 months')::date, '1 month', '1 week', 10)
+  FROM recent)) c;
+SELECT count(*) FILTER (WHERE measured_at > current_date) AS future_cells,
+	   count(*) FILTER (WHERE cohort_start + interval '1 month' > current_date) AS open_cohorts,
+	   bool_and(measured_at <= current_date) AS all_observed,
+	   count(*) > 0 AS some_cells
+  FROM recent_cells;
+-- every observed cell equals plain SQL, and each cohort has exactly the
+-- ages whose instant has come
+SELECT count(*) AS wrong_cells
+  FROM recent_cells r
+ WHERE r.active <> (SELECT count(*) FROM recent x
+					 WHERE x.since >= r.cohort_start AND x.since < r.cohort_start + interval '1 month'
+					   AND (x.until IS NULL OR x.until >= r.measured_at));
+SELECT count(*) AS cohorts_with_missing_ages
+  FROM (SELECT cohort_start, max(age) AS last_age, min(measured_at) AS age0
+		  FROM recent_cells GROUP BY cohort_start) c
+ WHERE c.last_age <> least(10, floor((current_date - c.age0) / 7.0)::int);
+-- the same over timestamptz, as of the transaction's start
+SELECT count(*) FILTER (WHERE c.measured_at > now()) AS future_cells_tz, count(*) > 0 AS some_cells_tz
+  FROM unnest((SELECT churn.cohort_retention(since::timestamptz, until::timestamptz,
+				 date_trunc('month', now()) - interval '12 months', '1 month', '1 week', 10)
+				 FROM recent)) c;
+DROP TABLE recent, recent_cells;

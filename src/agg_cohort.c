@@ -13,7 +13,12 @@
  *	  acquisition window, so that every member has joined by then;
  *	- a member is active at t when since < t AND (until IS NULL OR
  *	  until >= t), the "customer at instant t" of the period semantics
- *	  (at_end of a period ending at t).
+ *	  (at_end of a period ending at t);
+ *	- an age is observed once t has come: the final function returns the
+ *	  cells whose t is not after the transaction's start (for dates: not
+ *	  after the current date), since a later one would count as active
+ *	  every member who has not left yet, and so the cohorts whose window is
+ *	  still open not at all.
  *
  * The state is the storable type churn.cohort_retention_state.  In an
  * aggregate it lives as an expanded object: dense counters per cohort
@@ -34,6 +39,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "funcapi.h"
@@ -627,7 +633,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 /*
  * Final function: an array of the row type of the final function's result,
  * (cohort, cohort_start, age, measured_at, cohort_size, active, rate) for
- * every non-empty cohort and every age.
+ * every non-empty cohort and every age observed by now.
  */
 static Datum
 cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
@@ -639,6 +645,7 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 	int			cap = 16;
 	int32		j;
 	ChurnDomain domain = (ChurnDomain) s->domain;
+	int64		now;
 
 	if (s->domain != want)
 		ereport(ERROR,
@@ -657,6 +664,8 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 										pnstrdup(COHORT_STATE_ZONE(s), s->zonelen));
 	}
 	elems = palloc(sizeof(Datum) * cap);
+	now = domain == CHURN_DOMAIN_DATE ? (int64) GetSQLCurrentDate()
+		: (int64) GetCurrentTransactionStartTimestamp();
 
 	for (j = 0; j < s->ncohorts; j++)
 	{
@@ -679,13 +688,16 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 		{
 			Datum		values[7];
 			bool		nulls[7] = {false};
+			int64		measured = a == 0 ? end : cohort_add(domain, end, &s->age_step, a);
 
+			/* not observed yet, nor any later age */
+			if (measured > now)
+				break;
 			active -= c[a];		/* members active at fewer than a + 1 ages */
 			values[0] = Int32GetDatum(s->first + j);
 			values[1] = churn_value_to_datum(domain, start);
 			values[2] = Int32GetDatum(a);
-			values[3] = churn_value_to_datum(domain,
-											 a == 0 ? end : cohort_add(domain, end, &s->age_step, a));
+			values[3] = churn_value_to_datum(domain, measured);
 			values[4] = Int64GetDatum(size);
 			values[5] = Int64GetDatum(active);
 			values[6] = Float8GetDatum((double) active / (double) size);

@@ -253,10 +253,12 @@ RETURNS @extschema@.cohort_retention_state
 AS 'MODULE_PATHNAME', 'cohort_retention_combine'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- The final functions leave out the ages not observed yet (measured after
+-- the transaction's start): STABLE.
 CREATE FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state)
 RETURNS @extschema@.cohort_retention_date_row[]
 AS 'MODULE_PATHNAME', 'cohort_retention_final_date'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION @extschema@.cohort_retention_final(@extschema@.cohort_retention_state)
 RETURNS @extschema@.cohort_retention_row[]
@@ -275,9 +277,9 @@ COMMENT ON FUNCTION @extschema@.cohort_retention_combine(@extschema@.cohort_rete
 	@extschema@.cohort_retention_state) IS
 'adds two cohort_retention states with the same parameters';
 COMMENT ON FUNCTION @extschema@.cohort_retention_final_date(@extschema@.cohort_retention_state) IS
-'cells of a cohort_retention state over dates';
+'cells of a cohort_retention state over dates, the ages observed by the current date';
 COMMENT ON FUNCTION @extschema@.cohort_retention_final(@extschema@.cohort_retention_state) IS
-'cells of a cohort_retention state over timestamptz';
+'cells of a cohort_retention state over timestamptz, the ages observed by the transaction''s start';
 
 CREATE AGGREGATE @extschema@.cohort_retention(since pg_catalog.date, until pg_catalog.date,
 	origin pg_catalog.date, cohort_step pg_catalog.interval,
