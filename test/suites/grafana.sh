@@ -564,16 +564,16 @@ flows AS (
      WHERE s.channel = ANY ({channels}) AND s.contract = ANY ({segments})
      GROUP BY 1, 2, 3)
 """
-# a customer's lifetime as of the end of the range, in months of 30 days
+# a customer's lifetime as of the end of the range, in whole days
 DEMO_LIFETIMES = """
     SELECT coalesce({seg}, '(none)') AS segment,
-           extract(epoch FROM least(coalesce(cancelled_at, {to}), {to}) - signed_up) / 2592000 AS t,
+           floor(extract(epoch FROM least(coalesce(cancelled_at, {to}), {to}) - signed_up) / 86400) AS t,
            coalesce(cancelled_at <= {to}, false) AS event
       FROM customers WHERE signed_up <= {to}"""
 TELCO_LIFETIMES = """
     SELECT coalesce({seg}, '(none)') AS segment,
-           extract(epoch FROM least(coalesce(ended::timestamp AT TIME ZONE 'UTC', {to}), {to})
-                              - started::timestamp AT TIME ZONE 'UTC') / 2592000 AS t,
+           floor(extract(epoch FROM least(coalesce(ended::timestamp AT TIME ZONE 'UTC', {to}), {to})
+                                    - started::timestamp AT TIME ZONE 'UTC') / 86400) AS t,
            coalesce(ended::timestamp AT TIME ZONE 'UTC' <= {to}, false) AS event
       FROM telco WHERE started::timestamp AT TIME ZONE 'UTC' <= {to}"""
 NOTHING = "SELECT WHERE false"
@@ -641,7 +641,7 @@ risk AS (
     SELECT x.segment, x.t, x.d,
            (SELECT count(*) FROM d WHERE d.segment = x.segment AND d.t >= x.t) AS n
       FROM times x)
-SELECT segment, t::float8,
+SELECT segment, t::float8 / 30,
        CASE WHEN bool_or(d = n) OVER w THEN 0  -- everyone left at risk had the event
             ELSE exp(sum(ln(greatest(1 - d::float8 / n, 1e-300))) OVER w) END
   FROM risk WINDOW w AS (PARTITION BY segment ORDER BY t) ORDER BY 1, 2""",
@@ -794,10 +794,11 @@ def solve(a, b):
 
 
 def logrank_oracle(rows):
-    """The log-rank panel's rows from (segment, duration, events, censored):
-    per segment its customers, events, expected events, median (R's rule:
-    the first time S <= 0.5, the mean with the next lower point's time when S
-    is 0.5 there) and S(12), then the test of all segments together."""
+    """The log-rank panel's rows from (segment, duration in days, events,
+    censored): per segment its customers, events, expected events, median in
+    months of 30 days (R's rule: the first time S <= 0.5, the mean with the
+    next lower point's time when S is 0.5 there) and S(360 days), then the
+    test of all segments together."""
     groups = {}
     for seg, t, d, c in rows:
         groups.setdefault(seg, []).append((float(t), int(d), int(c)))
@@ -849,7 +850,7 @@ def logrank_oracle(rows):
             if d > 0:
                 s *= 1.0 - d / left
             left -= d + c
-            if t <= 12:
+            if t <= 360:
                 s12 = s
             if median is None and s < 0.5 + tol:
                 median = t
@@ -866,7 +867,8 @@ def logrank_oracle(rows):
                     if median is None:
                         median = t
             j += 1
-        out.append((g, n_total[g], int(O[i]), E[i], median, 1.0 if s12 is None else s12, chi, df, p))
+        out.append((g, n_total[g], int(O[i]), E[i], None if median is None else median / 30.0,
+                    1.0 if s12 is None else s12, chi, df, p))
     return out
 
 
