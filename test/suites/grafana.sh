@@ -437,6 +437,16 @@ def unquoted_single_values(sql, variables):
     return out
 
 
+# doc/grafana.md gives each panel's query under a heading with its title:
+# they must be the dashboards' own
+doc = open(os.path.join(ROOT, "doc/grafana.md"), encoding="utf-8").read()
+documented = {m.group(1): m.group(2) for m in
+              re.finditer(r"^#### ([^\n]+)\n(?:(?!#|```)[^\n]*\n)*```sql norun\n(.*?)\n```$", doc, re.M | re.S)}
+for fname, dash in dashboards.items():
+    differ = [p["title"] for p in dash["panels"] if documented.get(p["title"]) != p["targets"][0].get("rawSql")]
+    ok("%s: doc/grafana.md gives every panel's query as the dashboard has it" % fname) if not differ else \
+        not_ok("%s: doc/grafana.md gives every panel's query as the dashboard has it" % fname, differ)
+
 for fname, dash in dashboards.items():
     bad_ds = [p["title"] for p in dash["panels"]
               for t in [p] + p.get("targets", [])
