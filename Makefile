@@ -60,7 +60,8 @@ SQL_FRAGMENTS = \
 	src/sql/520_lifetimes.sql \
 	src/sql/600_cox.sql \
 	src/sql/610_value_models.sql \
-	src/sql/700_ops.sql
+	src/sql/700_ops.sql \
+	src/sql/720_dashboards.sql
 DATA_built = churn--$(EXTVERSION).sql
 # Released versions: their install scripts, frozen as released, and the
 # upgrade scripts from each to the next (DEVELOPER.md, "Releasing").
