@@ -73,7 +73,7 @@ PGFILEDESC = "churn - customer churn, retention and diversion analytics"
 REGRESS = setup \
 	lifecycle lifecycle_opclass lifecycle_transition lifecycle_activity \
 	lifecycle_copy lifecycle_encoding lifecycle_soft \
-	rates rates_periods rates_diversion rates_parallel rates_states \
+	rates rates_periods rates_diversion rates_parallel rates_states rates_timestamp \
 	metrics metrics_state metrics_parallel metrics_window metrics_memory \
 	survival survival_bank survival_parallel \
 	survival_compare survival_compare_state survival_compare_parallel \

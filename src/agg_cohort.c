@@ -16,9 +16,10 @@
  *	  (at_end of a period ending at t);
  *	- an age is observed once t has come: the final function returns the
  *	  cells whose t is not after the transaction's start (for dates: not
- *	  after the current date), since a later one would count as active
- *	  every member who has not left yet, and so the cohorts whose window is
- *	  still open not at all.
+ *	  after the current date; for timestamps without time zone: not after
+ *	  the transaction's start as a local time, LOCALTIMESTAMP), since a
+ *	  later one would count as active every member who has not left yet,
+ *	  and so the cohorts whose window is still open not at all.
  *
  * The state is the storable type churn.cohort_retention_state.  In an
  * aggregate it lives as an expanded object: dense counters per cohort
@@ -29,6 +30,9 @@
  * Over timestamptz, steps with months or days are taken in the session
  * TimeZone; such a state records the zone's key (format version 2, see
  * state_zone.h), and its combine and final functions refuse another zone.
+ * Over timestamp without time zone the steps are timestamp + interval and
+ * the state records none: the same cells in every zone (only what "now"
+ * is, above, is read in the session's zone, as CURRENT_DATE is for dates).
  *
  * src/agg_cohort.c
  *
@@ -125,7 +129,7 @@ cohort_check_step(ChurnDomain domain, const Interval *step, const char *argname,
 					  errcode(errcode_value),
 					  errmsg("%s \"%s\" is not a whole number of days for date cohorts",
 							 argname, cohort_interval_text(step)),
-					  errhint("Use days, weeks, months or years, or timestamptz arguments."));
+					  errhint("Use days, weeks, months or years, or timestamp or timestamptz arguments."));
 	return true;
 }
 
@@ -220,7 +224,7 @@ cohort_new(MemoryContext parent, ChurnDomain domain, int32 ages, int64 origin,
 	ec->age_step = *age_step;
 	ec->approx_step = (double) cohort_step->month * DAYS_PER_MONTH * 1.0146 +
 		(double) cohort_step->day;
-	if (domain == CHURN_DOMAIN_TIMESTAMPTZ)
+	if (domain != CHURN_DOMAIN_DATE)
 		ec->approx_step = ec->approx_step * USECS_PER_DAY + (double) cohort_step->time;
 	return ec;
 }
@@ -548,8 +552,7 @@ cohort_trans_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 
 	if (ec == NULL)
 	{
-		if ((domain == CHURN_DOMAIN_DATE && DATE_NOT_FINITE((DateADT) origin)) ||
-			(domain == CHURN_DOMAIN_TIMESTAMPTZ && TIMESTAMP_NOT_FINITE(origin)))
+		if (!churn_value_is_finite(domain, origin))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("origin \"%s\" must be finite",
@@ -566,8 +569,7 @@ cohort_trans_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 	if (cohort_uses_zone(domain, cs, as))
 		cohort_zone_for_session(ec);
 
-	if ((domain == CHURN_DOMAIN_DATE && DATE_NOT_FINITE((DateADT) since)) ||
-		(domain == CHURN_DOMAIN_TIMESTAMPTZ && TIMESTAMP_NOT_FINITE(since)))
+	if (!churn_value_is_finite(domain, since))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("since \"%s\" must be finite",
@@ -595,6 +597,13 @@ Datum
 cohort_retention_trans_tstz(PG_FUNCTION_ARGS)
 {
 	return cohort_trans_common(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ);
+}
+
+PG_FUNCTION_INFO_V1(cohort_retention_trans_ts);
+Datum
+cohort_retention_trans_ts(PG_FUNCTION_ARGS)
+{
+	return cohort_trans_common(fcinfo, CHURN_DOMAIN_TIMESTAMP);
 }
 
 PG_FUNCTION_INFO_V1(cohort_retention_combine);
@@ -651,8 +660,7 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort_retention_state of %s values cannot give %s rows",
-						s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz",
-						want == CHURN_DOMAIN_DATE ? "date" : "timestamptz")));
+						churn_domain_name(domain), churn_domain_name(want))));
 	/* the cells' instants are computed below, in the session's zone */
 	if (s->zonelen > 0)
 	{
@@ -664,8 +672,12 @@ cohort_final_common(FunctionCallInfo fcinfo, ChurnDomain want)
 										pnstrdup(COHORT_STATE_ZONE(s), s->zonelen));
 	}
 	elems = palloc(sizeof(Datum) * cap);
-	now = domain == CHURN_DOMAIN_DATE ? (int64) GetSQLCurrentDate()
-		: (int64) GetCurrentTransactionStartTimestamp();
+	if (domain == CHURN_DOMAIN_DATE)
+		now = (int64) GetSQLCurrentDate();
+	else if (domain == CHURN_DOMAIN_TIMESTAMP)
+		now = (int64) GetSQLLocalTimestamp(-1);
+	else
+		now = (int64) GetCurrentTransactionStartTimestamp();
 
 	for (j = 0; j < s->ncohorts; j++)
 	{
@@ -726,6 +738,13 @@ cohort_retention_final_tstz(PG_FUNCTION_ARGS)
 	return cohort_final_common(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ);
 }
 
+PG_FUNCTION_INFO_V1(cohort_retention_final_ts);
+Datum
+cohort_retention_final_ts(PG_FUNCTION_ARGS)
+{
+	return cohort_final_common(fcinfo, CHURN_DOMAIN_TIMESTAMP);
+}
+
 /*
  * Check every field of a flat state that came from outside: soft through
  * escontext as the checks above, so with escontext NULL (binary input) this
@@ -755,8 +774,8 @@ cohort_state_check(const CohortState *s, int errcode_value, Node *escontext)
 		return false;
 	if ((s->domain == CHURN_DOMAIN_DATE && DATE_NOT_FINITE((DateADT) s->origin)) ||
 		(s->domain == CHURN_DOMAIN_DATE && (s->origin < PG_INT32_MIN || s->origin > PG_INT32_MAX)) ||
-		(s->domain == CHURN_DOMAIN_TIMESTAMPTZ && (TIMESTAMP_NOT_FINITE(s->origin) ||
-												   !IS_VALID_TIMESTAMP(s->origin))))
+		(s->domain != CHURN_DOMAIN_DATE && (TIMESTAMP_NOT_FINITE(s->origin) ||
+											!IS_VALID_TIMESTAMP(s->origin))))
 		churn_ereturn(escontext, false,
 					  errcode(errcode_value),
 					  errmsg("invalid cohort_retention_state origin"));
@@ -818,10 +837,11 @@ cohort_state_alloc(int32 ncohorts, int32 ages, int zonelen)
 
 /*
  * Text form, independent of DateStyle, IntervalStyle and TimeZone:
- * "v1 <date|timestamptz> <origin> <cohort_step> <age_step> <ages> <first>
- * <ncohorts> <counts>", origin in days or microseconds since 2000-01-01
- * (UTC), steps as months:days:microseconds, and per cohort its ages + 2
- * counters joined by commas.  Version 2 has the key of the time zone,
+ * "v1 <date|timestamptz|timestamp> <origin> <cohort_step> <age_step> <ages>
+ * <first> <ncohorts> <counts>", origin in days or microseconds since
+ * 2000-01-01 (UTC for timestamptz; local for timestamp, a domain of 1.1),
+ * steps as months:days:microseconds, and per cohort its ages + 2 counters
+ * joined by commas.  Version 2 has the key of the time zone,
  * double-quoted, after the domain: "v2 timestamptz "Europe/Berlin" ...".
  */
 PG_FUNCTION_INFO_V1(cohort_retention_state_in);
@@ -893,6 +913,11 @@ cohort_retention_state_in(PG_FUNCTION_ARGS)
 	{
 		domain = CHURN_DOMAIN_TIMESTAMPTZ;
 		p += 12;
+	}
+	else if (strncmp(p, "timestamp ", 10) == 0)
+	{
+		domain = CHURN_DOMAIN_TIMESTAMP;
+		p += 10;
 	}
 	else
 		BAD_TEXT();
@@ -979,7 +1004,7 @@ cohort_retention_state_out(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "v%d %s ", s->version,
-					 s->domain == CHURN_DOMAIN_DATE ? "date" : "timestamptz");
+					 churn_domain_name((ChurnDomain) s->domain));
 	if (s->zonelen > 0)
 		appendStringInfo(&buf, "\"%.*s\" ", (int) s->zonelen, COHORT_STATE_ZONE(s));
 	appendStringInfo(&buf, INT64_FORMAT " %d:%d:" INT64_FORMAT " %d:%d:" INT64_FORMAT " %d %d %d",

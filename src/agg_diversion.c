@@ -285,8 +285,8 @@ matrix_pair(MatrixState **stp, int from, int to, bool add)
  * Validation and I/O
  *
  * Text form: (version,domain,lower,upper,{"name":base,...},{from:to:moved,...})
- * with channels in dictionary order and pairs referring to them by
- * 0-based position.
+ * with domain 'd', 't' or 'l' (churn_domain_letter), channels in dictionary
+ * order and pairs referring to them by 0-based position.
  * ----------------------------------------------------------------------
  */
 
@@ -366,6 +366,7 @@ matrix_state_in(PG_FUNCTION_ARGS)
 				lower,
 				upper;
 	char		dom;
+	ChurnDomain domain = CHURN_DOMAIN_DATE;
 
 	churn_scan_init(&s, str, MATRIX_STATE_TYPNAME, fcinfo->context);
 	churn_scan_expect(&s, '(');
@@ -374,16 +375,15 @@ matrix_state_in(PG_FUNCTION_ARGS)
 		churn_scan_error(&s, psprintf("Unsupported format version " INT64_FORMAT ".", v));
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
-	if (!s.failed && dom != 'd' && dom != 't')
-		churn_scan_error(&s, "The domain must be \"d\" or \"t\".");
+	if (!s.failed && !churn_domain_of_letter(dom, &domain))
+		churn_scan_error(&s, "The domain must be \"d\", \"t\" or \"l\".");
 	churn_scan_expect(&s, ',');
 	lower = churn_scan_int64(&s);
 	churn_scan_expect(&s, ',');
 	upper = churn_scan_int64(&s);
 	if (s.failed)
 		return (Datum) 0;		/* soft error (PostgreSQL 16+) */
-	st = matrix_empty_for_input(dom == 'd' ? CHURN_DOMAIN_DATE : CHURN_DOMAIN_TIMESTAMPTZ,
-								lower, upper);
+	st = matrix_empty_for_input(domain, lower, upper);
 
 	/* after an error (soft, 16+) the loops stop: churn_scan_maybe is false */
 	churn_scan_expect(&s, ',');
@@ -458,7 +458,7 @@ matrix_state_out(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "(%d,%c," INT64_FORMAT "," INT64_FORMAT ",{",
-					 st->version, st->domain == CHURN_DOMAIN_DATE ? 'd' : 't',
+					 st->version, churn_domain_letter((ChurnDomain) st->domain),
 					 st->lower, st->upper);
 	for (k = 0; k < st->nchan; k++)
 	{
@@ -603,9 +603,7 @@ matrix_check_period(const MatrixState *st, ChurnDomain domain,
 					const ChurnPeriod *period)
 {
 	if (st->domain != domain)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot mix date and timestamptz rows or states in one group")));
+		churn_report_domain_mismatch((ChurnDomain) st->domain, domain);
 	if (st->lower != period->lower || st->upper != period->upper)
 	{
 		ChurnPeriod had;
@@ -692,6 +690,13 @@ Datum
 diversion_matrix_trans_tstz(PG_FUNCTION_ARGS)
 {
 	return diversion_matrix_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ);
+}
+
+PG_FUNCTION_INFO_V1(diversion_matrix_trans_ts);
+Datum
+diversion_matrix_trans_ts(PG_FUNCTION_ARGS)
+{
+	return diversion_matrix_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP);
 }
 
 PG_FUNCTION_INFO_V1(matrix_state_combine);

@@ -28,7 +28,8 @@
  * Over timestamptz, steps and minimum tenures with months or days are
  * computed in the session TimeZone; such a state records the zone's key
  * after its counters (format version 2, see state_zone.h), and its combine
- * and final functions refuse another zone.
+ * and final functions refuse another zone.  Over timestamp without time
+ * zone they are timestamp + interval, and the state records none.
  *
  * src/agg_periods.c
  *
@@ -318,6 +319,7 @@ periods_state_in(PG_FUNCTION_ARGS)
 	int64		v;
 	int			version;
 	char		dom;
+	ChurnDomain domain = CHURN_DOMAIN_DATE;
 	int			n;
 
 	memset(&hdr, 0, sizeof(hdr));
@@ -329,8 +331,8 @@ periods_state_in(PG_FUNCTION_ARGS)
 	version = (int) v;
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
-	if (!s.failed && dom != 'd' && dom != 't')
-		churn_scan_error(&s, "The domain must be \"d\" or \"t\".");
+	if (!s.failed && !churn_domain_of_letter(dom, &domain))
+		churn_scan_error(&s, "The domain must be \"d\", \"t\" or \"l\".");
 	churn_scan_expect(&s, ',');
 	v = churn_scan_int64(&s);
 	if (!s.failed && (v < 1 || v > CHURN_MAX_STEPS))
@@ -361,7 +363,7 @@ periods_state_in(PG_FUNCTION_ARGS)
 	memcpy(st, &hdr, offsetof(PeriodsState, data));
 	SET_VARSIZE(st, PS_SIZE(n));
 	st->version = CHURN_STATE_VERSION;
-	st->domain = (dom == 'd') ? CHURN_DOMAIN_DATE : CHURN_DOMAIN_TIMESTAMPTZ;
+	st->domain = (uint8) domain;
 	st->nsteps = n;
 	scan_int64_array(&s, PS_BOUNDS(st), n + 1);
 	scan_int64_array(&s, PS_DIFF(st), n + 2);
@@ -405,7 +407,7 @@ periods_state_out(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "(%d,%c,%d,%d,%d," INT64_FORMAT ",%d,%d," INT64_FORMAT,
 					 st->version,
-					 st->domain == CHURN_DOMAIN_DATE ? 'd' : 't',
+					 churn_domain_letter((ChurnDomain) st->domain),
 					 n, st->step_month, st->step_day, st->step_time,
 					 st->tenure_month, st->tenure_day, st->tenure_time);
 	append_int64_array(&buf, PS_BOUNDS(st), n + 1);
@@ -525,9 +527,7 @@ periods_check_params(const PeriodsState *st, ChurnDomain domain,
 	const int64 *b = PS_BOUNDS(st);
 
 	if (st->domain != domain)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot mix date and timestamptz rows or states in one group")));
+		churn_report_domain_mismatch((ChurnDomain) st->domain, domain);
 	if (b[0] != period->lower || b[st->nsteps] != period->upper)
 	{
 		ChurnPeriod had;
@@ -732,6 +732,13 @@ churn_periods_trans_tstz(PG_FUNCTION_ARGS)
 	return churn_periods_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, false);
 }
 
+PG_FUNCTION_INFO_V1(churn_periods_trans_ts);
+Datum
+churn_periods_trans_ts(PG_FUNCTION_ARGS)
+{
+	return churn_periods_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, false);
+}
+
 PG_FUNCTION_INFO_V1(churn_periods_trans_tenure_date);
 Datum
 churn_periods_trans_tenure_date(PG_FUNCTION_ARGS)
@@ -744,6 +751,13 @@ Datum
 churn_periods_trans_tenure_tstz(PG_FUNCTION_ARGS)
 {
 	return churn_periods_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, true);
+}
+
+PG_FUNCTION_INFO_V1(churn_periods_trans_tenure_ts);
+Datum
+churn_periods_trans_tenure_ts(PG_FUNCTION_ARGS)
+{
+	return churn_periods_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, true);
 }
 
 /*
@@ -800,7 +814,8 @@ periods_state_combine(PG_FUNCTION_ARGS)
 }
 
 /* ----------------------------------------------------------------------
- * Final: array of churn.churn_period (date) or churn.churn_period_tz
+ * Final: array of churn.churn_period (date), churn.churn_period_tz
+ * (timestamptz) or churn.churn_period_ts (timestamp)
  * ----------------------------------------------------------------------
  */
 static Datum
@@ -818,7 +833,9 @@ churn_periods_final_common(FunctionCallInfo fcinfo, ChurnDomain domain)
 	if (st->domain != domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("churn_periods state of the wrong domain")));
+				 errmsg("churn_periods state of %s values cannot give %s rows",
+						churn_domain_name((ChurnDomain) st->domain),
+						churn_domain_name(domain))));
 	if (st->zonelen > 0)
 	{
 		const char *zone = churn_session_zone();
@@ -880,4 +897,11 @@ Datum
 churn_periods_final_tstz(PG_FUNCTION_ARGS)
 {
 	return churn_periods_final_common(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ);
+}
+
+PG_FUNCTION_INFO_V1(churn_periods_final_ts);
+Datum
+churn_periods_final_ts(PG_FUNCTION_ARGS)
+{
+	return churn_periods_final_common(fcinfo, CHURN_DOMAIN_TIMESTAMP);
 }

@@ -22,9 +22,11 @@
  *	 base	   since < upper AND (until IS NULL OR until >= lower)
  *	 diverted  lower <= until < upper AND moved_to IS NOT NULL
  *
- * A minimum tenure with months or days over timestamptz is computed in the
- * session TimeZone, and such a state records the zone (format version 2,
- * see state_zone.h).  With no room left in the 72 bytes for a zone name,
+ * The domain (period.h) is date, timestamptz or timestamp without time
+ * zone, each with its own overloads.  A minimum tenure with months or days
+ * over timestamptz is computed in the session TimeZone, and such a state
+ * records the zone (format version 2, see state_zone.h); over timestamp it
+ * is timestamp + interval, which needs no zone.  With no room left in the 72 bytes for a zone name,
  * the state holds a 32-bit hash of its key; the text and binary forms carry
  * the key itself.
  *
@@ -310,8 +312,9 @@ churn_report_mismatch(const char *what, const char *got, const char *had)
  *
  * Text form: (version,kind,domain,lower,upper,tenure_month,tenure_day,
  *			   tenure_time,n0,n1,n2,n3[,"zone"])
- * with domain 'd' (date: days), 't' (timestamptz: microseconds) or '-' (no
- * row seen yet: every number zero), and the key of the time zone last in
+ * with domain 'd' (date: days), 't' (timestamptz: microseconds), 'l'
+ * (timestamp without time zone: microseconds; since 1.1) or '-' (no row
+ * seen yet: every number zero), and the key of the time zone last in
  * version 2 only.  Integers are exact, so the text form round-trips bit for
  * bit.
  *
@@ -404,6 +407,7 @@ rate_state_in(PG_FUNCTION_ARGS)
 	ChurnScan	s;
 	int64		version;
 	char		dom;
+	ChurnDomain domain;
 	int			i;
 	char	   *zone = NULL;
 	int			zonelen = 0;
@@ -420,18 +424,13 @@ rate_state_in(PG_FUNCTION_ARGS)
 	st->kind = (uint8) churn_scan_char(&s);
 	churn_scan_expect(&s, ',');
 	dom = churn_scan_char(&s);
-	if (dom == 'd')
+	if (churn_domain_of_letter(dom, &domain))
 	{
-		st->domain = CHURN_DOMAIN_DATE;
-		st->flags = RATE_HAS_PERIOD;
-	}
-	else if (dom == 't')
-	{
-		st->domain = CHURN_DOMAIN_TIMESTAMPTZ;
+		st->domain = (uint8) domain;
 		st->flags = RATE_HAS_PERIOD;
 	}
 	else if (!s.failed && dom != '-')
-		churn_scan_error(&s, "The domain must be \"d\", \"t\" or \"-\".");
+		churn_scan_error(&s, "The domain must be \"d\", \"t\", \"l\" or \"-\".");
 	churn_scan_expect(&s, ',');
 	st->lower = churn_scan_int64(&s);
 	churn_scan_expect(&s, ',');
@@ -477,7 +476,7 @@ rate_state_out(PG_FUNCTION_ARGS)
 	if (!(st->flags & RATE_HAS_PERIOD))
 		dom = '-';
 	else
-		dom = (st->domain == CHURN_DOMAIN_DATE) ? 'd' : 't';
+		dom = churn_domain_letter((ChurnDomain) st->domain);
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "(%d,%c,%c," INT64_FORMAT "," INT64_FORMAT
@@ -648,9 +647,7 @@ rate_state_check_params(const RateState *st, int kind, ChurnDomain domain,
 
 	rate_state_expect_kind(st, kind);
 	if (st->domain != domain)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot mix date and timestamptz rows or states in one group")));
+		churn_report_domain_mismatch((ChurnDomain) st->domain, domain);
 	if (tenure == NULL)
 		tenure = &none;
 	if (st->lower != period->lower || st->upper != period->upper)
@@ -858,6 +855,13 @@ churn_counts_trans_tstz(PG_FUNCTION_ARGS)
 	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, false, 1);
 }
 
+PG_FUNCTION_INFO_V1(churn_counts_trans_ts);
+Datum
+churn_counts_trans_ts(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, false, 1);
+}
+
 PG_FUNCTION_INFO_V1(churn_counts_trans_tenure_date);
 Datum
 churn_counts_trans_tenure_date(PG_FUNCTION_ARGS)
@@ -870,6 +874,13 @@ Datum
 churn_counts_trans_tenure_tstz(PG_FUNCTION_ARGS)
 {
 	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, true, 1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_trans_tenure_ts);
+Datum
+churn_counts_trans_tenure_ts(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, true, 1);
 }
 
 PG_FUNCTION_INFO_V1(churn_counts_inv_date);
@@ -886,6 +897,13 @@ churn_counts_inv_tstz(PG_FUNCTION_ARGS)
 	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, false, -1);
 }
 
+PG_FUNCTION_INFO_V1(churn_counts_inv_ts);
+Datum
+churn_counts_inv_ts(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, false, -1);
+}
+
 PG_FUNCTION_INFO_V1(churn_counts_inv_tenure_date);
 Datum
 churn_counts_inv_tenure_date(PG_FUNCTION_ARGS)
@@ -898,6 +916,13 @@ Datum
 churn_counts_inv_tenure_tstz(PG_FUNCTION_ARGS)
 {
 	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, true, -1);
+}
+
+PG_FUNCTION_INFO_V1(churn_counts_inv_tenure_ts);
+Datum
+churn_counts_inv_tenure_ts(PG_FUNCTION_ARGS)
+{
+	return churn_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, true, -1);
 }
 
 /*
@@ -959,6 +984,13 @@ diversion_counts_trans_tstz(PG_FUNCTION_ARGS)
 	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, 1);
 }
 
+PG_FUNCTION_INFO_V1(diversion_counts_trans_ts);
+Datum
+diversion_counts_trans_ts(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, 1);
+}
+
 PG_FUNCTION_INFO_V1(diversion_counts_inv_date);
 Datum
 diversion_counts_inv_date(PG_FUNCTION_ARGS)
@@ -971,6 +1003,13 @@ Datum
 diversion_counts_inv_tstz(PG_FUNCTION_ARGS)
 {
 	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMPTZ, -1);
+}
+
+PG_FUNCTION_INFO_V1(diversion_counts_inv_ts);
+Datum
+diversion_counts_inv_ts(PG_FUNCTION_ARGS)
+{
+	return diversion_counts_accum(fcinfo, CHURN_DOMAIN_TIMESTAMP, -1);
 }
 
 /*

@@ -37,12 +37,81 @@ churn_domain_of_range_type(Oid rngtypid)
 		return CHURN_DOMAIN_DATE;
 	if (rngtypid == TSTZRANGEOID)
 		return CHURN_DOMAIN_TIMESTAMPTZ;
+	if (rngtypid == TSRANGEOID)
+		return CHURN_DOMAIN_TIMESTAMP;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("period of type %s is not supported",
 					format_type_be(rngtypid)),
-			 errhint("Use a daterange or a tstzrange.")));
+			 errhint("Use a daterange, a tsrange or a tstzrange.")));
 	pg_unreachable();
+}
+
+const char *
+churn_domain_name(ChurnDomain domain)
+{
+	switch (domain)
+	{
+		case CHURN_DOMAIN_DATE:
+			return "date";
+		case CHURN_DOMAIN_TIMESTAMPTZ:
+			return "timestamptz";
+		case CHURN_DOMAIN_TIMESTAMP:
+			return "timestamp";
+	}
+	elog(ERROR, "unknown churn domain %d", (int) domain);
+	pg_unreachable();
+}
+
+char
+churn_domain_letter(ChurnDomain domain)
+{
+	switch (domain)
+	{
+		case CHURN_DOMAIN_DATE:
+			return 'd';
+		case CHURN_DOMAIN_TIMESTAMPTZ:
+			return 't';
+		case CHURN_DOMAIN_TIMESTAMP:
+			return 'l';
+	}
+	elog(ERROR, "unknown churn domain %d", (int) domain);
+	pg_unreachable();
+}
+
+bool
+churn_domain_of_letter(char c, ChurnDomain *domain)
+{
+	switch (c)
+	{
+		case 'd':
+			*domain = CHURN_DOMAIN_DATE;
+			return true;
+		case 't':
+			*domain = CHURN_DOMAIN_TIMESTAMPTZ;
+			return true;
+		case 'l':
+			*domain = CHURN_DOMAIN_TIMESTAMP;
+			return true;
+	}
+	return false;
+}
+
+void
+churn_report_domain_mismatch(ChurnDomain d1, ChurnDomain d2)
+{
+	/*
+	 * Named in one order (date, timestamp, timestamptz) whichever of the two
+	 * the group saw first, so that a message reads the same from every plan.
+	 */
+	static const int rank[] = {0, 2, 1};	/* by ChurnDomain value */
+	ChurnDomain first = rank[d1] <= rank[d2] ? d1 : d2;
+	ChurnDomain second = rank[d1] <= rank[d2] ? d2 : d1;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("cannot mix %s and %s rows or states in one group",
+					churn_domain_name(first), churn_domain_name(second))));
 }
 
 static char *
@@ -86,6 +155,9 @@ churn_value_out(ChurnDomain domain, int64 value)
 	if (domain == CHURN_DOMAIN_DATE)
 		return DatumGetCString(DirectFunctionCall1(date_out,
 												   DateADTGetDatum((DateADT) value)));
+	if (domain == CHURN_DOMAIN_TIMESTAMP)
+		return DatumGetCString(DirectFunctionCall1(timestamp_out,
+												   TimestampGetDatum((Timestamp) value)));
 	return DatumGetCString(DirectFunctionCall1(timestamptz_out,
 											   TimestampTzGetDatum((TimestampTz) value)));
 }
@@ -133,10 +205,8 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 	lower = churn_value_from_datum(domain, lb.val);
 	upper = churn_value_from_datum(domain, ub.val);
 
-	if ((domain == CHURN_DOMAIN_DATE &&
-		 (DATE_NOT_FINITE((DateADT) lower) || DATE_NOT_FINITE((DateADT) upper))) ||
-		(domain == CHURN_DOMAIN_TIMESTAMPTZ &&
-		 (TIMESTAMP_NOT_FINITE(lower) || TIMESTAMP_NOT_FINITE(upper))))
+	if (!churn_value_is_finite(domain, lower) ||
+		!churn_value_is_finite(domain, upper))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" must have finite bounds",
@@ -144,7 +214,7 @@ churn_period_from_range(Datum range, ChurnDomain domain, const char *argname,
 						range_text(range, RangeTypeGetOid(r)))));
 
 	/*
-	 * Convert exactly to half-open: both domains are integers (days or
+	 * Convert exactly to half-open: every domain is integers (days or
 	 * microseconds), so an exclusive lower bound a is the inclusive a + 1 and
 	 * an inclusive upper bound b is the exclusive b + 1.  Finite values are
 	 * far from the int64 / int32 limits, so this cannot overflow.
@@ -256,6 +326,10 @@ churn_add_interval_us(ChurnDomain domain, int64 value, const Interval *iv)
 	}
 	if (TIMESTAMP_NOT_FINITE(value))
 		return value;
+	if (domain == CHURN_DOMAIN_TIMESTAMP)
+		return DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+													 TimestampGetDatum(value),
+													 PointerGetDatum(iv)));
 	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 												   TimestampTzGetDatum(value),
 												   PointerGetDatum(iv)));
@@ -325,7 +399,7 @@ churn_step_bounds(ChurnDomain domain, const ChurnPeriod *period,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step \"%s\" is not a whole number of days for a date period",
 						interval_text(step)),
-				 errhint("Use days, weeks, months or years, or a tstzrange period.")));
+				 errhint("Use days, weeks, months or years, or a tsrange or tstzrange period.")));
 	if (step->month <= 0 && step->day <= 0 && step->time <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -365,9 +439,7 @@ churn_step_bounds(ChurnDomain domain, const ChurnPeriod *period,
 			b = ts / USECS_PER_DAY;
 		}
 		else
-			b = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-														TimestampTzGetDatum(start_us),
-														PointerGetDatum(&kstep)));
+			b = churn_add_interval_us(domain, start_us, &kstep);
 
 		if (b <= bounds[k - 1])
 			ereport(ERROR,

@@ -4,13 +4,20 @@
  *	  Half-open periods, since/until validation and calendar step boundaries
  *	  shared by the period-based aggregates of the churn extension.
  *
- * A period is a daterange or tstzrange.  It is reduced to [lower, upper) as
- * int64 in its "domain": days since 2000-01-01 (DateADT) for date, and
- * microseconds since 2000-01-01 UTC (TimestampTz) for timestamptz.  Customer
- * since/until values of the matching type are mapped into the same domain,
- * so every comparison of the period semantics is one int64 comparison.
- * 'infinity' and '-infinity' values map to INT32/INT64 extremes and so still
- * compare correctly.
+ * A period is a daterange, tsrange or tstzrange.  It is reduced to
+ * [lower, upper) as int64 in its "domain": days since 2000-01-01 (DateADT)
+ * for date, microseconds since 2000-01-01 00:00 (Timestamp) for timestamp
+ * without time zone, and microseconds since 2000-01-01 UTC (TimestampTz)
+ * for timestamptz.  Customer since/until values of the matching type are
+ * mapped into the same domain, so every comparison of the period semantics
+ * is one int64 comparison.  'infinity' and '-infinity' values map to
+ * INT32/INT64 extremes and so still compare correctly.
+ *
+ * Timestamps without time zone have a domain of their own rather than
+ * being taken as UTC instants of the timestamptz one: their calendar
+ * arithmetic is timestamp + interval, which no TimeZone setting changes, so
+ * their states record no zone (state_zone.h), print their values as
+ * timestamps, and never combine with the states of timestamptz values.
  *
  * The API is used by other concerns (cohort retention): keep it stable.
  *
@@ -23,21 +30,49 @@
 
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "utils/date.h"
 #if PG_VERSION_NUM >= 160000
 #include "varatt.h"				/* VARDATA_ANY and friends, split out of postgres.h in 16 */
 #endif
 
 #include "churn.h"				/* pg_noreturn */
 
-/* Domain of a period and of the since/until values compared with it. */
+/*
+ * Domain of a period and of the since/until values compared with it.  The
+ * values are stored in the states (binary forms, and the letters of
+ * churn_domain_letter in the text forms): never renumber.  Timestamp came in
+ * 1.1; states of 1.0 hold only the first two.
+ */
 typedef enum ChurnDomain
 {
 	CHURN_DOMAIN_DATE = 0,		/* days (DateADT), daterange */
-	CHURN_DOMAIN_TIMESTAMPTZ = 1	/* microseconds (TimestampTz), tstzrange */
+	CHURN_DOMAIN_TIMESTAMPTZ = 1,	/* microseconds (TimestampTz), tstzrange */
+	CHURN_DOMAIN_TIMESTAMP = 2	/* microseconds (Timestamp), tsrange */
 } ChurnDomain;
 
 #define ChurnDomainIsValid(d) \
-	((d) == CHURN_DOMAIN_DATE || (d) == CHURN_DOMAIN_TIMESTAMPTZ)
+	((d) == CHURN_DOMAIN_DATE || (d) == CHURN_DOMAIN_TIMESTAMPTZ || \
+	 (d) == CHURN_DOMAIN_TIMESTAMP)
+
+/* SQL name of a domain's value type, for messages: "date" and so on. */
+extern const char *churn_domain_name(ChurnDomain domain);
+
+/*
+ * The letter of a domain in the text forms of rate_state, periods_state and
+ * matrix_state: 'd' (date), 't' (timestamptz), 'l' (timestamp without time
+ * zone: local date and time).
+ */
+extern char churn_domain_letter(ChurnDomain domain);
+
+/* The domain of a letter; false when c is none. */
+extern bool churn_domain_of_letter(char c, ChurnDomain *domain);
+
+/*
+ * ERROR 22023: rows or states of two domains in one group (a state typed in
+ * by hand, or combined with one of another aggregate).
+ */
+pg_noreturn extern void churn_report_domain_mismatch(ChurnDomain d1,
+													  ChurnDomain d2);
 
 /* A non-empty, bounded, finite half-open period [lower, upper). */
 typedef struct ChurnPeriod
@@ -62,7 +97,7 @@ typedef struct ChurnPeriodCache
 /* Upper limit on the number of steps of a stepped period. */
 #define CHURN_MAX_STEPS		100000
 
-/* Domain of a range type: daterange or tstzrange, else ERROR 22023. */
+/* Domain of a range type: daterange, tsrange or tstzrange, else ERROR 22023. */
 extern ChurnDomain churn_domain_of_range_type(Oid rngtypid);
 
 /*
@@ -132,7 +167,19 @@ churn_value_from_datum(ChurnDomain domain, Datum d)
 	return (int64) DatumGetInt64(d);
 }
 
-/* Text form of a domain value ("2024-01-31", timestamptz in session zone). */
+/* Whether a value of the domain is neither 'infinity' nor '-infinity'. */
+static inline bool
+churn_value_is_finite(ChurnDomain domain, int64 value)
+{
+	if (domain == CHURN_DOMAIN_DATE)
+		return !DATE_NOT_FINITE((DateADT) value);
+	return !TIMESTAMP_NOT_FINITE(value);
+}
+
+/*
+ * Text form of a domain value ("2024-01-31", "2024-01-31 12:00:00",
+ * timestamptz in the session zone).
+ */
 extern char *churn_value_out(ChurnDomain domain, int64 value);
 
 /* Text form of a period, as the range type prints it. */
@@ -161,8 +208,9 @@ extern void churn_check_nonnegative_interval(const Interval *iv,
 /*
  * value + iv with calendar arithmetic, as microseconds.  For
  * CHURN_DOMAIN_DATE the date is taken at midnight and the result is a
- * timestamp without time zone (no TimeZone dependence); for
- * CHURN_DOMAIN_TIMESTAMPTZ it is timestamptz + interval in the session
+ * timestamp without time zone; for CHURN_DOMAIN_TIMESTAMP it is
+ * timestamp + interval (neither depends on TimeZone: a day is 24 hours);
+ * for CHURN_DOMAIN_TIMESTAMPTZ it is timestamptz + interval in the session
  * TimeZone (months, then days in local time, then the time part).
  * Results beyond the timestamp range saturate to PG_INT64_MAX / MIN.
  */

@@ -351,6 +351,146 @@ CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamptz, until 
 COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.text, pg_catalog.tstzrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
 
 -- ---------------------------------------------------------------------------
+-- The counter aggregates over timestamp without time zone and tsrange (1.1):
+-- the same C functions in a domain of their own (src/period.h), where a
+-- minimum tenure is timestamp + interval, so that neither the counts nor the
+-- states depend on TimeZone.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.churn_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'churn_counts_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.churn_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'churn_counts_trans_tenure_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.churn_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'churn_counts_inv_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.churn_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'churn_counts_inv_tenure_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.churn_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS 'transition function of churn_rate and retention_rate (timestamp): counts at_start, new, lost, new_lost';
+COMMENT ON FUNCTION @extschema@.churn_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS 'transition function of churn_rate and retention_rate with minimum tenure (timestamp; timestamp + interval, no time zone)';
+COMMENT ON FUNCTION @extschema@.churn_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS 'inverse transition function (window frames) of churn_rate and retention_rate (timestamp)';
+COMMENT ON FUNCTION @extschema@.churn_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS 'inverse transition function (window frames) of churn_rate and retention_rate with minimum tenure (timestamp)';
+
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, "any", pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.text, pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, "any", pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.text, pg_catalog.tsrange)
+RETURNS @extschema@.rate_state
+AS 'MODULE_PATHNAME', 'diversion_counts_inv_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, "any", pg_catalog.tsrange) IS 'transition function of diversion_rate (timestamp): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_trans(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.text, pg_catalog.tsrange) IS 'transition function of diversion_rate (timestamp, text moved_to): counts base and diverted stays';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, "any", pg_catalog.tsrange) IS 'inverse transition function (window frames) of diversion_rate (timestamp)';
+COMMENT ON FUNCTION @extschema@.diversion_counts_inv(@extschema@.rate_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.text, pg_catalog.tsrange) IS 'inverse transition function (window frames) of diversion_rate (timestamp, text moved_to)';
+
+CREATE AGGREGATE @extschema@.churn_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange) (
+	SFUNC = @extschema@.churn_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.churn_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.churn_counts_trans,
+	MINVFUNC = @extschema@.churn_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.churn_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.churn_rate(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS 'share of the customers at the start of the period lost during it (lost / at_start); NULL when at_start = 0';
+
+CREATE AGGREGATE @extschema@.retention_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange) (
+	SFUNC = @extschema@.churn_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.retention_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.churn_counts_trans,
+	MINVFUNC = @extschema@.churn_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.retention_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_rate(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS '(customers at the end of the period - new customers) / customers at its start; NULL when at_start = 0';
+
+CREATE AGGREGATE @extschema@.churn_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange, min_tenure pg_catalog.interval) (
+	SFUNC = @extschema@.churn_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.churn_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.churn_counts_trans,
+	MINVFUNC = @extschema@.churn_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.churn_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.churn_rate(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS 'share of the customers at the start of the period lost during it (lost / at_start) excluding customers whose tenure at leaving is under min_tenure; NULL when at_start = 0';
+
+CREATE AGGREGATE @extschema@.retention_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange, min_tenure pg_catalog.interval) (
+	SFUNC = @extschema@.churn_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.retention_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.churn_counts_trans,
+	MINVFUNC = @extschema@.churn_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,c,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.retention_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.retention_rate(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS '(customers at the end of the period - new customers) / customers at its start excluding customers whose tenure at leaving is under min_tenure; NULL when at_start = 0';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, moved_to "any", period pg_catalog.tsrange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamp, pg_catalog.timestamp, "any", pg_catalog.tsrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
+CREATE AGGREGATE @extschema@.diversion_rate(since pg_catalog.timestamp, until pg_catalog.timestamp, moved_to pg_catalog.text, period pg_catalog.tsrange) (
+	SFUNC = @extschema@.diversion_counts_trans,
+	STYPE = @extschema@.rate_state,
+	INITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	FINALFUNC = @extschema@.diversion_rate_final,
+	COMBINEFUNC = @extschema@.rate_state_combine,
+	MSFUNC = @extschema@.diversion_counts_trans,
+	MINVFUNC = @extschema@.diversion_counts_inv,
+	MSTYPE = @extschema@.rate_state,
+	MINITCOND = '(1,v,-,0,0,0,0,0,0,0,0,0)',
+	MFINALFUNC = @extschema@.diversion_rate_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_rate(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.text, pg_catalog.tsrange) IS 'share of the channel stays of the period that ended by moving to another channel during it (diverted / base); NULL when base = 0';
+
+-- ---------------------------------------------------------------------------
 -- churn_periods: one-pass series of steps
 -- ---------------------------------------------------------------------------
 CREATE TYPE @extschema@.periods_state;
@@ -496,6 +636,58 @@ CREATE AGGREGATE @extschema@.churn_periods(since pg_catalog.timestamptz, until p
 );
 COMMENT ON AGGREGATE @extschema@.churn_periods(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.tstzrange, pg_catalog.interval, pg_catalog.interval) IS 'at_start, new, lost, new_lost, at_end, churn_rate and retention_rate of every step of the period (steps in the session time zone), excluding customers whose tenure at leaving is under min_tenure, in one pass';
 
+-- churn_periods over timestamp without time zone and tsrange (1.1): steps
+-- and minimum tenures are timestamp + interval, so the state records no time
+-- zone and the steps are the same in every session.
+CREATE TYPE @extschema@.churn_period_ts AS (
+	period_start pg_catalog.timestamp,
+	period_end pg_catalog.timestamp,
+	at_start pg_catalog.int8,
+	new pg_catalog.int8,
+	lost pg_catalog.int8,
+	new_lost pg_catalog.int8,
+	at_end pg_catalog.int8,
+	churn_rate pg_catalog.float8,
+	retention_rate pg_catalog.float8
+);
+COMMENT ON TYPE @extschema@.churn_period_ts IS
+'one step [period_start, period_end) of churn_periods over timestamp without time zone: customer counts and rates';
+
+CREATE FUNCTION @extschema@.churn_periods_trans(@extschema@.periods_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval)
+RETURNS @extschema@.periods_state
+AS 'MODULE_PATHNAME', 'churn_periods_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.churn_periods_trans(@extschema@.periods_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval, pg_catalog.interval)
+RETURNS @extschema@.periods_state
+AS 'MODULE_PATHNAME', 'churn_periods_trans_tenure_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.churn_periods_trans(@extschema@.periods_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS 'transition function of churn_periods (timestamp; steps as timestamp + interval, no time zone)';
+COMMENT ON FUNCTION @extschema@.churn_periods_trans(@extschema@.periods_state, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval, pg_catalog.interval) IS 'transition function of churn_periods with minimum tenure (timestamp; steps as timestamp + interval, no time zone)';
+
+CREATE FUNCTION @extschema@.churn_periods_final_ts(@extschema@.periods_state)
+RETURNS @extschema@.churn_period_ts[]
+AS 'MODULE_PATHNAME', 'churn_periods_final_ts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.churn_periods_final_ts(@extschema@.periods_state) IS 'final function of churn_periods over timestamp: one churn_period_ts per step';
+
+CREATE AGGREGATE @extschema@.churn_periods(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange, step pg_catalog.interval) (
+	SFUNC = @extschema@.churn_periods_trans,
+	STYPE = @extschema@.periods_state,
+	FINALFUNC = @extschema@.churn_periods_final_ts,
+	COMBINEFUNC = @extschema@.periods_state_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.churn_periods(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval) IS 'at_start, new, lost, new_lost, at_end, churn_rate and retention_rate of every step of the period (steps as timestamp + interval), in one pass';
+
+CREATE AGGREGATE @extschema@.churn_periods(since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange, step pg_catalog.interval, min_tenure pg_catalog.interval) (
+	SFUNC = @extschema@.churn_periods_trans,
+	STYPE = @extschema@.periods_state,
+	FINALFUNC = @extschema@.churn_periods_final_ts,
+	COMBINEFUNC = @extschema@.periods_state_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.churn_periods(pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange, pg_catalog.interval, pg_catalog.interval) IS 'at_start, new, lost, new_lost, at_end, churn_rate and retention_rate of every step of the period (steps as timestamp + interval), excluding customers whose tenure at leaving is under min_tenure, in one pass';
+
 -- ---------------------------------------------------------------------------
 -- diversion_matrix: from × to matrix of channel moves
 -- ---------------------------------------------------------------------------
@@ -590,3 +782,19 @@ CREATE AGGREGATE @extschema@.diversion_matrix(channel pg_catalog.text, moved_to 
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.diversion_matrix(pg_catalog.text, pg_catalog.text, pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.tstzrange) IS 'from × to matrix of channel moves during the period, with each from-channel''s base and rates';
+
+-- diversion_matrix over timestamp without time zone and tsrange (1.1)
+CREATE FUNCTION @extschema@.diversion_matrix_trans(@extschema@.matrix_state, pg_catalog.text, pg_catalog.text, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange)
+RETURNS @extschema@.matrix_state
+AS 'MODULE_PATHNAME', 'diversion_matrix_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.diversion_matrix_trans(@extschema@.matrix_state, pg_catalog.text, pg_catalog.text, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS 'transition function of diversion_matrix (timestamp)';
+
+CREATE AGGREGATE @extschema@.diversion_matrix(channel pg_catalog.text, moved_to pg_catalog.text, since pg_catalog.timestamp, until pg_catalog.timestamp, period pg_catalog.tsrange) (
+	SFUNC = @extschema@.diversion_matrix_trans,
+	STYPE = @extschema@.matrix_state,
+	FINALFUNC = @extschema@.diversion_matrix_final,
+	COMBINEFUNC = @extschema@.matrix_state_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.diversion_matrix(pg_catalog.text, pg_catalog.text, pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.tsrange) IS 'from × to matrix of channel moves during the period, with each from-channel''s base and rates';

@@ -309,3 +309,54 @@ COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamptz,
 	pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.int4) IS
 'cohort size, active members and retention rate per (cohort, age) over timestamptz';
+
+-- cohort_retention over timestamp without time zone (1.1): cohorts and ages
+-- are timestamp + interval, so the state records no time zone and the
+-- cells are the same in every session; the final function leaves out the
+-- ages measured after LOCALTIMESTAMP (STABLE), as the date one leaves out
+-- those after CURRENT_DATE.
+CREATE TYPE @extschema@.cohort_retention_ts_row AS (
+	cohort pg_catalog.int4,
+	cohort_start pg_catalog.timestamp,
+	age pg_catalog.int4,
+	measured_at pg_catalog.timestamp,
+	cohort_size pg_catalog.int8,
+	active pg_catalog.int8,
+	rate pg_catalog.float8
+);
+COMMENT ON TYPE @extschema@.cohort_retention_ts_row IS
+'one (cohort, age) cell of cohort_retention over timestamp without time zone';
+
+CREATE FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.timestamp,
+	pg_catalog.interval, pg_catalog.interval, pg_catalog.int4)
+RETURNS @extschema@.cohort_retention_state
+AS 'MODULE_PATHNAME', 'cohort_retention_trans_ts'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.cohort_retention_final_ts(@extschema@.cohort_retention_state)
+RETURNS @extschema@.cohort_retention_ts_row[]
+AS 'MODULE_PATHNAME', 'cohort_retention_final_ts'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.cohort_retention_trans(@extschema@.cohort_retention_state,
+	pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.timestamp,
+	pg_catalog.interval, pg_catalog.interval, pg_catalog.int4) IS
+'transition function of cohort_retention(timestamp, ...)';
+COMMENT ON FUNCTION @extschema@.cohort_retention_final_ts(@extschema@.cohort_retention_state) IS
+'cells of a cohort_retention state over timestamp, the ages observed by LOCALTIMESTAMP at the transaction''s start';
+
+CREATE AGGREGATE @extschema@.cohort_retention(since pg_catalog.timestamp,
+	until pg_catalog.timestamp, origin pg_catalog.timestamp,
+	cohort_step pg_catalog.interval, age_step pg_catalog.interval,
+	ages pg_catalog.int4) (
+	SFUNC = @extschema@.cohort_retention_trans,
+	STYPE = @extschema@.cohort_retention_state,
+	FINALFUNC = @extschema@.cohort_retention_final_ts,
+	COMBINEFUNC = @extschema@.cohort_retention_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamp,
+	pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.int4) IS
+'cohort size, active members and retention rate per (cohort, age) over timestamp without time zone';

@@ -243,6 +243,8 @@ CREATE TABLE cust_local (
 	id bigint PRIMARY KEY,
 	channel text, segment text, moved_to text,
 	since_d date, until_d date, since_ts timestamptz, until_ts timestamptz,
+	-- local times without a zone: the instants of since_ts, until_ts in UTC
+	since_l timestamp, until_l timestamp,
 	score int, converted boolean, arpu_before numeric, arpu_after numeric, revenue numeric,
 	tenure float8, tenure_iv interval, exited boolean,
 	state churn.lifecycle, state_at timestamptz,
@@ -251,13 +253,14 @@ CREATE TABLE cust_local (
 	-- subscriber of Fader & Hardie's "regular" cohort (periods, churned)
 	frequency int, recency float8, age float8, avg_value float8,
 	periods int, period_churned boolean);
-INSERT INTO cust_local (id, channel, segment, moved_to, since_d, until_d, since_ts, until_ts,
+INSERT INTO cust_local (id, channel, segment, moved_to, since_d, until_d, since_ts, until_ts, since_l, until_l,
                         score, converted, arpu_before, arpu_after, revenue,
                         tenure, tenure_iv, exited, state, state_at)
 SELECT id, channel, segment,
        CASE WHEN until_ts IS NOT NULL AND random() < 0.5
             THEN (ARRAY['north','south','east','west','online','phone'])[1 + floor(random() * 6)::int] END,
        (since_ts AT TIME ZONE 'UTC')::date, (until_ts AT TIME ZONE 'UTC')::date, since_ts, until_ts,
+       since_ts AT TIME ZONE 'UTC', until_ts AT TIME ZONE 'UTC',
        CASE WHEN random() < 0.05 THEN NULL ELSE floor(random() * 11)::int END,
        CASE WHEN random() < 0.05 THEN NULL ELSE random() < 0.3 END,
        CASE WHEN random() < 0.03 THEN NULL ELSE round((random() * 120)::numeric, 2) END,
@@ -283,11 +286,13 @@ SELECT id, channel, segment,
 -- A customer on the edge of a 3-month minimum tenure in America/New_York:
 -- since + '3 months' is 2024-01-15 17:00 UTC there (EDT, then EST) but
 -- 16:00 UTC in UTC, and the customer left at 16:30 UTC, so it is excluded in
--- New York and kept in UTC (the time zone check below).
-INSERT INTO cust_local (id, channel, segment, since_d, until_d, since_ts, until_ts,
+-- New York and kept in UTC (the time zone check below).  As timestamps
+-- without time zone it is kept in every zone.
+INSERT INTO cust_local (id, channel, segment, since_d, until_d, since_ts, until_ts, since_l, until_l,
                         score, converted, arpu_before, arpu_after, revenue,
                         tenure, tenure_iv, exited, state, state_at)
 VALUES (4001, 'north', 'monthly', '2023-10-15', '2024-01-15', '2023-10-15 16:00+00', '2024-01-15 16:30+00',
+        '2023-10-15 16:00', '2024-01-15 16:30',
         7, true, 80, 20, 15, 92, '92 days', true, 'churned', '2023-01-01 00:00+00'::timestamptz + 4001 * interval '1 minute');
 -- one customer's survival curve and lifecycle timeline per row, for the
 -- rollup aggregates
@@ -344,6 +349,8 @@ D="daterange('2024-01-01', '2024-04-01')"
 T="tstzrange('2024-01-01 00:00+00', '2024-04-01 00:00+00')"
 DY="daterange('2023-01-01', '2025-01-01')"
 TY="tstzrange('2023-01-01 00:00+00', '2025-01-01 00:00+00')"
+L="tsrange('2024-01-01', '2024-04-01')"
+LY="tsrange('2023-01-01', '2025-01-01')"
 CALL['churn.churn_rate(date,date,daterange)']="churn.churn_rate(since_d, until_d, $D)"
 CALL['churn.churn_rate(date,date,daterange,interval)']="churn.churn_rate(since_d, until_d, $D, '3 months')"
 CALL['churn.churn_rate(timestamp with time zone,timestamp with time zone,tstzrange)']="churn.churn_rate(since_ts, until_ts, $T)"
@@ -382,6 +389,18 @@ CALL['churn.survival(interval,boolean)']="churn.survival(tenure_iv, exited)"
 CALL['churn.rollup(churn.survival_curve)']="churn.rollup(curve)"
 CALL['churn.cohort_retention(date,date,date,interval,interval,integer)']="churn.cohort_retention(since_d, until_d, date '2023-01-01', '1 month', '1 month', 6)"
 CALL['churn.cohort_retention(timestamp with time zone,timestamp with time zone,timestamp with time zone,interval,interval,integer)']="churn.cohort_retention(since_ts, until_ts, timestamptz '2023-01-01 00:00+00', '1 month', '1 month', 6)"
+# over timestamp without time zone: calendar arithmetic without a zone, so
+# none of these is in TZ_DEPENDENT below
+CALL['churn.churn_rate(timestamp without time zone,timestamp without time zone,tsrange)']="churn.churn_rate(since_l, until_l, $L)"
+CALL['churn.churn_rate(timestamp without time zone,timestamp without time zone,tsrange,interval)']="churn.churn_rate(since_l, until_l, $L, '3 months')"
+CALL['churn.retention_rate(timestamp without time zone,timestamp without time zone,tsrange)']="churn.retention_rate(since_l, until_l, $L)"
+CALL['churn.retention_rate(timestamp without time zone,timestamp without time zone,tsrange,interval)']="churn.retention_rate(since_l, until_l, $L, '3 months')"
+CALL['churn.diversion_rate(timestamp without time zone,timestamp without time zone,"any",tsrange)']="churn.diversion_rate(since_l, until_l, length(moved_to), $L)"
+CALL['churn.diversion_rate(timestamp without time zone,timestamp without time zone,text,tsrange)']="churn.diversion_rate(since_l, until_l, moved_to, $L)"
+CALL['churn.churn_periods(timestamp without time zone,timestamp without time zone,tsrange,interval)']="churn.churn_periods(since_l, until_l, $LY, '1 month')"
+CALL['churn.churn_periods(timestamp without time zone,timestamp without time zone,tsrange,interval,interval)']="churn.churn_periods(since_l, until_l, $LY, '1 month', '3 months')"
+CALL['churn.diversion_matrix(text,text,timestamp without time zone,timestamp without time zone,tsrange)']="churn.diversion_matrix(channel, moved_to, since_l, until_l, $L)"
+CALL['churn.cohort_retention(timestamp without time zone,timestamp without time zone,timestamp without time zone,interval,interval,integer)']="churn.cohort_retention(since_l, until_l, timestamp '2023-01-01', '1 month', '1 month', 6)"
 CALL['churn.state_agg(churn.lifecycle,timestamp with time zone)']="churn.state_agg(state, state_at)"
 CALL['churn.rollup(churn.state_agg)']="churn.rollup(sagg)"
 CALL['churn.logrank(double precision,boolean,text)']="churn.logrank(tenure, exited, channel)"
@@ -411,6 +430,7 @@ declare -A KNOWN_ERROR
 KNOWN_ERROR['churn.arpu(numeric,anyelement)']="worker_partial_agg_sfunc could not confirm type correctness"
 KNOWN_ERROR['churn.diversion_rate(date,date,"any",daterange)']="worker_partial_agg_sfunc could not confirm type correctness"
 KNOWN_ERROR['churn.diversion_rate(timestamp with time zone,timestamp with time zone,"any",tstzrange)']="worker_partial_agg_sfunc could not confirm type correctness"
+KNOWN_ERROR['churn.diversion_rate(timestamp without time zone,timestamp without time zone,"any",tsrange)']="worker_partial_agg_sfunc could not confirm type correctness"
 
 # grouped_sql CALL TABLE / ungrouped_sql CALL TABLE
 grouped_sql() { echo "SELECT segment, $1 FROM $2 GROUP BY segment ORDER BY segment"; }
