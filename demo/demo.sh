@@ -39,7 +39,7 @@ The cluster above is thrown away now.  On your own database:
        CHURN_PGHOST=dbhost:5432 CHURN_PGDATABASE=yourdb CHURN_PGUSER=churn_reader \\
        CHURN_PGPASSWORD=... CHURN_PGSSLMODE=require
   3. open the "Churn overview" dashboard (folder Churn).
-  Schedule the summaries' upkeep with pg_cron (README.md, "Scheduling with pg_cron"):
+  Schedule the summaries' upkeep with pg_cron (doc/operations.md, "Scheduling with pg_cron"):
        SELECT cron.schedule('churn-refresh', '*/5 * * * *', \$\$SELECT churn.refresh()\$\$);
        SELECT cron.schedule('churn-aging', '15 3 * * *', \$\$CALL churn.advance_lifecycle('public.customers')\$\$);
 EOF

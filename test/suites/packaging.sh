@@ -4,7 +4,8 @@
 # version is churn.control's default_version (as semver: 1.1 -> 1.1.0), the
 # license it names is LICENSE's, every released install script and upgrade
 # script is installed by the Makefile, and `make dist` makes an archive of
-# the committed tree that builds on its own.
+# the committed tree that builds on its own and installs the reference pages
+# of doc/ where PGXS installs an extension's DOCS.
 
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -52,13 +53,14 @@ grep -q "^Permission to use, copy, modify, and distribute this software" LICENSE
 missing=""
 for f in churn--*.sql; do
 	[ "$f" = "churn--$control_version.sql" ] && continue
-	git ls-files --error-unmatch "$f" >/dev/null 2>&1 || [ ! -d .git ] || { missing="$missing $f(not committed)"; continue; }
+	git ls-files --error-unmatch "$f" >/dev/null 2>&1 || ! git rev-parse --git-dir >/dev/null 2>&1 || { missing="$missing $f(not committed)"; continue; }
 	sed -n 's/^DATA = //p' Makefile | tr ' ' '\n' | grep -qx "$f" || missing="$missing $f"
 done
 [ -z "$missing" ] && ok "the Makefile installs every released and upgrade script" ||
 	notok "scripts the Makefile does not install or git does not hold:$missing"
 
-if [ ! -d .git ] || ! command -v git >/dev/null; then
+# a checkout: a clone (.git a directory) or a worktree (.git a file)
+if ! command -v git >/dev/null || ! git rev-parse --git-dir >/dev/null 2>&1; then
 	ok "make dist # SKIP not a git checkout"
 	exit $failed
 fi
