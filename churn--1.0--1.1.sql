@@ -2504,7 +2504,7 @@ SELECT pg_catalog.pg_advisory_xact_lock(@extschema@._lock_key(t.relid)), @extsch
   FROM @extschema@.tracked_table t ORDER BY t.relid::pg_catalog.oid;
 
 -- track, retrack, untrack, suspend and resume return what they did (a
--- churn.track_result: the table, the rows back-filled, the summary rows
+-- churn.track_result: the table, the rows back-filled, the summary cells
 -- made) instead of void, which psql showed as a blank row.  CREATE OR
 -- REPLACE cannot change a return type: they are dropped and created again,
 -- with their comments and privileges.
@@ -2524,11 +2524,11 @@ CREATE TYPE @extschema@.track_result AS (
 	relation pg_catalog.regclass,
 	suspended pg_catalog.bool,
 	customers pg_catalog.int8,
-	summary_rows pg_catalog.int8,
+	cells pg_catalog.int8,
 	history_rows pg_catalog.int8
 );
 COMMENT ON TYPE @extschema@.track_result IS
-'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary rows and history entries';
+'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary cells and history entries';
 
 CREATE FUNCTION @extschema@._track_result(relation pg_catalog.regclass, customers pg_catalog.int8)
 RETURNS @extschema@.track_result
@@ -2538,8 +2538,9 @@ AS $$
 SELECT ROW(relation,
 		   coalesce((SELECT t.suspended FROM @extschema@.tracked_table t WHERE t.relid = relation), false),
 		   customers,
-		   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = relation)
-		   + (SELECT count(*) FROM @extschema@.summary_cell s WHERE s.relid = relation),
+		   (SELECT count(*)
+			  FROM (SELECT DISTINCT s.family, s.channel, s.segment, s.state
+					  FROM @extschema@.summary_cell s WHERE s.relid = relation) c),
 		   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0)
 			  FROM @extschema@.history h WHERE h.relid = relation)::pg_catalog.int8)::@extschema@.track_result
 $$;
@@ -2621,7 +2622,7 @@ COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_c
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary rows made';
+'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary cells made';
 
 CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
@@ -2722,7 +2723,7 @@ COMMENT ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary rows made';
+'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary cells made';
 
 CREATE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
 RETURNS @extschema@.track_result
@@ -2750,7 +2751,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(pg_catalog.regclass) IS
-'stops tracking a table: drops its capture triggers, summaries and history; returns the summary rows and history entries dropped';
+'stops tracking a table: drops its capture triggers, summaries and history; returns the summary cells and history entries dropped';
 
 CREATE FUNCTION @extschema@.suspend(relation pg_catalog.regclass)
 RETURNS @extschema@.track_result
@@ -2812,7 +2813,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
-'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary rows made';
+'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
 REVOKE EXECUTE ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,

@@ -11,7 +11,7 @@ CREATE TRIGGER customers_lifecycle
 -- known from its sign-up (states_from => '-infinity').  A table tracked with
 -- customers in it would leave the default, the tracking time: what was
 -- known of their states then.
-SELECT relation, customers, summary_rows FROM churn.track('customers',
+SELECT relation, customers, cells FROM churn.track('customers',
 	customer => 'id', since => 'signed_up', until => 'cancelled_at',
 	channel => 'branch', segments => ARRAY['contract', 'region'],
 	state => 'status', reason => 'cancel_reason', changed_at => 'updated_at',

@@ -495,17 +495,19 @@ COMMENT ON FUNCTION @extschema@._check_tracked(pg_catalog.regclass) IS
 -- What churn.track, retrack, resume, suspend and untrack return, so that a
 -- call shows what it did: the table, whether its maintenance is suspended,
 -- the customer rows read to back-fill its summaries (NULL when none were
--- read), and the summary rows and history entries it holds afterwards
--- (untrack: those it dropped).
+-- read), and the summary cells (channel and segment, lifecycle state) and
+-- history entries it holds afterwards (untrack: those it dropped).  Cells,
+-- not summary rows: a cell has a row for every bucket up to the current
+-- one, so the rows grow with the calendar and the cells do not.
 CREATE TYPE @extschema@.track_result AS (
 	relation pg_catalog.regclass,
 	suspended pg_catalog.bool,
 	customers pg_catalog.int8,
-	summary_rows pg_catalog.int8,
+	cells pg_catalog.int8,
 	history_rows pg_catalog.int8
 );
 COMMENT ON TYPE @extschema@.track_result IS
-'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary rows and history entries';
+'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary cells and history entries';
 
 CREATE FUNCTION @extschema@._track_result(relation pg_catalog.regclass, customers pg_catalog.int8)
 RETURNS @extschema@.track_result
@@ -515,8 +517,9 @@ AS $$
 SELECT ROW(relation,
 		   coalesce((SELECT t.suspended FROM @extschema@.tracked_table t WHERE t.relid = relation), false),
 		   customers,
-		   (SELECT count(*) FROM @extschema@.summary s WHERE s.relid = relation)
-		   + (SELECT count(*) FROM @extschema@.summary_cell s WHERE s.relid = relation),
+		   (SELECT count(*)
+			  FROM (SELECT DISTINCT s.family, s.channel, s.segment, s.state
+					  FROM @extschema@.summary_cell s WHERE s.relid = relation) c),
 		   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0)
 			  FROM @extschema@.history h WHERE h.relid = relation)::pg_catalog.int8)::@extschema@.track_result
 $$;
@@ -766,7 +769,7 @@ COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_c
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary rows made';
+'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary cells made';
 
 CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
@@ -867,7 +870,7 @@ COMMENT ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary rows made';
+'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary cells made';
 
 CREATE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
 RETURNS @extschema@.track_result
@@ -895,7 +898,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(pg_catalog.regclass) IS
-'stops tracking a table: drops its capture triggers, summaries and history; returns the summary rows and history entries dropped';
+'stops tracking a table: drops its capture triggers, summaries and history; returns the summary cells and history entries dropped';
 
 CREATE FUNCTION @extschema@.refresh(relation pg_catalog.regclass DEFAULT NULL)
 RETURNS pg_catalog.int8
@@ -1053,7 +1056,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
-'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary rows made';
+'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
 
 --
 -- The views: compacted plus pending counts, exact for every snapshot.
