@@ -67,6 +67,9 @@ DATA_built = churn--$(EXTVERSION).sql
 # upgrade scripts from each to the next (DEVELOPER.md, "Releasing").
 DATA = churn--1.0.sql churn--1.0--1.1.sql
 PGFILEDESC = "churn - customer churn, retention and diversion analytics"
+# The reference pages (README.md's map links them), installed by PGXS into
+# share/doc/extension (pg_config --docdir).
+DOCS = $(sort $(wildcard doc/*.md))
 
 # pg_regress: setup creates the extension; one file per feature after it;
 # zz_catalog checks rules over every object the others have seen.

@@ -2907,3 +2907,333 @@ COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamp,
 	pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.int4) IS
 'cohort size, active members and retention rate per (cohort, age) over timestamp without time zone';
+-- track, retrack, untrack, suspend and resume return what they did (a
+-- churn.track_result: the table, the rows back-filled, the summary cells
+-- made) instead of void, which psql showed as a blank row.  CREATE OR
+-- REPLACE cannot change a return type: they are dropped and created again,
+-- with their comments and privileges.
+DROP FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz);
+DROP FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz);
+DROP FUNCTION @extschema@.untrack(pg_catalog.regclass);
+DROP FUNCTION @extschema@.suspend(pg_catalog.regclass);
+DROP FUNCTION @extschema@.resume(pg_catalog.regclass);
+
+CREATE TYPE @extschema@.track_result AS (
+	relation pg_catalog.regclass,
+	suspended pg_catalog.bool,
+	customers pg_catalog.int8,
+	cells pg_catalog.int8,
+	history_rows pg_catalog.int8
+);
+COMMENT ON TYPE @extschema@.track_result IS
+'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary cells and history entries';
+
+CREATE FUNCTION @extschema@._track_result(relation pg_catalog.regclass, customers pg_catalog.int8)
+RETURNS @extschema@.track_result
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT ROW(relation,
+		   coalesce((SELECT t.suspended FROM @extschema@.tracked_table t WHERE t.relid = relation), false),
+		   customers,
+		   (SELECT count(*)
+			  FROM (SELECT DISTINCT s.family, s.channel, s.segment, s.state
+					  FROM @extschema@.summary_cell s WHERE s.relid = relation) c),
+		   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0)
+			  FROM @extschema@.history h WHERE h.relid = relation)::pg_catalog.int8)::@extschema@.track_result
+$$;
+COMMENT ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) IS
+'internal: what churn.track and friends return for a table';
+
+CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
+	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
+	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
+	state pg_catalog.name DEFAULT NULL, reason pg_catalog.name DEFAULT NULL,
+	changed_at pg_catalog.name DEFAULT NULL, bucket pg_catalog.interval DEFAULT '1 month',
+	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
+	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
+	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
+RETURNS @extschema@.track_result
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel record;
+	tz text;
+	target regclass;
+	customers bigint;
+	msg text;
+	hint text;
+BEGIN
+	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
+		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	SELECT c.relkind, c.relowner INTO rel FROM pg_class c WHERE c.oid = relation;
+	IF rel.relkind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '"%" is not a table', relation
+			USING ERRCODE = '42809',
+				  HINT = 'churn.track tracks ordinary and partitioned tables.';
+	END IF;
+	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+	END IF;
+	PERFORM @extschema@._check_not_citus(relation);
+	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
+		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
+			USING ERRCODE = '42710',
+				  HINT = 'Call churn.retrack to change its settings: it keeps the moves, reactivations and state transitions recorded so far that the new settings still apply to (churn.untrack drops them all).';
+	END IF;
+	tz := @extschema@._check_settings(relation, customer, since, until, channel, segments, state, reason,
+									  changed_at, track.bucket, activity, at_risk_after, dormant_after,
+									  churned_after, track.time_zone);
+
+	-- lifecycle states are counted from the tracking time, unless told
+	-- otherwise: a back-filled customer's state is known as of tracking
+	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
+		channel_column, segment_columns, state_column, reason_column, changed_at_column,
+		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from)
+	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
+		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
+		coalesce(track.states_from, now()));
+
+	-- no write may slip between the back-fill and the triggers
+	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._install_triggers(target, true);
+	END LOOP;
+	RETURN @extschema@._track_result(relation, customers);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
+'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary cells made';
+
+CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
+	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
+	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
+	state pg_catalog.name DEFAULT NULL, reason pg_catalog.name DEFAULT NULL,
+	changed_at pg_catalog.name DEFAULT NULL, bucket pg_catalog.interval DEFAULT '1 month',
+	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
+	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
+	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
+RETURNS @extschema@.track_result
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	old @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	tz text;
+	dropped "char"[] := '{}';
+	target regclass;
+	customers bigint;
+	msg text;
+	hint text;
+BEGIN
+	IF customer IS NULL OR since IS NULL OR until IS NULL THEN
+		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	IF old.suspended THEN
+		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', relation
+			USING ERRCODE = '55000',
+				  HINT = 'Call churn.resume first.';
+	END IF;
+	tz := @extschema@._check_settings(relation, customer, since, until, channel, segments, state, reason,
+									  changed_at, retrack.bucket, activity, at_risk_after, dormant_after,
+									  churned_after, retrack.time_zone);
+	-- writers wait from here to the end (as for churn.track)
+	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+
+	-- the history the new settings still apply to: moves of the same
+	-- channel column, reactivations of the same since and until columns,
+	-- transitions of the same state column, all of the same customers
+	IF customer IS DISTINCT FROM old.customer_column THEN
+		DELETE FROM @extschema@.history h WHERE h.relid = relation;
+	END IF;
+	IF channel IS DISTINCT FROM old.channel_column THEN
+		dropped := dropped || 'm'::"char";
+	END IF;
+	IF since IS DISTINCT FROM old.since_column OR until IS DISTINCT FROM old.until_column THEN
+		dropped := dropped || 'r'::"char";
+	END IF;
+	IF state IS DISTINCT FROM old.state_column THEN
+		dropped := dropped || 's'::"char";
+	END IF;
+	-- entries are local times of the table's time zone: a new zone means
+	-- the same instants in other local times
+	UPDATE @extschema@.history h
+	   SET entries = ARRAY(
+			SELECT ROW(e.seq, timezone(tz, timezone(old.time_zone, e.at)), e.kind, e.channel,
+					   e.from_channel, timezone(tz, timezone(old.time_zone, e.lost_at)), e.reason,
+					   e.from_state, e.to_state)::@extschema@.history_entry
+			  FROM unnest(h.entries) e
+			 WHERE e.kind <> ALL (dropped)
+			 ORDER BY e.seq)
+	 WHERE h.relid = relation AND (cardinality(dropped) > 0 OR tz <> old.time_zone);
+	DELETE FROM @extschema@.history h WHERE h.relid = relation AND cardinality(h.entries) = 0;
+
+	UPDATE @extschema@.tracked_table t
+	   SET customer_column = customer, since_column = since, until_column = until,
+		   channel_column = channel, segment_columns = coalesce(segments, '{}'), state_column = state,
+		   reason_column = reason, changed_at_column = changed_at, activity_column = activity,
+		   bucket = retrack.bucket, time_zone = tz, at_risk_after = retrack.at_risk_after,
+		   dormant_after = retrack.dormant_after, churned_after = retrack.churned_after,
+		   states_from = coalesce(retrack.states_from,
+								  CASE WHEN state IS NOT DISTINCT FROM old.state_column
+									   THEN old.states_from ELSE now() END)
+	 WHERE t.relid = relation;
+
+	-- new triggers: every backend's capture keeps the settings of the
+	-- triggers it has seen, by trigger
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._drop_triggers(target);
+		PERFORM @extschema@._install_triggers(target, true);
+	END LOOP;
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
+	RETURN @extschema@._track_result(relation, customers);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
+'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary cells made';
+
+CREATE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
+RETURNS @extschema@.track_result
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	target regclass;
+	dropped @extschema@.track_result;
+BEGIN
+	PERFORM @extschema@._check_tracked(relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._drop_triggers(target);
+	END LOOP;
+	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	-- what is dropped, as it was
+	dropped := @extschema@._track_result(relation, NULL);
+	dropped.suspended := false;
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
+	DELETE FROM @extschema@.history h WHERE h.relid = relation;
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	RETURN dropped;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.untrack(pg_catalog.regclass) IS
+'stops tracking a table: drops its capture triggers, summaries and history; returns the summary cells and history entries dropped';
+
+CREATE FUNCTION @extschema@.suspend(relation pg_catalog.regclass)
+RETURNS @extschema@.track_result
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	target regclass;
+BEGIN
+	IF cfg.suspended THEN
+		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
+			USING ERRCODE = '55000';
+	END IF;
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._enable_triggers(target, false);
+	END LOOP;
+	UPDATE @extschema@.tracked_table t SET suspended = true WHERE t.relid = relation;
+	RETURN @extschema@._track_result(relation, NULL);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.suspend(pg_catalog.regclass) IS
+'suspends summary maintenance of a tracked table (for a bulk load); churn.resume rebuilds; returns the table''s state';
+
+CREATE FUNCTION @extschema@.resume(relation pg_catalog.regclass)
+RETURNS @extschema@.track_result
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
+	target regclass;
+	customers bigint;
+	msg text;
+	hint text;
+BEGIN
+	IF NOT cfg.suspended THEN
+		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
+			USING ERRCODE = '55000';
+	END IF;
+	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+		PERFORM @extschema@._enable_triggers(target, true);
+	END LOOP;
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
+	-- a row churn refuses (its until before its since, or before its
+	-- reactivation) ends the recomputation: its message names the customer
+	-- and the values, the query that met the row (the error's context)
+	-- would only hide them
+	BEGIN
+		PERFORM @extschema@._recompute(relation);
+	EXCEPTION WHEN invalid_parameter_value THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
+	END;
+	UPDATE @extschema@.tracked_table t SET suspended = false WHERE t.relid = relation;
+	RETURN @extschema@._track_result(relation, customers);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
+'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
+REVOKE EXECUTE ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
+	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
+	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.untrack(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.suspend(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) FROM PUBLIC;
+
+-- Every member has a comment (sql/zz_catalog.sql): the operator families
+-- that CREATE OPERATOR CLASS made had none.
+COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_ops USING btree IS
+'btree operator family of lifecycle (its default operator class): lifecycle order';
+COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_hash_ops USING hash IS
+'hash operator family of lifecycle (its default operator class)';

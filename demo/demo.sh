@@ -46,9 +46,9 @@ The cluster above is thrown away now.  On your own database:
   3. open the "Churn overview" dashboard (folder Churn), pick the table, and
      type surveys into Survey table for the NPS panels.  "Churn early warning"
      lists the customers most at risk once a scores view such as the Cox
-     recipe's churn_scores exists (README, "Early warning in practice"): type
-     its name into Scores.  All of it: doc/grafana.md.
-  Schedule the summaries' upkeep with pg_cron (README.md, "Scheduling with pg_cron"):
+     recipe's churn_scores exists (doc/early-warning.md, "Early warning in
+     practice"): type its name into Scores.  All of it: doc/grafana.md.
+  Schedule the summaries' upkeep with pg_cron (doc/operations.md, "Scheduling with pg_cron"):
        SELECT cron.schedule('churn-refresh', '*/5 * * * *', \$\$SELECT churn.refresh()\$\$);
        SELECT cron.schedule('churn-aging', '15 3 * * *', \$\$CALL churn.advance_lifecycle('public.customers')\$\$);
 EOF

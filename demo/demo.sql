@@ -22,7 +22,7 @@ SELECT count(DISTINCT customer_id) AS customers,
 
 \echo
 \echo '== 2. Track the (still empty) customers table'
-\echo 'SELECT churn.track(''customers'', customer => ''id'', since => ''signed_up'', until => ''cancelled_at'','
+\echo 'SELECT relation, customers, cells FROM churn.track(''customers'', customer => ''id'', since => ''signed_up'', until => ''cancelled_at'','
 \echo '       channel => ''branch'', segments => ARRAY[''contract'', ''region''], state => ''status'','
 \echo '       reason => ''cancel_reason'', changed_at => ''updated_at'', bucket => ''1 month'','
 \echo '       activity => ''last_activity'', at_risk_after => ''45 days'', dormant_after => ''90 days'', churned_after => ''180 days'','

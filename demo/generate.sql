@@ -11,9 +11,11 @@
 --
 -- Everything comes from setseed() + random(): no external data.  Psql
 -- variables (optional): n (customers, default 10000), seed (default 0.42),
--- months (history length, default 36).  Times are relative to now(): the
--- history ends just before the current moment, so the summaries' "current
--- bucket" is the last month with data.
+-- months (history length, default 36), anchor (the moment the history ends
+-- at, default now()).  The history ends just before the anchor: with the
+-- default the summaries' "current bucket" is the last month with data; a
+-- fixed anchor (doc/recipes.md uses one) makes the same data on any day.
+-- demo/replay.sql reads the anchor back from the setting churn_demo.anchor.
 
 SET TimeZone = 'UTC';
 \if :{?n}
@@ -28,6 +30,11 @@ SET TimeZone = 'UTC';
 \else
 \set months 36
 \endif
+\if :{?anchor}
+\else
+SELECT pg_catalog.now() AS anchor \gset
+\endif
+SELECT pg_catalog.set_config('churn_demo.anchor', :'anchor'::timestamptz::text, false) AS anchor \gset
 
 CREATE TABLE customers (
 	id				bigint PRIMARY KEY,
@@ -47,8 +54,8 @@ SELECT pg_catalog.setseed(:seed) \gset
 -- One row per customer.  Columns r_* are the draws, the rest derive from them.
 CREATE TABLE customer_profile AS
 WITH params AS (
-	SELECT date_trunc('month', now()) - make_interval(months => :months) AS origin,
-		   now() - interval '1 hour' AS horizon
+	SELECT date_trunc('month', :'anchor'::timestamptz) - make_interval(months => :months) AS origin,
+		   :'anchor'::timestamptz - interval '1 hour' AS horizon
 ), draws AS (
 	SELECT i AS id, random() AS r_signup, random() AS r_channel,
 		   random() AS r_contract, random() AS r_region, random() AS r_life,
@@ -136,7 +143,7 @@ SELECT r.id, r.signed_up, r.channel, r.contract, r.region,
   FROM react r;
 ALTER TABLE customer_profile ADD PRIMARY KEY (id);
 -- a quiet time past the horizon is no event
-UPDATE customer_profile SET quiet_from = NULL WHERE quiet_from >= now() - interval '1 hour';
+UPDATE customer_profile SET quiet_from = NULL WHERE quiet_from >= :'anchor'::timestamptz - interval '1 hour';
 -- a move must precede the first cancellation
 UPDATE customer_profile SET move_at = NULL, move_to = NULL
  WHERE move_at IS NOT NULL AND cancel_at IS NOT NULL AND move_at >= cancel_at;
@@ -169,7 +176,7 @@ CREATE INDEX ON customer_events (at);
 -- cancel answer lower.
 CREATE TABLE surveys AS
 SELECT p.id AS customer_id,
-	   p.signed_up + (coalesce(p.recancel_at, CASE WHEN p.react_at IS NULL THEN p.cancel_at END, now() - interval '1 hour')
+	   p.signed_up + (coalesce(p.recancel_at, CASE WHEN p.react_at IS NULL THEN p.cancel_at END, :'anchor'::timestamptz - interval '1 hour')
 					  - p.signed_up) * ((k - 0.5) / 3.0) AS answered_at,
 	   least(10, greatest(0, round(CASE WHEN p.cancel_at IS NOT NULL THEN 5.5 ELSE 8.2 END
 									 + 2.2 * (random() + random() + random() - 1.5))))::int AS score

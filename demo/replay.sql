@@ -41,7 +41,8 @@ BEGIN
 	FOR m IN 0 .. n_months - 1 LOOP
 		m_start := first_month + make_interval(months => m);
 		m_end := m_start + interval '1 month';
-		cut := least(m_end, now());
+		-- the end of the history: now(), or generate.sql's fixed anchor
+		cut := least(m_end, current_setting('churn_demo.anchor')::timestamptz);
 
 		-- who was new or reactivated when the month began
 		TRUNCATE replay_young;

@@ -11,12 +11,12 @@ CREATE TRIGGER customers_lifecycle
 -- known from its sign-up (states_from => '-infinity').  A table tracked with
 -- customers in it would leave the default, the tracking time: what was
 -- known of their states then.
-SELECT churn.track('customers',
+SELECT relation, customers, cells FROM churn.track('customers',
 	customer => 'id', since => 'signed_up', until => 'cancelled_at',
 	channel => 'branch', segments => ARRAY['contract', 'region'],
 	state => 'status', reason => 'cancel_reason', changed_at => 'updated_at',
 	bucket => '1 month',
 	activity => 'last_activity', at_risk_after => '45 days',
 	dormant_after => '90 days', churned_after => '180 days',
-	states_from => '-infinity') \gset
+	states_from => '-infinity');
 SELECT relation, bucket, time_zone, pending_deltas FROM churn.status;

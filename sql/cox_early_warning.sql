@@ -1,5 +1,5 @@
 --
--- cox_early_warning: the early-warning recipe of README.md ("Early
+-- cox_early_warning: the early-warning recipe of doc/early-warning.md ("Early
 -- warning: Cox proportional hazards"), end to end on IBM Telco: fit a
 -- model per segment, keep the models in a table, score every active
 -- customer with the probability of churning within the next six months,

@@ -2,7 +2,7 @@
 -- lifecycle: the churn.lifecycle type: input, output, labels, casts, order,
 -- hashing, and bytes that are not valid codes.
 --
--- The oracle is the state table of DOMAIN.md written out below by hand:
+-- The oracle is the state table of doc/lifecycle.md written out below by hand:
 -- state name, Chinese label, lifecycle position (1 = first), frozen code
 -- (lifecycle.h).
 --

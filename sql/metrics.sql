@@ -16,7 +16,7 @@ END
 $$;
 
 --
--- Worked examples (DOMAIN.md and by hand)
+-- Worked examples (doc/metrics.md and by hand)
 --
 -- 50 buyers of 1,000 prospects = 5%
 SELECT churn.conversion_rate(i <= 50) AS rate,

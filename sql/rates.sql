@@ -16,7 +16,7 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN SQLSTATE || ' ' || SQLERRM;
 END $$;
 
--- DOMAIN.md worked example: 1,000 lost of 10,000 at the start of a quarter
+-- The worked example of doc/period-aggregates.md: 1,000 lost of 10,000 at the start of a quarter
 CREATE TABLE rates_q AS
 SELECT i, date '2023-05-01' AS since,
        CASE WHEN i <= 1000 THEN date '2024-01-01' + (i % 90) END AS until

@@ -4,13 +4,14 @@
 --
 SET search_path = pg_catalog;
 
--- Every member function, aggregate, type, view and table has a comment.
+-- Every member has a comment: function, aggregate, type, table, view,
+-- operator, operator class and family, cast, event trigger (every kind of
+-- object the extension holds, and any kind it may hold later).
 SELECT pg_describe_object(d.classid, d.objid, 0) AS uncommented
   FROM pg_depend d
  WHERE d.refclassid = 'pg_extension'::regclass
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'churn')
    AND d.deptype = 'e'
-   AND d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
    AND obj_description(d.objid, d.classid::regclass::text) IS NULL
    -- composite row types of tables and views carry the relation's comment,
    -- array types and sequences need none

@@ -4,7 +4,7 @@
  *	  cohort_retention(since, until, origin, cohort_step, age_step, ages):
  *	  cohort sizes and survivors per (cohort, age) cell in one pass.
  *
- * Semantics (see README.md, "Lifetime analytics"):
+ * Semantics (see doc/lifetime.md, "Cohort retention"):
  *	- cohort k (any integer) is [c(k), c(k+1)) with c(k) = origin + k ×
  *	  cohort_step, calendar arithmetic on k × step (never cumulative
  *	  addition; timestamptz in the session TimeZone);

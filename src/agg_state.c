@@ -5,7 +5,7 @@
  *	  the state at an instant and the transitions of a timeline, and
  *	  rollup(state_agg) over many entities.
  *
- * Semantics (see README.md, "Lifetime analytics"):
+ * Semantics (see doc/lifetime.md, "Time in lifecycle states"):
  *	- state_agg aggregates ONE entity's observations (state, at): from "at"
  *	  on the entity is in "state" until the next observation.  Rows may come
  *	  in any order; they are sorted when the value is read.  Observing the

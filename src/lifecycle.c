@@ -37,7 +37,7 @@
 typedef struct LifecycleInfo
 {
 	const char *name;			/* English name: ASCII, lower case */
-	const char *zh;				/* Chinese label (DOMAIN.md), UTF-8 */
+	const char *zh;				/* Chinese label, UTF-8 */
 } LifecycleInfo;
 
 /* Indexed by code. */

@@ -41,7 +41,7 @@ typedef uint8 Lifecycle;
 typedef enum LifecycleLang
 {
 	LIFECYCLE_LANG_EN,			/* the English name, as lifecycle_out prints */
-	LIFECYCLE_LANG_ZH			/* the Chinese label of DOMAIN.md */
+	LIFECYCLE_LANG_ZH			/* the Chinese label (doc/lifecycle.md) */
 } LifecycleLang;
 
 /*

@@ -29,7 +29,7 @@
 #include "lifecycle.h"
 
 /*
- * allowed_move[from][to], indexed by code: the table of the README.  The
+ * allowed_move[from][to], indexed by code: the table of doc/lifecycle.md.  The
  * diagonal (staying put) is allowed as well, by lifecycle_transition_allowed.
  */
 static const bool allowed_move[LIFECYCLE_NSTATES][LIFECYCLE_NSTATES] = {

@@ -226,6 +226,10 @@ COMMENT ON OPERATOR CLASS @extschema@.lifecycle_ops USING btree IS
 'default btree operator class of lifecycle: lifecycle order';
 COMMENT ON OPERATOR CLASS @extschema@.lifecycle_hash_ops USING hash IS
 'default hash operator class of lifecycle';
+COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_ops USING btree IS
+'btree operator family of lifecycle (its default operator class): lifecycle order';
+COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_hash_ops USING hash IS
+'hash operator family of lifecycle (its default operator class)';
 
 -- min and max in lifecycle order (SORTOP lets an index answer them)
 

@@ -492,6 +492,40 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_tracked(pg_catalog.regclass) IS
 'internal: the configuration of a tracked table the caller owns, or an error';
 
+-- What churn.track, retrack, resume, suspend and untrack return, so that a
+-- call shows what it did: the table, whether its maintenance is suspended,
+-- the customer rows read to back-fill its summaries (NULL when none were
+-- read), and the summary cells (channel and segment, lifecycle state) and
+-- history entries it holds afterwards (untrack: those it dropped).  Cells,
+-- not summary rows: a cell has a row for every bucket up to the current
+-- one, so the rows grow with the calendar and the cells do not.
+CREATE TYPE @extschema@.track_result AS (
+	relation pg_catalog.regclass,
+	suspended pg_catalog.bool,
+	customers pg_catalog.int8,
+	cells pg_catalog.int8,
+	history_rows pg_catalog.int8
+);
+COMMENT ON TYPE @extschema@.track_result IS
+'what churn.track, retrack, resume, suspend and untrack return: the table, whether its maintenance is suspended, the customer rows read to back-fill, and its summary cells and history entries';
+
+CREATE FUNCTION @extschema@._track_result(relation pg_catalog.regclass, customers pg_catalog.int8)
+RETURNS @extschema@.track_result
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT ROW(relation,
+		   coalesce((SELECT t.suspended FROM @extschema@.tracked_table t WHERE t.relid = relation), false),
+		   customers,
+		   (SELECT count(*)
+			  FROM (SELECT DISTINCT s.family, s.channel, s.segment, s.state
+					  FROM @extschema@.summary_cell s WHERE s.relid = relation) c),
+		   (SELECT coalesce(sum(pg_catalog.cardinality(h.entries)), 0)
+			  FROM @extschema@.history h WHERE h.relid = relation)::pg_catalog.int8)::@extschema@.track_result
+$$;
+COMMENT ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) IS
+'internal: what churn.track and friends return for a table';
+
 --
 -- The API.
 --
@@ -668,7 +702,7 @@ CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
 	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
 	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
 	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
-RETURNS void
+RETURNS @extschema@.track_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -676,6 +710,7 @@ DECLARE
 	rel record;
 	tz text;
 	target regclass;
+	customers bigint;
 	msg text;
 	hint text;
 BEGIN
@@ -712,6 +747,8 @@ BEGIN
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
 	-- a row churn refuses (its until before its since, or before its
 	-- reactivation) ends the recomputation: its message names the customer
 	-- and the values, the query that met the row (the error's context)
@@ -725,13 +762,14 @@ BEGIN
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._install_triggers(target, true);
 	END LOOP;
+	RETURN @extschema@._track_result(relation, customers);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers';
+'starts maintaining the churn summaries of a customer table: validates the columns, back-fills, installs the capture triggers; returns the table, the rows back-filled and the summary cells made';
 
 CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
@@ -741,7 +779,7 @@ CREATE FUNCTION @extschema@.retrack(relation pg_catalog.regclass,
 	activity pg_catalog.name DEFAULT NULL, at_risk_after pg_catalog.interval DEFAULT NULL,
 	dormant_after pg_catalog.interval DEFAULT NULL, churned_after pg_catalog.interval DEFAULT NULL,
 	time_zone pg_catalog.text DEFAULT NULL, states_from pg_catalog.timestamptz DEFAULT NULL)
-RETURNS void
+RETURNS @extschema@.track_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -750,6 +788,7 @@ DECLARE
 	tz text;
 	dropped "char"[] := '{}';
 	target regclass;
+	customers bigint;
 	msg text;
 	hint text;
 BEGIN
@@ -812,6 +851,8 @@ BEGIN
 		PERFORM @extschema@._drop_triggers(target);
 		PERFORM @extschema@._install_triggers(target, true);
 	END LOOP;
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
 	-- a row churn refuses (its until before its since, or before its
 	-- reactivation) ends the recomputation: its message names the customer
 	-- and the values, the query that met the row (the error's context)
@@ -822,36 +863,42 @@ BEGIN
 		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
 	END;
+	RETURN @extschema@._track_result(relation, customers);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.retrack(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.text, pg_catalog.timestamptz) IS
-'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries';
+'changes the settings of a tracked table, keeping the history the new settings still apply to, and recomputes its summaries; returns the table, the rows read and the summary cells made';
 
 CREATE FUNCTION @extschema@.untrack(relation pg_catalog.regclass)
-RETURNS void
+RETURNS @extschema@.track_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	target regclass;
+	dropped @extschema@.track_result;
 BEGIN
 	PERFORM @extschema@._check_tracked(relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._drop_triggers(target);
 	END LOOP;
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
+	-- what is dropped, as it was
+	dropped := @extschema@._track_result(relation, NULL);
+	dropped.suspended := false;
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
 	DELETE FROM @extschema@.history h WHERE h.relid = relation;
 	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	RETURN dropped;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.untrack(pg_catalog.regclass) IS
-'stops tracking a table: drops its capture triggers, summaries and history';
+'stops tracking a table: drops its capture triggers, summaries and history; returns the summary cells and history entries dropped';
 
 CREATE FUNCTION @extschema@.refresh(relation pg_catalog.regclass DEFAULT NULL)
 RETURNS pg_catalog.int8
@@ -950,7 +997,7 @@ COMMENT ON FUNCTION @extschema@.verify(pg_catalog.regclass) IS
 'recomputes the summaries of a tracked table from its rows and history and returns the differing counts (none when exact)';
 
 CREATE FUNCTION @extschema@.suspend(relation pg_catalog.regclass)
-RETURNS void
+RETURNS @extschema@.track_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -966,19 +1013,21 @@ BEGIN
 		PERFORM @extschema@._enable_triggers(target, false);
 	END LOOP;
 	UPDATE @extschema@.tracked_table t SET suspended = true WHERE t.relid = relation;
+	RETURN @extschema@._track_result(relation, NULL);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.suspend(pg_catalog.regclass) IS
-'suspends summary maintenance of a tracked table (for a bulk load); churn.resume rebuilds';
+'suspends summary maintenance of a tracked table (for a bulk load); churn.resume rebuilds; returns the table''s state';
 
 CREATE FUNCTION @extschema@.resume(relation pg_catalog.regclass)
-RETURNS void
+RETURNS @extschema@.track_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
 	target regclass;
+	customers bigint;
 	msg text;
 	hint text;
 BEGIN
@@ -990,6 +1039,8 @@ BEGIN
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._enable_triggers(target, true);
 	END LOOP;
+	-- the customer rows the summaries are made of (writers wait)
+	EXECUTE format('SELECT count(*) FROM %s', relation) INTO customers;
 	-- a row churn refuses (its until before its since, or before its
 	-- reactivation) ends the recomputation: its message names the customer
 	-- and the values, the query that met the row (the error's context)
@@ -1001,10 +1052,11 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = msg, HINT = hint;
 	END;
 	UPDATE @extschema@.tracked_table t SET suspended = false WHERE t.relid = relation;
+	RETURN @extschema@._track_result(relation, customers);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
-'resumes summary maintenance of a suspended table and rebuilds its summaries';
+'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
 
 --
 -- The views: compacted plus pending counts, exact for every snapshot.
@@ -1443,6 +1495,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.verify(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.suspend(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.resume(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;

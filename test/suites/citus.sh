@@ -424,7 +424,7 @@ CALL['churn.rfm(timestamp with time zone,double precision,timestamp with time zo
 # aggregate's declared argument types, which a polymorphic (anyelement) or
 # "any" argument never does.  That is why arpu and diversion_rate have
 # overloads over concrete types (checked above like every aggregate); the
-# polymorphic ones fail by design, as README ("Citus") says, and the
+# polymorphic ones fail by design, as doc/compatibility.md ("Citus") says, and the
 # workaround for them is checked below.
 declare -A KNOWN_ERROR
 KNOWN_ERROR['churn.arpu(numeric,anyelement)']="worker_partial_agg_sfunc could not confirm type correctness"
@@ -511,7 +511,7 @@ check_results() {
 			ok "$sig: polymorphic, fails on the workers as documented: $known"
 			FAILS_ON_CITUS="$FAILS_ON_CITUS $sig"
 		elif [ -z "$diffs" ] && [ -z "$errors" ]; then
-			not_ok "$sig: now gives the local results on Citus: remove it from KNOWN_ERROR in test/suites/citus.sh and README (Citus)"
+			not_ok "$sig: now gives the local results on Citus: remove it from KNOWN_ERROR in test/suites/citus.sh and doc/compatibility.md (Citus)"
 		else
 			not_ok "$sig: expected the known error \"$known\", got:${diffs:+ differences in$diffs}${errors//|/ ; }"
 		fi
@@ -551,7 +551,7 @@ done
 info "example shard query: $(sed 's/^ *//' <<<"$PLAN_SAMPLE")"
 info "partial states shipped as text: $TEXT_STATES aggregates, in binary: $BINARY_STATES"
 
-# What the polymorphic overloads leave to users (README, "Citus"): an
+# What the polymorphic overloads leave to users (doc/compatibility.md, "Citus"): an
 # aggregate over the rows of a subquery that Citus plans on its own (OFFSET 0
 # keeps it from being merged into the outer query) runs on the coordinator
 # over rows pulled from the workers, and gives the local results; grouping
@@ -621,7 +621,7 @@ check_queries "churn.nps(score ORDER BY id) is computed on the coordinator and g
 # workers in another zone than the coordinator and a local query: the steps
 # of churn_periods and cohort_retention over timestamptz, and the
 # since + min_tenure of the timestamptz rates (customer 4001).  Their states
-# record the zone of that arithmetic (README, "Citus"), so the coordinator's
+# record the zone of that arithmetic (doc/compatibility.md, "Citus"), so the coordinator's
 # final function refuses the workers' states with an error naming both
 # zones and saying how to propagate the zone, never a silently different
 # number; propagated as the hint says (SET LOCAL, or ALTER ROLE ... SET

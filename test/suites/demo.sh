@@ -22,7 +22,7 @@ else
 	notok "demo/demo.sql runs without error"
 fi
 # How long the demo takes is the machine's business, not a check: it is
-# printed for the record (README quotes it).
+# printed for the record (doc/operations.md quotes it).
 echo "# demo SQL ran in $((SECONDS - start)) s"
 
 if grep -q 'ERROR' "$out"; then

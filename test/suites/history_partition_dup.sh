@@ -10,7 +10,7 @@
 #   so the capture serializes them on a lock of its own (the second waits);
 # - churn.verify runs.  (It does report differences here: each row's counts
 #   were captured with the history as it was, and the other row's later
-#   moves enter the shared history; README.md asks for customer values that
+#   moves enter the shared history; doc/summaries.md asks for customer values that
 #   are unique across partitions.)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

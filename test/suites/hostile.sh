@@ -2,7 +2,7 @@
 # test/suites/hostile.sh: a tracked table in the hands of a hostile owner.
 #
 # A. search_path hijack.  The owner of a tracked table (a role without any
-#    privilege on churn's tables, as README's "Storage, dump and privileges"
+#    privilege on churn's tables, as doc/summaries.md's "Storage, dump and privileges"
 #    describes) creates look-alikes in schema public: the comparison
 #    operators of text, timestamp(tz), date, jsonb, the integers, "char",
 #    name, oid, bool, interval, numeric, float8 and regclass, the arithmetic

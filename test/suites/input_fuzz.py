@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # test/suites/input_fuzz.py: the engine of test/suites/input_fuzz.sh (read
-# its header and README.md, "Hardening").  Python 3 standard library only; talks
+# its header and doc/testing.md, "Hardening").  Python 3 standard library only; talks
 # to the server through psql.
 #
 # Environment: PGBIN, PGHOST, PGPORT, PGUSER, CHURN_TMP (as for every suite),
@@ -280,7 +280,7 @@ SAMPLE = {
 # Result checks: a value outside these ranges is a wrong number.
 RESULT_OK = {
     "churn_rate_final": "r BETWEEN 0 AND 1",
-    "retention_rate_final": "r <= 1",	# (at_end - new) / at_start: may be negative (README.md, retention_rate)
+    "retention_rate_final": "r <= 1",	# (at_end - new) / at_start: may be negative (doc/period-aggregates.md, retention_rate)
     "diversion_rate_final": "r BETWEEN 0 AND 1",
     "conversion_final": "r BETWEEN 0 AND 1",
     "value_churn_final": "r BETWEEN 0 AND 1",

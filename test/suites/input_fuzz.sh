@@ -11,6 +11,6 @@
 # run, FUZZ_ROUNDS=<n> sets the number of mutation rounds (default 400; the
 # inputs tried do not depend on the machine's speed), FUZZ_SECONDS=<s>
 # fuzzes for that long instead (by hand, for longer sessions).  The engine is
-# test/suites/input_fuzz.py; README.md, "Hardening" explains it.
+# test/suites/input_fuzz.py; doc/testing.md, "Hardening" explains it.
 set -u
 exec python3 "$(dirname "$0")/input_fuzz.py"

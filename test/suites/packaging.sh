@@ -4,7 +4,8 @@
 # version is churn.control's default_version (as semver: 1.1 -> 1.1.0), the
 # license it names is LICENSE's, every released install script and upgrade
 # script is installed by the Makefile, and `make dist` makes an archive of
-# the committed tree that builds on its own.
+# the committed tree that builds on its own and installs the reference pages
+# of doc/ where PGXS installs an extension's DOCS.
 
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -52,13 +53,14 @@ grep -q "^Permission to use, copy, modify, and distribute this software" LICENSE
 missing=""
 for f in churn--*.sql; do
 	[ "$f" = "churn--$control_version.sql" ] && continue
-	git ls-files --error-unmatch "$f" >/dev/null 2>&1 || [ ! -d .git ] || { missing="$missing $f(not committed)"; continue; }
+	git ls-files --error-unmatch "$f" >/dev/null 2>&1 || ! git rev-parse --git-dir >/dev/null 2>&1 || { missing="$missing $f(not committed)"; continue; }
 	sed -n 's/^DATA = //p' Makefile | tr ' ' '\n' | grep -qx "$f" || missing="$missing $f"
 done
 [ -z "$missing" ] && ok "the Makefile installs every released and upgrade script" ||
 	notok "scripts the Makefile does not install or git does not hold:$missing"
 
-if [ ! -d .git ] || ! command -v git >/dev/null; then
+# a checkout: a clone (.git a directory) or a worktree (.git a file)
+if ! command -v git >/dev/null || ! git rev-parse --git-dir >/dev/null 2>&1; then
 	ok "make dist # SKIP not a git checkout"
 	exit $failed
 fi
@@ -73,6 +75,22 @@ if make -s PG_CONFIG="$PG_CONFIG" dist >"$work/dist.err" 2>&1 && mv "churn-$cont
 		ok "the release archive of HEAD holds META.json and the released scripts, and builds"
 	else
 		notok "the release archive does not build: $(tail -3 "$work/build.log" 2>/dev/null)"
+	fi
+	# the reference pages travel in the archive, and its make install puts
+	# them where PGXS puts an extension's DOCS: share/doc/extension
+	pages=$(git ls-files 'doc/*.md' | sort)
+	in_zip=$(cd "$work/churn-$control_version" && ls doc/*.md 2>/dev/null | sort)
+	docdir=$("$PG_CONFIG" --docdir)
+	missing_doc=""
+	if [ -n "$pages" ] && [ "$pages" = "$in_zip" ] &&
+		make -s -C "$work/churn-$control_version" PG_CONFIG="$PG_CONFIG" install DESTDIR="$work/inst" >"$work/install.log" 2>&1; then
+		for f in $pages; do
+			[ -f "$work/inst$docdir/extension/$(basename "$f")" ] || missing_doc="$missing_doc $f"
+		done
+		[ -z "$missing_doc" ] && ok "the archive holds doc/ ($(echo $pages | wc -w) pages) and installs them into $docdir/extension" ||
+			notok "make install of the archive leaves out:$missing_doc"
+	else
+		notok "the archive's doc/ differs from the tree's or does not install: $(tail -3 "$work/install.log" 2>/dev/null)"
 	fi
 else
 	notok "make dist: $(cat "$work/dist.err")"

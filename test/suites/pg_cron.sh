@@ -1,6 +1,6 @@
 #!/bin/bash
 # test/suites/pg_cron.sh: churn.refresh(), churn.advance_lifecycle() and a
-# Cox model refit (the early-warning recipe of README.md) run by the real
+# Cox model refit (the early-warning recipe of doc/early-warning.md) run by the real
 # pg_cron (Debian's postgresql-15-cron) in a throw-away cluster of this
 # suite's own, started with shared_preload_libraries = 'pg_cron'.
 #
@@ -22,7 +22,7 @@ check() {	# check "description" "expected" "actual"
 
 DB=churn_cron
 # pg_cron runs jobs in background workers here (cron.use_background_workers),
-# so it needs no libpq connection back to the server; README.md ("Scheduling with pg_cron") shows the
+# so it needs no libpq connection back to the server; doc/operations.md ("Scheduling with pg_cron") shows the
 # connection-based setup too.
 churn_cluster_start cron \
 	"shared_preload_libraries = 'pg_cron'" \
