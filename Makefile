@@ -67,9 +67,6 @@ DATA_built = churn--$(EXTVERSION).sql
 # upgrade scripts from each to the next (DEVELOPER.md, "Releasing").
 DATA = churn--1.0.sql churn--1.0--1.1.sql
 PGFILEDESC = "churn - customer churn, retention and diversion analytics"
-# The reference pages (README.md's map links them), installed by PGXS into
-# share/doc/extension (pg_config --docdir).
-DOCS = $(sort $(wildcard doc/*.md))
 
 # pg_regress: setup creates the extension; one file per feature after it;
 # zz_catalog checks rules over every object the others have seen.
@@ -107,6 +104,21 @@ override autodepend = yes
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The reference pages (README.md's map links them) go into a directory of
+# churn's own under the extensions' documentation (pg_config --docdir, then
+# extension/churn): PGXS's DOCS would put them flat into a directory every
+# extension shares, where names such as lifecycle.md or testing.md could
+# overwrite another extension's (and its uninstall would miss them).
+CHURN_DOCS = $(sort $(wildcard doc/*.md))
+install: install-churn-docs
+uninstall: uninstall-churn-docs
+install-churn-docs:
+	$(MKDIR_P) '$(DESTDIR)$(docdir)/$(docmoduledir)/churn'
+	$(INSTALL_DATA) $(addprefix $(srcdir)/, $(CHURN_DOCS)) '$(DESTDIR)$(docdir)/$(docmoduledir)/churn/'
+uninstall-churn-docs:
+	rm -rf '$(DESTDIR)$(docdir)/$(docmoduledir)/churn'
+.PHONY: install-churn-docs uninstall-churn-docs
 
 churn--$(EXTVERSION).sql: $(SQL_FRAGMENTS) $(EXTENSION).control
 	cat $(SQL_FRAGMENTS) > $@

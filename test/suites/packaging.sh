@@ -77,7 +77,7 @@ if make -s PG_CONFIG="$PG_CONFIG" dist >"$work/dist.err" 2>&1 && mv "churn-$cont
 		notok "the release archive does not build: $(tail -3 "$work/build.log" 2>/dev/null)"
 	fi
 	# the reference pages travel in the archive, and its make install puts
-	# them where PGXS puts an extension's DOCS: share/doc/extension
+	# them into a directory of churn's own: share/doc/.../extension/churn
 	pages=$(git ls-files 'doc/*.md' | sort)
 	in_zip=$(cd "$work/churn-$control_version" && ls doc/*.md 2>/dev/null | sort)
 	docdir=$("$PG_CONFIG" --docdir)
@@ -85,9 +85,9 @@ if make -s PG_CONFIG="$PG_CONFIG" dist >"$work/dist.err" 2>&1 && mv "churn-$cont
 	if [ -n "$pages" ] && [ "$pages" = "$in_zip" ] &&
 		make -s -C "$work/churn-$control_version" PG_CONFIG="$PG_CONFIG" install DESTDIR="$work/inst" >"$work/install.log" 2>&1; then
 		for f in $pages; do
-			[ -f "$work/inst$docdir/extension/$(basename "$f")" ] || missing_doc="$missing_doc $f"
+			[ -f "$work/inst$docdir/extension/churn/$(basename "$f")" ] || missing_doc="$missing_doc $f"
 		done
-		[ -z "$missing_doc" ] && ok "the archive holds doc/ ($(echo $pages | wc -w) pages) and installs them into $docdir/extension" ||
+		[ -z "$missing_doc" ] && ok "the archive holds doc/ ($(echo $pages | wc -w) pages) and installs them into $docdir/extension/churn" ||
 			notok "make install of the archive leaves out:$missing_doc"
 	else
 		notok "the archive's doc/ differs from the tree's or does not install: $(tail -3 "$work/install.log" 2>/dev/null)"
