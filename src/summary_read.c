@@ -217,16 +217,9 @@ run_query(Family *f, int q, Datum arg)
 	}
 	if (read_plans[q] == NULL)
 	{
-		/*
-		 * Names are resolved when a query is prepared (and, when the plan is
-		 * invalidated, again with the search_path saved with it): prepare
-		 * it with search_path pinned, so that nothing in the caller's
-		 * search_path stands in for churn's or pg_catalog's objects.
-		 */
-		int			nestlevel = summary_pin_search_path();
+		/* (search_path is pinned: see read_family) */
 		SPIPlanPtr	plan = SPI_prepare(read_queries[q], nargs, argtypes);
 
-		AtEOXact_GUC(true, nestlevel);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed for churn summary read: %s",
 				 SPI_result_code_string(SPI_result));
@@ -770,6 +763,7 @@ read_family(Family *f, Datum relid, char family, bool rows)
 	ReadMemo   *m = NULL;
 	Oid			save_userid;
 	int			save_sec_context;
+	int			nestlevel;
 
 	if (family != 'c' && family != 'l')
 		ereport(ERROR,
@@ -792,11 +786,20 @@ read_family(Family *f, Datum relid, char family, bool rows)
 		return;
 	}
 
+	/*
+	 * The queries run as the extension owner, with search_path pinned as all
+	 * SQL churn runs so: names are resolved when a kept plan is prepared and
+	 * again whenever it is executed under another search_path (the plan
+	 * cache re-analyses it then), so the caller's search_path must not be in
+	 * effect at either, or a look-alike in one of its schemas could stand in
+	 * for churn's or pg_catalog's objects (and every read would re-analyse).
+	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(summary_extension_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	nestlevel = summary_pin_search_path();
 	if (m == NULL)
 	{
 		/* a new memo, in place of the oldest (of an older snapshot, most) */
@@ -824,6 +827,7 @@ read_family(Family *f, Datum relid, char family, bool rows)
 		family_rows(&m->f);
 		m->rows = true;
 	}
+	AtEOXact_GUC(true, nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
 	MemoryContextSwitchTo(callcxt);
