@@ -278,7 +278,6 @@ logrank_state_validate(const LogrankState *st, bool binary, Node *escontext)
 	return true;
 }
 
-/* strtod for the text input: accepts subnormals (see survival_curve_in) */
 static float8
 logrank_scan_float8(ChurnScan *s, const char *what)
 {
@@ -287,11 +286,7 @@ logrank_scan_float8(ChurnScan *s, const char *what)
 
 	if (s->failed)
 		return 0.0;
-	errno = 0;
-	v = strtod(s->p, &end);
-	if (errno == ERANGE && v != 0.0 && !isinf(v))
-		errno = 0;
-	if (end == s->p || errno != 0)
+	if (!churn_parse_float8(s->p, &end, &v))
 	{
 		churn_scan_error(s, psprintf("Expected %s at offset %d.", what,
 									 (int) (s->p - s->str)));

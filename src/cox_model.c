@@ -251,13 +251,7 @@ cox_parse_number(CoxParse *ps, float8 *out)
 {
 	char	   *end;
 
-	if (*ps->p == ' ' || *ps->p == '\0')
-		return false;
-	errno = 0;
-	*out = strtod(ps->p, &end);
-	if (end == ps->p)
-		return false;
-	if (errno == ERANGE && (*out == 0.0 || isinf(*out)))
+	if (*ps->p == ' ' || *ps->p == '\0' || !churn_parse_float8(ps->p, &end, out))
 		return false;
 	ps->p = end;
 	return true;

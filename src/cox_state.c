@@ -801,23 +801,13 @@ cox_parse_label(char **p, StringInfo out)
 	return true;
 }
 
-/*
- * Parse a float8 at *p, as float8in does but ending at any character:
- * false on bad syntax or overflow.  A subnormal result is exact and is
- * what the output prints, so it is accepted (strtod flags it with ERANGE).
- */
+/* a float8 at *p, not preceded by a space (churn_parse_float8) */
 static bool
 cox_parse_float8(char **p, float8 *out)
 {
 	char	   *end;
 
-	if (**p == ' ' || **p == '\0')
-		return false;
-	errno = 0;
-	*out = strtod(*p, &end);
-	if (end == *p)
-		return false;
-	if (errno == ERANGE && (*out == 0.0 || isinf(*out)))
+	if (**p == ' ' || **p == '\0' || !churn_parse_float8(*p, &end, out))
 		return false;
 	*p = end;
 	return true;

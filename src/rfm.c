@@ -558,11 +558,7 @@ rfm_state_in(PG_FUNCTION_ARGS)
 		BAD_TEXT("The version must be followed by the calibration end, a date written YYYY-MM-DD.");
 	while (*p == ' ')
 		p++;
-	errno = 0;
-	unit = strtod(p, &end);
-	if (errno == ERANGE && unit != 0.0 && !isinf(unit))
-		errno = 0;				/* subnormal: exact (and refused below) */
-	if (end == p || errno != 0 || (*end != ' ' && *end != '\0'))
+	if (!churn_parse_float8(p, &end, &unit) || (*end != ' ' && *end != '\0'))
 		BAD_TEXT("The calibration end must be followed by the unit in days.");
 	p = end;
 	while (*p == ' ')
@@ -594,11 +590,7 @@ rfm_state_in(PG_FUNCTION_ARGS)
 		if (!rfm_parse_day(&p, &ps[n].day) || *p != ':')
 			BAD_TEXT("Each purchase must be written as YYYY-MM-DD:amount.");
 		p++;
-		errno = 0;
-		ps[n].amount = strtod(p, &end);
-		if (errno == ERANGE && ps[n].amount != 0.0 && !isinf(ps[n].amount))
-			errno = 0;			/* subnormal: exact */
-		if (end == p || errno != 0 || (*end != ' ' && *end != '\0'))
+		if (!churn_parse_float8(p, &end, &ps[n].amount) || (*end != ' ' && *end != '\0'))
 			BAD_TEXT("Each purchase must be written as YYYY-MM-DD:amount.");
 		if (ps[n].amount == 0.0)
 			ps[n].amount = 0.0;

@@ -1,14 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * state_io.c
- *	  Helpers shared by the aggregate state types: writable varlena states
- *	  and arrays of composite rows for final functions (see state_io.h).
+ *	  Helpers shared by the aggregate state types: the numbers of their
+ *	  text forms, writable varlena states and arrays of composite rows for
+ *	  final functions (see state_io.h).
  *
  * src/state_io.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/htup_details.h"
 #include "funcapi.h"
@@ -18,6 +21,25 @@
 #include "utils/typcache.h"
 
 #include "state_io.h"
+
+/*
+ * strtod flags a subnormal result with ERANGE as it flags overflow and
+ * underflow to zero; but a subnormal is exact, float8in accepts it, and
+ * float8out prints it (5e-324), so a state holding one must read back (dump
+ * and restore): only the other two are out of range.
+ */
+bool
+churn_parse_float8(const char *str, char **end, float8 *result)
+{
+	errno = 0;
+	*result = strtod(str, end);
+	if (*end == str)
+		return false;
+	if (errno == ERANGE && (*result == 0.0 || isinf(*result)))
+		return false;
+	errno = 0;					/* callers go on to check strtol's */
+	return true;
+}
 
 struct varlena *
 churn_state_writable(FunctionCallInfo fcinfo, int argno)

@@ -2,8 +2,9 @@
  *
  * state_io.h
  *	  Helpers shared by the aggregate state types of the churn extension:
- *	  soft input errors, the in-aggregate test, writable varlena states and
- *	  the arrays of composite rows that final functions return.
+ *	  soft input errors, the numbers of their text forms, the in-aggregate
+ *	  test, writable varlena states and the arrays of composite rows that
+ *	  final functions return.
  *
  * src/state_io.h
  *
@@ -48,6 +49,14 @@
 									 ObjectIdGetDatum(typioparam), \
 									 Int32GetDatum(typmod)), true)
 #endif
+
+/*
+ * A float8 in a state's text form, read as float8in reads it but ending at
+ * the first character that cannot continue the number, which the caller
+ * checks: false on no number or a value out of range; on success errno is
+ * 0, as a strtol that follows expects.
+ */
+extern bool churn_parse_float8(const char *str, char **end, float8 *result);
 
 /*
  * True when called by an aggregate or a window aggregate: what

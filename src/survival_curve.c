@@ -173,18 +173,7 @@ survival_curve_in(PG_FUNCTION_ARGS)
 			cap *= 2;
 			pts = repalloc(pts, sizeof(SurvivalPoint) * cap);
 		}
-		errno = 0;
-		pts[n].time = strtod(p, &end);
-
-		/*
-		 * ERANGE also flags a subnormal result, which is exact and which
-		 * survival_curve_out prints (5e-324): accept it as float8in does, or
-		 * such a curve would not read back (dump and restore).  Overflow and
-		 * underflow to zero stay errors.
-		 */
-		if (errno == ERANGE && pts[n].time != 0.0 && !isinf(pts[n].time))
-			errno = 0;
-		if (end == p || errno != 0 || *end != ':')
+		if (!churn_parse_float8(p, &end, &pts[n].time) || *end != ':')
 			BAD_TEXT("Each point must be written as time:events:censored.");
 		p = end + 1;
 		pts[n].events = strtoll(p, &end, 10);

@@ -212,11 +212,7 @@ model_in_common(FunctionCallInfo fcinfo, uint8 kind)
 	{
 		if (!model_read_field(&p, info->param_names[i], &v))
 			BAD_TEXT(("Expected \"%s=\" at \"%s\".", info->param_names[i], p));
-		errno = 0;
-		m->params[i] = strtod(v, &end);
-		if (errno == ERANGE && m->params[i] != 0.0 && !isinf(m->params[i]))
-			errno = 0;			/* subnormal: exact */
-		if (end == v || errno != 0 || (*end != ' ' && *end != '\0'))
+		if (!churn_parse_float8(v, &end, &m->params[i]) || (*end != ' ' && *end != '\0'))
 			BAD_TEXT(("Parameter %s must be a number.", info->param_names[i]));
 		p = end;
 	}
@@ -226,11 +222,7 @@ model_in_common(FunctionCallInfo fcinfo, uint8 kind)
 	{
 		if (!model_read_field(&p, "log_likelihood", &v))
 			BAD_TEXT(("Expected \"log_likelihood=\" or the end of the value at \"%s\".", p));
-		errno = 0;
-		m->log_likelihood = strtod(v, &end);
-		if (errno == ERANGE && m->log_likelihood != 0.0 && !isinf(m->log_likelihood))
-			errno = 0;
-		if (end == v || errno != 0 || *end != ' ')
+		if (!churn_parse_float8(v, &end, &m->log_likelihood) || *end != ' ')
 			BAD_TEXT(("The log-likelihood must be a number followed by customers=."));
 		p = end;
 		if (!model_read_field(&p, "customers", &v))

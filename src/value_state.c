@@ -618,23 +618,14 @@ value_state_in_common(FunctionCallInfo fcinfo, uint8 kind)
 					 "Each customer summary must be written as frequency:avg_value:count.");
 		t->x = (int32) x;
 		p = end + 1;
-		errno = 0;
-		t->t1 = strtod(p, &end);
-		/* subnormal results are exact (float8in accepts them too) */
-		if (errno == ERANGE && t->t1 != 0.0 && !isinf(t->t1))
-			errno = 0;
-		if (end == p || errno != 0 || *end != ':')
+		if (!churn_parse_float8(p, &end, &t->t1) || *end != ':')
 			BAD_TEXT(kind == VALUE_KIND_BGNBD ?
 					 "Each customer summary must be written as frequency:recency:age:count." :
 					 "Each customer summary must be written as frequency:avg_value:count.");
 		p = end + 1;
 		if (kind == VALUE_KIND_BGNBD)
 		{
-			errno = 0;
-			t->t2 = strtod(p, &end);
-			if (errno == ERANGE && t->t2 != 0.0 && !isinf(t->t2))
-				errno = 0;
-			if (end == p || errno != 0 || *end != ':')
+			if (!churn_parse_float8(p, &end, &t->t2) || *end != ':')
 				BAD_TEXT("Each customer summary must be written as frequency:recency:age:count.");
 			p = end + 1;
 		}
