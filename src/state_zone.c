@@ -267,7 +267,7 @@ churn_zone_combine_mismatch(const char *what, const char *zone1,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("cannot combine %s states computed in time zones \"%s\" and \"%s\"",
 					what, zone1, zone2),
-			 errdetail("Calendar steps and minimum tenures over timestamptz are computed in local time, which differs between the two zones."),
+			 errdetail("A state cuts timestamptz values into local days, calendar periods or minimum tenures in its own time zone; in another zone the same rows can fall elsewhere."),
 			 errhint(ZONE_MISMATCH_HINT)));
 }
 
@@ -278,6 +278,6 @@ churn_zone_session_mismatch(const char *what, const char *zone)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s state was computed in time zone \"%s\", not in the session's time zone \"%s\"",
 					what, zone, churn_session_zone()),
-			 errdetail("Calendar steps and minimum tenures over timestamptz are computed in local time, which differs between the two zones."),
+			 errdetail("A state cuts timestamptz values into local days, calendar periods or minimum tenures in its own time zone; in another zone the same rows can fall elsewhere."),
 			 errhint(ZONE_MISMATCH_HINT)));
 }

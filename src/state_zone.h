@@ -16,8 +16,9 @@
  * timestamptz rates with a minimum tenure record the zone when (and only
  * when) their computations used it; their combine functions refuse two
  * different zones and their final functions a zone other than the
- * session's.  States without a zone (those of churn 1.0, and those whose
- * steps and tenures have no month or day part) combine with anything.
+ * session's; so do rfm's, whose purchase days are local dates.  States
+ * without a zone (those of churn 1.0, and those whose steps and tenures
+ * have no month or day part) combine with anything.
  *
  * A zone is recorded as a key: for a zone with a single UTC offset ("UTC",
  * "Etc/UTC", "Etc/GMT-2", a numeric TimeZone) that offset, written "UTC" or
