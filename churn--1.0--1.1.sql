@@ -1835,15 +1835,17 @@ COMMENT ON FUNCTION @extschema@._cell_extent(pg_catalog.regclass, "char") IS
 -- there on.  A cell has rows from its first bucket with a count through the
 -- last bucket with a count of its family or the current bucket, whichever
 -- is later.  (Each view is written out for its family: a join with a list
--- of families costs every read more planning than the view saves.)
+-- of families costs every read more planning than the view saves; and
+-- _cell_changed_from is called in the join's condition, where it bounds the
+-- index scan once per table, rather than as a function scan of its own,
+-- another relation for every read to plan.)
 CREATE VIEW @extschema@._churn_cells AS
 SELECT d.relid, d.channel, d.segment, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
 	   d.at_start, d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start
   FROM @extschema@.tracked_table t
- CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'c') x(changed_from)
   JOIN @extschema@.summary_cell d
 	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'c'
-   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
+   AND d.bucket_start OPERATOR(pg_catalog.<) @extschema@._cell_changed_from(t.relid, 'c')
 UNION ALL
 SELECT t.relid, a.channel, a.segment, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
 	   a.at_start, a.new, a.reactivated, a.moved_in, a.moved_out, a.lost, a.lost_from_start
@@ -1856,10 +1858,9 @@ CREATE VIEW @extschema@._lifecycle_cells AS
 SELECT d.relid, d.state, d.bucket, d.bucket_start, d.bucket_end, d.first_bucket,
 	   d.at_start, d.entered, d.exited
   FROM @extschema@.tracked_table t
- CROSS JOIN LATERAL @extschema@._cell_changed_from(t.relid, 'l') x(changed_from)
   JOIN @extschema@.summary_cell d
 	ON d.relid OPERATOR(pg_catalog.=) t.relid AND d.family OPERATOR(pg_catalog.=) 'l'
-   AND d.bucket_start OPERATOR(pg_catalog.<) x.changed_from
+   AND d.bucket_start OPERATOR(pg_catalog.<) @extschema@._cell_changed_from(t.relid, 'l')
 UNION ALL
 SELECT t.relid, a.state, a.bucket, a.bucket_start, a.bucket_end, a.first_bucket,
 	   a.at_start, a.entered, a.exited
