@@ -1769,29 +1769,6 @@ COMMENT ON TABLE @extschema@.summary_cell IS
 'customers per cell (channel and segment, or lifecycle state) and bucket of the tracked tables, with the running balance at each bucket''s start (maintained by churn.refresh)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.summary_cell', '');
 
--- Pending counts per cell and bucket (cells with all counts zero left out):
--- summary_delta in the shape of summary_cell.
-CREATE VIEW @extschema@._cell_pending AS
-SELECT p.* FROM (
-	SELECT d.relid, @extschema@._kind_family(d.kind) AS family,
-		   d.channel, d.segment, d.detail AS state, d.bucket,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('new')), 0)::pg_catalog.int8 AS new,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('reactivated')), 0)::pg_catalog.int8 AS reactivated,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('moved_in')), 0)::pg_catalog.int8 AS moved_in,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('moved_out')), 0)::pg_catalog.int8 AS moved_out,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('lost')), 0)::pg_catalog.int8 AS lost,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('lost_from_start')), 0)::pg_catalog.int8 AS lost_from_start,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('state_entered')), 0)::pg_catalog.int8 AS entered,
-		   coalesce(sum(d.n) FILTER (WHERE d.kind = @extschema@._kind('state_left')), 0)::pg_catalog.int8 AS exited
-	  FROM @extschema@.summary_delta d
-	 WHERE @extschema@._kind_family(d.kind) IS NOT NULL
-	 GROUP BY d.relid, 2, d.channel, d.segment, d.detail, d.bucket
-) p
- WHERE (p.new, p.reactivated, p.moved_in, p.moved_out, p.lost, p.lost_from_start, p.entered, p.exited)
-	   OPERATOR(pg_catalog.<>) (0, 0, 0, 0, 0, 0, 0, 0);
-COMMENT ON VIEW @extschema@._cell_pending IS
-'internal: pending counts per cell and bucket of the tracked tables, in the shape of summary_cell';
-
 -- The rows of the summary cells from the first bucket that pending deltas
 -- (or the passing time) change, computed from the stored rows and the
 -- pending counts (src/summary_read.c): the views show the stored rows before

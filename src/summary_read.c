@@ -26,7 +26,10 @@
  *   one with counts).
  *
  * So a read costs the buckets it returns plus the pending counts and the
- * buckets since the earliest of them, not the table's history.  In the
+ * buckets since the earliest of them, not the table's history.  The
+ * pending deltas of a family are read once, as they are, and summed per
+ * cell and bucket here in a hash table: grouping them in SQL sorted them by
+ * their jsonb segments, which cost a read several times more.  In the
  * usual case (refreshed, or pending counts of the current bucket only) the
  * function computes the rows of one bucket.  The result is exact as of the
  * reader's snapshot: the functions are STABLE and read, as the view does,
@@ -55,6 +58,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -68,8 +73,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 #include "summary.h"
+#include "summary_kinds.h"
 
 /* the counts of a cell in a bucket, in the order of summary_cell's columns */
 #define CELL_NCOUNTS 8
@@ -110,10 +119,13 @@ typedef struct CellBucket
 typedef struct Cell
 {
 	CellKey		key;
+	uint32		hash;			/* of key (key_hash) */
 	int			nstored;		/* stored rows, in bucket order */
+	int			stored_cap;
 	CellBucket *stored;
 	Timestamp	first_bucket;	/* stored first bucket (if nstored > 0) */
 	int			npending;		/* pending counts, in bucket order */
+	int			pending_cap;
 	CellBucket *pending;
 	bool		vanished;		/* no count left at all */
 	Timestamp	first;			/* first bucket with a count left */
@@ -139,15 +151,27 @@ typedef struct Family
 	bool		has_last;
 	Timestamp	last;			/* last bucket with a count */
 	Timestamp	end;			/* GREATEST(current, last): the last shown */
-	int			ncells;
+	int			npcells;		/* the cells with pending counts (each with
+								 * no stored row) */
+	Cell	   *pcells;
+	int			ncells;			/* every cell of the window (read_window) */
 	Cell	   *cells;
 } Family;
+
+/* an open-addressing hash table of cells (indexes into an array of them) */
+typedef struct CellTable
+{
+	int			mask;			/* slots - 1, slots a power of 2 */
+	int		   *slots;			/* cell index + 1, 0 for free */
+	int			used;
+} CellTable;
 
 /* queries, kept for the backend's lifetime ($1 relation, $2 family) */
 enum
 {
 	Q_CONFIG,
 	Q_STATE,
+	Q_PENDING,
 	Q_WINDOW,
 	NQUERIES
 };
@@ -157,37 +181,22 @@ static const char *const read_queries[NQUERIES] = {
 	"SELECT t.time_zone, t.bucket,"
 	" churn.bucket_floor(pg_catalog.timezone(t.time_zone, pg_catalog.now()), t.bucket)"
 	" FROM churn.tracked_table t WHERE t.relid OPERATOR(pg_catalog.=) $1",
-	/*
-	 * Q_STATE: the last stored bucket, the first pending one (of the deltas
-	 * as they are: a bucket whose pending counts sum to nothing is changed
-	 * too, which costs a bucket more to compute but nothing in truth)
-	 */
-	"SELECT l.bucket, l.bucket_start,"
-	" (SELECT pg_catalog.min(p.bucket) FROM churn.summary_delta p"
-	"   WHERE p.relid OPERATOR(pg_catalog.=) $1"
-	"     AND churn._kind_family(p.kind) OPERATOR(pg_catalog.=) $2)"
-	" FROM (SELECT 1) o LEFT JOIN LATERAL ("
-	"  SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
-	"   WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
-	"   ORDER BY d.bucket_start DESC LIMIT 1) l ON true",
-
-	/*
-	 * Q_WINDOW: the stored rows from $3 on and the pending counts, by cell
-	 * and bucket (the stored row of a bucket before its pending counts)
-	 */
-	"SELECT u.channel, u.segment, u.state, u.bucket, u.pending, u.first_bucket, u.at_start,"
-	" u.new, u.reactivated, u.moved_in, u.moved_out, u.lost, u.lost_from_start, u.entered, u.exited"
-	" FROM (SELECT d.channel, d.segment, d.state, d.bucket, false AS pending, d.first_bucket, d.at_start,"
-	"        d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start, d.entered, d.exited"
-	"        FROM churn.summary_cell d"
-	"       WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
-	"         AND d.bucket_start OPERATOR(pg_catalog.>=) $3"
-	"      UNION ALL"
-	"      SELECT p.channel, p.segment, p.state, p.bucket, true, NULL, NULL,"
-	"        p.new, p.reactivated, p.moved_in, p.moved_out, p.lost, p.lost_from_start, p.entered, p.exited"
-	"        FROM churn._cell_pending p"
-	"       WHERE p.relid OPERATOR(pg_catalog.=) $1 AND p.family OPERATOR(pg_catalog.=) $2) u"
-	" ORDER BY u.channel, u.segment, u.state, u.bucket, u.pending",
+	/* Q_STATE: the last stored bucket */
+	"SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
+	" WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
+	" ORDER BY d.bucket_start DESC LIMIT 1",
+	/* Q_PENDING: the pending deltas of the family, as they are */
+	"SELECT p.channel, p.segment, p.detail, p.bucket, p.kind, p.n"
+	" FROM churn.summary_delta p"
+	" WHERE p.relid OPERATOR(pg_catalog.=) $1"
+	" AND churn._kind_family(p.kind) OPERATOR(pg_catalog.=) $2",
+	/* Q_WINDOW: the stored rows from $3 on, in bucket order */
+	"SELECT d.channel, d.segment, d.state, d.bucket, d.first_bucket, d.at_start,"
+	" d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start, d.entered, d.exited"
+	" FROM churn.summary_cell d"
+	" WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
+	" AND d.bucket_start OPERATOR(pg_catalog.>=) $3"
+	" ORDER BY d.bucket",
 };
 
 static SPIPlanPtr read_plans[NQUERIES];
@@ -197,10 +206,17 @@ static SPIPlanPtr read_plans[NQUERIES];
 #define W_SEGMENT	2
 #define W_STATE		3
 #define W_BUCKET	4
-#define W_PENDING	5
-#define W_FIRST		6
-#define W_AT_START	7
-#define W_COUNTS	8
+#define W_FIRST		5
+#define W_AT_START	6
+#define W_COUNTS	7
+
+/* columns of Q_PENDING */
+#define P_CHANNEL	1
+#define P_SEGMENT	2
+#define P_STATE		3
+#define P_BUCKET	4
+#define P_KIND		5
+#define P_N			6
 
 static int
 run_query(Family *f, int q, Datum arg)
@@ -271,12 +287,150 @@ str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* cells are equal as in GROUP BY: NULLs equal, jsonb by its equality */
+/*
+ * cells are equal as in GROUP BY: NULLs equal, jsonb by its equality (which
+ * the same bytes have: the usual case, tested first)
+ */
 static bool
 key_eq(const CellKey *a, const CellKey *b)
 {
-	return str_eq(a->channel, b->channel) && str_eq(a->state, b->state) &&
-		DatumGetBool(DirectFunctionCall2(jsonb_eq, a->segment, b->segment));
+	const struct varlena *sa = (const struct varlena *) DatumGetPointer(a->segment);
+	const struct varlena *sb = (const struct varlena *) DatumGetPointer(b->segment);
+
+	if (!str_eq(a->channel, b->channel) || !str_eq(a->state, b->state))
+		return false;
+	if (!VARATT_IS_EXTERNAL(sa) && !VARATT_IS_COMPRESSED(sa) &&
+		!VARATT_IS_EXTERNAL(sb) && !VARATT_IS_COMPRESSED(sb) &&
+		VARSIZE_ANY_EXHDR(sa) == VARSIZE_ANY_EXHDR(sb) &&
+		memcmp(VARDATA_ANY(sa), VARDATA_ANY(sb), VARSIZE_ANY_EXHDR(sa)) == 0)
+		return true;
+	return DatumGetBool(DirectFunctionCall2(jsonb_eq, a->segment, b->segment));
+}
+
+/* a hash of a cell's key consistent with key_eq */
+static uint32
+key_hash(const CellKey *k)
+{
+	uint32		h = k->channel ? hash_bytes((const unsigned char *) k->channel,
+											strlen(k->channel)) : 0x9e3779b9;
+
+	h = hash_combine(h, DatumGetUInt32(DirectFunctionCall1(jsonb_hash, k->segment)));
+	return hash_combine(h, k->state ? hash_bytes((const unsigned char *) k->state,
+												 strlen(k->state)) : 0x7f4a7c15);
+}
+
+static void
+table_init(CellTable *t, int expected)
+{
+	int			slots = 16;
+
+	while (slots < 2 * expected)
+		slots *= 2;
+	t->mask = slots - 1;
+	t->slots = palloc0(sizeof(int) * slots);
+	t->used = 0;
+}
+
+static void
+table_put(CellTable *t, const Cell *cells, int index)
+{
+	int			i = cells[index].hash & t->mask;
+
+	while (t->slots[i] != 0)
+		i = (i + 1) & t->mask;
+	t->slots[i] = index + 1;
+	t->used++;
+}
+
+/* the index of the cell of key (whose hash is h) in cells, or -1 */
+static int
+table_find(const CellTable *t, const Cell *cells, const CellKey *key, uint32 h)
+{
+	for (int i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
+	{
+		const Cell *c = &cells[t->slots[i] - 1];
+
+		if (c->hash == h && key_eq(&c->key, key))
+			return t->slots[i] - 1;
+	}
+	return -1;
+}
+
+/*
+ * The cell of key in *cells (of *ncells, room for *cap), made when missing:
+ * its key copied, so that the caller's may be freed.
+ */
+static Cell *
+cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
+{
+	uint32		h = key_hash(key);
+	int			i = table_find(t, *cells, key, h);
+	Cell	   *c;
+
+	if (i >= 0)
+		return &(*cells)[i];
+	if (*ncells == *cap)
+	{
+		*cap *= 2;
+		*cells = repalloc(*cells, sizeof(Cell) * *cap);
+	}
+	if (2 * (t->used + 1) > t->mask + 1)
+	{
+		/* grow the table to keep it at most half full */
+		CellTable	bigger;
+
+		table_init(&bigger, t->used + 1);
+		for (int j = 0; j < *ncells; j++)
+			table_put(&bigger, *cells, j);
+		pfree(t->slots);
+		*t = bigger;
+	}
+	c = &(*cells)[*ncells];
+	memset(c, 0, sizeof(*c));
+	c->key.channel = key->channel ? pstrdup(key->channel) : NULL;
+	c->key.segment = datumCopy(key->segment, false, -1);
+	c->key.state = key->state ? pstrdup(key->state) : NULL;
+	c->hash = h;
+	table_put(t, *cells, (*ncells)++);
+	return c;
+}
+
+/* the count of summary_cell a pending delta of kind adds to */
+static int
+count_of_kind(char kind)
+{
+	switch ((SummaryKind) kind)
+	{
+		case SUMMARY_KIND_NEW:
+			return C_NEW;
+		case SUMMARY_KIND_REACTIVATED:
+			return C_REACTIVATED;
+		case SUMMARY_KIND_MOVED_IN:
+			return C_MOVED_IN;
+		case SUMMARY_KIND_MOVED_OUT:
+			return C_MOVED_OUT;
+		case SUMMARY_KIND_LOST:
+			return C_LOST;
+		case SUMMARY_KIND_LOST_FROM_START:
+			return C_LOST_FROM_START;
+		case SUMMARY_KIND_STATE_ENTERED:
+			return C_ENTERED;
+		case SUMMARY_KIND_STATE_LEFT:
+			return C_EXITED;
+		default:
+			break;
+	}
+	elog(ERROR, "summary count kind \"%c\" belongs to no summary cell", kind);
+	return -1;					/* keep compiler quiet */
+}
+
+static int
+bucket_cmp(const void *a, const void *b)
+{
+	Timestamp	x = ((const CellBucket *) a)->bucket;
+	Timestamp	y = ((const CellBucket *) b)->bucket;
+
+	return (x > y) - (x < y);
 }
 
 static int64
@@ -366,7 +520,97 @@ counted(const Family *f, const Cell *c, Timestamp b)
 }
 
 /*
- * Read the configuration, the last stored bucket and the first pending one,
+ * Read the pending deltas of the family and sum them per cell and bucket
+ * into f->pcells, each cell's buckets in order, leaving out the sums of
+ * nothing (as a fold would); and the first pending bucket, of the deltas as
+ * they are (a bucket whose pending counts sum to nothing is changed too,
+ * which costs a bucket more to compute but nothing in truth).
+ */
+static void
+read_pending(Family *f)
+{
+	int			n = run_query(f, Q_PENDING, 0);
+	int			cap = 16;
+	CellTable	table;
+	int			kept = 0;
+
+	f->pcells = palloc(sizeof(Cell) * cap);
+	f->npcells = 0;
+	table_init(&table, Min(n, 1024));
+	for (int i = 0; i < n; i++)
+	{
+		Datum		v[P_N];
+		bool		isnull[P_N];
+		CellKey		key;
+		Cell	   *c;
+		CellBucket *b = NULL;
+		Timestamp	bucket;
+		int			k;
+
+		/* one pass over the tuple (its varlenas make each column a walk) */
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
+		key.channel = isnull[P_CHANNEL - 1] ? NULL : TextDatumGetCString(v[P_CHANNEL - 1]);
+		key.segment = v[P_SEGMENT - 1];
+		key.state = isnull[P_STATE - 1] ? NULL : TextDatumGetCString(v[P_STATE - 1]);
+		bucket = DatumGetTimestamp(v[P_BUCKET - 1]);
+		k = count_of_kind(DatumGetChar(v[P_KIND - 1]));
+
+		if (!f->has_pending || bucket < f->pending_first)
+			f->pending_first = bucket;
+		f->has_pending = true;
+
+		c = cell_of(&table, &f->pcells, &f->npcells, &cap, &key);
+		for (int j = c->npending - 1; j >= 0; j--)
+			if (c->pending[j].bucket == bucket)
+			{
+				b = &c->pending[j];
+				break;
+			}
+		if (b == NULL)
+		{
+			if (c->npending == c->pending_cap)
+			{
+				c->pending_cap = Max(4, 2 * c->pending_cap);
+				c->pending = c->pending ?
+					repalloc(c->pending, sizeof(CellBucket) * c->pending_cap) :
+					palloc(sizeof(CellBucket) * c->pending_cap);
+			}
+			b = &c->pending[c->npending++];
+			memset(b, 0, sizeof(*b));
+			b->bucket = bucket;
+		}
+		if (pg_add_s64_overflow(b->counts.c[k], DatumGetInt64(v[P_N - 1]), &b->counts.c[k]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("pending summary count out of range")));
+		if (key.channel)
+			pfree(key.channel);
+		if (key.state)
+			pfree(key.state);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	pfree(table.slots);
+
+	/* the buckets in order, without the sums of nothing; cells with any */
+	for (int i = 0; i < f->npcells; i++)
+	{
+		Cell	   *c = &f->pcells[i];
+		int			m = 0;
+
+		for (int j = 0; j < c->npending; j++)
+			if (nonzero(&c->pending[j].counts))
+				c->pending[m++] = c->pending[j];
+		c->npending = m;
+		if (m == 0)
+			continue;
+		qsort(c->pending, m, sizeof(CellBucket), bucket_cmp);
+		f->pcells[kept++] = *c;
+	}
+	f->npcells = kept;
+}
+
+/*
+ * Read the configuration, the last stored bucket and the pending deltas,
  * and so changed_from.  The caller is connected to SPI as the extension
  * owner.
  */
@@ -400,22 +644,18 @@ family_state(Family *f, Datum relid, char family)
 		f->current = DatumGetTimestamp(d);
 	SPI_freetuptable(SPI_tuptable);
 
-	run_query(f, Q_STATE, 0);
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	if (get_value(tup, desc, 1, &d))
+	if (run_query(f, Q_STATE, 0) == 1)
 	{
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
 		f->has_stored = true;
+		get_value(tup, desc, 1, &d);
 		f->stored_last = DatumGetTimestamp(d);
 		get_value(tup, desc, 2, &d);
 		f->stored_last_start = DatumGetTimestampTz(d);
 	}
-	if (get_value(tup, desc, 3, &d))
-	{
-		f->has_pending = true;
-		f->pending_first = DatumGetTimestamp(d);
-	}
 	SPI_freetuptable(SPI_tuptable);
+	read_pending(f);
 
 	if (f->has_stored)
 	{
@@ -430,53 +670,64 @@ family_state(Family *f, Datum relid, char family)
 }
 
 /*
- * Read the stored rows from window_start on and the pending counts into
- * cells.
+ * The cells of the window: those with pending counts, and the stored rows
+ * from window_start on added to theirs or making more.
  */
 static void
 read_window(Family *f, TimestampTz window_start)
 {
 	int			n = run_query(f, Q_WINDOW, TimestampTzGetDatum(window_start));
-	Cell	   *c = NULL;
+	int			cap = f->npcells + Max(n, 16);
+	CellTable	table;
 
-	f->cells = palloc0(sizeof(Cell) * (n + 1));
-	f->ncells = 0;
+	f->cells = palloc(sizeof(Cell) * cap);
+	f->ncells = f->npcells;
+	table_init(&table, cap);
+	for (int i = 0; i < f->npcells; i++)
+	{
+		/* the pending counts are shared: nothing changes them from here */
+		f->cells[i] = f->pcells[i];
+		f->cells[i].nstored = 0;
+		f->cells[i].stored_cap = 0;
+		f->cells[i].stored = NULL;
+		table_put(&table, f->cells, i);
+	}
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		CellKey		key;
+		Cell	   *c;
 		CellBucket *b;
 		Datum		d;
 
 		key.channel = get_text(tup, desc, W_CHANNEL);
-		get_value(tup, desc, W_SEGMENT, &d);
-		key.segment = datumCopy(d, false, -1);
+		get_value(tup, desc, W_SEGMENT, &key.segment);
 		key.state = get_text(tup, desc, W_STATE);
-		if (c == NULL || !key_eq(&c->key, &key))
+		c = cell_of(&table, &f->cells, &f->ncells, &cap, &key);
+		if (c->nstored == c->stored_cap)
 		{
-			c = &f->cells[f->ncells++];
-			c->key = key;
-			/* at most the rows left */
-			c->stored = palloc(sizeof(CellBucket) * (n - i));
-			c->pending = palloc(sizeof(CellBucket) * (n - i));
+			c->stored_cap = Max(4, 2 * c->stored_cap);
+			c->stored = c->stored ?
+				repalloc(c->stored, sizeof(CellBucket) * c->stored_cap) :
+				palloc(sizeof(CellBucket) * c->stored_cap);
 		}
-		get_value(tup, desc, W_PENDING, &d);
-		if (DatumGetBool(d))
-			b = &c->pending[c->npending++];
-		else
-		{
-			b = &c->stored[c->nstored++];
-			get_value(tup, desc, W_FIRST, &d);
-			c->first_bucket = DatumGetTimestamp(d);
-			b->at_start = get_int64(tup, desc, W_AT_START);
-		}
+		/* rows come in bucket order, so each cell's are in order too */
+		b = &c->stored[c->nstored++];
+		get_value(tup, desc, W_FIRST, &d);
+		c->first_bucket = DatumGetTimestamp(d);
+		b->at_start = get_int64(tup, desc, W_AT_START);
 		get_value(tup, desc, W_BUCKET, &d);
 		b->bucket = DatumGetTimestamp(d);
 		for (int k = 0; k < CELL_NCOUNTS; k++)
 			b->counts.c[k] = get_int64(tup, desc, W_COUNTS + k);
+		if (key.channel)
+			pfree(key.channel);
+		if (key.state)
+			pfree(key.state);
 	}
 	SPI_freetuptable(SPI_tuptable);
+	pfree(table.slots);
 }
 
 /* every bucket of a cell's rows, stored or pending, in the window */
