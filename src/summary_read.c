@@ -54,7 +54,11 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -66,6 +70,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -171,7 +176,6 @@ enum
 {
 	Q_CONFIG,
 	Q_STATE,
-	Q_PENDING,
 	Q_WINDOW,
 	NQUERIES
 };
@@ -185,11 +189,6 @@ static const char *const read_queries[NQUERIES] = {
 	"SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
 	" WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
 	" ORDER BY d.bucket_start DESC LIMIT 1",
-	/* Q_PENDING: the pending deltas of the family, as they are */
-	"SELECT p.channel, p.segment, p.detail, p.bucket, p.kind, p.n"
-	" FROM churn.summary_delta p"
-	" WHERE p.relid OPERATOR(pg_catalog.=) $1"
-	" AND churn._kind_family(p.kind) OPERATOR(pg_catalog.=) $2",
 	/* Q_WINDOW: the stored rows from $3 on, in bucket order */
 	"SELECT d.channel, d.segment, d.state, d.bucket, d.first_bucket, d.at_start,"
 	" d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start, d.entered, d.exited"
@@ -210,13 +209,22 @@ static SPIPlanPtr read_plans[NQUERIES];
 #define W_AT_START	6
 #define W_COUNTS	7
 
-/* columns of Q_PENDING */
-#define P_CHANNEL	1
-#define P_SEGMENT	2
-#define P_STATE		3
-#define P_BUCKET	4
-#define P_KIND		5
-#define P_N			6
+/* the columns of churn.summary_delta that read_pending reads */
+enum
+{
+	P_RELID,
+	P_BUCKET,
+	P_KIND,
+	P_CHANNEL,
+	P_SEGMENT,
+	P_STATE,					/* detail */
+	P_N,
+	NPCOLUMNS
+};
+
+static const char *const pending_columns[NPCOLUMNS] = {
+	"relid", "bucket", "kind", "channel", "segment", "detail", "n"
+};
 
 static int
 run_query(Family *f, int q, Datum arg)
@@ -358,7 +366,7 @@ table_find(const CellTable *t, const Cell *cells, const CellKey *key, uint32 h)
 
 /*
  * The cell of key in *cells (of *ncells, room for *cap), made when missing:
- * its key copied, so that the caller's may be freed.
+ * its key copied, so that the caller's may go.
  */
 static Cell *
 cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
@@ -388,7 +396,8 @@ cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
 	c = &(*cells)[*ncells];
 	memset(c, 0, sizeof(*c));
 	c->key.channel = key->channel ? pstrdup(key->channel) : NULL;
-	c->key.segment = datumCopy(key->segment, false, -1);
+	/* detoasted: the caller's may point into a buffer or at a TOAST value */
+	c->key.segment = PointerGetDatum(PG_DETOAST_DATUM_COPY(key->segment));
 	c->key.state = key->state ? pstrdup(key->state) : NULL;
 	c->hash = h;
 	table_put(t, *cells, (*ncells)++);
@@ -525,22 +534,51 @@ counted(const Family *f, const Cell *c, Timestamp b)
  * nothing (as a fold would); and the first pending bucket, of the deltas as
  * they are (a bucket whose pending counts sum to nothing is changed too,
  * which costs a bucket more to compute but nothing in truth).
+ *
+ * summary_delta has no index (it is appended to by every write), so this is
+ * a scan of it, with the snapshot of the query that calls the read as SPI
+ * would use: a heap scan here, keyed on relid, rather than a query, whose
+ * executor and copies of the rows cost a read with a few thousand pending
+ * deltas more than the summing does.
  */
 static void
 read_pending(Family *f)
 {
-	int			n = run_query(f, Q_PENDING, 0);
+	Oid			nsp = get_namespace_oid("churn", false);
+	Oid			deltas = get_relname_relid("summary_delta", nsp);
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	attnum[NPCOLUMNS];
+	ScanKeyData scankey;
+	TableScanDesc scan;
+	HeapTuple	tup;
 	int			cap = 16;
 	CellTable	table;
 	int			kept = 0;
+	Datum	   *v;
+	bool	   *isnull;
+
+	if (!OidIsValid(deltas))
+		elog(ERROR, "churn.summary_delta does not exist");
+	rel = table_open(deltas, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < NPCOLUMNS; i++)
+	{
+		attnum[i] = get_attnum(deltas, pending_columns[i]);
+		if (attnum[i] == InvalidAttrNumber)
+			elog(ERROR, "churn.summary_delta has no column \"%s\"", pending_columns[i]);
+	}
+	v = palloc(sizeof(Datum) * desc->natts);
+	isnull = palloc(sizeof(bool) * desc->natts);
 
 	f->pcells = palloc(sizeof(Cell) * cap);
 	f->npcells = 0;
-	table_init(&table, Min(n, 1024));
-	for (int i = 0; i < n; i++)
+	table_init(&table, 64);
+	ScanKeyInit(&scankey, attnum[P_RELID], BTEqualStrategyNumber, F_OIDEQ, f->relid);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 1, &scankey);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
-		Datum		v[P_N];
-		bool		isnull[P_N];
+		const SummaryKindInfo *kind;
 		CellKey		key;
 		Cell	   *c;
 		CellBucket *b = NULL;
@@ -548,12 +586,17 @@ read_pending(Family *f)
 		int			k;
 
 		/* one pass over the tuple (its varlenas make each column a walk) */
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, v, isnull);
-		key.channel = isnull[P_CHANNEL - 1] ? NULL : TextDatumGetCString(v[P_CHANNEL - 1]);
-		key.segment = v[P_SEGMENT - 1];
-		key.state = isnull[P_STATE - 1] ? NULL : TextDatumGetCString(v[P_STATE - 1]);
-		bucket = DatumGetTimestamp(v[P_BUCKET - 1]);
-		k = count_of_kind(DatumGetChar(v[P_KIND - 1]));
+		heap_deform_tuple(tup, desc, v, isnull);
+		kind = summary_kind_info(DatumGetChar(v[attnum[P_KIND] - 1]));
+		if (kind == NULL || kind->family != DatumGetChar(f->family))
+			continue;
+		k = count_of_kind(kind->kind);
+		key.channel = isnull[attnum[P_CHANNEL] - 1] ? NULL :
+			TextDatumGetCString(v[attnum[P_CHANNEL] - 1]);
+		key.segment = v[attnum[P_SEGMENT] - 1];
+		key.state = isnull[attnum[P_STATE] - 1] ? NULL :
+			TextDatumGetCString(v[attnum[P_STATE] - 1]);
+		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
 		if (!f->has_pending || bucket < f->pending_first)
 			f->pending_first = bucket;
@@ -579,7 +622,8 @@ read_pending(Family *f)
 			memset(b, 0, sizeof(*b));
 			b->bucket = bucket;
 		}
-		if (pg_add_s64_overflow(b->counts.c[k], DatumGetInt64(v[P_N - 1]), &b->counts.c[k]))
+		if (pg_add_s64_overflow(b->counts.c[k], DatumGetInt64(v[attnum[P_N] - 1]),
+								&b->counts.c[k]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("pending summary count out of range")));
@@ -588,8 +632,11 @@ read_pending(Family *f)
 		if (key.state)
 			pfree(key.state);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 	pfree(table.slots);
+	pfree(v);
+	pfree(isnull);
 
 	/* the buckets in order, without the sums of nothing; cells with any */
 	for (int i = 0; i < f->npcells; i++)
