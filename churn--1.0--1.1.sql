@@ -1885,39 +1885,32 @@ COMMENT ON VIEW @extschema@.churn_reasons IS
 'customers lost per tracked table, bucket, channel and reason, and whether the bucket is complete';
 
 -- The moves of each bucket and pair of channels, beside the customers of
--- each channel in each bucket (from_base): the moves and the channel's
--- cells in one union grouped by table, bucket and channel, so that filters
--- on these reach both sides' scans, and each group's moves then unnested
--- beside its base.  (A window over the union sorts it on every read; a join
--- of the two sides would read the cells of the table's whole history, as
--- the bucket filter does not reach across a join.)
+-- each channel in each bucket (from_base): one union partitioned by table,
+-- bucket and channel, so that filters on these reach both sides' scans.
 CREATE OR REPLACE VIEW @extschema@.diversion_summary AS
-SELECT g.relation, g.bucket_start, g.bucket_end, g.from_channel, mv.to_channel, mv.moved, g.from_base,
-	   CASE WHEN g.from_base OPERATOR(pg_catalog.<>) 0 THEN mv.moved::pg_catalog.float8 / g.from_base END AS diversion_rate,
-	   g.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
+SELECT w.relation, w.bucket_start, w.bucket_end, w.from_channel, w.to_channel, w.moved, w.from_base,
+	   CASE WHEN w.from_base OPERATOR(pg_catalog.<>) 0 THEN w.moved::pg_catalog.float8 / w.from_base END AS diversion_rate,
+	   w.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
   FROM (
-	SELECT u.relation, u.bucket_start, pg_catalog.max(u.bucket_end) AS bucket_end, u.from_channel,
-		   pg_catalog.array_agg(u.to_channel) FILTER (WHERE u.is_move) AS to_channels,
-		   pg_catalog.array_agg(u.moved) FILTER (WHERE u.is_move) AS moves,
-		   sum(u.base)::pg_catalog.int8 AS from_base
+	SELECT u.relation, u.bucket_start, u.bucket_end, u.from_channel, u.to_channel, u.moved, u.is_move,
+		   max(u.base) OVER (PARTITION BY u.relation, u.bucket_start, u.from_channel) AS from_base
 	  FROM (
-		SELECT m.relid AS relation, m.bucket_start, pg_catalog.max(m.bucket_end) AS bucket_end,
-			   m.channel AS from_channel, m.detail AS to_channel, sum(m.n)::pg_catalog.int8 AS moved,
-			   NULL::pg_catalog.int8 AS base, true AS is_move
+		SELECT m.relid AS relation, m.bucket_start, m.bucket_end, m.channel AS from_channel,
+			   m.detail AS to_channel, sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base,
+			   true AS is_move
 		  FROM @extschema@._counts m
 		 WHERE m.kind OPERATOR(pg_catalog.=) @extschema@._kind('moved')
-		 GROUP BY m.relid, m.bucket_start, m.channel, m.detail
+		 GROUP BY m.relid, m.bucket_start, m.bucket_end, m.channel, m.detail
 		HAVING sum(m.n) OPERATOR(pg_catalog.<>) 0
 		UNION ALL
-		-- the stays in the channel that overlap the bucket, per segment
+		-- the stays in the channel that overlap the bucket
 		SELECT c.relid, c.bucket_start, c.bucket_end, c.channel, NULL, NULL,
-			   c.at_start + c.new + c.reactivated + c.moved_in, false
+			   sum(c.at_start + c.new + c.reactivated + c.moved_in)::pg_catalog.int8, false
 		  FROM @extschema@._churn_cells c
+		 GROUP BY c.relid, c.bucket_start, c.bucket_end, c.channel
 	  ) u
-	 GROUP BY u.relation, u.bucket_start, u.from_channel
-	HAVING pg_catalog.bool_or(u.is_move)
-  ) g
- CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(g.to_channels), pg_catalog.unnest(g.moves)) mv(to_channel, moved);
+  ) w
+ WHERE w.is_move;
 COMMENT ON VIEW @extschema@.diversion_summary IS
 'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket), the diversion rate, and whether the bucket is complete';
 
