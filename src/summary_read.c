@@ -433,6 +433,23 @@ count_of_kind(char kind)
 	return -1;					/* keep compiler quiet */
 }
 
+/* a new, zeroed bucket at the end of *rows (of *n, room for *cap) */
+static CellBucket *
+bucket_append(CellBucket **rows, int *n, int *cap)
+{
+	CellBucket *b;
+
+	if (*n == *cap)
+	{
+		*cap = Max(4, 2 * *cap);
+		*rows = *rows ? repalloc(*rows, sizeof(CellBucket) * *cap) :
+			palloc(sizeof(CellBucket) * *cap);
+	}
+	b = &(*rows)[(*n)++];
+	memset(b, 0, sizeof(*b));
+	return b;
+}
+
 static int
 bucket_cmp(const void *a, const void *b)
 {
@@ -611,15 +628,7 @@ read_pending(Family *f)
 			}
 		if (b == NULL)
 		{
-			if (c->npending == c->pending_cap)
-			{
-				c->pending_cap = Max(4, 2 * c->pending_cap);
-				c->pending = c->pending ?
-					repalloc(c->pending, sizeof(CellBucket) * c->pending_cap) :
-					palloc(sizeof(CellBucket) * c->pending_cap);
-			}
-			b = &c->pending[c->npending++];
-			memset(b, 0, sizeof(*b));
+			b = bucket_append(&c->pending, &c->npending, &c->pending_cap);
 			b->bucket = bucket;
 		}
 		if (pg_add_s64_overflow(b->counts.c[k], DatumGetInt64(v[attnum[P_N] - 1]),
@@ -752,15 +761,8 @@ read_window(Family *f, TimestampTz window_start)
 		get_value(tup, desc, W_SEGMENT, &key.segment);
 		key.state = get_text(tup, desc, W_STATE);
 		c = cell_of(&table, &f->cells, &f->ncells, &cap, &key);
-		if (c->nstored == c->stored_cap)
-		{
-			c->stored_cap = Max(4, 2 * c->stored_cap);
-			c->stored = c->stored ?
-				repalloc(c->stored, sizeof(CellBucket) * c->stored_cap) :
-				palloc(sizeof(CellBucket) * c->stored_cap);
-		}
 		/* rows come in bucket order, so each cell's are in order too */
-		b = &c->stored[c->nstored++];
+		b = bucket_append(&c->stored, &c->nstored, &c->stored_cap);
 		get_value(tup, desc, W_FIRST, &d);
 		c->first_bucket = DatumGetTimestamp(d);
 		b->at_start = get_int64(tup, desc, W_AT_START);
