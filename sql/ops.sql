@@ -219,6 +219,30 @@ SELECT churn.grant_reader(NULL) IS NULL AS strict;
 \set VERBOSITY default
 DROP ROLE ops_reader;
 
+-- The pending counts of losses by reason, moves and transitions are summed
+-- in C (churn._count_changes), which a role may call when it may read a
+-- view that shows them; the cells' function wants a view of the cells.
+UPDATE ops_subs SET status = 'churned' WHERE id = 2;
+SELECT count(*) > 0 AS pending FROM churn.summary_delta
+ WHERE relid = 'ops_subs'::regclass AND kind = churn._kind('transition');
+SELECT bucket_start::date, from_state, to_state, transitions FROM churn.lifecycle_transitions
+ WHERE relation = 'ops_subs'::regclass ORDER BY 1, 2, 3;
+CREATE ROLE ops_partial;
+GRANT USAGE ON SCHEMA churn TO ops_partial;
+GRANT SELECT ON churn.lifecycle_transitions TO ops_partial;
+SET ROLE ops_partial;
+SELECT bucket_start::date, from_state, to_state, transitions FROM churn.lifecycle_transitions
+ WHERE relation = 'ops_subs'::regclass ORDER BY 1, 2, 3;
+SELECT count(*) > 0 AS pending_counts FROM churn._count_changes('ops_subs');
+SELECT count(*) FROM churn._cell_changes('ops_subs', 'c');
+RESET ROLE;
+REVOKE SELECT ON churn.lifecycle_transitions FROM ops_partial;
+SET ROLE ops_partial;
+SELECT count(*) FROM churn._count_changes('ops_subs');
+RESET ROLE;
+REVOKE USAGE ON SCHEMA churn FROM ops_partial;
+DROP ROLE ops_partial;
+
 --
 -- A scheduler role: EXECUTE on the procedure plus SELECT and UPDATE on the
 -- table is enough (the run is recorded in churn.aging_runs as its owner);

@@ -159,6 +159,12 @@ typedef struct Family
 	int			npcells;		/* the cells with pending counts (each with
 								 * no stored row) */
 	Cell	   *pcells;
+	int			nccells;		/* the pending counts of the kinds of
+								 * churn.summary (no family), per channel,
+								 * segment and detail (key.state) */
+	Cell	   *ccells;
+	int			ncount_kinds;	/* their kinds, one per slot of CellCounts */
+	char		count_kinds[CELL_NCOUNTS];
 	int			ncells;			/* every cell of the window (read_window) */
 	Cell	   *cells;
 } Family;
@@ -241,7 +247,7 @@ run_query(Family *f, int q, Datum arg)
 	}
 	if (read_plans[q] == NULL)
 	{
-		/* (search_path is pinned: see read_family) */
+		/* (search_path is pinned: see read_family_checked) */
 		SPIPlanPtr	plan = SPI_prepare(read_queries[q], nargs, argtypes);
 
 		if (plan == NULL)
@@ -433,6 +439,22 @@ count_of_kind(char kind)
 	return -1;					/* keep compiler quiet */
 }
 
+/*
+ * The slot of CellCounts that pending deltas of a kind churn.summary counts
+ * (no family) add to in f->ccells: one per kind met, in the order met.
+ */
+static int
+count_slot(Family *f, char kind)
+{
+	for (int i = 0; i < f->ncount_kinds; i++)
+		if (f->count_kinds[i] == kind)
+			return i;
+	if (f->ncount_kinds == CELL_NCOUNTS)
+		elog(ERROR, "more than %d kinds of pending summary counts", CELL_NCOUNTS);
+	f->count_kinds[f->ncount_kinds] = kind;
+	return f->ncount_kinds++;
+}
+
 /* a new, zeroed bucket at the end of *rows (of *n, room for *cap) */
 static CellBucket *
 bucket_append(CellBucket **rows, int *n, int *cap)
@@ -550,7 +572,12 @@ counted(const Family *f, const Cell *c, Timestamp b)
  * into f->pcells, each cell's buckets in order, leaving out the sums of
  * nothing (as a fold would); and the first pending bucket, of the deltas as
  * they are (a bucket whose pending counts sum to nothing is changed too,
- * which costs a bucket more to compute but nothing in truth).
+ * which costs a bucket more to compute but nothing in truth).  With counts,
+ * the pending deltas of the kinds churn.summary counts (losses by reason,
+ * moves, transitions: no family) are summed into f->ccells, which
+ * _count_changes returns, in the same pass (a diversion panel reads the
+ * moves and the cells with one scan) or alone (with cells false, when the
+ * family was read before).
  *
  * summary_delta has no index (it is appended to by every write), so this is
  * a scan of it, with the snapshot of the query that calls the read as SPI
@@ -559,7 +586,7 @@ counted(const Family *f, const Cell *c, Timestamp b)
  * deltas more than the summing does.
  */
 static void
-read_pending(Family *f)
+read_pending(Family *f, bool cells, bool counts)
 {
 	Oid			nsp = get_namespace_oid("churn", false);
 	Oid			deltas = get_relname_relid("summary_delta", nsp);
@@ -570,7 +597,9 @@ read_pending(Family *f)
 	TableScanDesc scan;
 	HeapTuple	tup;
 	int			cap = 16;
+	int			ccap = 16;
 	CellTable	table;
+	CellTable	ctable;
 	int			kept = 0;
 	Datum	   *v;
 	bool	   *isnull;
@@ -588,9 +617,19 @@ read_pending(Family *f)
 	v = palloc(sizeof(Datum) * desc->natts);
 	isnull = palloc(sizeof(bool) * desc->natts);
 
-	f->pcells = palloc(sizeof(Cell) * cap);
-	f->npcells = 0;
+	if (cells)
+	{
+		f->pcells = palloc(sizeof(Cell) * cap);
+		f->npcells = 0;
+	}
+	if (counts)
+	{
+		f->ccells = palloc(sizeof(Cell) * ccap);
+		f->nccells = 0;
+		f->ncount_kinds = 0;
+	}
 	table_init(&table, 64);
+	table_init(&ctable, 64);
 	ScanKeyInit(&scankey, attnum[P_RELID], BTEqualStrategyNumber, F_OIDEQ, f->relid);
 	scan = table_beginscan(rel, GetActiveSnapshot(), 1, &scankey);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -600,14 +639,24 @@ read_pending(Family *f)
 		Cell	   *c;
 		CellBucket *b = NULL;
 		Timestamp	bucket;
+		bool		kind_null;
+		bool		of_family;
 		int			k;
 
-		/* one pass over the tuple (its varlenas make each column a walk) */
-		heap_deform_tuple(tup, desc, v, isnull);
-		kind = summary_kind_info(DatumGetChar(v[attnum[P_KIND] - 1]));
-		if (kind == NULL || kind->family != DatumGetChar(f->family))
+		/*
+		 * The kind first (after fixed-width columns: a cached offset), so
+		 * that the deltas of the other family cost no more; then one pass
+		 * over the tuple (its varlenas make each column a walk).
+		 */
+		kind = summary_kind_info(DatumGetChar(heap_getattr(tup, attnum[P_KIND], desc,
+															&kind_null)));
+		if (kind == NULL)
 			continue;
-		k = count_of_kind(kind->kind);
+		of_family = kind->family == DatumGetChar(f->family);
+		if (of_family ? !cells : (kind->family != 0 || !counts))
+			continue;
+		heap_deform_tuple(tup, desc, v, isnull);
+		k = of_family ? count_of_kind(kind->kind) : count_slot(f, kind->kind);
 		key.channel = isnull[attnum[P_CHANNEL] - 1] ? NULL :
 			TextDatumGetCString(v[attnum[P_CHANNEL] - 1]);
 		key.segment = v[attnum[P_SEGMENT] - 1];
@@ -615,11 +664,15 @@ read_pending(Family *f)
 			TextDatumGetCString(v[attnum[P_STATE] - 1]);
 		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
-		if (!f->has_pending || bucket < f->pending_first)
-			f->pending_first = bucket;
-		f->has_pending = true;
-
-		c = cell_of(&table, &f->pcells, &f->npcells, &cap, &key);
+		if (of_family)
+		{
+			if (!f->has_pending || bucket < f->pending_first)
+				f->pending_first = bucket;
+			f->has_pending = true;
+			c = cell_of(&table, &f->pcells, &f->npcells, &cap, &key);
+		}
+		else
+			c = cell_of(&ctable, &f->ccells, &f->nccells, &ccap, &key);
 		for (int j = c->npending - 1; j >= 0; j--)
 			if (c->pending[j].bucket == bucket)
 			{
@@ -644,8 +697,12 @@ read_pending(Family *f)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	pfree(table.slots);
+	pfree(ctable.slots);
 	pfree(v);
 	pfree(isnull);
+
+	if (!cells)
+		return;
 
 	/* the buckets in order, without the sums of nothing; cells with any */
 	for (int i = 0; i < f->npcells; i++)
@@ -666,12 +723,12 @@ read_pending(Family *f)
 }
 
 /*
- * Read the configuration, the last stored bucket and the pending deltas,
- * and so changed_from.  The caller is connected to SPI as the extension
- * owner.
+ * Read the configuration, the last stored bucket and the pending deltas
+ * (with counts, those of churn.summary's kinds too), and so changed_from.
+ * The caller is connected to SPI as the extension owner.
  */
 static void
-family_state(Family *f, Datum relid, char family)
+family_state(Family *f, Datum relid, char family, bool counts)
 {
 	HeapTuple	tup;
 	TupleDesc	desc;
@@ -711,7 +768,7 @@ family_state(Family *f, Datum relid, char family)
 		f->stored_last_start = DatumGetTimestampTz(d);
 	}
 	SPI_freetuptable(SPI_tuptable);
-	read_pending(f);
+	read_pending(f, true, counts);
 
 	if (f->has_stored)
 	{
@@ -954,19 +1011,24 @@ family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
 
 /*
  * Whether the current user may read the summaries of a family: SELECT on
- * one of the views that show them, or on churn.summary_cell itself.
+ * one of the views that show them, or on churn.summary_cell itself; for
+ * family 0, the counts of churn.summary: SELECT on one of the views that
+ * show them, or on churn.summary.
  */
 static void
 check_read_privilege(Oid relid, char family)
 {
 	static const char *const views_c[] = {"churn_summary", "diversion_summary", NULL};
 	static const char *const views_l[] = {"lifecycle_summary", NULL};
-	const char *const *views = (family == 'l') ? views_l : views_c;
+	static const char *const views_counts[] = {"churn_reasons", "diversion_summary",
+	"lifecycle_transitions", NULL};
+	const char *const *views = (family == SUMMARY_FAMILY_LIFECYCLE) ? views_l :
+		(family == SUMMARY_FAMILY_CHURN) ? views_c : views_counts;
 	Oid			nsp = get_namespace_oid("churn", false);
-	Oid			cells = get_relname_relid("summary_cell", nsp);
+	Oid			table = get_relname_relid(family == 0 ? "summary" : "summary_cell", nsp);
 	char	   *name;
 
-	if (OidIsValid(cells) && pg_class_aclcheck(cells, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+	if (OidIsValid(table) && pg_class_aclcheck(table, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return;
 	for (int i = 0; views[i] != NULL; i++)
 	{
@@ -1002,6 +1064,8 @@ typedef struct ReadMemo
 	Oid			relid;
 	char		family;
 	bool		rows;			/* family_rows done too */
+	bool		counts;			/* the pending counts of churn.summary's
+								 * kinds read too */
 	Snapshot	snapshot;		/* the snapshot read with, and its contents */
 	TransactionId xmin;
 	TransactionId xmax;
@@ -1051,12 +1115,14 @@ memo_matches(const ReadMemo *m, Snapshot snap, Oid relid, char family)
 }
 
 /*
- * Read a family of a tracked table as the extension owner (the caller's
- * privilege checked first); with rows, the window and the cells too.  *f
+ * Read a family of a tracked table as the extension owner, the caller's
+ * privilege checked first (read_family) or by the caller
+ * (read_family_checked); with rows, the window and the cells too; with
+ * counts, the pending counts of churn.summary's kinds.  *f
  * points into the memo's memory: valid until the next read.
  */
 static void
-read_family(Family *f, Datum relid, char family, bool rows)
+read_family_checked(Family *f, Datum relid, char family, bool rows, bool counts)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
 	Snapshot	snap;
@@ -1065,11 +1131,6 @@ read_family(Family *f, Datum relid, char family, bool rows)
 	int			save_sec_context;
 	int			nestlevel;
 
-	if (family != 'c' && family != 'l')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("summary cell family \"%c\" is not c or l", family)));
-	check_read_privilege(DatumGetObjectId(relid), family);
 	if (!read_memo_callbacks)
 	{
 		RegisterXactCallback(memo_xact_callback, NULL);
@@ -1080,7 +1141,7 @@ read_family(Family *f, Datum relid, char family, bool rows)
 	for (int i = 0; snap != NULL && i < READ_MEMOS; i++)
 		if (memo_matches(&read_memos[i], snap, DatumGetObjectId(relid), family))
 			m = &read_memos[i];
-	if (m != NULL && (m->rows || !rows))
+	if (m != NULL && (m->rows || !rows) && (m->counts || !counts))
 	{
 		*f = m->f;
 		return;
@@ -1112,11 +1173,17 @@ read_family(Family *f, Datum relid, char family, bool rows)
 									   ALLOCSET_SMALL_SIZES);
 		m->f.cxt = m->cxt;
 		MemoryContextSwitchTo(m->cxt);
-		family_state(&m->f, relid, family);
+		family_state(&m->f, relid, family, counts);
 		m->rows = false;
+		m->counts = counts;
 	}
 	else
 		MemoryContextSwitchTo(m->cxt);
+	if (counts && !m->counts)
+	{
+		read_pending(&m->f, false, true);
+		m->counts = true;
+	}
 
 	/*
 	 * Pending counts with stored buckets after the current one may end the
@@ -1144,6 +1211,17 @@ read_family(Family *f, Datum relid, char family, bool rows)
 	m->curcid = snap->curcid;
 	m->completions = snap->snapXactCompletionCount;
 	m->used = true;
+}
+
+static void
+read_family(Family *f, Datum relid, char family, bool rows)
+{
+	if (family != SUMMARY_FAMILY_CHURN && family != SUMMARY_FAMILY_LIFECYCLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("summary cell family \"%c\" is not c or l", family)));
+	check_read_privilege(DatumGetObjectId(relid), family);
+	read_family_checked(f, relid, family, rows, false);
 }
 
 PG_FUNCTION_INFO_V1(churn_cell_changes);
@@ -1212,4 +1290,61 @@ churn_cell_extent(PG_FUNCTION_ARGS)
 	values[4] = TimestampGetDatum(f.changed_from);
 	nulls[4] = !f.has_changed_from;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(churn_count_changes);
+
+/*
+ * churn._count_changes(relation regclass) → SETOF (kind, bucket,
+ * bucket_start, bucket_end, channel, segment, detail, n): the pending
+ * deltas of the kinds churn.summary counts (losses by reason, moves,
+ * lifecycle transitions), summed per kind, bucket, channel, segment and
+ * detail, the sums of nothing left out: what _counts adds to
+ * churn.summary's rows.  They are read with the churn family's pending
+ * deltas (read_pending), which the views' reads of the cells in the same
+ * query share.
+ */
+Datum
+churn_count_changes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		relid = PG_GETARG_DATUM(0);
+	Family		f;
+
+	InitMaterializedSRF(fcinfo, 0);
+	check_read_privilege(DatumGetObjectId(relid), 0);
+	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, false, true);
+	for (int i = 0; i < f.nccells; i++)
+	{
+		const Cell *c = &f.ccells[i];
+
+		for (int j = 0; j < c->npending; j++)
+		{
+			const CellBucket *b = &c->pending[j];
+			TimestampTz b_start = bucket_start(&f, b->bucket);
+			TimestampTz b_end = bucket_start(&f, next_bucket(&f, b->bucket));
+
+			for (int k = 0; k < f.ncount_kinds; k++)
+			{
+				Datum		values[8];
+				bool		nulls[8];
+
+				if (b->counts.c[k] == 0)
+					continue;
+				memset(nulls, 0, sizeof(nulls));
+				values[0] = CharGetDatum(f.count_kinds[k]);
+				values[1] = TimestampGetDatum(b->bucket);
+				values[2] = TimestampTzGetDatum(b_start);
+				values[3] = TimestampTzGetDatum(b_end);
+				nulls[4] = c->key.channel == NULL;
+				values[4] = c->key.channel ? CStringGetTextDatum(c->key.channel) : (Datum) 0;
+				values[5] = c->key.segment;
+				nulls[6] = c->key.state == NULL;
+				values[6] = c->key.state ? CStringGetTextDatum(c->key.state) : (Datum) 0;
+				values[7] = Int64GetDatum(b->counts.c[k]);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+	}
+	return (Datum) 0;
 }

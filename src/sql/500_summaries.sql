@@ -1107,6 +1107,20 @@ AS 'MODULE_PATHNAME', 'churn_cell_extent';
 COMMENT ON FUNCTION @extschema@._cell_extent(pg_catalog.regclass, "char") IS
 'internal: the current, last stored, last counted and last shown bucket of a tracked table''s summary cells, and the first that _cell_changes returns';
 
+-- The pending counts of the kinds churn.summary counts (losses by reason,
+-- moves, lifecycle transitions) of a tracked table, summed per kind, bucket,
+-- channel, segment and detail: read with the churn cells' pending deltas,
+-- in one scan of summary_delta that a view's read of the cells in the same
+-- query shares.
+CREATE FUNCTION @extschema@._count_changes(relation pg_catalog.regclass)
+RETURNS TABLE (kind "char", bucket pg_catalog.timestamp, bucket_start pg_catalog.timestamptz,
+	bucket_end pg_catalog.timestamptz, channel pg_catalog.text, segment pg_catalog.jsonb,
+	detail pg_catalog.text, n pg_catalog.int8)
+LANGUAGE C STABLE STRICT ROWS 100
+AS 'MODULE_PATHNAME', 'churn_count_changes';
+COMMENT ON FUNCTION @extschema@._count_changes(pg_catalog.regclass) IS
+'internal: the pending counts of losses by reason, moves and lifecycle transitions of a tracked table, summed';
+
 -- The rows of every cell, compacted plus pending, one view per family: the
 -- stored rows of the buckets before the first one pending deltas change (an
 -- index range scan of the buckets asked for, when the query filters on
@@ -1149,16 +1163,14 @@ COMMENT ON VIEW @extschema@._lifecycle_cells IS
 'internal: customers per lifecycle state and bucket of the tracked tables, compacted plus pending, with at_start';
 
 -- The counts read as they are (reasons c, moves d, transitions t),
--- compacted plus pending.
+-- compacted plus pending (summed by _count_changes).
 CREATE VIEW @extschema@._counts AS
 SELECT s.relid, s.kind, s.bucket, s.bucket_start, s.bucket_end, s.channel, s.segment, s.detail, s.n
   FROM @extschema@.summary s
 UNION ALL
-SELECT d.relid, d.kind, d.bucket, pg_catalog.timezone(t.time_zone, d.bucket),
-	   pg_catalog.timezone(t.time_zone, d.bucket + t.bucket), d.channel, d.segment, d.detail, d.n
-  FROM @extschema@.summary_delta d
-  JOIN @extschema@.tracked_table t ON t.relid OPERATOR(pg_catalog.=) d.relid
- WHERE @extschema@._kind_family(d.kind) IS NULL;
+SELECT t.relid, p.kind, p.bucket, p.bucket_start, p.bucket_end, p.channel, p.segment, p.detail, p.n
+  FROM @extschema@.tracked_table t
+ CROSS JOIN LATERAL @extschema@._count_changes(t.relid) p;
 COMMENT ON VIEW @extschema@._counts IS
 'internal: losses by reason, moves and lifecycle transitions of the tracked tables, compacted plus pending';
 
