@@ -321,16 +321,77 @@ key_eq(const CellKey *a, const CellKey *b)
 	return DatumGetBool(DirectFunctionCall2(jsonb_eq, a->segment, b->segment));
 }
 
-/* a hash of a cell's key consistent with key_eq */
+/*
+ * A hash of a cell's key consistent with key_eq, from the jsonb hash of its
+ * segment
+ */
 static uint32
-key_hash(const CellKey *k)
+key_hash_with(const CellKey *k, uint32 segment_hash)
 {
 	uint32		h = k->channel ? hash_bytes((const unsigned char *) k->channel,
 											strlen(k->channel)) : 0x9e3779b9;
 
-	h = hash_combine(h, DatumGetUInt32(DirectFunctionCall1(jsonb_hash, k->segment)));
+	h = hash_combine(h, segment_hash);
 	return hash_combine(h, k->state ? hash_bytes((const unsigned char *) k->state,
 												 strlen(k->state)) : 0x7f4a7c15);
+}
+
+static uint32
+key_hash(const CellKey *k)
+{
+	return key_hash_with(k, DatumGetUInt32(DirectFunctionCall1(jsonb_hash, k->segment)));
+}
+
+/*
+ * The jsonb hashes of the segments a scan met, by their bytes: a few
+ * segments recur in thousands of deltas, and hashing their bytes costs a
+ * fraction of walking the jsonb.  Equal bytes are an equal jsonb, so the
+ * hash is the one key_hash computes.  Direct-mapped, a collision replaces.
+ */
+#define SEGMENT_MEMO 64
+
+typedef struct SegmentHashMemo
+{
+	struct
+	{
+		int			len;		/* -1: empty */
+		char	   *bytes;
+		uint32		hash;		/* jsonb_hash */
+	}			slot[SEGMENT_MEMO];
+} SegmentHashMemo;
+
+static void
+segment_memo_init(SegmentHashMemo *m)
+{
+	for (int i = 0; i < SEGMENT_MEMO; i++)
+	{
+		m->slot[i].len = -1;
+		m->slot[i].bytes = NULL;
+	}
+}
+
+static uint32
+segment_hash(SegmentHashMemo *m, Datum segment)
+{
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(segment);
+	int			len;
+	uint32		i;
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
+	len = VARSIZE_ANY_EXHDR(v);
+	i = hash_bytes((const unsigned char *) VARDATA_ANY(v), len) % SEGMENT_MEMO;
+	if (m->slot[i].len != len ||
+		memcmp(m->slot[i].bytes, VARDATA_ANY(v), len) != 0)
+	{
+		if (m->slot[i].bytes != NULL)
+			pfree(m->slot[i].bytes);
+		m->slot[i].bytes = palloc(Max(len, 1));
+		memcpy(m->slot[i].bytes, VARDATA_ANY(v), len);
+		m->slot[i].len = len;
+		m->slot[i].hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
+	}
+	return m->slot[i].hash;
 }
 
 static void
@@ -371,13 +432,13 @@ table_find(const CellTable *t, const Cell *cells, const CellKey *key, uint32 h)
 }
 
 /*
- * The cell of key in *cells (of *ncells, room for *cap), made when missing:
- * its key copied, so that the caller's may go.
+ * The cell of key (whose key_hash is h) in *cells (of *ncells, room for
+ * *cap), made when missing: its key copied, so that the caller's may go.
  */
 static Cell *
-cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
+cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key,
+			   uint32 h)
 {
-	uint32		h = key_hash(key);
 	int			i = table_find(t, *cells, key, h);
 	Cell	   *c;
 
@@ -408,6 +469,12 @@ cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
 	c->hash = h;
 	table_put(t, *cells, (*ncells)++);
 	return c;
+}
+
+static Cell *
+cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
+{
+	return cell_of_hashed(t, cells, ncells, cap, key, key_hash(key));
 }
 
 /* the count of summary_cell a pending delta of kind adds to */
@@ -568,6 +635,30 @@ counted(const Family *f, const Cell *c, Timestamp b)
 }
 
 /*
+ * The offset in a tuple's data of column attnum when every column before it
+ * has a fixed width and is never NULL (their NULL bits then do not move it,
+ * and the other columns come after), or -1
+ */
+static int
+leading_offset(TupleDesc desc, AttrNumber attnum)
+{
+	int			off = 0;
+	Form_pg_attribute att;
+
+	for (int i = 0; i < attnum - 1; i++)
+	{
+		att = TupleDescAttr(desc, i);
+		if (att->attlen <= 0 || !att->attnotnull || att->attisdropped)
+			return -1;
+		off = att_align_nominal(off, att->attalign) + att->attlen;
+	}
+	att = TupleDescAttr(desc, attnum - 1);
+	if (att->attlen != 1 || !att->attnotnull || att->attisdropped)
+		return -1;
+	return att_align_nominal(off, att->attalign);
+}
+
+/*
  * Read the pending deltas of the family and sum them per cell and bucket
  * into f->pcells, each cell's buckets in order, leaving out the sums of
  * nothing (as a fold would); and the first pending bucket, of the deltas as
@@ -600,6 +691,10 @@ read_pending(Family *f, bool cells, bool counts)
 	int			ccap = 16;
 	CellTable	table;
 	CellTable	ctable;
+	SegmentHashMemo segments;
+	const SummaryKindInfo *kind_of[256];
+	bool		kind_known[256];
+	int			kind_offset;
 	int			kept = 0;
 	Datum	   *v;
 	bool	   *isnull;
@@ -616,6 +711,9 @@ read_pending(Family *f, bool cells, bool counts)
 	}
 	v = palloc(sizeof(Datum) * desc->natts);
 	isnull = palloc(sizeof(bool) * desc->natts);
+	kind_offset = leading_offset(desc, attnum[P_KIND]);
+	memset(kind_known, 0, sizeof(kind_known));
+	segment_memo_init(&segments);
 
 	if (cells)
 	{
@@ -639,17 +737,32 @@ read_pending(Family *f, bool cells, bool counts)
 		Cell	   *c;
 		CellBucket *b = NULL;
 		Timestamp	bucket;
-		bool		kind_null;
+		unsigned char code;
 		bool		of_family;
 		int			k;
+		uint32		h;
 
 		/*
-		 * The kind first (after fixed-width columns: a cached offset), so
-		 * that the deltas of the other family cost no more; then one pass
-		 * over the tuple (its varlenas make each column a walk).
+		 * The kind first (after fixed-width columns that are never NULL: at
+		 * a fixed offset), so that the deltas of the other family cost no
+		 * more; then one pass over the tuple (its varlenas make each column
+		 * a walk).
 		 */
-		kind = summary_kind_info(DatumGetChar(heap_getattr(tup, attnum[P_KIND], desc,
-															&kind_null)));
+		if (kind_offset >= 0)
+			code = *((unsigned char *) tup->t_data + tup->t_data->t_hoff + kind_offset);
+		else
+		{
+			bool		kind_null;
+
+			code = (unsigned char) DatumGetChar(heap_getattr(tup, attnum[P_KIND], desc,
+															 &kind_null));
+		}
+		if (!kind_known[code])
+		{
+			kind_of[code] = summary_kind_info((char) code);
+			kind_known[code] = true;
+		}
+		kind = kind_of[code];
 		if (kind == NULL)
 			continue;
 		of_family = kind->family == DatumGetChar(f->family);
@@ -664,15 +777,16 @@ read_pending(Family *f, bool cells, bool counts)
 			TextDatumGetCString(v[attnum[P_STATE] - 1]);
 		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
+		h = key_hash_with(&key, segment_hash(&segments, key.segment));
 		if (of_family)
 		{
 			if (!f->has_pending || bucket < f->pending_first)
 				f->pending_first = bucket;
 			f->has_pending = true;
-			c = cell_of(&table, &f->pcells, &f->npcells, &cap, &key);
+			c = cell_of_hashed(&table, &f->pcells, &f->npcells, &cap, &key, h);
 		}
 		else
-			c = cell_of(&ctable, &f->ccells, &f->nccells, &ccap, &key);
+			c = cell_of_hashed(&ctable, &f->ccells, &f->nccells, &ccap, &key, h);
 		for (int j = c->npending - 1; j >= 0; j--)
 			if (c->pending[j].bucket == bucket)
 			{
@@ -698,6 +812,9 @@ read_pending(Family *f, bool cells, bool counts)
 	table_close(rel, AccessShareLock);
 	pfree(table.slots);
 	pfree(ctable.slots);
+	for (int i = 0; i < SEGMENT_MEMO; i++)
+		if (segments.slot[i].bytes != NULL)
+			pfree(segments.slot[i].bytes);
 	pfree(v);
 	pfree(isnull);
 
