@@ -244,6 +244,7 @@ extern int	cox_float8_array(Datum d, float8 *out, int max, bool *hasnull,
 							 const char *what);
 extern void cox_append_label(StringInfo buf, const char *s);
 extern bool cox_parse_label(char **p, StringInfo out);
+extern bool cox_parse_float8(char **p, float8 *out);
 
 /* cox_fit.c */
 extern CoxModel *cox_fit(const CoxRows *rows);

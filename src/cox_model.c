@@ -249,12 +249,7 @@ cox_parse_int64(CoxParse *ps, int64 *out)
 static bool
 cox_parse_number(CoxParse *ps, float8 *out)
 {
-	char	   *end;
-
-	if (*ps->p == ' ' || *ps->p == '\0' || !churn_parse_float8(ps->p, &end, out))
-		return false;
-	ps->p = end;
-	return true;
+	return cox_parse_float8(&ps->p, out);
 }
 
 /* a list "{a,b,...}" of exactly n whole numbers */

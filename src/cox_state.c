@@ -801,8 +801,12 @@ cox_parse_label(char **p, StringInfo out)
 	return true;
 }
 
-/* a float8 at *p, not preceded by a space (churn_parse_float8) */
-static bool
+/*
+ * A float8 at *p, not preceded by a space (churn_parse_float8: as float8in
+ * reads it, subnormals and NaN included); *p moves past it.  The text forms
+ * of the Cox state and of the model read their numbers with it.
+ */
+bool
 cox_parse_float8(char **p, float8 *out)
 {
 	char	   *end;
