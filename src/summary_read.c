@@ -302,21 +302,37 @@ str_eq(const char *a, const char *b)
 }
 
 /*
+ * The bytes of a segment (a jsonb) held inline, whatever its header; false
+ * for one stored out of line or compressed
+ */
+static bool
+segment_bytes(Datum segment, const char **data, int *len)
+{
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(segment);
+
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		return false;
+	*data = VARDATA_ANY(v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return true;
+}
+
+/*
  * cells are equal as in GROUP BY: NULLs equal, jsonb by its equality (which
  * the same bytes have: the usual case, tested first)
  */
 static bool
 key_eq(const CellKey *a, const CellKey *b)
 {
-	const struct varlena *sa = (const struct varlena *) DatumGetPointer(a->segment);
-	const struct varlena *sb = (const struct varlena *) DatumGetPointer(b->segment);
+	const char *da;
+	const char *db;
+	int			la;
+	int			lb;
 
 	if (!str_eq(a->channel, b->channel) || !str_eq(a->state, b->state))
 		return false;
-	if (!VARATT_IS_EXTERNAL(sa) && !VARATT_IS_COMPRESSED(sa) &&
-		!VARATT_IS_EXTERNAL(sb) && !VARATT_IS_COMPRESSED(sb) &&
-		VARSIZE_ANY_EXHDR(sa) == VARSIZE_ANY_EXHDR(sb) &&
-		memcmp(VARDATA_ANY(sa), VARDATA_ANY(sb), VARSIZE_ANY_EXHDR(sa)) == 0)
+	if (segment_bytes(a->segment, &da, &la) && segment_bytes(b->segment, &db, &lb) &&
+		la == lb && memcmp(da, db, la) == 0)
 		return true;
 	return DatumGetBool(DirectFunctionCall2(jsonb_eq, a->segment, b->segment));
 }
@@ -373,21 +389,19 @@ segment_memo_init(SegmentHashMemo *m)
 static uint32
 segment_hash(SegmentHashMemo *m, Datum segment)
 {
-	const struct varlena *v = (const struct varlena *) DatumGetPointer(segment);
+	const char *data;
 	int			len;
 	uint32		i;
 
-	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+	if (!segment_bytes(segment, &data, &len))
 		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
-	len = VARSIZE_ANY_EXHDR(v);
-	i = hash_bytes((const unsigned char *) VARDATA_ANY(v), len) % SEGMENT_MEMO;
-	if (m->slot[i].len != len ||
-		memcmp(m->slot[i].bytes, VARDATA_ANY(v), len) != 0)
+	i = hash_bytes((const unsigned char *) data, len) % SEGMENT_MEMO;
+	if (m->slot[i].len != len || memcmp(m->slot[i].bytes, data, len) != 0)
 	{
 		if (m->slot[i].bytes != NULL)
 			pfree(m->slot[i].bytes);
 		m->slot[i].bytes = palloc(Max(len, 1));
-		memcpy(m->slot[i].bytes, VARDATA_ANY(v), len);
+		memcpy(m->slot[i].bytes, data, len);
 		m->slot[i].len = len;
 		m->slot[i].hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
 	}
