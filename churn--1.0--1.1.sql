@@ -1673,6 +1673,34 @@ AS 'MODULE_PATHNAME', 'churn_count_changes';
 COMMENT ON FUNCTION @extschema@._count_changes(pg_catalog.regclass) IS
 'internal: the pending counts of losses by reason, moves and lifecycle transitions of a tracked table, summed';
 
+-- The moves of a tracked table from the first bucket whose moves or whose
+-- channels' bases pending deltas or the passing time change
+-- (_move_changed_from) on, stored plus pending, each with the base of the
+-- channel left; and the base of a channel in a stored bucket.
+CREATE FUNCTION @extschema@._move_changed_from(relation pg_catalog.regclass)
+RETURNS pg_catalog.timestamptz
+LANGUAGE C STABLE STRICT
+AS 'MODULE_PATHNAME', 'churn_move_changed_from';
+COMMENT ON FUNCTION @extschema@._move_changed_from(pg_catalog.regclass) IS
+'internal: the start of the first bucket of a tracked table''s moves that _move_changes returns';
+
+CREATE FUNCTION @extschema@._move_changes(relation pg_catalog.regclass)
+RETURNS TABLE (bucket_start pg_catalog.timestamptz, bucket_end pg_catalog.timestamptz,
+	from_channel pg_catalog.text, to_channel pg_catalog.text, moved pg_catalog.int8,
+	from_base pg_catalog.int8)
+LANGUAGE C STABLE STRICT ROWS 100
+AS 'MODULE_PATHNAME', 'churn_move_changes';
+COMMENT ON FUNCTION @extschema@._move_changes(pg_catalog.regclass) IS
+'internal: the moves of a tracked table that pending deltas or the passing time change, compacted plus pending, with the base of the channel left';
+
+CREATE FUNCTION @extschema@._channel_base(relation pg_catalog.regclass,
+	bucket_start pg_catalog.timestamptz, channel pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'churn_channel_base';
+COMMENT ON FUNCTION @extschema@._channel_base(pg_catalog.regclass, pg_catalog.timestamptz, pg_catalog.text) IS
+'internal: the customers a channel of a tracked table had during a bucket (at its start, new, reactivated and moved in)';
+
 -- The rows of every cell, compacted plus pending, one view per family: the
 -- stored rows of the buckets before the first one pending deltas change (an
 -- index range scan of the buckets asked for, when the query filters on
@@ -1750,33 +1778,29 @@ HAVING sum(e.n) OPERATOR(pg_catalog.<>) 0;
 COMMENT ON VIEW @extschema@.churn_reasons IS
 'customers lost per tracked table, bucket, channel and reason, and whether the bucket is complete';
 
--- The moves of each bucket and pair of channels, beside the customers of
--- each channel in each bucket (from_base): one union partitioned by table,
--- bucket and channel, so that filters on these reach both sides' scans.
+-- The moves of each bucket and pair of channels, with the base of the
+-- channel left (the customers it had during the bucket): the stored moves
+-- of the buckets before _move_changed_from (an index range scan of the
+-- buckets asked for), each with its base in the stored cells
+-- (_channel_base), and the moves _move_changes computes from there on.
 CREATE OR REPLACE VIEW @extschema@.diversion_summary AS
 SELECT w.relation, w.bucket_start, w.bucket_end, w.from_channel, w.to_channel, w.moved, w.from_base,
 	   CASE WHEN w.from_base OPERATOR(pg_catalog.<>) 0 THEN w.moved::pg_catalog.float8 / w.from_base END AS diversion_rate,
 	   w.bucket_end OPERATOR(pg_catalog.<=) pg_catalog.now() AS complete
   FROM (
-	SELECT u.relation, u.bucket_start, u.bucket_end, u.from_channel, u.to_channel, u.moved, u.is_move,
-		   max(u.base) OVER (PARTITION BY u.relation, u.bucket_start, u.from_channel) AS from_base
-	  FROM (
-		SELECT m.relid AS relation, m.bucket_start, m.bucket_end, m.channel AS from_channel,
-			   m.detail AS to_channel, sum(m.n)::pg_catalog.int8 AS moved, NULL::pg_catalog.int8 AS base,
-			   true AS is_move
-		  FROM @extschema@._counts m
-		 WHERE m.kind OPERATOR(pg_catalog.=) @extschema@._kind('moved')
-		 GROUP BY m.relid, m.bucket_start, m.bucket_end, m.channel, m.detail
-		HAVING sum(m.n) OPERATOR(pg_catalog.<>) 0
-		UNION ALL
-		-- the stays in the channel that overlap the bucket
-		SELECT c.relid, c.bucket_start, c.bucket_end, c.channel, NULL, NULL,
-			   sum(c.at_start + c.new + c.reactivated + c.moved_in)::pg_catalog.int8, false
-		  FROM @extschema@._churn_cells c
-		 GROUP BY c.relid, c.bucket_start, c.bucket_end, c.channel
-	  ) u
-  ) w
- WHERE w.is_move;
+	SELECT m.relid AS relation, m.bucket_start, m.bucket_end, m.channel AS from_channel,
+		   m.detail AS to_channel, m.n AS moved,
+		   @extschema@._channel_base(m.relid, m.bucket_start, m.channel) AS from_base
+	  FROM @extschema@.tracked_table t
+	  JOIN @extschema@.summary m
+		ON m.relid OPERATOR(pg_catalog.=) t.relid AND m.kind OPERATOR(pg_catalog.=) @extschema@._kind('moved')
+	   AND m.bucket_start OPERATOR(pg_catalog.<) @extschema@._move_changed_from(t.relid)
+	 WHERE m.n OPERATOR(pg_catalog.<>) 0
+	UNION ALL
+	SELECT t.relid, a.bucket_start, a.bucket_end, a.from_channel, a.to_channel, a.moved, a.from_base
+	  FROM @extschema@.tracked_table t
+	 CROSS JOIN LATERAL @extschema@._move_changes(t.relid) a
+  ) w;
 COMMENT ON VIEW @extschema@.diversion_summary IS
 'channel moves per tracked table and bucket, with the base of the channel left (customers in it during the bucket), the diversion rate, and whether the bucket is complete';
 

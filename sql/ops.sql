@@ -235,11 +235,23 @@ SELECT bucket_start::date, from_state, to_state, transitions FROM churn.lifecycl
  WHERE relation = 'ops_subs'::regclass ORDER BY 1, 2, 3;
 SELECT count(*) > 0 AS pending_counts FROM churn._count_changes('ops_subs');
 SELECT count(*) FROM churn._cell_changes('ops_subs', 'c');
+-- the moves' functions want both (diversion_summary shows both)
+SELECT count(*) FROM churn._move_changes('ops_subs');
+SELECT churn._channel_base('ops_subs', '2024-05-01', 'web');
 RESET ROLE;
 REVOKE SELECT ON churn.lifecycle_transitions FROM ops_partial;
 SET ROLE ops_partial;
 SELECT count(*) FROM churn._count_changes('ops_subs');
 RESET ROLE;
+UPDATE ops_subs SET channel = 'store', changed = '2024-05-15' WHERE id = 1;
+SELECT from_channel, to_channel, moved, from_base FROM churn.diversion_summary
+ WHERE relation = 'ops_subs'::regclass;
+GRANT SELECT ON churn.diversion_summary TO ops_partial;
+SET ROLE ops_partial;
+SELECT from_channel, to_channel, moved, from_base FROM churn.diversion_summary
+ WHERE relation = 'ops_subs'::regclass;
+RESET ROLE;
+REVOKE SELECT ON churn.diversion_summary FROM ops_partial;
 REVOKE USAGE ON SCHEMA churn FROM ops_partial;
 DROP ROLE ops_partial;
 

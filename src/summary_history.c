@@ -45,9 +45,10 @@
  * invalidation of one of them (drop, rename, ALTER) or of everything, and any
  * change of a schema.  Every capture used to do the two syscache lookups.
  */
-#define CHURN_NRELS 3
+#define CHURN_NRELS 7
 static const char *const churn_rel_names[CHURN_NRELS] = {
-	"history", "history_customer", "summary_delta"
+	"history", "history_customer", "summary_delta", "summary", "summary_range",
+	"summary_cell", "summary_cell_range"
 };
 static Oid	churn_rel_oids[CHURN_NRELS];
 static bool churn_rel_callbacks = false;

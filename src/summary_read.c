@@ -54,6 +54,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
@@ -83,6 +84,7 @@
 #endif
 
 #include "summary.h"
+#include "summary_capture.h"
 #include "summary_kinds.h"
 
 /* the counts of a cell in a bucket, in the order of summary_cell's columns */
@@ -167,7 +169,34 @@ typedef struct Family
 	char		count_kinds[CELL_NCOUNTS];
 	int			ncells;			/* every cell of the window (read_window) */
 	Cell	   *cells;
+	struct ChannelBases *bases; /* the channels' bases of the buckets met
+								 * (bucket_bases), in cxt */
 } Family;
+
+/*
+ * The customers of each channel in a bucket (the base of a diversion rate,
+ * stay_base), its channels sorted (NULL first) for lookups
+ */
+typedef struct ChannelSum
+{
+	char	   *channel;		/* NULL for SQL NULL */
+	int64		base;
+} ChannelSum;
+
+typedef struct BucketBases
+{
+	TimestampTz start;
+	int			n;
+	ChannelSum *sums;
+} BucketBases;
+
+typedef struct ChannelBases
+{
+	int			n;
+	int			cap;
+	int			last;			/* the bucket found last */
+	BucketBases *buckets;
+} ChannelBases;
 
 /* an open-addressing hash table of cells (indexes into an array of them) */
 typedef struct CellTable
@@ -176,6 +205,20 @@ typedef struct CellTable
 	int		   *slots;			/* cell index + 1, 0 for free */
 	int			used;
 } CellTable;
+
+/*
+ * Which pending counts of the kinds churn.summary counts (no family) a read
+ * sums besides its family's: the moves (diversion_summary reads only
+ * those), the others (losses by reason, transitions), or both
+ * (_count_changes)
+ */
+typedef enum PendingCounts
+{
+	COUNTS_NONE = 0,
+	COUNTS_MOVES = 1 << 0,
+	COUNTS_OTHERS = 1 << 1,
+	COUNTS_ALL = COUNTS_MOVES | COUNTS_OTHERS
+} PendingCounts;
 
 /* queries, kept for the backend's lifetime ($1 relation, $2 family) */
 enum
@@ -678,11 +721,11 @@ leading_offset(TupleDesc desc, AttrNumber attnum)
  * nothing (as a fold would); and the first pending bucket, of the deltas as
  * they are (a bucket whose pending counts sum to nothing is changed too,
  * which costs a bucket more to compute but nothing in truth).  With counts,
- * the pending deltas of the kinds churn.summary counts (losses by reason,
+ * the pending deltas of those kinds churn.summary counts (losses by reason,
  * moves, transitions: no family) are summed into f->ccells, which
- * _count_changes returns, in the same pass (a diversion panel reads the
- * moves and the cells with one scan) or alone (with cells false, when the
- * family was read before).
+ * _count_changes and _move_changes return, in the same pass (a diversion
+ * panel reads the moves and the cells with one scan) or alone (with cells
+ * false, when the family was read before).
  *
  * summary_delta has no index (it is appended to by every write), so this is
  * a scan of it, with the snapshot of the query that calls the read as SPI
@@ -691,7 +734,7 @@ leading_offset(TupleDesc desc, AttrNumber attnum)
  * deltas more than the summing does.
  */
 static void
-read_pending(Family *f, bool cells, bool counts)
+read_pending(Family *f, bool cells, PendingCounts counts)
 {
 	Oid			nsp = get_namespace_oid("churn", false);
 	Oid			deltas = get_relname_relid("summary_delta", nsp);
@@ -780,7 +823,9 @@ read_pending(Family *f, bool cells, bool counts)
 		if (kind == NULL)
 			continue;
 		of_family = kind->family == DatumGetChar(f->family);
-		if (of_family ? !cells : (kind->family != 0 || !counts))
+		if (of_family ? !cells :
+			(kind->family != 0 ||
+			 !(counts & (kind->kind == SUMMARY_KIND_MOVED ? COUNTS_MOVES : COUNTS_OTHERS))))
 			continue;
 		heap_deform_tuple(tup, desc, v, isnull);
 		k = of_family ? count_of_kind(kind->kind) : count_slot(f, kind->kind);
@@ -859,7 +904,7 @@ read_pending(Family *f, bool cells, bool counts)
  * The caller is connected to SPI as the extension owner.
  */
 static void
-family_state(Family *f, Datum relid, char family, bool counts)
+family_state(Family *f, Datum relid, char family, PendingCounts counts)
 {
 	HeapTuple	tup;
 	TupleDesc	desc;
@@ -868,6 +913,7 @@ family_state(Family *f, Datum relid, char family, bool counts)
 
 	memset(f, 0, sizeof(*f));
 	f->cxt = cxt;
+	f->bases = MemoryContextAllocZero(cxt, sizeof(struct ChannelBases));
 	f->relid = relid;
 	f->family = CharGetDatum(family);
 	if (run_query(f, Q_CONFIG, 0) != 1)
@@ -1141,6 +1187,371 @@ family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
 }
 
 /*
+ * Diversion.  diversion_summary shows, per bucket and pair of channels, the
+ * customers moved and the base of the channel left: the customers it had
+ * during the bucket, those at the bucket's start and those who came (new,
+ * reactivated, moved in), summed over its cells (stay_base).  Like the
+ * cells, the view reads the stored moves of the buckets before a bucket,
+ * moves_from, as they are, each with the base of its channel in the stored
+ * cells of its bucket (_channel_base); and from moves_from on, the moves
+ * _move_changes computes here, stored plus pending, each with the base of
+ * its channel in the cells' rows of family_changes.  moves_from is the
+ * churn family's changed_from (a base there on depends on pending counts
+ * or the passing time), or an earlier bucket with pending moves.  So the
+ * view costs the moves it returns, with no window or sort over the cells.
+ */
+
+/* add the customers of a cell during a bucket to *base */
+static void
+add_stay_base(int64 *base, int64 at_start, const CellCounts *k)
+{
+	int64		terms[4] = {at_start, k->c[C_NEW], k->c[C_REACTIVATED], k->c[C_MOVED_IN]};
+
+	for (int i = 0; i < lengthof(terms); i++)
+		if (pg_add_s64_overflow(*base, terms[i], base))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("customers of a channel in a summary bucket out of range")));
+}
+
+/* channels in order, NULL first: only for finding equal ones */
+static int
+channel_cmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+channel_sum_cmp(const void *a, const void *b)
+{
+	return channel_cmp(((const ChannelSum *) a)->channel, ((const ChannelSum *) b)->channel);
+}
+
+static void
+sum_append(ChannelSum **sums, int *n, int *cap, const char *channel, int64 base)
+{
+	if (*n == *cap)
+	{
+		*cap *= 2;
+		*sums = repalloc(*sums, sizeof(ChannelSum) * *cap);
+	}
+	(*sums)[*n].channel = channel ? pstrdup(channel) : NULL;
+	(*sums)[(*n)++].base = base;
+}
+
+/* the attribute number of a column of one of churn's tables */
+static AttrNumber
+column_of(Oid rel, const char *name)
+{
+	AttrNumber	attnum = get_attnum(rel, name);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "churn table %u has no column \"%s\"", rel, name);
+	return attnum;
+}
+
+/*
+ * The stay bases of the stored cells of the bucket starting at start, one
+ * per cell, appended to *sums: an index scan of summary_cell_range, with the
+ * snapshot of the query that calls the read.
+ */
+static void
+stored_bases(const Family *f, TimestampTz start, ChannelSum **sums, int *n, int *cap)
+{
+	enum
+	{
+		S_CHANNEL, S_AT_START, S_NEW, S_REACTIVATED, S_MOVED_IN, NSCOLUMNS
+	};
+	static const char *const names[NSCOLUMNS] = {
+		"channel", "at_start", "new", "reactivated", "moved_in"
+	};
+	Oid			cells = summary_churn_relid("summary_cell");
+	Relation	rel = table_open(cells, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum[NSCOLUMNS];
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+
+	for (int i = 0; i < NSCOLUMNS; i++)
+		attnum[i] = column_of(cells, names[i]);
+	ScanKeyInit(&key[0], column_of(cells, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
+	ScanKeyInit(&key[1], column_of(cells, "family"), BTEqualStrategyNumber, F_CHAREQ, f->family);
+	ScanKeyInit(&key[2], column_of(cells, "bucket_start"), BTEqualStrategyNumber,
+				F_TIMESTAMPTZ_EQ, TimestampTzGetDatum(start));
+	scan = systable_beginscan(rel, summary_churn_relid("summary_cell_range"), true,
+							  GetActiveSnapshot(), 3, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		CellCounts	k;
+		int64		base = 0;
+		char	   *channel;
+
+		heap_deform_tuple(tup, desc, v, isnull);
+		memset(&k, 0, sizeof(k));
+		k.c[C_NEW] = DatumGetInt64(v[attnum[S_NEW] - 1]);
+		k.c[C_REACTIVATED] = DatumGetInt64(v[attnum[S_REACTIVATED] - 1]);
+		k.c[C_MOVED_IN] = DatumGetInt64(v[attnum[S_MOVED_IN] - 1]);
+		add_stay_base(&base, DatumGetInt64(v[attnum[S_AT_START] - 1]), &k);
+		channel = isnull[attnum[S_CHANNEL] - 1] ? NULL :
+			TextDatumGetCString(v[attnum[S_CHANNEL] - 1]);
+		sum_append(sums, n, cap, channel, base);
+		if (channel)
+			pfree(channel);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	pfree(v);
+	pfree(isnull);
+}
+
+/*
+ * The base of every channel in bucket b (starting at start): from the rows
+ * family_changes computes when b is changed_from or later (the caller has
+ * read the family's rows), else from the stored cells.  Remembered in the
+ * family's memo; the result is valid until the next call.
+ */
+static const BucketBases *
+bucket_bases(Family *f, Timestamp b, TimestampTz start)
+{
+	ChannelBases *cache = f->bases;
+	BucketBases *bb;
+	MemoryContext old;
+	ChannelSum *sums;
+	int			n = 0;
+	int			cap = 16;
+	int			m = 0;
+
+	if (cache->last < cache->n && cache->buckets[cache->last].start == start)
+		return &cache->buckets[cache->last];
+	for (int i = 0; i < cache->n; i++)
+		if (cache->buckets[i].start == start)
+		{
+			cache->last = i;
+			return &cache->buckets[i];
+		}
+
+	old = MemoryContextSwitchTo(f->cxt);
+	sums = palloc(sizeof(ChannelSum) * cap);
+	if (f->has_changed_from && b >= f->changed_from)
+	{
+		/* the cells that have a row in b (family_changes) */
+		for (int i = 0; i < f->ncells; i++)
+		{
+			const Cell *c = &f->cells[i];
+			CellCounts	counts;
+			int64		at_start;
+			int64		base = 0;
+
+			if (c->vanished || b < c->first || b > f->end)
+				continue;
+			combined(f, c, b, &counts, &at_start);
+			add_stay_base(&base, at_start, &counts);
+			sum_append(&sums, &n, &cap, c->key.channel, base);
+		}
+	}
+	else
+		stored_bases(f, start, &sums, &n, &cap);
+
+	/* one sum per channel */
+	qsort(sums, n, sizeof(ChannelSum), channel_sum_cmp);
+	for (int i = 0; i < n; i++)
+	{
+		if (m > 0 && channel_cmp(sums[m - 1].channel, sums[i].channel) == 0)
+		{
+			if (pg_add_s64_overflow(sums[m - 1].base, sums[i].base, &sums[m - 1].base))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("customers of a channel in a summary bucket out of range")));
+			continue;
+		}
+		sums[m++] = sums[i];
+	}
+
+	if (cache->n == cache->cap)
+	{
+		cache->cap = Max(8, 2 * cache->cap);
+		cache->buckets = cache->buckets ?
+			repalloc(cache->buckets, sizeof(BucketBases) * cache->cap) :
+			palloc(sizeof(BucketBases) * cache->cap);
+	}
+	bb = &cache->buckets[cache->n];
+	bb->start = start;
+	bb->n = m;
+	bb->sums = sums;
+	cache->last = cache->n++;
+	MemoryContextSwitchTo(old);
+	return bb;
+}
+
+/* the base of channel in a bucket's bases, or false when it has no cell there */
+static bool
+channel_base(const BucketBases *bb, const char *channel, int64 *base)
+{
+	int			lo = 0;
+	int			hi = bb->n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			cmp = channel_cmp(channel, bb->sums[mid].channel);
+
+		if (cmp == 0)
+		{
+			*base = bb->sums[mid].base;
+			return true;
+		}
+		if (cmp < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* the slot of the pending moves in f->ccells' counts, or -1 */
+static int
+moved_slot(const Family *f)
+{
+	for (int i = 0; i < f->ncount_kinds; i++)
+		if (f->count_kinds[i] == SUMMARY_KIND_MOVED)
+			return i;
+	return -1;
+}
+
+/*
+ * moves_from: the family's changed_from, or an earlier bucket with pending
+ * moves (the family read with counts); false when there is neither.
+ */
+static bool
+moves_from(const Family *f, Timestamp *from)
+{
+	bool		found = f->has_changed_from;
+	int			k = moved_slot(f);
+
+	if (found)
+		*from = f->changed_from;
+	for (int i = 0; k >= 0 && i < f->nccells; i++)
+		for (int j = 0; j < f->ccells[i].npending; j++)
+		{
+			const CellBucket *b = &f->ccells[i].pending[j];
+
+			if (b->counts.c[k] != 0 && (!found || b->bucket < *from))
+			{
+				*from = b->bucket;
+				found = true;
+			}
+		}
+	return found;
+}
+
+/* add n customers moved in bucket to the pair of channels of key */
+static void
+add_move(CellTable *table, Cell **moves, int *nmoves, int *cap, const CellKey *key,
+		 Timestamp bucket, int64 n)
+{
+	Cell	   *c = cell_of(table, moves, nmoves, cap, key);
+	CellBucket *b = NULL;
+
+	for (int j = c->npending - 1; j >= 0 && b == NULL; j--)
+		if (c->pending[j].bucket == bucket)
+			b = &c->pending[j];
+	if (b == NULL)
+	{
+		b = bucket_append(&c->pending, &c->npending, &c->pending_cap);
+		b->bucket = bucket;
+	}
+	if (pg_add_s64_overflow(b->counts.c[0], n, &b->counts.c[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("customers moved in a summary bucket out of range")));
+}
+
+/*
+ * The moves of every pair of channels (key.channel from, key.state to)
+ * from bucket from on, stored plus pending (the family read with counts),
+ * summed over segments into *moves (of *nmoves): each pair's buckets, with
+ * counts.c[0] the customers moved.  The stored ones through an index range
+ * scan of summary_range, with the snapshot of the query that calls the
+ * read.
+ */
+static void
+read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
+{
+	enum
+	{
+		M_BUCKET, M_CHANNEL, M_DETAIL, M_N, NMCOLUMNS
+	};
+	static const char *const names[NMCOLUMNS] = {"bucket", "channel", "detail", "n"};
+	Oid			summary = summary_churn_relid("summary");
+	Relation	rel = table_open(summary, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum[NMCOLUMNS];
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	Datum		no_segment = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	int			cap = 16;
+	CellTable	table;
+	int			k = moved_slot(f);
+
+	*moves = palloc(sizeof(Cell) * cap);
+	*nmoves = 0;
+	table_init(&table, cap);
+	for (int i = 0; i < NMCOLUMNS; i++)
+		attnum[i] = column_of(summary, names[i]);
+	ScanKeyInit(&key[0], column_of(summary, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
+	ScanKeyInit(&key[1], column_of(summary, "kind"), BTEqualStrategyNumber, F_CHAREQ,
+				CharGetDatum(SUMMARY_KIND_MOVED));
+	ScanKeyInit(&key[2], column_of(summary, "bucket_start"), BTGreaterEqualStrategyNumber,
+				F_TIMESTAMPTZ_GE, TimestampTzGetDatum(bucket_start(f, from)));
+	scan = systable_beginscan(rel, summary_churn_relid("summary_range"), true,
+							  GetActiveSnapshot(), 3, key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		CellKey		mkey;
+
+		heap_deform_tuple(tup, desc, v, isnull);
+		mkey.channel = isnull[attnum[M_CHANNEL] - 1] ? NULL :
+			TextDatumGetCString(v[attnum[M_CHANNEL] - 1]);
+		mkey.segment = no_segment;
+		mkey.state = isnull[attnum[M_DETAIL] - 1] ? NULL :
+			TextDatumGetCString(v[attnum[M_DETAIL] - 1]);
+		add_move(&table, moves, nmoves, &cap, &mkey,
+				 DatumGetTimestamp(v[attnum[M_BUCKET] - 1]),
+				 DatumGetInt64(v[attnum[M_N] - 1]));
+		if (mkey.channel)
+			pfree(mkey.channel);
+		if (mkey.state)
+			pfree(mkey.state);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	pfree(v);
+	pfree(isnull);
+
+	/* the pending ones (all from from on: see moves_from) */
+	for (int i = 0; k >= 0 && i < f->nccells; i++)
+	{
+		const Cell *c = &f->ccells[i];
+		CellKey		mkey = c->key;
+
+		mkey.segment = no_segment;
+		for (int j = 0; j < c->npending; j++)
+			if (c->pending[j].counts.c[k] != 0)
+				add_move(&table, moves, nmoves, &cap, &mkey, c->pending[j].bucket,
+						 c->pending[j].counts.c[k]);
+	}
+	pfree(table.slots);
+}
+
+/*
  * Whether the current user may read the summaries of a family: SELECT on
  * one of the views that show them, or on churn.summary_cell itself; for
  * family 0, the counts of churn.summary: SELECT on one of the views that
@@ -1195,8 +1606,8 @@ typedef struct ReadMemo
 	Oid			relid;
 	char		family;
 	bool		rows;			/* family_rows done too */
-	bool		counts;			/* the pending counts of churn.summary's
-								 * kinds read too */
+	PendingCounts counts;		/* which pending counts of churn.summary's
+								 * kinds were read too */
 	Snapshot	snapshot;		/* the snapshot read with, and its contents */
 	TransactionId xmin;
 	TransactionId xmax;
@@ -1248,12 +1659,12 @@ memo_matches(const ReadMemo *m, Snapshot snap, Oid relid, char family)
 /*
  * Read a family of a tracked table as the extension owner, the caller's
  * privilege checked first (read_family) or by the caller
- * (read_family_checked); with rows, the window and the cells too; with
- * counts, the pending counts of churn.summary's kinds.  *f
+ * (read_family_checked); with rows, the window and the cells too; and
+ * the pending counts of churn.summary's kinds that counts names.  *f
  * points into the memo's memory: valid until the next read.
  */
 static void
-read_family_checked(Family *f, Datum relid, char family, bool rows, bool counts)
+read_family_checked(Family *f, Datum relid, char family, bool rows, PendingCounts counts)
 {
 	MemoryContext callcxt = CurrentMemoryContext;
 	Snapshot	snap;
@@ -1272,7 +1683,7 @@ read_family_checked(Family *f, Datum relid, char family, bool rows, bool counts)
 	for (int i = 0; snap != NULL && i < READ_MEMOS; i++)
 		if (memo_matches(&read_memos[i], snap, DatumGetObjectId(relid), family))
 			m = &read_memos[i];
-	if (m != NULL && (m->rows || !rows) && (m->counts || !counts))
+	if (m != NULL && (m->rows || !rows) && (m->counts & counts) == counts)
 	{
 		*f = m->f;
 		return;
@@ -1310,10 +1721,11 @@ read_family_checked(Family *f, Datum relid, char family, bool rows, bool counts)
 	}
 	else
 		MemoryContextSwitchTo(m->cxt);
-	if (counts && !m->counts)
+	if ((counts & ~m->counts) != 0)
 	{
-		read_pending(&m->f, false, true);
-		m->counts = true;
+		/* (rare: a query reading moves and other counts) both, anew */
+		m->counts |= counts;
+		read_pending(&m->f, false, m->counts);
 	}
 
 	/*
@@ -1352,7 +1764,7 @@ read_family(Family *f, Datum relid, char family, bool rows)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("summary cell family \"%c\" is not c or l", family)));
 	check_read_privilege(DatumGetObjectId(relid), family);
-	read_family_checked(f, relid, family, rows, false);
+	read_family_checked(f, relid, family, rows, COUNTS_NONE);
 }
 
 PG_FUNCTION_INFO_V1(churn_cell_changes);
@@ -1444,7 +1856,7 @@ churn_count_changes(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	check_read_privilege(DatumGetObjectId(relid), 0);
-	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, false, true);
+	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, false, COUNTS_ALL);
 	for (int i = 0; i < f.nccells; i++)
 	{
 		const Cell *c = &f.ccells[i];
@@ -1478,4 +1890,143 @@ churn_count_changes(PG_FUNCTION_ARGS)
 		}
 	}
 	return (Datum) 0;
+}
+
+/*
+ * The caller may read moves: SELECT on diversion_summary, or on one view of
+ * the churn cells and one of the counts (or on the tables).
+ */
+static void
+check_move_privilege(Oid relid)
+{
+	check_read_privilege(relid, SUMMARY_FAMILY_CHURN);
+	check_read_privilege(relid, 0);
+}
+
+/*
+ * Whether this call site has checked the caller's privilege in this query
+ * (fn_extra), and from now on it has: diversion_summary may call
+ * _move_changed_from and _channel_base for every row, and what the check
+ * finds depends on the caller, not on the arguments.
+ */
+static bool
+checked_here(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return true;
+	fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(churn_move_changed_from);
+
+/*
+ * churn._move_changed_from(relation regclass) → timestamptz: the start of
+ * moves_from, the first bucket whose moves _move_changes returns (NULL when
+ * it returns none); diversion_summary reads the stored moves before it
+ */
+Datum
+churn_move_changed_from(PG_FUNCTION_ARGS)
+{
+	Datum		relid = PG_GETARG_DATUM(0);
+	Family		f;
+	Timestamp	from;
+
+	if (!checked_here(fcinfo))
+		check_move_privilege(DatumGetObjectId(relid));
+	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, false, COUNTS_MOVES);
+	if (!moves_from(&f, &from))
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(bucket_start(&f, from));
+}
+
+PG_FUNCTION_INFO_V1(churn_move_changes);
+
+/*
+ * churn._move_changes(relation regclass) → SETOF (bucket_start,
+ * bucket_end, from_channel, to_channel, moved, from_base): the moves of
+ * every pair of channels from moves_from on, stored plus pending and summed
+ * over segments, the sums of nothing left out, each with the base of the
+ * channel left in its bucket (NULL if the channel has no cell there)
+ */
+Datum
+churn_move_changes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		relid = PG_GETARG_DATUM(0);
+	Family		f;
+	Timestamp	from;
+	Cell	   *moves;
+	int			nmoves;
+
+	InitMaterializedSRF(fcinfo, 0);
+	check_move_privilege(DatumGetObjectId(relid));
+	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, true, COUNTS_MOVES);
+	if (!moves_from(&f, &from))
+		return (Datum) 0;
+	read_moves(&f, from, &moves, &nmoves);
+	for (int i = 0; i < nmoves; i++)
+	{
+		const Cell *c = &moves[i];
+
+		for (int j = 0; j < c->npending; j++)
+		{
+			const CellBucket *b = &c->pending[j];
+			TimestampTz b_start = bucket_start(&f, b->bucket);
+			int64		base;
+			Datum		values[6];
+			bool		nulls[6];
+
+			if (b->counts.c[0] == 0)
+				continue;
+			memset(nulls, 0, sizeof(nulls));
+			values[0] = TimestampTzGetDatum(b_start);
+			values[1] = TimestampTzGetDatum(bucket_start(&f, next_bucket(&f, b->bucket)));
+			nulls[2] = c->key.channel == NULL;
+			values[2] = c->key.channel ? CStringGetTextDatum(c->key.channel) : (Datum) 0;
+			nulls[3] = c->key.state == NULL;
+			values[3] = c->key.state ? CStringGetTextDatum(c->key.state) : (Datum) 0;
+			values[4] = Int64GetDatum(b->counts.c[0]);
+			nulls[5] = !channel_base(bucket_bases(&f, b->bucket, b_start), c->key.channel, &base);
+			values[5] = Int64GetDatum(base);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(churn_channel_base);
+
+/*
+ * churn._channel_base(relation regclass, bucket_start timestamptz, channel
+ * text) → int8: the base of a channel in a bucket of a tracked table, the
+ * customers it had during the bucket (NULL if it has no cell there), as of
+ * the query's snapshot (diversion_summary calls it for every stored move)
+ */
+Datum
+churn_channel_base(PG_FUNCTION_ARGS)
+{
+	Datum		relid;
+	TimestampTz start;
+	char	   *channel;
+	Family		f;
+	Timestamp	b;
+	int64		base;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_DATUM(0);
+	start = PG_GETARG_TIMESTAMPTZ(1);
+	channel = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!checked_here(fcinfo))
+		check_read_privilege(DatumGetObjectId(relid), SUMMARY_FAMILY_CHURN);
+	read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, false, COUNTS_NONE);
+	b = DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone, f.zone,
+											  TimestampTzGetDatum(start)));
+	/* a bucket whose rows the pending counts or the passing time change */
+	if (f.has_changed_from && b >= f.changed_from)
+		read_family_checked(&f, relid, SUMMARY_FAMILY_CHURN, true, COUNTS_NONE);
+	if (!channel_base(bucket_bases(&f, b, start), channel, &base))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(base);
 }
