@@ -109,9 +109,13 @@ typedef struct CellCounts
 /* a cell: channel and segment (family c) or state (family l) */
 typedef struct CellKey
 {
-	char	   *channel;		/* NULL for SQL NULL */
+	const char *channel;		/* NULL for SQL NULL */
+	int			channel_len;	/* its bytes (a cell's are NUL-terminated
+								 * too; a key read from a delta points into
+								 * the tuple) */
 	Datum		segment;		/* jsonb */
-	char	   *state;
+	const char *state;
+	int			state_len;
 } CellKey;
 
 /* one bucket of a cell: a stored row, or pending counts */
@@ -336,12 +340,44 @@ get_int64(HeapTuple tup, TupleDesc desc, int col)
 	return get_value(tup, desc, col, &d) ? DatumGetInt64(d) : 0;
 }
 
+/* text of len bytes (NULL for SQL NULL) equal */
 static bool
-str_eq(const char *a, const char *b)
+bytes_eq(const char *a, int alen, const char *b, int blen)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return strcmp(a, b) == 0;
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* a key's channel and state from C strings (NULL for SQL NULL) */
+static void
+key_set_text(CellKey *k, const char *channel, const char *state)
+{
+	k->channel = channel;
+	k->channel_len = channel ? strlen(channel) : 0;
+	k->state = state;
+	k->state_len = state ? strlen(state) : 0;
+}
+
+/*
+ * The bytes of a text value (*data NULL for SQL NULL), in place when it is
+ * held inline: returns what was detoasted, for the caller to free, or NULL
+ */
+static struct varlena *
+text_bytes(Datum d, bool isnull, const char **data, int *len)
+{
+	struct varlena *v;
+	struct varlena *plain;
+
+	*data = NULL;
+	*len = 0;
+	if (isnull)
+		return NULL;
+	v = (struct varlena *) DatumGetPointer(d);
+	plain = pg_detoast_datum_packed(v);
+	*data = VARDATA_ANY(plain);
+	*len = VARSIZE_ANY_EXHDR(plain);
+	return plain != v ? plain : NULL;
 }
 
 /*
@@ -372,7 +408,8 @@ key_eq(const CellKey *a, const CellKey *b)
 	int			la;
 	int			lb;
 
-	if (!str_eq(a->channel, b->channel) || !str_eq(a->state, b->state))
+	if (!bytes_eq(a->channel, a->channel_len, b->channel, b->channel_len) ||
+		!bytes_eq(a->state, a->state_len, b->state, b->state_len))
 		return false;
 	if (segment_bytes(a->segment, &da, &la) && segment_bytes(b->segment, &db, &lb) &&
 		la == lb && memcmp(da, db, la) == 0)
@@ -388,11 +425,11 @@ static uint32
 key_hash_with(const CellKey *k, uint32 segment_hash)
 {
 	uint32		h = k->channel ? hash_bytes((const unsigned char *) k->channel,
-											strlen(k->channel)) : 0x9e3779b9;
+											k->channel_len) : 0x9e3779b9;
 
 	h = hash_combine(h, segment_hash);
 	return hash_combine(h, k->state ? hash_bytes((const unsigned char *) k->state,
-												 strlen(k->state)) : 0x7f4a7c15);
+												 k->state_len) : 0x7f4a7c15);
 }
 
 static uint32
@@ -519,10 +556,11 @@ cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey 
 	}
 	c = &(*cells)[*ncells];
 	memset(c, 0, sizeof(*c));
-	c->key.channel = key->channel ? pstrdup(key->channel) : NULL;
-	/* detoasted: the caller's may point into a buffer or at a TOAST value */
+	/* copies: the caller's may point into a buffer or at a TOAST value */
+	c->key = *key;
+	c->key.channel = key->channel ? pnstrdup(key->channel, key->channel_len) : NULL;
 	c->key.segment = PointerGetDatum(PG_DETOAST_DATUM_COPY(key->segment));
-	c->key.state = key->state ? pstrdup(key->state) : NULL;
+	c->key.state = key->state ? pnstrdup(key->state, key->state_len) : NULL;
 	c->hash = h;
 	table_put(t, *cells, (*ncells)++);
 	return c;
@@ -791,6 +829,8 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	{
 		const SummaryKindInfo *kind;
 		CellKey		key;
+		struct varlena *channel_copy;
+		struct varlena *state_copy;
 		Cell	   *c;
 		CellBucket *b = NULL;
 		Timestamp	bucket;
@@ -829,11 +869,12 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 			continue;
 		heap_deform_tuple(tup, desc, v, isnull);
 		k = of_family ? count_of_kind(kind->kind) : count_slot(f, kind->kind);
-		key.channel = isnull[attnum[P_CHANNEL] - 1] ? NULL :
-			TextDatumGetCString(v[attnum[P_CHANNEL] - 1]);
+		/* channel and state in place (cell_of_hashed copies a new key) */
+		channel_copy = text_bytes(v[attnum[P_CHANNEL] - 1], isnull[attnum[P_CHANNEL] - 1],
+								  &key.channel, &key.channel_len);
 		key.segment = v[attnum[P_SEGMENT] - 1];
-		key.state = isnull[attnum[P_STATE] - 1] ? NULL :
-			TextDatumGetCString(v[attnum[P_STATE] - 1]);
+		state_copy = text_bytes(v[attnum[P_STATE] - 1], isnull[attnum[P_STATE] - 1],
+								&key.state, &key.state_len);
 		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
 		h = key_hash_with(&key, segment_hash(&segments, key.segment));
@@ -862,10 +903,10 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("pending summary count out of range")));
-		if (key.channel)
-			pfree(key.channel);
-		if (key.state)
-			pfree(key.state);
+		if (channel_copy)
+			pfree(channel_copy);
+		if (state_copy)
+			pfree(state_copy);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -987,13 +1028,14 @@ read_window(Family *f, TimestampTz window_start)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		CellKey		key;
+		char	   *channel = get_text(tup, desc, W_CHANNEL);
+		char	   *state = get_text(tup, desc, W_STATE);
 		Cell	   *c;
 		CellBucket *b;
 		Datum		d;
 
-		key.channel = get_text(tup, desc, W_CHANNEL);
+		key_set_text(&key, channel, state);
 		get_value(tup, desc, W_SEGMENT, &key.segment);
-		key.state = get_text(tup, desc, W_STATE);
 		c = cell_of(&table, &f->cells, &f->ncells, &cap, &key);
 		/* rows come in bucket order, so each cell's are in order too */
 		b = bucket_append(&c->stored, &c->nstored, &c->stored_cap);
@@ -1004,10 +1046,10 @@ read_window(Family *f, TimestampTz window_start)
 		b->bucket = DatumGetTimestamp(d);
 		for (int k = 0; k < CELL_NCOUNTS; k++)
 			b->counts.c[k] = get_int64(tup, desc, W_COUNTS + k);
-		if (key.channel)
-			pfree(key.channel);
-		if (key.state)
-			pfree(key.state);
+		if (channel)
+			pfree(channel);
+		if (state)
+			pfree(state);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	pfree(table.slots);
@@ -1516,20 +1558,23 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 	while ((tup = systable_getnext(scan)) != NULL)
 	{
 		CellKey		mkey;
+		char	   *from;
+		char	   *to;
 
 		heap_deform_tuple(tup, desc, v, isnull);
-		mkey.channel = isnull[attnum[M_CHANNEL] - 1] ? NULL :
+		from = isnull[attnum[M_CHANNEL] - 1] ? NULL :
 			TextDatumGetCString(v[attnum[M_CHANNEL] - 1]);
-		mkey.segment = no_segment;
-		mkey.state = isnull[attnum[M_DETAIL] - 1] ? NULL :
+		to = isnull[attnum[M_DETAIL] - 1] ? NULL :
 			TextDatumGetCString(v[attnum[M_DETAIL] - 1]);
+		key_set_text(&mkey, from, to);
+		mkey.segment = no_segment;
 		add_move(&table, moves, nmoves, &cap, &mkey,
 				 DatumGetTimestamp(v[attnum[M_BUCKET] - 1]),
 				 DatumGetInt64(v[attnum[M_N] - 1]));
-		if (mkey.channel)
-			pfree(mkey.channel);
-		if (mkey.state)
-			pfree(mkey.state);
+		if (from)
+			pfree(from);
+		if (to)
+			pfree(to);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
