@@ -229,7 +229,6 @@ enum
 {
 	Q_CONFIG,
 	Q_STATE,
-	Q_WINDOW,
 	NQUERIES
 };
 
@@ -241,26 +240,10 @@ static const char *const read_queries[NQUERIES] = {
 	/* Q_STATE: the last stored bucket */
 	"SELECT d.bucket, d.bucket_start FROM churn.summary_cell d"
 	" WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
-	" ORDER BY d.bucket_start DESC LIMIT 1",
-	/* Q_WINDOW: the stored rows from $3 on, in bucket order */
-	"SELECT d.channel, d.segment, d.state, d.bucket, d.first_bucket, d.at_start,"
-	" d.new, d.reactivated, d.moved_in, d.moved_out, d.lost, d.lost_from_start, d.entered, d.exited"
-	" FROM churn.summary_cell d"
-	" WHERE d.relid OPERATOR(pg_catalog.=) $1 AND d.family OPERATOR(pg_catalog.=) $2"
-	" AND d.bucket_start OPERATOR(pg_catalog.>=) $3"
-	" ORDER BY d.bucket",
+	" ORDER BY d.bucket_start DESC LIMIT 1"
 };
 
 static SPIPlanPtr read_plans[NQUERIES];
-
-/* columns of Q_WINDOW */
-#define W_CHANNEL	1
-#define W_SEGMENT	2
-#define W_STATE		3
-#define W_BUCKET	4
-#define W_FIRST		5
-#define W_AT_START	6
-#define W_COUNTS	7
 
 /* the columns of churn.summary_delta that read_pending reads */
 enum
@@ -280,11 +263,11 @@ static const char *const pending_columns[NPCOLUMNS] = {
 };
 
 static int
-run_query(Family *f, int q, Datum arg)
+run_query(Family *f, int q)
 {
-	Oid			argtypes[3] = {OIDOID, CHAROID, TIMESTAMPTZOID};
-	Datum		values[3];
-	int			nargs = (q == Q_CONFIG) ? 1 : (q == Q_WINDOW) ? 3 : 2;
+	Oid			argtypes[2] = {OIDOID, CHAROID};
+	Datum		values[2];
+	int			nargs = (q == Q_CONFIG) ? 1 : 2;
 	int			ret;
 
 	if (read_plans[q] != NULL && !SPI_plan_is_valid(read_plans[q]))
@@ -306,7 +289,6 @@ run_query(Family *f, int q, Datum arg)
 	}
 	values[0] = f->relid;
 	values[1] = f->family;
-	values[2] = arg;
 	ret = SPI_execute_plan(read_plans[q], values, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "churn summary read failed: %s", SPI_result_code_string(ret));
@@ -332,12 +314,15 @@ get_text(HeapTuple tup, TupleDesc desc, int col)
 	return get_value(tup, desc, col, &d) ? TextDatumGetCString(d) : NULL;
 }
 
-static int64
-get_int64(HeapTuple tup, TupleDesc desc, int col)
+/* the attribute number of a column of one of churn's tables */
+static AttrNumber
+column_of(Oid rel, const char *name)
 {
-	Datum		d;
+	AttrNumber	attnum = get_attnum(rel, name);
 
-	return get_value(tup, desc, col, &d) ? DatumGetInt64(d) : 0;
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "churn table %u has no column \"%s\"", rel, name);
+	return attnum;
 }
 
 /* text of len bytes (NULL for SQL NULL) equal */
@@ -730,12 +715,13 @@ counted(const Family *f, const Cell *c, Timestamp b)
 }
 
 /*
- * The offset in a tuple's data of column attnum when every column before it
- * has a fixed width and is never NULL (their NULL bits then do not move it,
- * and the other columns come after), or -1
+ * The offset in a tuple's data of column attnum, never NULL and attlen
+ * bytes wide, when every column before it has a fixed width and is never
+ * NULL (their NULL bits then do not move it, and the other columns come
+ * after), or -1
  */
 static int
-leading_offset(TupleDesc desc, AttrNumber attnum)
+leading_offset(TupleDesc desc, AttrNumber attnum, int attlen)
 {
 	int			off = 0;
 	Form_pg_attribute att;
@@ -748,7 +734,7 @@ leading_offset(TupleDesc desc, AttrNumber attnum)
 		off = att_align_nominal(off, att->attalign) + att->attlen;
 	}
 	att = TupleDescAttr(desc, attnum - 1);
-	if (att->attlen != 1 || !att->attnotnull || att->attisdropped)
+	if (att->attlen != attlen || !att->attnotnull || att->attisdropped)
 		return -1;
 	return att_align_nominal(off, att->attalign);
 }
@@ -790,6 +776,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	const SummaryKindInfo *kind_of[256];
 	bool		kind_known[256];
 	int			kind_offset;
+	int			relid_offset;
 	int			kept = 0;
 	Datum	   *v;
 	bool	   *isnull;
@@ -806,7 +793,8 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	}
 	v = palloc(sizeof(Datum) * desc->natts);
 	isnull = palloc(sizeof(bool) * desc->natts);
-	kind_offset = leading_offset(desc, attnum[P_KIND]);
+	kind_offset = leading_offset(desc, attnum[P_KIND], 1);
+	relid_offset = leading_offset(desc, attnum[P_RELID], sizeof(Oid));
 	memset(kind_known, 0, sizeof(kind_known));
 	segment_memo_init(&segments);
 
@@ -823,8 +811,16 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	}
 	table_init(&table, 64);
 	table_init(&ctable, 64);
+	/*
+	 * The table's deltas: relid read at its offset when it has one (a scan
+	 * key would be tested through heap_getattr, which walks the tuple of a
+	 * delta with a NULL column)
+	 */
 	ScanKeyInit(&scankey, attnum[P_RELID], BTEqualStrategyNumber, F_OIDEQ, f->relid);
-	scan = table_beginscan(rel, GetActiveSnapshot(), 1, &scankey);
+	if (relid_offset >= 0)
+		scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	else
+		scan = table_beginscan(rel, GetActiveSnapshot(), 1, &scankey);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		const SummaryKindInfo *kind;
@@ -845,6 +841,10 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 		 * more; then one pass over the tuple (its varlenas make each column
 		 * a walk).
 		 */
+		if (relid_offset >= 0 &&
+			*(Oid *) ((char *) tup->t_data + tup->t_data->t_hoff + relid_offset) !=
+			DatumGetObjectId(f->relid))
+			continue;
 		if (kind_offset >= 0)
 			code = *((unsigned char *) tup->t_data + tup->t_data->t_hoff + kind_offset);
 		else
@@ -957,7 +957,7 @@ family_state(Family *f, Datum relid, char family, PendingCounts counts)
 	f->bases = MemoryContextAllocZero(cxt, sizeof(struct ChannelBases));
 	f->relid = relid;
 	f->family = CharGetDatum(family);
-	if (run_query(f, Q_CONFIG, 0) != 1)
+	if (run_query(f, Q_CONFIG) != 1)
 	{
 		char	   *name = get_rel_name(DatumGetObjectId(relid));
 
@@ -975,7 +975,7 @@ family_state(Family *f, Datum relid, char family, PendingCounts counts)
 		f->current = DatumGetTimestamp(d);
 	SPI_freetuptable(SPI_tuptable);
 
-	if (run_query(f, Q_STATE, 0) == 1)
+	if (run_query(f, Q_STATE) == 1)
 	{
 		tup = SPI_tuptable->vals[0];
 		desc = SPI_tuptable->tupdesc;
@@ -1002,15 +1002,38 @@ family_state(Family *f, Datum relid, char family, PendingCounts counts)
 
 /*
  * The cells of the window: those with pending counts, and the stored rows
- * from window_start on added to theirs or making more.
+ * from window_start on added to theirs or making more.  An index range scan
+ * of summary_cell_range, with the snapshot of the query that calls the read.
  */
 static void
 read_window(Family *f, TimestampTz window_start)
 {
-	int			n = run_query(f, Q_WINDOW, TimestampTzGetDatum(window_start));
-	int			cap = f->npcells + Max(n, 16);
+	enum
+	{
+		R_CHANNEL, R_SEGMENT, R_STATE, R_BUCKET, R_FIRST, R_AT_START, R_COUNTS,
+		NRCOLUMNS = R_COUNTS + CELL_NCOUNTS
+	};
+
+	/* the counts in the order of CellCounts */
+	static const char *const names[NRCOLUMNS] = {
+		"channel", "segment", "state", "bucket", "first_bucket", "at_start",
+		"new", "reactivated", "moved_in", "moved_out", "lost", "lost_from_start",
+		"entered", "exited"
+	};
+	Oid			cells = summary_churn_relid("summary_cell");
+	Relation	rel = table_open(cells, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnum[NRCOLUMNS];
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	int			cap = f->npcells + 64;
 	CellTable	table;
 
+	for (int i = 0; i < NRCOLUMNS; i++)
+		attnum[i] = column_of(cells, names[i]);
 	f->cells = palloc(sizeof(Cell) * cap);
 	f->ncells = f->npcells;
 	table_init(&table, cap);
@@ -1023,36 +1046,61 @@ read_window(Family *f, TimestampTz window_start)
 		f->cells[i].stored = NULL;
 		table_put(&table, f->cells, i);
 	}
-	for (int i = 0; i < n; i++)
+	ScanKeyInit(&key[0], column_of(cells, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
+	ScanKeyInit(&key[1], column_of(cells, "family"), BTEqualStrategyNumber, F_CHAREQ, f->family);
+	ScanKeyInit(&key[2], column_of(cells, "bucket_start"), BTGreaterEqualStrategyNumber,
+				F_TIMESTAMPTZ_GE, TimestampTzGetDatum(window_start));
+	scan = systable_beginscan(rel, summary_churn_relid("summary_cell_range"), true,
+							  GetActiveSnapshot(), 3, key);
+	while ((tup = systable_getnext(scan)) != NULL)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		CellKey		key;
-		char	   *channel = get_text(tup, desc, W_CHANNEL);
-		char	   *state = get_text(tup, desc, W_STATE);
+		CellKey		ckey;
+		struct varlena *channel_copy;
+		struct varlena *state_copy;
 		Cell	   *c;
 		CellBucket *b;
-		Datum		d;
 
-		key_set_text(&key, channel, state);
-		get_value(tup, desc, W_SEGMENT, &key.segment);
-		c = cell_of(&table, &f->cells, &f->ncells, &cap, &key);
-		/* rows come in bucket order, so each cell's are in order too */
+		heap_deform_tuple(tup, desc, v, isnull);
+		/* the key in place (cell_of copies a new one) */
+		channel_copy = text_bytes(v[attnum[R_CHANNEL] - 1], isnull[attnum[R_CHANNEL] - 1],
+								  &ckey.channel, &ckey.channel_len);
+		ckey.segment = v[attnum[R_SEGMENT] - 1];
+		state_copy = text_bytes(v[attnum[R_STATE] - 1], isnull[attnum[R_STATE] - 1],
+								&ckey.state, &ckey.state_len);
+		c = cell_of(&table, &f->cells, &f->ncells, &cap, &ckey);
 		b = bucket_append(&c->stored, &c->nstored, &c->stored_cap);
-		get_value(tup, desc, W_FIRST, &d);
-		c->first_bucket = DatumGetTimestamp(d);
-		b->at_start = get_int64(tup, desc, W_AT_START);
-		get_value(tup, desc, W_BUCKET, &d);
-		b->bucket = DatumGetTimestamp(d);
+		c->first_bucket = DatumGetTimestamp(v[attnum[R_FIRST] - 1]);
+		b->at_start = DatumGetInt64(v[attnum[R_AT_START] - 1]);
+		b->bucket = DatumGetTimestamp(v[attnum[R_BUCKET] - 1]);
 		for (int k = 0; k < CELL_NCOUNTS; k++)
-			b->counts.c[k] = get_int64(tup, desc, W_COUNTS + k);
-		if (channel)
-			pfree(channel);
-		if (state)
-			pfree(state);
+			b->counts.c[k] = DatumGetInt64(v[attnum[R_COUNTS + k] - 1]);
+		if (channel_copy)
+			pfree(channel_copy);
+		if (state_copy)
+			pfree(state_copy);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	pfree(v);
+	pfree(isnull);
 	pfree(table.slots);
+
+	/*
+	 * Each cell's rows in bucket order: the index returns them in the order
+	 * of bucket_start, which is the buckets' (one row per cell and bucket)
+	 * unless a time zone's shift reorders two local buckets' starts.
+	 */
+	for (int i = 0; i < f->ncells; i++)
+	{
+		Cell	   *c = &f->cells[i];
+
+		for (int j = 1; j < c->nstored; j++)
+			if (c->stored[j].bucket < c->stored[j - 1].bucket)
+			{
+				qsort(c->stored, c->nstored, sizeof(CellBucket), bucket_cmp);
+				break;
+			}
+	}
 }
 
 /* every bucket of a cell's rows, stored or pending, in the window */
@@ -1283,17 +1331,6 @@ sum_append(ChannelSum **sums, int *n, int *cap, const char *channel, int64 base)
 	(*sums)[(*n)++].base = base;
 }
 
-/* the attribute number of a column of one of churn's tables */
-static AttrNumber
-column_of(Oid rel, const char *name)
-{
-	AttrNumber	attnum = get_attnum(rel, name);
-
-	if (attnum == InvalidAttrNumber)
-		elog(ERROR, "churn table %u has no column \"%s\"", rel, name);
-	return attnum;
-}
-
 /*
  * The stay bases of the stored cells of the bucket starting at start, one
  * per cell, appended to *sums: an index scan of summary_cell_range, with the
@@ -1491,12 +1528,16 @@ moves_from(const Family *f, Timestamp *from)
 	return found;
 }
 
-/* add n customers moved in bucket to the pair of channels of key */
+/*
+ * add n customers moved in bucket to the pair of channels of key (whose
+ * segment's jsonb hash is segment_hash)
+ */
 static void
 add_move(CellTable *table, Cell **moves, int *nmoves, int *cap, const CellKey *key,
-		 Timestamp bucket, int64 n)
+		 uint32 segment_hash, Timestamp bucket, int64 n)
 {
-	Cell	   *c = cell_of(table, moves, nmoves, cap, key);
+	Cell	   *c = cell_of_hashed(table, moves, nmoves, cap, key,
+								   key_hash_with(key, segment_hash));
 	CellBucket *b = NULL;
 
 	for (int j = c->npending - 1; j >= 0 && b == NULL; j--)
@@ -1539,6 +1580,7 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
 	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
 	Datum		no_segment = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	uint32		no_segment_hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, no_segment));
 	int			cap = 16;
 	CellTable	table;
 	int			k = moved_slot(f);
@@ -1568,7 +1610,7 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 			TextDatumGetCString(v[attnum[M_DETAIL] - 1]);
 		key_set_text(&mkey, from, to);
 		mkey.segment = no_segment;
-		add_move(&table, moves, nmoves, &cap, &mkey,
+		add_move(&table, moves, nmoves, &cap, &mkey, no_segment_hash,
 				 DatumGetTimestamp(v[attnum[M_BUCKET] - 1]),
 				 DatumGetInt64(v[attnum[M_N] - 1]));
 		if (from)
@@ -1590,8 +1632,8 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 		mkey.segment = no_segment;
 		for (int j = 0; j < c->npending; j++)
 			if (c->pending[j].counts.c[k] != 0)
-				add_move(&table, moves, nmoves, &cap, &mkey, c->pending[j].bucket,
-						 c->pending[j].counts.c[k]);
+				add_move(&table, moves, nmoves, &cap, &mkey, no_segment_hash,
+						 c->pending[j].bucket, c->pending[j].counts.c[k]);
 	}
 	pfree(table.slots);
 }
