@@ -179,7 +179,7 @@ typedef struct Family
 
 /*
  * The customers of each channel in a bucket (the base of a diversion rate,
- * stay_base), its channels sorted (NULL first) for lookups
+ * add_stay_base), its channels sorted (NULL first) for lookups
  */
 typedef struct ChannelSum
 {
@@ -760,8 +760,7 @@ leading_offset(TupleDesc desc, AttrNumber attnum, int attlen)
 static void
 read_pending(Family *f, bool cells, PendingCounts counts)
 {
-	Oid			nsp = get_namespace_oid("churn", false);
-	Oid			deltas = get_relname_relid("summary_delta", nsp);
+	Oid			deltas = summary_churn_relid("summary_delta");
 	Relation	rel;
 	TupleDesc	desc;
 	AttrNumber	attnum[NPCOLUMNS];
@@ -781,8 +780,6 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	Datum	   *v;
 	bool	   *isnull;
 
-	if (!OidIsValid(deltas))
-		elog(ERROR, "churn.summary_delta does not exist");
 	rel = table_open(deltas, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	for (int i = 0; i < NPCOLUMNS; i++)
