@@ -1781,7 +1781,8 @@ COMMENT ON VIEW @extschema@.churn_reasons IS
 -- The moves of each bucket and pair of channels, with the base of the
 -- channel left (the customers it had during the bucket): the stored moves
 -- of the buckets before _move_changed_from (an index range scan of the
--- buckets asked for), each with its base in the stored cells
+-- buckets asked for; a move is counted with no segment, so one row per
+-- bucket and pair of channels), each with its base in the stored cells
 -- (_channel_base), and the moves _move_changes computes from there on.
 CREATE OR REPLACE VIEW @extschema@.diversion_summary AS
 SELECT w.relation, w.bucket_start, w.bucket_end, w.from_channel, w.to_channel, w.moved, w.from_base,
