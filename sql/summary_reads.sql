@@ -193,6 +193,14 @@ SELECT count(*) > 0 AS pending FROM churn.summary_delta;
 SELECT * FROM diffs('2021-03-01', '2022-09-01');
 -- and a range that holds the current bucket
 SELECT * FROM diffs(date_trunc('month', now()) - interval '3 months', date_trunc('month', now()) + interval '1 month');
+-- the base of a channel asked for directly: from the cells' rows with the
+-- pending counts (the current bucket), from the stored cells (an earlier
+-- one), NULL for a channel without a cell
+SELECT churn._channel_base('rd', b, 'north') = (
+		SELECT sum(at_start + new + reactivated + moved_in) FROM churn.churn_summary
+		 WHERE relation = 'rd'::regclass AND channel = 'north' AND bucket_start = b) AS base_equal,
+	   churn._channel_base('rd', b, 'nowhere') IS NULL AS no_cell
+  FROM (VALUES (date_trunc('month', now())), (timestamptz '2022-01-01')) v(b);
 -- c. corrections years back pending: losses moved, starts moved, new
 -- customers of 2019, and a loss inside the range
 UPDATE rd SET until = until + interval '40 days' WHERE id % 11 = 0 AND until < '2022-01-01';
