@@ -1277,7 +1277,7 @@ family_changes(Tuplestorestate *ts, TupleDesc desc, Family *f)
  * Diversion.  diversion_summary shows, per bucket and pair of channels, the
  * customers moved and the base of the channel left: the customers it had
  * during the bucket, those at the bucket's start and those who came (new,
- * reactivated, moved in), summed over its cells (stay_base).  Like the
+ * reactivated, moved in), summed over its cells (add_stay_base).  Like the
  * cells, the view reads the stored moves of the buckets before a bucket,
  * moves_from, as they are, each with the base of its channel in the stored
  * cells of its bucket (_channel_base); and from moves_from on, the moves
