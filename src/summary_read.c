@@ -334,16 +334,6 @@ bytes_eq(const char *a, int alen, const char *b, int blen)
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* a key's channel and state from C strings (NULL for SQL NULL) */
-static void
-key_set_text(CellKey *k, const char *channel, const char *state)
-{
-	k->channel = channel;
-	k->channel_len = channel ? strlen(channel) : 0;
-	k->state = state;
-	k->state_len = state ? strlen(state) : 0;
-}
-
 /*
  * The bytes of a text value (*data NULL for SQL NULL), in place when it is
  * held inline: returns what was detoasted, for the caller to free, or NULL
@@ -363,6 +353,70 @@ text_bytes(Datum d, bool isnull, const char **data, int *len)
 	*data = VARDATA_ANY(plain);
 	*len = VARSIZE_ANY_EXHDR(plain);
 	return plain != v ? plain : NULL;
+}
+
+/*
+ * An index range scan of one of churn's summary tables by relid, its kind
+ * or family column and bucket_start (equal to start, or from start on),
+ * with the snapshot of the query that calls the read: each row deformed
+ * into values and isnull, which point into the row's buffer until the next row
+ */
+typedef struct SummaryScan
+{
+	Relation	rel;
+	SysScanDesc scan;
+	Datum	   *values;
+	bool	   *isnull;
+} SummaryScan;
+
+static void
+summary_scan_begin(SummaryScan *s, const char *table, const char *index,
+				   const char *kind_column, char kind, Datum relid,
+				   StrategyNumber strategy, TimestampTz start)
+{
+	Oid			rel = summary_churn_relid(table);
+	ScanKeyData key[3];
+
+	Assert(strategy == BTEqualStrategyNumber || strategy == BTGreaterEqualStrategyNumber);
+	s->rel = table_open(rel, AccessShareLock);
+	s->values = palloc(sizeof(Datum) * RelationGetDescr(s->rel)->natts);
+	s->isnull = palloc(sizeof(bool) * RelationGetDescr(s->rel)->natts);
+	ScanKeyInit(&key[0], column_of(rel, "relid"), BTEqualStrategyNumber, F_OIDEQ, relid);
+	ScanKeyInit(&key[1], column_of(rel, kind_column), BTEqualStrategyNumber, F_CHAREQ,
+				CharGetDatum(kind));
+	ScanKeyInit(&key[2], column_of(rel, "bucket_start"), strategy,
+				strategy == BTEqualStrategyNumber ? F_TIMESTAMPTZ_EQ : F_TIMESTAMPTZ_GE,
+				TimestampTzGetDatum(start));
+	s->scan = systable_beginscan(s->rel, summary_churn_relid(index), true,
+								 GetActiveSnapshot(), 3, key);
+}
+
+/* the attribute numbers of the scanned table's columns names */
+static void
+summary_scan_columns(const SummaryScan *s, const char *const *names, int n, AttrNumber *attnum)
+{
+	for (int i = 0; i < n; i++)
+		attnum[i] = column_of(RelationGetRelid(s->rel), names[i]);
+}
+
+static bool
+summary_scan_next(SummaryScan *s)
+{
+	HeapTuple	tup = systable_getnext(s->scan);
+
+	if (tup == NULL)
+		return false;
+	heap_deform_tuple(tup, RelationGetDescr(s->rel), s->values, s->isnull);
+	return true;
+}
+
+static void
+summary_scan_end(SummaryScan *s)
+{
+	systable_endscan(s->scan);
+	table_close(s->rel, AccessShareLock);
+	pfree(s->values);
+	pfree(s->isnull);
 }
 
 /*
@@ -1017,20 +1071,11 @@ read_window(Family *f, TimestampTz window_start)
 		"new", "reactivated", "moved_in", "moved_out", "lost", "lost_from_start",
 		"entered", "exited"
 	};
-	Oid			cells = summary_churn_relid("summary_cell");
-	Relation	rel = table_open(cells, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	attnum[NRCOLUMNS];
-	ScanKeyData key[3];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
-	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	SummaryScan scan;
 	int			cap = f->npcells + 64;
 	CellTable	table;
 
-	for (int i = 0; i < NRCOLUMNS; i++)
-		attnum[i] = column_of(cells, names[i]);
 	f->cells = palloc(sizeof(Cell) * cap);
 	f->ncells = f->npcells;
 	table_init(&table, cap);
@@ -1043,21 +1088,20 @@ read_window(Family *f, TimestampTz window_start)
 		f->cells[i].stored = NULL;
 		table_put(&table, f->cells, i);
 	}
-	ScanKeyInit(&key[0], column_of(cells, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
-	ScanKeyInit(&key[1], column_of(cells, "family"), BTEqualStrategyNumber, F_CHAREQ, f->family);
-	ScanKeyInit(&key[2], column_of(cells, "bucket_start"), BTGreaterEqualStrategyNumber,
-				F_TIMESTAMPTZ_GE, TimestampTzGetDatum(window_start));
-	scan = systable_beginscan(rel, summary_churn_relid("summary_cell_range"), true,
-							  GetActiveSnapshot(), 3, key);
-	while ((tup = systable_getnext(scan)) != NULL)
+	summary_scan_begin(&scan, "summary_cell", "summary_cell_range", "family",
+					   DatumGetChar(f->family), f->relid, BTGreaterEqualStrategyNumber,
+					   window_start);
+	summary_scan_columns(&scan, names, NRCOLUMNS, attnum);
+	while (summary_scan_next(&scan))
 	{
+		Datum	   *v = scan.values;
+		bool	   *isnull = scan.isnull;
 		CellKey		ckey;
 		struct varlena *channel_copy;
 		struct varlena *state_copy;
 		Cell	   *c;
 		CellBucket *b;
 
-		heap_deform_tuple(tup, desc, v, isnull);
 		/* the key in place (cell_of copies a new one) */
 		channel_copy = text_bytes(v[attnum[R_CHANNEL] - 1], isnull[attnum[R_CHANNEL] - 1],
 								  &ckey.channel, &ckey.channel_len);
@@ -1076,10 +1120,7 @@ read_window(Family *f, TimestampTz window_start)
 		if (state_copy)
 			pfree(state_copy);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	pfree(v);
-	pfree(isnull);
+	summary_scan_end(&scan);
 	pfree(table.slots);
 
 	/*
@@ -1316,15 +1357,16 @@ channel_sum_cmp(const void *a, const void *b)
 	return channel_cmp(((const ChannelSum *) a)->channel, ((const ChannelSum *) b)->channel);
 }
 
+/* a channel of len bytes (NULL for SQL NULL) and its base, copied */
 static void
-sum_append(ChannelSum **sums, int *n, int *cap, const char *channel, int64 base)
+sum_append(ChannelSum **sums, int *n, int *cap, const char *channel, int len, int64 base)
 {
 	if (*n == *cap)
 	{
 		*cap *= 2;
 		*sums = repalloc(*sums, sizeof(ChannelSum) * *cap);
 	}
-	(*sums)[*n].channel = channel ? pstrdup(channel) : NULL;
+	(*sums)[*n].channel = channel ? pnstrdup(channel, len) : NULL;
 	(*sums)[(*n)++].base = base;
 }
 
@@ -1343,46 +1385,33 @@ stored_bases(const Family *f, TimestampTz start, ChannelSum **sums, int *n, int 
 	static const char *const names[NSCOLUMNS] = {
 		"channel", "at_start", "new", "reactivated", "moved_in"
 	};
-	Oid			cells = summary_churn_relid("summary_cell");
-	Relation	rel = table_open(cells, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	attnum[NSCOLUMNS];
-	ScanKeyData key[3];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
-	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	SummaryScan scan;
 
-	for (int i = 0; i < NSCOLUMNS; i++)
-		attnum[i] = column_of(cells, names[i]);
-	ScanKeyInit(&key[0], column_of(cells, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
-	ScanKeyInit(&key[1], column_of(cells, "family"), BTEqualStrategyNumber, F_CHAREQ, f->family);
-	ScanKeyInit(&key[2], column_of(cells, "bucket_start"), BTEqualStrategyNumber,
-				F_TIMESTAMPTZ_EQ, TimestampTzGetDatum(start));
-	scan = systable_beginscan(rel, summary_churn_relid("summary_cell_range"), true,
-							  GetActiveSnapshot(), 3, key);
-	while ((tup = systable_getnext(scan)) != NULL)
+	summary_scan_begin(&scan, "summary_cell", "summary_cell_range", "family",
+					   DatumGetChar(f->family), f->relid, BTEqualStrategyNumber, start);
+	summary_scan_columns(&scan, names, NSCOLUMNS, attnum);
+	while (summary_scan_next(&scan))
 	{
+		Datum	   *v = scan.values;
 		CellCounts	k;
 		int64		base = 0;
-		char	   *channel;
+		const char *channel;
+		int			channel_len;
+		struct varlena *channel_copy;
 
-		heap_deform_tuple(tup, desc, v, isnull);
 		memset(&k, 0, sizeof(k));
 		k.c[C_NEW] = DatumGetInt64(v[attnum[S_NEW] - 1]);
 		k.c[C_REACTIVATED] = DatumGetInt64(v[attnum[S_REACTIVATED] - 1]);
 		k.c[C_MOVED_IN] = DatumGetInt64(v[attnum[S_MOVED_IN] - 1]);
 		add_stay_base(&base, DatumGetInt64(v[attnum[S_AT_START] - 1]), &k);
-		channel = isnull[attnum[S_CHANNEL] - 1] ? NULL :
-			TextDatumGetCString(v[attnum[S_CHANNEL] - 1]);
-		sum_append(sums, n, cap, channel, base);
-		if (channel)
-			pfree(channel);
+		channel_copy = text_bytes(v[attnum[S_CHANNEL] - 1], scan.isnull[attnum[S_CHANNEL] - 1],
+								  &channel, &channel_len);
+		sum_append(sums, n, cap, channel, channel_len, base);
+		if (channel_copy)
+			pfree(channel_copy);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	pfree(v);
-	pfree(isnull);
+	summary_scan_end(&scan);
 }
 
 /*
@@ -1427,7 +1456,7 @@ bucket_bases(Family *f, Timestamp b, TimestampTz start)
 				continue;
 			combined(f, c, b, &counts, &at_start);
 			add_stay_base(&base, at_start, &counts);
-			sum_append(&sums, &n, &cap, c->key.channel, base);
+			sum_append(&sums, &n, &cap, c->key.channel, c->key.channel_len, base);
 		}
 	}
 	else
@@ -1567,15 +1596,8 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 		M_BUCKET, M_CHANNEL, M_DETAIL, M_N, NMCOLUMNS
 	};
 	static const char *const names[NMCOLUMNS] = {"bucket", "channel", "detail", "n"};
-	Oid			summary = summary_churn_relid("summary");
-	Relation	rel = table_open(summary, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	attnum[NMCOLUMNS];
-	ScanKeyData key[3];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Datum	   *v = palloc(sizeof(Datum) * desc->natts);
-	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	SummaryScan scan;
 	Datum		no_segment = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	uint32		no_segment_hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, no_segment));
 	int			cap = 16;
@@ -1585,40 +1607,32 @@ read_moves(const Family *f, Timestamp from, Cell **moves, int *nmoves)
 	*moves = palloc(sizeof(Cell) * cap);
 	*nmoves = 0;
 	table_init(&table, cap);
-	for (int i = 0; i < NMCOLUMNS; i++)
-		attnum[i] = column_of(summary, names[i]);
-	ScanKeyInit(&key[0], column_of(summary, "relid"), BTEqualStrategyNumber, F_OIDEQ, f->relid);
-	ScanKeyInit(&key[1], column_of(summary, "kind"), BTEqualStrategyNumber, F_CHAREQ,
-				CharGetDatum(SUMMARY_KIND_MOVED));
-	ScanKeyInit(&key[2], column_of(summary, "bucket_start"), BTGreaterEqualStrategyNumber,
-				F_TIMESTAMPTZ_GE, TimestampTzGetDatum(bucket_start(f, from)));
-	scan = systable_beginscan(rel, summary_churn_relid("summary_range"), true,
-							  GetActiveSnapshot(), 3, key);
-	while ((tup = systable_getnext(scan)) != NULL)
+	summary_scan_begin(&scan, "summary", "summary_range", "kind", SUMMARY_KIND_MOVED, f->relid,
+					   BTGreaterEqualStrategyNumber, bucket_start(f, from));
+	summary_scan_columns(&scan, names, NMCOLUMNS, attnum);
+	while (summary_scan_next(&scan))
 	{
+		Datum	   *v = scan.values;
+		bool	   *isnull = scan.isnull;
 		CellKey		mkey;
-		char	   *from;
-		char	   *to;
+		struct varlena *from_copy;
+		struct varlena *to_copy;
 
-		heap_deform_tuple(tup, desc, v, isnull);
-		from = isnull[attnum[M_CHANNEL] - 1] ? NULL :
-			TextDatumGetCString(v[attnum[M_CHANNEL] - 1]);
-		to = isnull[attnum[M_DETAIL] - 1] ? NULL :
-			TextDatumGetCString(v[attnum[M_DETAIL] - 1]);
-		key_set_text(&mkey, from, to);
+		/* the key in place (add_move copies a new one) */
+		from_copy = text_bytes(v[attnum[M_CHANNEL] - 1], isnull[attnum[M_CHANNEL] - 1],
+							   &mkey.channel, &mkey.channel_len);
+		to_copy = text_bytes(v[attnum[M_DETAIL] - 1], isnull[attnum[M_DETAIL] - 1],
+							 &mkey.state, &mkey.state_len);
 		mkey.segment = no_segment;
 		add_move(&table, moves, nmoves, &cap, &mkey, no_segment_hash,
 				 DatumGetTimestamp(v[attnum[M_BUCKET] - 1]),
 				 DatumGetInt64(v[attnum[M_N] - 1]));
-		if (from)
-			pfree(from);
-		if (to)
-			pfree(to);
+		if (from_copy)
+			pfree(from_copy);
+		if (to_copy)
+			pfree(to_copy);
 	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	pfree(v);
-	pfree(isnull);
+	summary_scan_end(&scan);
 
 	/* the pending ones (all from from on: see moves_from) */
 	for (int i = 0; k >= 0 && i < f->nccells; i++)
