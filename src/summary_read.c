@@ -673,6 +673,36 @@ bucket_append(CellBucket **rows, int *n, int *cap)
 	return b;
 }
 
+/* *sum += n, a summary count that must stay in range */
+static void
+count_add(int64 *sum, int64 n)
+{
+	if (pg_add_s64_overflow(*sum, n, sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("summary count out of range")));
+}
+
+/*
+ * Add n to count k of a cell's pending bucket, made when missing (looked
+ * for from the last: a scan meets a bucket's counts together)
+ */
+static void
+pending_add(Cell *c, Timestamp bucket, int k, int64 n)
+{
+	CellBucket *b = NULL;
+
+	for (int j = c->npending - 1; j >= 0 && b == NULL; j--)
+		if (c->pending[j].bucket == bucket)
+			b = &c->pending[j];
+	if (b == NULL)
+	{
+		b = bucket_append(&c->pending, &c->npending, &c->pending_cap);
+		b->bucket = bucket;
+	}
+	count_add(&b->counts.c[k], n);
+}
+
 static int
 bucket_cmp(const void *a, const void *b)
 {
@@ -879,7 +909,6 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 		struct varlena *channel_copy;
 		struct varlena *state_copy;
 		Cell	   *c;
-		CellBucket *b = NULL;
 		Timestamp	bucket;
 		unsigned char code;
 		bool		of_family;
@@ -938,22 +967,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 		}
 		else
 			c = cell_of_hashed(&ctable, &f->ccells, &f->nccells, &ccap, &key, h);
-		for (int j = c->npending - 1; j >= 0; j--)
-			if (c->pending[j].bucket == bucket)
-			{
-				b = &c->pending[j];
-				break;
-			}
-		if (b == NULL)
-		{
-			b = bucket_append(&c->pending, &c->npending, &c->pending_cap);
-			b->bucket = bucket;
-		}
-		if (pg_add_s64_overflow(b->counts.c[k], DatumGetInt64(v[attnum[P_N] - 1]),
-								&b->counts.c[k]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("pending summary count out of range")));
+		pending_add(c, bucket, k, DatumGetInt64(v[attnum[P_N] - 1]));
 		if (channel_copy)
 			pfree(channel_copy);
 		if (state_copy)
@@ -1336,10 +1350,7 @@ add_stay_base(int64 *base, int64 at_start, const CellCounts *k)
 	int64		terms[4] = {at_start, k->c[C_NEW], k->c[C_REACTIVATED], k->c[C_MOVED_IN]};
 
 	for (int i = 0; i < lengthof(terms); i++)
-		if (pg_add_s64_overflow(*base, terms[i], base))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("customers of a channel in a summary bucket out of range")));
+		count_add(base, terms[i]);
 }
 
 /* channels in order, NULL first: only for finding equal ones */
@@ -1468,10 +1479,7 @@ bucket_bases(Family *f, Timestamp b, TimestampTz start)
 	{
 		if (m > 0 && channel_cmp(sums[m - 1].channel, sums[i].channel) == 0)
 		{
-			if (pg_add_s64_overflow(sums[m - 1].base, sums[i].base, &sums[m - 1].base))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("customers of a channel in a summary bucket out of range")));
+			count_add(&sums[m - 1].base, sums[i].base);
 			continue;
 		}
 		sums[m++] = sums[i];
@@ -1562,22 +1570,9 @@ static void
 add_move(CellTable *table, Cell **moves, int *nmoves, int *cap, const CellKey *key,
 		 uint32 segment_hash, Timestamp bucket, int64 n)
 {
-	Cell	   *c = cell_of_hashed(table, moves, nmoves, cap, key,
-								   key_hash_with(key, segment_hash));
-	CellBucket *b = NULL;
-
-	for (int j = c->npending - 1; j >= 0 && b == NULL; j--)
-		if (c->pending[j].bucket == bucket)
-			b = &c->pending[j];
-	if (b == NULL)
-	{
-		b = bucket_append(&c->pending, &c->npending, &c->pending_cap);
-		b->bucket = bucket;
-	}
-	if (pg_add_s64_overflow(b->counts.c[0], n, &b->counts.c[0]))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("customers moved in a summary bucket out of range")));
+	pending_add(cell_of_hashed(table, moves, nmoves, cap, key,
+							   key_hash_with(key, segment_hash)),
+				bucket, 0, n);
 }
 
 /*
