@@ -656,7 +656,14 @@ count_slot(Family *f, char kind)
 	return f->ncount_kinds++;
 }
 
-/* a new, zeroed bucket at the end of *rows (of *n, room for *cap) */
+/*
+ * a new, zeroed bucket at the end of *rows (of *n, room for *cap), room
+ * for one made first: most cells have a bucket or two in a read, and room
+ * for four each doubled the memory of a read with a thousand cells (about
+ * 330 kB with 7,650 pending deltas, which malloc gave back to the kernel
+ * at the end of each transaction and faulted in again: 15 % of a
+ * diversion panel's read)
+ */
 static CellBucket *
 bucket_append(CellBucket **rows, int *n, int *cap)
 {
@@ -664,7 +671,7 @@ bucket_append(CellBucket **rows, int *n, int *cap)
 
 	if (*n == *cap)
 	{
-		*cap = Max(4, 2 * *cap);
+		*cap = Max(1, 2 * *cap);
 		*rows = *rows ? repalloc(*rows, sizeof(CellBucket) * *cap) :
 			palloc(sizeof(CellBucket) * *cap);
 	}
@@ -2051,6 +2058,10 @@ churn_move_changes(PG_FUNCTION_ARGS)
 	Timestamp	from;
 	Cell	   *moves;
 	int			nmoves;
+	bool		have_bucket = false;
+	Timestamp	bucket = 0;
+	TimestampTz b_start = 0;
+	TimestampTz b_end = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
 	check_move_privilege(DatumGetObjectId(relid));
@@ -2065,16 +2076,23 @@ churn_move_changes(PG_FUNCTION_ARGS)
 		for (int j = 0; j < c->npending; j++)
 		{
 			const CellBucket *b = &c->pending[j];
-			TimestampTz b_start = bucket_start(&f, b->bucket);
 			int64		base;
 			Datum		values[6];
 			bool		nulls[6];
 
 			if (b->counts.c[0] == 0)
 				continue;
+			/* the moves of a bucket are mostly in one (the current) */
+			if (!have_bucket || b->bucket != bucket)
+			{
+				bucket = b->bucket;
+				b_start = bucket_start(&f, bucket);
+				b_end = bucket_start(&f, next_bucket(&f, bucket));
+				have_bucket = true;
+			}
 			memset(nulls, 0, sizeof(nulls));
 			values[0] = TimestampTzGetDatum(b_start);
-			values[1] = TimestampTzGetDatum(bucket_start(&f, next_bucket(&f, b->bucket)));
+			values[1] = TimestampTzGetDatum(b_end);
 			nulls[2] = c->key.channel == NULL;
 			values[2] = c->key.channel ? CStringGetTextDatum(c->key.channel) : (Datum) 0;
 			nulls[3] = c->key.state == NULL;
