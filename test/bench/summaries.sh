@@ -154,22 +154,34 @@ raw_periods() {
 
 q >/dev/null <<'SQL' || exit 1
 -- CPU time of this backend in ns (from /proc/self/schedstat): load from
--- other processes on the machine does not inflate it
+-- other processes on the machine does not inflate it.  It advances by the
+-- scheduler's tick (4 ms on the machines measured), not continuously.
 CREATE FUNCTION bench_cpu_ns() RETURNS bigint LANGUAGE sql
 AS $$ SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint $$;
 -- the CPU ms of one execution of q, planned anew each time and in a
 -- transaction of its own (EXECUTE and COMMIT, as Grafana sends a query: the
 -- summary views' functions share their reads within a snapshot, so a loop
 -- inside one transaction would read the pending deltas once for all), best
--- of rounds of reps after one to warm up; and the rows it returns
+-- of rounds of reps after one to warm up; and the rows it returns.  A round
+-- takes at least reps executions and at least 0.5 s, so that a tick is at
+-- most 1 % of it (50 reps of a 1 ms read counted in 0.08 ms steps).
 CREATE PROCEDURE bench_read(q text, reps int, rounds int DEFAULT 3,
 	INOUT ms float8 DEFAULT NULL, INOUT nrows bigint DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
 	c0 bigint;
+	t0 timestamptz;
+	each_ms float8;
 BEGIN
 	EXECUTE 'SELECT count(*) FROM (' || q || ') x' INTO nrows;
 	COMMIT;
+	t0 := clock_timestamp();
+	FOR i IN 1..3 LOOP
+		EXECUTE q;
+		COMMIT;
+	END LOOP;
+	each_ms := extract(epoch FROM clock_timestamp() - t0) * 1000 / 3;
+	reps := greatest(reps, ceil(500 / greatest(each_ms, 0.001))::int);
 	ms := 'Infinity';
 	FOR r IN 1..rounds LOOP
 		c0 := bench_cpu_ns();
