@@ -493,6 +493,7 @@ typedef struct SegmentHashMemo
 		char	   *bytes;
 		uint32		hash;		/* jsonb_hash */
 	}			slot[SEGMENT_MEMO];
+	int			last;			/* the slot found last, or -1 */
 } SegmentHashMemo;
 
 static void
@@ -503,6 +504,7 @@ segment_memo_init(SegmentHashMemo *m)
 		m->slot[i].len = -1;
 		m->slot[i].bytes = NULL;
 	}
+	m->last = -1;
 }
 
 static uint32
@@ -514,7 +516,12 @@ segment_hash(SegmentHashMemo *m, Datum segment)
 
 	if (!segment_bytes(segment, &data, &len))
 		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
+	/* the deltas of a statement follow each other, with one segment */
+	if (m->last >= 0 && m->slot[m->last].len == len &&
+		memcmp(m->slot[m->last].bytes, data, len) == 0)
+		return m->slot[m->last].hash;
 	i = hash_bytes((const unsigned char *) data, len) % SEGMENT_MEMO;
+	m->last = i;
 	if (m->slot[i].len != len || memcmp(m->slot[i].bytes, data, len) != 0)
 	{
 		if (m->slot[i].bytes != NULL)
