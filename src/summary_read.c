@@ -1710,8 +1710,8 @@ check_read_privilege(Oid relid, char family)
  * which stays for the next read: a read with a few thousand pending deltas
  * takes about 200 kB, and freed at each commit, that memory went back to
  * the kernel (malloc trims what it gets back past 128 kB) and was faulted
- * in again page by page at the next read, a sixth of a Grafana panel's
- * read.  The transaction's first read takes the first memo, so a backend
+ * in again page by page at the next read (12 % of a diversion panel's
+ * read).  The transaction's first read takes the first memo, so a backend
  * that reads once per transaction keeps one block.
  */
 #define READ_MEMOS 4
