@@ -450,6 +450,8 @@ key_eq(const CellKey *a, const CellKey *b)
 	if (!bytes_eq(a->channel, a->channel_len, b->channel, b->channel_len) ||
 		!bytes_eq(a->state, a->state_len, b->state, b->state_len))
 		return false;
+	if (a->segment == b->segment)
+		return true;			/* one copy (segment_hash) */
 	if (segment_bytes(a->segment, &da, &la) && segment_bytes(b->segment, &db, &lb) &&
 		la == lb && memcmp(da, db, la) == 0)
 		return true;
@@ -482,6 +484,9 @@ key_hash(const CellKey *k)
  * segments recur in thousands of deltas, and hashing their bytes costs a
  * fraction of walking the jsonb.  Equal bytes are an equal jsonb, so the
  * hash is the one key_hash computes.  Direct-mapped, a collision replaces.
+ * Each slot holds a copy of its segment, which the cells made from the
+ * deltas share (so a cell's key compares with a delta's by the pointer):
+ * a copy replaced stays, for the cells, as long as the read's memory.
  */
 #define SEGMENT_MEMO 64
 
@@ -489,8 +494,7 @@ typedef struct SegmentHashMemo
 {
 	struct
 	{
-		int			len;		/* -1: empty */
-		char	   *bytes;
+		struct varlena *copy;	/* NULL: empty */
 		uint32		hash;		/* jsonb_hash */
 	}			slot[SEGMENT_MEMO];
 	int			last;			/* the slot found last, or -1 */
@@ -500,37 +504,53 @@ static void
 segment_memo_init(SegmentHashMemo *m)
 {
 	for (int i = 0; i < SEGMENT_MEMO; i++)
-	{
-		m->slot[i].len = -1;
-		m->slot[i].bytes = NULL;
-	}
+		m->slot[i].copy = NULL;
 	m->last = -1;
 }
 
+/* whether slot i of m holds the segment of len bytes at data */
+static inline bool
+segment_in_slot(const SegmentHashMemo *m, int i, const char *data, int len)
+{
+	const struct varlena *copy = m->slot[i].copy;
+
+	return copy != NULL && VARSIZE(copy) - VARHDRSZ == len &&
+		memcmp(VARDATA(copy), data, len) == 0;
+}
+
+/*
+ * The jsonb hash of a segment, and in *kept the memo's copy of it, or 0
+ * when the segment is stored out of line or compressed
+ */
 static uint32
-segment_hash(SegmentHashMemo *m, Datum segment)
+segment_hash(SegmentHashMemo *m, Datum segment, Datum *kept)
 {
 	const char *data;
 	int			len;
 	uint32		i;
 
+	*kept = (Datum) 0;
 	if (!segment_bytes(segment, &data, &len))
 		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
 	/* the deltas of a statement follow each other, with one segment */
-	if (m->last >= 0 && m->slot[m->last].len == len &&
-		memcmp(m->slot[m->last].bytes, data, len) == 0)
-		return m->slot[m->last].hash;
-	i = hash_bytes((const unsigned char *) data, len) % SEGMENT_MEMO;
-	m->last = i;
-	if (m->slot[i].len != len || memcmp(m->slot[i].bytes, data, len) != 0)
+	if (m->last >= 0 && segment_in_slot(m, m->last, data, len))
+		i = m->last;
+	else
 	{
-		if (m->slot[i].bytes != NULL)
-			pfree(m->slot[i].bytes);
-		m->slot[i].bytes = palloc(Max(len, 1));
-		memcpy(m->slot[i].bytes, data, len);
-		m->slot[i].len = len;
-		m->slot[i].hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
+		i = hash_bytes((const unsigned char *) data, len) % SEGMENT_MEMO;
+		m->last = i;
+		if (!segment_in_slot(m, i, data, len))
+		{
+			struct varlena *copy = palloc(VARHDRSZ + len);
+
+			SET_VARSIZE(copy, VARHDRSZ + len);
+			memcpy(VARDATA(copy), data, len);
+			m->slot[i].copy = copy;
+			m->slot[i].hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash,
+																 PointerGetDatum(copy)));
+		}
 	}
+	*kept = PointerGetDatum(m->slot[i].copy);
 	return m->slot[i].hash;
 }
 
@@ -573,11 +593,13 @@ table_find(const CellTable *t, const Cell *cells, const CellKey *key, uint32 h)
 
 /*
  * The cell of key (whose key_hash is h) in *cells (of *ncells, room for
- * *cap), made when missing: its key copied, so that the caller's may go.
+ * *cap), made when missing: its key copied, so that the caller's may go,
+ * but for its segment when segment_kept (the caller's lasts as long as
+ * the cells).
  */
 static Cell *
 cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key,
-			   uint32 h)
+			   uint32 h, bool segment_kept)
 {
 	int			i = table_find(t, *cells, key, h);
 	Cell	   *c;
@@ -605,7 +627,8 @@ cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey 
 	/* copies: the caller's may point into a buffer or at a TOAST value */
 	c->key = *key;
 	c->key.channel = key->channel ? pnstrdup(key->channel, key->channel_len) : NULL;
-	c->key.segment = PointerGetDatum(PG_DETOAST_DATUM_COPY(key->segment));
+	c->key.segment = segment_kept ? key->segment :
+		PointerGetDatum(PG_DETOAST_DATUM_COPY(key->segment));
 	c->key.state = key->state ? pnstrdup(key->state, key->state_len) : NULL;
 	c->hash = h;
 	table_put(t, *cells, (*ncells)++);
@@ -615,7 +638,7 @@ cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey 
 static Cell *
 cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
 {
-	return cell_of_hashed(t, cells, ncells, cap, key, key_hash(key));
+	return cell_of_hashed(t, cells, ncells, cap, key, key_hash(key), false);
 }
 
 /* the count of summary_cell a pending delta of kind adds to */
@@ -928,6 +951,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 		bool		of_family;
 		int			k;
 		uint32		h;
+		Datum		kept;
 
 		/*
 		 * The kind first (after fixed-width columns that are never NULL: at
@@ -971,16 +995,20 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 								&key.state, &key.state_len);
 		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
-		h = key_hash_with(&key, segment_hash(&segments, key.segment));
+		h = key_hash_with(&key, segment_hash(&segments, key.segment, &kept));
+		if (kept != (Datum) 0)
+			key.segment = kept;
 		if (of_family)
 		{
 			if (!f->has_pending || bucket < f->pending_first)
 				f->pending_first = bucket;
 			f->has_pending = true;
-			c = cell_of_hashed(&table, &f->pcells, &f->npcells, &cap, &key, h);
+			c = cell_of_hashed(&table, &f->pcells, &f->npcells, &cap, &key, h,
+							   kept != (Datum) 0);
 		}
 		else
-			c = cell_of_hashed(&ctable, &f->ccells, &f->nccells, &ccap, &key, h);
+			c = cell_of_hashed(&ctable, &f->ccells, &f->nccells, &ccap, &key, h,
+							   kept != (Datum) 0);
 		pending_add(c, bucket, k, DatumGetInt64(v[attnum[P_N] - 1]));
 		if (channel_copy)
 			pfree(channel_copy);
@@ -991,9 +1019,6 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	table_close(rel, AccessShareLock);
 	pfree(table.slots);
 	pfree(ctable.slots);
-	for (int i = 0; i < SEGMENT_MEMO; i++)
-		if (segments.slot[i].bytes != NULL)
-			pfree(segments.slot[i].bytes);
 	pfree(v);
 	pfree(isnull);
 
@@ -1578,14 +1603,14 @@ moves_from(const Family *f, Timestamp *from)
 
 /*
  * add n customers moved in bucket to the pair of channels of key (whose
- * segment's jsonb hash is segment_hash)
+ * segment lasts as long as the moves, and its jsonb hash is segment_hash)
  */
 static void
 add_move(CellTable *table, Cell **moves, int *nmoves, int *cap, const CellKey *key,
 		 uint32 segment_hash, Timestamp bucket, int64 n)
 {
 	pending_add(cell_of_hashed(table, moves, nmoves, cap, key,
-							   key_hash_with(key, segment_hash)),
+							   key_hash_with(key, segment_hash), true),
 				bucket, 0, n);
 }
 
