@@ -480,42 +480,56 @@ key_hash(const CellKey *k)
 }
 
 /*
- * The jsonb hashes of the segments a scan met, by their bytes: a few
- * segments recur in thousands of deltas, and hashing their bytes costs a
- * fraction of walking the jsonb.  Equal bytes are an equal jsonb, so the
- * hash is the one key_hash computes.  Direct-mapped, a collision replaces.
- * Each slot holds a copy of its segment, which the cells made from the
- * deltas share (so a cell's key compares with a delta's by the pointer):
- * a copy replaced stays, for the cells, as long as the read's memory.
+ * The segments a scan of the deltas met, each copied once, with its jsonb
+ * hash: a few segments recur in thousands of deltas, and hashing their
+ * bytes costs a fraction of walking the jsonb.  Equal bytes are an equal
+ * jsonb, so the hash is the one key_hash computes.  The cells made from
+ * the deltas share the copies (so a cell's key compares with a delta's by
+ * the pointer), which last as long as the read's memory.  An open-addressing
+ * table by the bytes' hash, at most half full.
  */
-#define SEGMENT_MEMO 64
+typedef struct SegmentEntry
+{
+	struct varlena *copy;		/* NULL: empty */
+	uint32		bytes_hash;		/* hash_bytes of its data */
+	uint32		hash;			/* jsonb_hash */
+} SegmentEntry;
 
 typedef struct SegmentHashMemo
 {
-	struct
-	{
-		struct varlena *copy;	/* NULL: empty */
-		uint32		hash;		/* jsonb_hash */
-	}			slot[SEGMENT_MEMO];
-	int			last;			/* the slot found last, or -1 */
+	SegmentEntry *slots;
+	int			mask;
+	int			used;
+	SegmentEntry *last;			/* the entry found last, or NULL */
 } SegmentHashMemo;
 
 static void
 segment_memo_init(SegmentHashMemo *m)
 {
-	for (int i = 0; i < SEGMENT_MEMO; i++)
-		m->slot[i].copy = NULL;
-	m->last = -1;
+	m->mask = 63;
+	m->slots = palloc0(sizeof(SegmentEntry) * (m->mask + 1));
+	m->used = 0;
+	m->last = NULL;
 }
 
-/* whether slot i of m holds the segment of len bytes at data */
+/* whether e holds the segment of len bytes at data */
 static inline bool
-segment_in_slot(const SegmentHashMemo *m, int i, const char *data, int len)
+segment_in_entry(const SegmentEntry *e, const char *data, int len)
 {
-	const struct varlena *copy = m->slot[i].copy;
+	return VARSIZE(e->copy) - VARHDRSZ == len && memcmp(VARDATA(e->copy), data, len) == 0;
+}
 
-	return copy != NULL && VARSIZE(copy) - VARHDRSZ == len &&
-		memcmp(VARDATA(copy), data, len) == 0;
+/* the empty slot or the entry of bytes_hash and data in m */
+static SegmentEntry *
+segment_slot(SegmentHashMemo *m, uint32 bytes_hash, const char *data, int len)
+{
+	int			i = bytes_hash & m->mask;
+
+	while (m->slots[i].copy != NULL &&
+		   (m->slots[i].bytes_hash != bytes_hash ||
+			!segment_in_entry(&m->slots[i], data, len)))
+		i = (i + 1) & m->mask;
+	return &m->slots[i];
 }
 
 /*
@@ -527,31 +541,53 @@ segment_hash(SegmentHashMemo *m, Datum segment, Datum *kept)
 {
 	const char *data;
 	int			len;
-	uint32		i;
+	uint32		bytes_hash;
+	SegmentEntry *e;
 
 	*kept = (Datum) 0;
 	if (!segment_bytes(segment, &data, &len))
 		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
 	/* the deltas of a statement follow each other, with one segment */
-	if (m->last >= 0 && segment_in_slot(m, m->last, data, len))
-		i = m->last;
-	else
+	if (m->last != NULL && segment_in_entry(m->last, data, len))
 	{
-		i = hash_bytes((const unsigned char *) data, len) % SEGMENT_MEMO;
-		m->last = i;
-		if (!segment_in_slot(m, i, data, len))
-		{
-			struct varlena *copy = palloc(VARHDRSZ + len);
+		*kept = PointerGetDatum(m->last->copy);
+		return m->last->hash;
+	}
+	bytes_hash = hash_bytes((const unsigned char *) data, len);
+	e = segment_slot(m, bytes_hash, data, len);
+	if (e->copy == NULL)
+	{
+		struct varlena *copy = palloc(VARHDRSZ + len);
 
-			SET_VARSIZE(copy, VARHDRSZ + len);
-			memcpy(VARDATA(copy), data, len);
-			m->slot[i].copy = copy;
-			m->slot[i].hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash,
-																 PointerGetDatum(copy)));
+		SET_VARSIZE(copy, VARHDRSZ + len);
+		memcpy(VARDATA(copy), data, len);
+		e->copy = copy;
+		e->bytes_hash = bytes_hash;
+		e->hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, PointerGetDatum(copy)));
+		if (2 * ++m->used > m->mask + 1)
+		{
+			/* grow to keep it at most half full */
+			SegmentEntry *old = m->slots;
+			int			n = m->mask + 1;
+
+			m->mask = 2 * n - 1;
+			m->slots = palloc0(sizeof(SegmentEntry) * 2 * n);
+			for (int i = 0; i < n; i++)
+				if (old[i].copy != NULL)
+				{
+					int			j = old[i].bytes_hash & m->mask;
+
+					while (m->slots[j].copy != NULL)
+						j = (j + 1) & m->mask;
+					m->slots[j] = old[i];
+				}
+			pfree(old);
+			e = segment_slot(m, bytes_hash, data, len);
 		}
 	}
-	*kept = PointerGetDatum(m->slot[i].copy);
-	return m->slot[i].hash;
+	m->last = e;
+	*kept = PointerGetDatum(e->copy);
+	return e->hash;
 }
 
 static void
@@ -1019,6 +1055,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	table_close(rel, AccessShareLock);
 	pfree(table.slots);
 	pfree(ctable.slots);
+	pfree(segments.slots);
 	pfree(v);
 	pfree(isnull);
 
