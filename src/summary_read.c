@@ -2163,7 +2163,7 @@ churn_move_changes(PG_FUNCTION_ARGS)
 
 			if (b->counts.c[0] == 0)
 				continue;
-			/* the moves of a bucket are mostly in one (the current) */
+			/* a bucket's start and end once for a run of its moves */
 			if (!have_bucket || b->bucket != bucket)
 			{
 				bucket = b->bucket;
