@@ -17,6 +17,7 @@
 --    and corrections pending in past buckets, the (segment, bucket) totals
 --    of churn_summary equal plain SQL over the rows, and the moves out of
 --    each channel and its base in diversion_summary equal its cells'.
+-- 5. A backend keeps at most four reads' first blocks between transactions.
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
@@ -316,6 +317,20 @@ $$;
 SELECT pending > 500 AS pending, segments, churn, moves, diversion FROM sg_diffs();
 SELECT churn.refresh('sg') > 0 AS folded;
 SELECT pending, segments, churn, moves, diversion FROM sg_diffs();
+-- 5. Memory.  Each read of the loop follows a write, so it sees another
+-- command and takes a new memo (at most four, taken in turn); after the
+-- transaction, each memo's context is emptied to its first block.
+UPDATE sg SET until = until + interval '1 day' WHERE id % 8 = 0;
+DO $$
+BEGIN
+	FOR i IN 1..20 LOOP
+		UPDATE sg SET until = until WHERE id = i;
+		PERFORM count(*) FROM churn.churn_summary WHERE relation = 'sg'::regclass;
+	END LOOP;
+END
+$$;
+SELECT count(*) AS memos, bool_and(total_bytes <= 256 * 1024 + 8192) AS first_block_only
+  FROM pg_backend_memory_contexts WHERE name = 'churn summary read';
 SELECT churn.untrack('sg');
 DROP TABLE sg;
 DROP FUNCTION sg_diffs();
