@@ -202,7 +202,10 @@ typedef struct ChannelBases
 	BucketBases *buckets;
 } ChannelBases;
 
-/* an open-addressing hash table of cells (indexes into an array of them) */
+/*
+ * an open-addressing hash table of the entries of an array (of cells, or
+ * segments) by their hashes: it holds their indexes, at most half full
+ */
 typedef struct CellTable
 {
 	int			mask;			/* slots - 1, slots a power of 2 */
@@ -479,117 +482,6 @@ key_hash(const CellKey *k)
 	return key_hash_with(k, DatumGetUInt32(DirectFunctionCall1(jsonb_hash, k->segment)));
 }
 
-/*
- * The segments a scan of the deltas met, each copied once, with its jsonb
- * hash: a few segments recur in thousands of deltas, and hashing their
- * bytes costs a fraction of walking the jsonb.  Equal bytes are an equal
- * jsonb, so the hash is the one key_hash computes.  The cells made from
- * the deltas share the copies (so a cell's key compares with a delta's by
- * the pointer), which last as long as the read's memory.  An open-addressing
- * table by the bytes' hash, at most half full.
- */
-typedef struct SegmentEntry
-{
-	struct varlena *copy;		/* NULL: empty */
-	uint32		bytes_hash;		/* hash_bytes of its data */
-	uint32		hash;			/* jsonb_hash */
-} SegmentEntry;
-
-typedef struct SegmentHashMemo
-{
-	SegmentEntry *slots;
-	int			mask;
-	int			used;
-	SegmentEntry *last;			/* the entry found last, or NULL */
-} SegmentHashMemo;
-
-static void
-segment_memo_init(SegmentHashMemo *m)
-{
-	m->mask = 63;
-	m->slots = palloc0(sizeof(SegmentEntry) * (m->mask + 1));
-	m->used = 0;
-	m->last = NULL;
-}
-
-/* whether e holds the segment of len bytes at data */
-static inline bool
-segment_in_entry(const SegmentEntry *e, const char *data, int len)
-{
-	return VARSIZE(e->copy) - VARHDRSZ == len && memcmp(VARDATA(e->copy), data, len) == 0;
-}
-
-/* the empty slot or the entry of bytes_hash and data in m */
-static SegmentEntry *
-segment_slot(SegmentHashMemo *m, uint32 bytes_hash, const char *data, int len)
-{
-	int			i = bytes_hash & m->mask;
-
-	while (m->slots[i].copy != NULL &&
-		   (m->slots[i].bytes_hash != bytes_hash ||
-			!segment_in_entry(&m->slots[i], data, len)))
-		i = (i + 1) & m->mask;
-	return &m->slots[i];
-}
-
-/*
- * The jsonb hash of a segment, and in *kept the memo's copy of it, or 0
- * when the segment is stored out of line or compressed
- */
-static uint32
-segment_hash(SegmentHashMemo *m, Datum segment, Datum *kept)
-{
-	const char *data;
-	int			len;
-	uint32		bytes_hash;
-	SegmentEntry *e;
-
-	*kept = (Datum) 0;
-	if (!segment_bytes(segment, &data, &len))
-		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
-	/* the deltas of a statement follow each other, with one segment */
-	if (m->last != NULL && segment_in_entry(m->last, data, len))
-	{
-		*kept = PointerGetDatum(m->last->copy);
-		return m->last->hash;
-	}
-	bytes_hash = hash_bytes((const unsigned char *) data, len);
-	e = segment_slot(m, bytes_hash, data, len);
-	if (e->copy == NULL)
-	{
-		struct varlena *copy = palloc(VARHDRSZ + len);
-
-		SET_VARSIZE(copy, VARHDRSZ + len);
-		memcpy(VARDATA(copy), data, len);
-		e->copy = copy;
-		e->bytes_hash = bytes_hash;
-		e->hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, PointerGetDatum(copy)));
-		if (2 * ++m->used > m->mask + 1)
-		{
-			/* grow to keep it at most half full */
-			SegmentEntry *old = m->slots;
-			int			n = m->mask + 1;
-
-			m->mask = 2 * n - 1;
-			m->slots = palloc0(sizeof(SegmentEntry) * 2 * n);
-			for (int i = 0; i < n; i++)
-				if (old[i].copy != NULL)
-				{
-					int			j = old[i].bytes_hash & m->mask;
-
-					while (m->slots[j].copy != NULL)
-						j = (j + 1) & m->mask;
-					m->slots[j] = old[i];
-				}
-			pfree(old);
-			e = segment_slot(m, bytes_hash, data, len);
-		}
-	}
-	m->last = e;
-	*kept = PointerGetDatum(e->copy);
-	return e->hash;
-}
-
 static void
 table_init(CellTable *t, int expected)
 {
@@ -602,15 +494,35 @@ table_init(CellTable *t, int expected)
 	t->used = 0;
 }
 
+/* put the index of an entry whose hash is h in t */
 static void
-table_put(CellTable *t, const Cell *cells, int index)
+table_put(CellTable *t, uint32 h, int index)
 {
-	int			i = cells[index].hash & t->mask;
+	int			i = h & t->mask;
 
 	while (t->slots[i] != 0)
 		i = (i + 1) & t->mask;
 	t->slots[i] = index + 1;
 	t->used++;
+}
+
+/*
+ * Room in t for one more of its n entries (entries: an array of them, each
+ * size bytes, its hash hash_offset bytes into it): grown and rebuilt when
+ * one more would make it over half full
+ */
+static void
+table_make_room(CellTable *t, int n, const void *entries, size_t size, size_t hash_offset)
+{
+	CellTable	bigger;
+
+	if (2 * (t->used + 1) <= t->mask + 1)
+		return;
+	table_init(&bigger, t->used + 1);
+	for (int j = 0; j < n; j++)
+		table_put(&bigger, *(const uint32 *) ((const char *) entries + j * size + hash_offset), j);
+	pfree(t->slots);
+	*t = bigger;
 }
 
 /* the index of the cell of key (whose hash is h) in cells, or -1 */
@@ -647,17 +559,7 @@ cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey 
 		*cap *= 2;
 		*cells = repalloc(*cells, sizeof(Cell) * *cap);
 	}
-	if (2 * (t->used + 1) > t->mask + 1)
-	{
-		/* grow the table to keep it at most half full */
-		CellTable	bigger;
-
-		table_init(&bigger, t->used + 1);
-		for (int j = 0; j < *ncells; j++)
-			table_put(&bigger, *cells, j);
-		pfree(t->slots);
-		*t = bigger;
-	}
+	table_make_room(t, *ncells, *cells, sizeof(Cell), offsetof(Cell, hash));
 	c = &(*cells)[*ncells];
 	memset(c, 0, sizeof(*c));
 	/* copies: the caller's may point into a buffer or at a TOAST value */
@@ -667,7 +569,7 @@ cell_of_hashed(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey 
 		PointerGetDatum(PG_DETOAST_DATUM_COPY(key->segment));
 	c->key.state = key->state ? pnstrdup(key->state, key->state_len) : NULL;
 	c->hash = h;
-	table_put(t, *cells, (*ncells)++);
+	table_put(t, h, (*ncells)++);
 	return c;
 }
 
@@ -675,6 +577,120 @@ static Cell *
 cell_of(CellTable *t, Cell **cells, int *ncells, int *cap, const CellKey *key)
 {
 	return cell_of_hashed(t, cells, ncells, cap, key, key_hash(key), false);
+}
+
+/*
+ * The segments a scan of the deltas met, each copied once, with its jsonb
+ * hash: a few segments recur in thousands of deltas, and hashing their
+ * bytes costs a fraction of walking the jsonb.  Equal bytes are an equal
+ * jsonb, so the hash is the one key_hash computes.  The cells made from
+ * the deltas share the copies (so a cell's key compares with a delta's by
+ * the pointer), which last as long as the read's memory.
+ */
+typedef struct SegmentEntry
+{
+	struct varlena *copy;
+	uint32		bytes_hash;		/* hash_bytes of its data */
+	uint32		hash;			/* jsonb_hash */
+} SegmentEntry;
+
+typedef struct SegmentHashMemo
+{
+	SegmentEntry *entries;
+	int			n;
+	int			cap;
+	CellTable	index;			/* by bytes_hash */
+	int			last;			/* the entry found last, or -1 */
+} SegmentHashMemo;
+
+static void
+segment_memo_init(SegmentHashMemo *m)
+{
+	m->cap = 16;
+	m->entries = palloc(sizeof(SegmentEntry) * m->cap);
+	m->n = 0;
+	table_init(&m->index, m->cap);
+	m->last = -1;
+}
+
+/* free the memo, but not its copies, which the cells share */
+static void
+segment_memo_free(SegmentHashMemo *m)
+{
+	pfree(m->entries);
+	pfree(m->index.slots);
+}
+
+/* whether e holds the segment of len bytes at data */
+static inline bool
+segment_in_entry(const SegmentEntry *e, const char *data, int len)
+{
+	return VARSIZE(e->copy) - VARHDRSZ == len && memcmp(VARDATA(e->copy), data, len) == 0;
+}
+
+/* the index of the entry of the segment of len bytes at data (bytes_hash), or -1 */
+static int
+segment_find(const SegmentHashMemo *m, uint32 bytes_hash, const char *data, int len)
+{
+	const CellTable *t = &m->index;
+
+	for (int i = bytes_hash & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
+	{
+		const SegmentEntry *e = &m->entries[t->slots[i] - 1];
+
+		if (e->bytes_hash == bytes_hash && segment_in_entry(e, data, len))
+			return t->slots[i] - 1;
+	}
+	return -1;
+}
+
+/*
+ * The jsonb hash of a segment, and in *kept the memo's copy of it, or 0
+ * when the segment is stored out of line or compressed
+ */
+static uint32
+segment_hash(SegmentHashMemo *m, Datum segment, Datum *kept)
+{
+	const char *data;
+	int			len;
+	uint32		bytes_hash;
+	int			i;
+
+	*kept = (Datum) 0;
+	if (!segment_bytes(segment, &data, &len))
+		return DatumGetUInt32(DirectFunctionCall1(jsonb_hash, segment));
+	/* the deltas of a statement follow each other, with one segment */
+	if (m->last >= 0 && segment_in_entry(&m->entries[m->last], data, len))
+		i = m->last;
+	else
+	{
+		bytes_hash = hash_bytes((const unsigned char *) data, len);
+		i = segment_find(m, bytes_hash, data, len);
+		if (i < 0)
+		{
+			SegmentEntry *e;
+			struct varlena *copy = palloc(VARHDRSZ + len);
+
+			SET_VARSIZE(copy, VARHDRSZ + len);
+			memcpy(VARDATA(copy), data, len);
+			if (m->n == m->cap)
+			{
+				m->cap *= 2;
+				m->entries = repalloc(m->entries, sizeof(SegmentEntry) * m->cap);
+			}
+			table_make_room(&m->index, m->n, m->entries, sizeof(SegmentEntry),
+							offsetof(SegmentEntry, bytes_hash));
+			i = m->n++;
+			e = &m->entries[i];
+			e->copy = copy;
+			e->bytes_hash = bytes_hash;
+			e->hash = DatumGetUInt32(DirectFunctionCall1(jsonb_hash, PointerGetDatum(copy)));
+			table_put(&m->index, bytes_hash, i);
+		}
+		m->last = i;
+	}
+	*kept = PointerGetDatum(m->entries[i].copy);
+	return m->entries[i].hash;
 }
 
 /* the count of summary_cell a pending delta of kind adds to */
@@ -1055,7 +1071,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 	table_close(rel, AccessShareLock);
 	pfree(table.slots);
 	pfree(ctable.slots);
-	pfree(segments.slots);
+	segment_memo_free(&segments);
 	pfree(v);
 	pfree(isnull);
 
@@ -1176,7 +1192,7 @@ read_window(Family *f, TimestampTz window_start)
 		f->cells[i].nstored = 0;
 		f->cells[i].stored_cap = 0;
 		f->cells[i].stored = NULL;
-		table_put(&table, f->cells, i);
+		table_put(&table, f->cells[i].hash, i);
 	}
 	summary_scan_begin(&scan, "summary_cell", "summary_cell_range", "family",
 					   DatumGetChar(f->family), f->relid, BTGreaterEqualStrategyNumber,
