@@ -1003,7 +1003,7 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 		bool		of_family;
 		int			k;
 		uint32		h;
-		Datum		kept;
+		Datum		segment_copy;
 
 		/*
 		 * The kind first (after fixed-width columns that are never NULL: at
@@ -1047,20 +1047,20 @@ read_pending(Family *f, bool cells, PendingCounts counts)
 								&key.state, &key.state_len);
 		bucket = DatumGetTimestamp(v[attnum[P_BUCKET] - 1]);
 
-		h = key_hash_with(&key, segment_hash(&segments, key.segment, &kept));
-		if (kept != (Datum) 0)
-			key.segment = kept;
+		h = key_hash_with(&key, segment_hash(&segments, key.segment, &segment_copy));
+		if (segment_copy != (Datum) 0)
+			key.segment = segment_copy;
 		if (of_family)
 		{
 			if (!f->has_pending || bucket < f->pending_first)
 				f->pending_first = bucket;
 			f->has_pending = true;
 			c = cell_of_hashed(&table, &f->pcells, &f->npcells, &cap, &key, h,
-							   kept != (Datum) 0);
+							   segment_copy != (Datum) 0);
 		}
 		else
 			c = cell_of_hashed(&ctable, &f->ccells, &f->nccells, &ccap, &key, h,
-							   kept != (Datum) 0);
+							   segment_copy != (Datum) 0);
 		pending_add(c, bucket, k, DatumGetInt64(v[attnum[P_N] - 1]));
 		if (channel_copy)
 			pfree(channel_copy);
