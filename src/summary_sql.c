@@ -64,8 +64,28 @@ column_type(Relation rel, const char *col)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of tracked table \"%s\" does not exist",
 						col, RelationGetRelationName(rel)),
-				 errhint("A tracked column was renamed or dropped; run churn.untrack and churn.track again.")));
+				 errhint("A tracked column was renamed or dropped: call churn.retrack with the table's columns as they are now.")));
 	return getBaseType(SPI_gettypeid(desc, attno));
+}
+
+/*
+ * The base type of a time column (since, until, changed_at), after checking
+ * it is one the capture converts.  churn.track refuses other types; this
+ * catches a column retyped after it (ALTER TABLE ... ALTER COLUMN ... TYPE),
+ * whose values the conversions would otherwise read as the type track saw.
+ */
+static Oid
+time_column_type(Relation rel, const char *col)
+{
+	Oid			type = column_type(rel, col);
+
+	if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not a date or timestamp",
+						col, RelationGetRelationName(rel), format_type_be(type)),
+				 errhint("A tracked column was retyped: give it back a type churn.track accepts, or call churn.retrack naming another column.")));
+	return type;
 }
 
 /*
@@ -161,10 +181,17 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 		ReleaseTupleDesc(rowdesc);
 	}
 
-	/* every named column must still exist */
+	/* every named column must still exist, the time columns as track saw them */
 	(void) column_type(rel, cfg->customer);
-	cfg->since_type = column_type(rel, cfg->since);
-	cfg->until_type = column_type(rel, cfg->until);
+	cfg->since_type = time_column_type(rel, cfg->since);
+	cfg->until_type = time_column_type(rel, cfg->until);
+	if (cfg->since_type != cfg->until_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("columns \"%s\" and \"%s\" of tracked table \"%s\" have different types %s and %s",
+						cfg->since, cfg->until, RelationGetRelationName(rel),
+						format_type_be(cfg->since_type), format_type_be(cfg->until_type)),
+				 errhint("A tracked column was retyped: since and until must both be date, both timestamp or both timestamp with time zone.")));
 	if (cfg->channel)
 		(void) column_type(rel, cfg->channel);
 	if (cfg->state)
@@ -172,7 +199,7 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	if (cfg->reason)
 		(void) column_type(rel, cfg->reason);
 	if (cfg->changed_at)
-		cfg->changed_at_type = column_type(rel, cfg->changed_at);
+		cfg->changed_at_type = time_column_type(rel, cfg->changed_at);
 	for (int i = 0; i < cfg->nsegments; i++)
 		(void) column_type(rel, cfg->segments[i]);
 
