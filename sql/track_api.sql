@@ -286,6 +286,19 @@ SELECT count(*) AS verify_diffs FROM churn.verify('retyped');
 SELECT sum(new) AS new, sum(lost) AS lost FROM churn.churn_summary WHERE relation = 'retyped'::regclass;
 SELECT churn.untrack('retyped');
 DROP TABLE retyped;
+-- The state column retyped to text: writes fail (any string would reach the
+-- summaries, whose views cast it back to churn.lifecycle).
+CREATE TABLE retyped (id int PRIMARY KEY, since date, until date, st churn.lifecycle NOT NULL DEFAULT 'new');
+SELECT churn.track('retyped', customer => 'id', since => 'since', until => 'until', state => 'st');
+INSERT INTO retyped VALUES (1, '2024-01-05', NULL);
+ALTER TABLE retyped ALTER COLUMN st TYPE text;
+UPDATE retyped SET st = 'banana' WHERE id = 1;
+ALTER TABLE retyped ALTER COLUMN st TYPE churn.lifecycle USING st::churn.lifecycle;
+UPDATE retyped SET st = 'active' WHERE id = 1;
+SELECT from_state, to_state, transitions FROM churn.lifecycle_transitions WHERE relation = 'retyped'::regclass;
+SELECT count(*) AS verify_diffs FROM churn.verify('retyped');
+SELECT churn.untrack('retyped');
+DROP TABLE retyped;
 
 -- A tracked table dropped (here by its owner, a role without privileges on
 -- churn's tables) is forgotten.

@@ -28,6 +28,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -36,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "summary.h"
@@ -85,6 +87,28 @@ time_column_type(Relation rel, const char *col)
 				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not a date or timestamp",
 						col, RelationGetRelationName(rel), format_type_be(type)),
 				 errhint("A tracked column was retyped: give it back a type churn.track accepts, or call churn.retrack naming another column.")));
+	return type;
+}
+
+/*
+ * The base type of the state column, after checking it is still
+ * churn.lifecycle (track's rule): a column retyped to text would take any
+ * string into the summaries, whose views cast it back and then fail.
+ */
+static Oid
+state_column_type(Relation rel, const char *col)
+{
+	Oid			type = column_type(rel, col);
+	Oid			lifecycle = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("lifecycle"),
+											ObjectIdGetDatum(get_namespace_oid("churn", false)));
+
+	if (type != lifecycle)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not churn.lifecycle",
+						col, RelationGetRelationName(rel), format_type_be(type)),
+				 errhint("A tracked column was retyped: give it back the type churn.lifecycle, or call churn.retrack naming another column.")));
 	return type;
 }
 
@@ -195,7 +219,7 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	if (cfg->channel)
 		(void) column_type(rel, cfg->channel);
 	if (cfg->state)
-		(void) column_type(rel, cfg->state);
+		(void) state_column_type(rel, cfg->state);
 	if (cfg->reason)
 		(void) column_type(rel, cfg->reason);
 	if (cfg->changed_at)
