@@ -205,7 +205,7 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 		ReleaseTupleDesc(rowdesc);
 	}
 
-	/* every named column must still exist, the time columns as track saw them */
+	/* every named column must still exist, of a type track accepts */
 	(void) column_type(rel, cfg->customer);
 	cfg->since_type = time_column_type(rel, cfg->since);
 	cfg->until_type = time_column_type(rel, cfg->until);
