@@ -2251,6 +2251,41 @@ COMMENT ON FUNCTION @extschema@._check_settings(pg_catalog.regclass, pg_catalog.
 	pg_catalog.interval, pg_catalog.text) IS
 'internal: the checks of the settings given to churn.track and churn.retrack; returns the time zone';
 
+-- The attribute numbers of a table's columns by name (NULL for a NULL name
+-- or no such column).  retrack compares them to tell a renamed column from
+-- another one: attribute numbers are never reused.
+CREATE FUNCTION @extschema@._column_attnums(relation pg_catalog.regclass, columns pg_catalog.name[])
+RETURNS pg_catalog.int2[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT array_agg(a.attnum ORDER BY c.i)
+	  FROM unnest(columns) WITH ORDINALITY c(name, i)
+	  LEFT JOIN pg_attribute a ON a.attrelid = relation AND a.attname = c.name
+	   AND a.attnum > 0 AND NOT a.attisdropped
+$$;
+COMMENT ON FUNCTION @extschema@._column_attnums(pg_catalog.regclass, pg_catalog.name[]) IS
+'internal: the attribute numbers of columns of a table by name, which churn.retrack compares';
+
+-- Whether retrack's new_name is the column the table tracked as old_name
+-- (attribute number old_attnum at the last track or retrack): the same
+-- name, or, when old_name is no column of the table any more, the column
+-- renamed from it (ALTER TABLE ... RENAME COLUMN).
+CREATE FUNCTION @extschema@._same_column(relation pg_catalog.regclass, old_name pg_catalog.name,
+	old_attnum pg_catalog.int2, new_name pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT new_name IS NOT DISTINCT FROM old_name
+		   OR (old_attnum IS NOT NULL AND new_name IS NOT NULL
+			   AND (@extschema@._column_attnums(relation, ARRAY[old_name]))[1] IS NULL
+			   AND (@extschema@._column_attnums(relation, ARRAY[new_name]))[1] = old_attnum)
+$$;
+COMMENT ON FUNCTION @extschema@._same_column(pg_catalog.regclass, pg_catalog.name, pg_catalog.int2,
+	pg_catalog.name) IS
+'internal: whether a column named to churn.retrack is the one tracked before, by name or renamed';
+
 
 -- The counts of customers per cell of every tracked table go from summary
 -- to summary_cell: in as pending deltas, folded as churn.refresh folds.
@@ -2536,6 +2571,14 @@ COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamp,
 	pg_catalog.timestamp, pg_catalog.timestamp, pg_catalog.interval,
 	pg_catalog.interval, pg_catalog.int4) IS
 'cohort size, active members and retention rate per (cohort, age) over timestamp without time zone';
+-- The attribute numbers of the customer, since, until, channel and state
+-- columns, by which retrack keeps the history of a renamed column: those
+-- of the columns named now.
+ALTER TABLE @extschema@.tracked_table ADD COLUMN column_attnums pg_catalog.int2[];
+UPDATE @extschema@.tracked_table t
+   SET column_attnums = @extschema@._column_attnums(t.relid, ARRAY[t.customer_column, t.since_column,
+									t.until_column, t.channel_column, t.state_column]);
+
 -- track, retrack, untrack, suspend and resume return what they did (a
 -- churn.track_result: the table, the rows back-filled, the summary cells
 -- made) instead of void, which psql showed as a blank row; track gains
@@ -2624,10 +2667,12 @@ BEGIN
 	-- otherwise: a back-filled customer's state is known as of tracking
 	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
 		channel_column, segment_columns, state_column, reason_column, changed_at_column,
-		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from)
+		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from,
+		column_attnums)
 	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
 		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
-		coalesce(track.states_from, now()));
+		coalesce(track.states_from, now()),
+		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]));
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
@@ -2693,16 +2738,17 @@ BEGIN
 	-- the history the new settings still apply to: moves of the same
 	-- channel column, reactivations of the same since and until columns,
 	-- transitions of the same state column, all of the same customers
-	IF customer IS DISTINCT FROM old.customer_column THEN
+	IF NOT @extschema@._same_column(relation, old.customer_column, old.column_attnums[1], customer) THEN
 		DELETE FROM @extschema@.history h WHERE h.relid = relation;
 	END IF;
-	IF channel IS DISTINCT FROM old.channel_column THEN
+	IF NOT @extschema@._same_column(relation, old.channel_column, old.column_attnums[4], channel) THEN
 		dropped := dropped || 'm'::"char";
 	END IF;
-	IF since IS DISTINCT FROM old.since_column OR until IS DISTINCT FROM old.until_column THEN
+	IF NOT @extschema@._same_column(relation, old.since_column, old.column_attnums[2], since)
+	   OR NOT @extschema@._same_column(relation, old.until_column, old.column_attnums[3], until) THEN
 		dropped := dropped || 'r'::"char";
 	END IF;
-	IF state IS DISTINCT FROM old.state_column THEN
+	IF NOT @extschema@._same_column(relation, old.state_column, old.column_attnums[5], state) THEN
 		dropped := dropped || 's'::"char";
 	END IF;
 	-- entries are local times of the table's time zone: a new zone means
@@ -2725,8 +2771,10 @@ BEGIN
 		   bucket = retrack.bucket, time_zone = tz, at_risk_after = retrack.at_risk_after,
 		   dormant_after = retrack.dormant_after, churned_after = retrack.churned_after,
 		   states_from = coalesce(retrack.states_from,
-								  CASE WHEN state IS NOT DISTINCT FROM old.state_column
-									   THEN old.states_from ELSE now() END)
+								  CASE WHEN @extschema@._same_column(relation, old.state_column,
+																	 old.column_attnums[5], state)
+									   THEN old.states_from ELSE now() END),
+		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state])
 	 WHERE t.relid = relation;
 
 	-- new triggers: every backend's capture keeps the settings of the

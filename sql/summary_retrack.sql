@@ -90,6 +90,35 @@ UPDATE rt_b SET branch = 'north', changed = since + interval '130 days' WHERE id
 UPDATE rt_a SET until = since + interval '140 days', changed = since + interval '140 days' WHERE id IN (7, 14);
 UPDATE rt_b SET until = since + interval '140 days', changed = since + interval '140 days' WHERE id IN (7, 14);
 SELECT * FROM rt_diff('rt_a', 'rt_b');
+-- Columns renamed (ALTER TABLE ... RENAME COLUMN): writes fail until
+-- retrack names them as they are now; a renamed column is the same column
+-- (by its attribute number), so its history stays: the views still equal
+-- B's, and the history has the same entries.  Renamed back, the same.
+ALTER TABLE rt_a RENAME COLUMN branch TO store;
+ALTER TABLE rt_a RENAME COLUMN until TO ended;
+ALTER TABLE rt_a RENAME COLUMN status TO st;
+\set VERBOSITY sqlstate
+UPDATE rt_a SET store = 'east' WHERE id = 1;                                            -- 42703
+\set VERBOSITY default
+SELECT churn.retrack('rt_a', customer => 'id', since => 'since', until => 'ended', channel => 'store',
+					 segments => ARRAY['plan', 'region'], state => 'st', reason => 'why',
+					 changed_at => 'changed', bucket => '1 week', time_zone => 'Asia/Tokyo',
+					 states_from => '-infinity');
+SELECT * FROM rt_diff('rt_a', 'rt_b');
+SELECT e.kind, count(*) FROM churn.history h, unnest(h.entries) e
+ WHERE h.relid = 'rt_a'::regclass GROUP BY 1 ORDER BY 1;
+UPDATE rt_a SET store = 'east', changed = since + interval '150 days' WHERE id % 4 = 0 AND ended IS NULL;
+UPDATE rt_b SET branch = 'east', changed = since + interval '150 days' WHERE id % 4 = 0 AND until IS NULL;
+ALTER TABLE rt_a RENAME COLUMN store TO branch;
+ALTER TABLE rt_a RENAME COLUMN ended TO until;
+ALTER TABLE rt_a RENAME COLUMN st TO status;
+SELECT churn.retrack('rt_a', customer => 'id', since => 'since', until => 'until', channel => 'branch',
+					 segments => ARRAY['plan', 'region'], state => 'status', reason => 'why',
+					 changed_at => 'changed', bucket => '1 week', time_zone => 'Asia/Tokyo',
+					 states_from => '-infinity');
+SELECT * FROM rt_diff('rt_a', 'rt_b');
+SELECT count(*) AS verify_diffs FROM churn.verify('rt_a');
+
 -- a row churn refuses: named, without the recomputation's query
 \set SHOW_CONTEXT always
 UPDATE rt_a SET until = since + interval '90 days' WHERE id = 7;

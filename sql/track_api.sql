@@ -227,9 +227,9 @@ SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = '
 -- A tracked column dropped or renamed: writes fail (42703) rather than
 -- count wrong, until the column is renamed back or churn.retrack names the
 -- columns as they are.  After retrack the summaries are those of the rows
--- (verify); the history stays after a segment column's rename, and the
--- moves go after the channel column's (to retrack, a channel column of
--- another name is another column: doc/summaries.md).
+-- (verify); the history stays after a rename (of a segment column, of the
+-- channel column), and the moves go when another column becomes the
+-- channel.
 CREATE TABLE alt (id int PRIMARY KEY, since date, until date, plan text, branch text);
 SELECT churn.track('alt', customer => 'id', since => 'since', until => 'until', segments => ARRAY['plan'],
                    channel => 'branch');
@@ -252,6 +252,12 @@ SELECT * FROM churn.retrack('alt', customer => 'id', since => 'since', until => 
                             segments => ARRAY['tier'], channel => 'store');
 SELECT count(*) AS moves_kept FROM churn.history WHERE relid = 'alt'::regclass;
 UPDATE alt SET store = 'east' WHERE id = 2;
+SELECT count(*) AS verify_diffs FROM churn.verify('alt');
+ALTER TABLE alt ADD COLUMN outlet text;
+UPDATE alt SET outlet = store;
+SELECT * FROM churn.retrack('alt', customer => 'id', since => 'since', until => 'until',
+                            segments => ARRAY['tier'], channel => 'outlet');
+SELECT count(*) AS moves_kept FROM churn.history WHERE relid = 'alt'::regclass;
 SELECT count(*) AS verify_diffs FROM churn.verify('alt');
 ALTER TABLE alt DROP COLUMN tier;
 \set VERBOSITY sqlstate

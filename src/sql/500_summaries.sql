@@ -28,7 +28,11 @@ CREATE TABLE @extschema@.tracked_table (
 	-- lifecycle states are counted from this time on: before it, churn does
 	-- not know which states a customer went through (-infinity: from each
 	-- customer's since, as tables tracked by churn 1.0 count them)
-	states_from pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+	states_from pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- the attribute numbers of the customer, since, until, channel and state
+	-- columns at the last track or retrack (NULL for one not set): retrack
+	-- keeps the history of a renamed column (churn._same_column)
+	column_attnums pg_catalog.int2[]
 );
 COMMENT ON TABLE @extschema@.tracked_table IS
 'configuration of the tables tracked by churn.track: one row per table';
@@ -694,6 +698,41 @@ COMMENT ON FUNCTION @extschema@._check_settings(pg_catalog.regclass, pg_catalog.
 	pg_catalog.interval, pg_catalog.text) IS
 'internal: the checks of the settings given to churn.track and churn.retrack; returns the time zone';
 
+-- The attribute numbers of a table's columns by name (NULL for a NULL name
+-- or no such column).  retrack compares them to tell a renamed column from
+-- another one: attribute numbers are never reused.
+CREATE FUNCTION @extschema@._column_attnums(relation pg_catalog.regclass, columns pg_catalog.name[])
+RETURNS pg_catalog.int2[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT array_agg(a.attnum ORDER BY c.i)
+	  FROM unnest(columns) WITH ORDINALITY c(name, i)
+	  LEFT JOIN pg_attribute a ON a.attrelid = relation AND a.attname = c.name
+	   AND a.attnum > 0 AND NOT a.attisdropped
+$$;
+COMMENT ON FUNCTION @extschema@._column_attnums(pg_catalog.regclass, pg_catalog.name[]) IS
+'internal: the attribute numbers of columns of a table by name, which churn.retrack compares';
+
+-- Whether retrack's new_name is the column the table tracked as old_name
+-- (attribute number old_attnum at the last track or retrack): the same
+-- name, or, when old_name is no column of the table any more, the column
+-- renamed from it (ALTER TABLE ... RENAME COLUMN).
+CREATE FUNCTION @extschema@._same_column(relation pg_catalog.regclass, old_name pg_catalog.name,
+	old_attnum pg_catalog.int2, new_name pg_catalog.name)
+RETURNS pg_catalog.bool
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT new_name IS NOT DISTINCT FROM old_name
+		   OR (old_attnum IS NOT NULL AND new_name IS NOT NULL
+			   AND (@extschema@._column_attnums(relation, ARRAY[old_name]))[1] IS NULL
+			   AND (@extschema@._column_attnums(relation, ARRAY[new_name]))[1] = old_attnum)
+$$;
+COMMENT ON FUNCTION @extschema@._same_column(pg_catalog.regclass, pg_catalog.name, pg_catalog.int2,
+	pg_catalog.name) IS
+'internal: whether a column named to churn.retrack is the one tracked before, by name or renamed';
+
 CREATE FUNCTION @extschema@.track(relation pg_catalog.regclass,
 	customer pg_catalog.name, since pg_catalog.name, until pg_catalog.name,
 	channel pg_catalog.name DEFAULT NULL, segments pg_catalog.name[] DEFAULT NULL,
@@ -740,10 +779,12 @@ BEGIN
 	-- otherwise: a back-filled customer's state is known as of tracking
 	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
 		channel_column, segment_columns, state_column, reason_column, changed_at_column,
-		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from)
+		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from,
+		column_attnums)
 	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
 		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
-		coalesce(track.states_from, now()));
+		coalesce(track.states_from, now()),
+		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]));
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
@@ -809,16 +850,17 @@ BEGIN
 	-- the history the new settings still apply to: moves of the same
 	-- channel column, reactivations of the same since and until columns,
 	-- transitions of the same state column, all of the same customers
-	IF customer IS DISTINCT FROM old.customer_column THEN
+	IF NOT @extschema@._same_column(relation, old.customer_column, old.column_attnums[1], customer) THEN
 		DELETE FROM @extschema@.history h WHERE h.relid = relation;
 	END IF;
-	IF channel IS DISTINCT FROM old.channel_column THEN
+	IF NOT @extschema@._same_column(relation, old.channel_column, old.column_attnums[4], channel) THEN
 		dropped := dropped || 'm'::"char";
 	END IF;
-	IF since IS DISTINCT FROM old.since_column OR until IS DISTINCT FROM old.until_column THEN
+	IF NOT @extschema@._same_column(relation, old.since_column, old.column_attnums[2], since)
+	   OR NOT @extschema@._same_column(relation, old.until_column, old.column_attnums[3], until) THEN
 		dropped := dropped || 'r'::"char";
 	END IF;
-	IF state IS DISTINCT FROM old.state_column THEN
+	IF NOT @extschema@._same_column(relation, old.state_column, old.column_attnums[5], state) THEN
 		dropped := dropped || 's'::"char";
 	END IF;
 	-- entries are local times of the table's time zone: a new zone means
@@ -841,8 +883,10 @@ BEGIN
 		   bucket = retrack.bucket, time_zone = tz, at_risk_after = retrack.at_risk_after,
 		   dormant_after = retrack.dormant_after, churned_after = retrack.churned_after,
 		   states_from = coalesce(retrack.states_from,
-								  CASE WHEN state IS NOT DISTINCT FROM old.state_column
-									   THEN old.states_from ELSE now() END)
+								  CASE WHEN @extschema@._same_column(relation, old.state_column,
+																	 old.column_attnums[5], state)
+									   THEN old.states_from ELSE now() END),
+		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state])
 	 WHERE t.relid = relation;
 
 	-- new triggers: every backend's capture keeps the settings of the
