@@ -306,6 +306,44 @@ SELECT count(*) AS verify_diffs FROM churn.verify('retyped');
 SELECT churn.untrack('retyped');
 DROP TABLE retyped;
 
+-- A cast from a tracked column's type to text with a function of the
+-- table owner's: track refuses such a column (42804), and when the cast
+-- comes after track, writes fail once the capture loads its settings (a new
+-- session), before it could run the function as the extension owner (it
+-- would record who ran it).  Without the cast, writes go on.
+CREATE TYPE plan_kind AS ENUM ('basic', 'pro');
+CREATE TABLE cast_log (who name);
+CREATE TABLE casted (id int PRIMARY KEY, since date, until date, plan plan_kind);
+SELECT churn.track('casted', customer => 'id', since => 'since', until => 'until', segments => ARRAY['plan']);
+INSERT INTO casted VALUES (1, '2024-01-01', NULL, 'basic');
+CREATE FUNCTION plan_text(p plan_kind) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.cast_log VALUES (current_user);
+	RETURN CASE p WHEN 'basic' THEN 'basic' ELSE 'pro' END;
+END
+$$;
+CREATE CAST (plan_kind AS text) WITH FUNCTION plan_text(plan_kind);
+CREATE TABLE casted2 (LIKE casted);
+\set VERBOSITY sqlstate
+SELECT churn.track('casted2', customer => 'id', since => 'since', until => 'until', segments => ARRAY['plan']);  -- 42804
+\set VERBOSITY default
+\c
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+INSERT INTO casted VALUES (2, '2024-01-01', NULL, 'pro');
+SELECT count(*) AS casts_run FROM cast_log;
+DROP CAST (plan_kind AS text);
+\c
+SET TimeZone = 'UTC';
+SET client_min_messages = warning;
+INSERT INTO casted VALUES (2, '2024-01-01', NULL, 'pro');
+SELECT count(*) AS verify_diffs FROM churn.verify('casted');
+SELECT segment, new FROM churn.churn_summary WHERE relation = 'casted'::regclass AND new > 0 ORDER BY 1;
+SELECT churn.untrack('casted');
+DROP TABLE casted, casted2, cast_log;
+DROP FUNCTION plan_text(plan_kind);
+DROP TYPE plan_kind;
+
 -- A tracked table dropped (here by its owner, a role without privileges on
 -- churn's tables) is forgotten.
 CREATE ROLE regress_churn_owner;

@@ -54,9 +54,13 @@ get_text_col(HeapTuple tup, TupleDesc desc, int col)
 	return TextDatumGetCString(d);
 }
 
-/* the base type of a column, after checking it exists */
+/*
+ * The base type of a column of the table being written (rel), after checking
+ * it exists; tracked names the tracked table (rel, or the partitioned table
+ * above the partition rel).
+ */
 static Oid
-column_type(Relation rel, const char *col)
+column_type(Relation rel, const char *tracked, const char *col)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			attno = SPI_fnumber(desc, col);
@@ -64,52 +68,50 @@ column_type(Relation rel, const char *col)
 	if (attno <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of tracked table \"%s\" does not exist",
-						col, RelationGetRelationName(rel)),
+				 errmsg("column \"%s\" of tracked table \"%s\" does not exist", col, tracked),
 				 errhint("A tracked column was renamed or dropped: call churn.retrack with the table's columns as they are now.")));
 	return getBaseType(SPI_gettypeid(desc, attno));
 }
 
 /*
- * The base type of a time column (since, until, changed_at), after checking
- * it is one the capture converts.  churn.track refuses other types; this
- * catches a column retyped after it (ALTER TABLE ... ALTER COLUMN ... TYPE),
- * whose values the conversions would otherwise read as the type track saw.
+ * The check churn.track made of a column named to it as its argument arg:
+ * check is churn._column_type, or churn._check_time_type for a time column,
+ * their one home, run again on the settings as they are loaded.  The column
+ * may have been retyped since (a time column to text, whose values the
+ * conversions would read as timestamps), or a cast from its type to text
+ * added whose function the capture would run as the extension owner.
  */
-static Oid
-time_column_type(Relation rel, const char *col)
+static void
+check_as_track(Oid relid, const char *check, const char *col, const char *arg)
 {
-	Oid			type = column_type(rel, col);
+	Oid			argtypes[3] = {REGCLASSOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char	   *sql = psprintf("SELECT churn.%s($1, $2::pg_catalog.name, $3)", check);
 
-	if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not a date or timestamp",
-						col, RelationGetRelationName(rel), format_type_be(type)),
-				 errhint("A tracked column was retyped: give it back a type churn.track accepts, or call churn.retrack naming another column.")));
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetTextDatum(col);
+	values[2] = CStringGetTextDatum(arg);
+	if (SPI_execute_with_args(sql, 3, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check column \"%s\" of a tracked table", col);
+}
+
+/* column_type of a column, checked by check_as_track */
+static Oid
+column_type_as_track(Relation rel, Oid relid, const char *tracked, const char *check,
+					 const char *col, const char *arg)
+{
+	Oid			type = column_type(rel, tracked, col);
+
+	check_as_track(relid, check, col, arg);
 	return type;
 }
 
-/*
- * The base type of the state column, after checking it is still
- * churn.lifecycle (track's rule): a column retyped to text would take any
- * string into the summaries, whose views cast it back and then fail.
- */
+/* the OID of churn.lifecycle */
 static Oid
-state_column_type(Relation rel, const char *col)
+lifecycle_type(void)
 {
-	Oid			type = column_type(rel, col);
-	Oid			lifecycle = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-											CStringGetDatum("lifecycle"),
-											ObjectIdGetDatum(get_namespace_oid("churn", false)));
-
-	if (type != lifecycle)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not churn.lifecycle",
-						col, RelationGetRelationName(rel), format_type_be(type)),
-				 errhint("A tracked column was retyped: give it back the type churn.lifecycle, or call churn.retrack naming another column.")));
-	return type;
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("lifecycle"),
+						   ObjectIdGetDatum(get_namespace_oid("churn", false)));
 }
 
 /*
@@ -129,6 +131,7 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	Datum		d;
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
+	const char *tracked;
 
 	values[0] = ObjectIdGetDatum(relid);
 	/*
@@ -205,27 +208,38 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 		ReleaseTupleDesc(rowdesc);
 	}
 
-	/* every named column must still exist, of a type track accepts */
-	(void) column_type(rel, cfg->customer);
-	cfg->since_type = time_column_type(rel, cfg->since);
-	cfg->until_type = time_column_type(rel, cfg->until);
+	/*
+	 * Every named column must still exist, of a type track accepts: since
+	 * and until of one type (a rule of churn._check_settings), the state
+	 * column churn.lifecycle (another).
+	 */
+	tracked = get_rel_name(relid);
+	(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->customer, "customer");
+	cfg->since_type = column_type_as_track(rel, relid, tracked, "_check_time_type", cfg->since, "since");
+	cfg->until_type = column_type_as_track(rel, relid, tracked, "_check_time_type", cfg->until, "until");
 	if (cfg->since_type != cfg->until_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("columns \"%s\" and \"%s\" of tracked table \"%s\" have different types %s and %s",
-						cfg->since, cfg->until, RelationGetRelationName(rel),
+						cfg->since, cfg->until, tracked,
 						format_type_be(cfg->since_type), format_type_be(cfg->until_type)),
-				 errhint("A tracked column was retyped: since and until must both be date, both timestamp or both timestamp with time zone.")));
+				 errhint("A tracked column was retyped: give since and until one type again (date, timestamp or timestamp with time zone), or call churn.retrack naming other columns.")));
 	if (cfg->channel)
-		(void) column_type(rel, cfg->channel);
-	if (cfg->state)
-		(void) state_column_type(rel, cfg->state);
+		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->channel, "channel");
+	if (cfg->state &&
+		column_type_as_track(rel, relid, tracked, "_column_type", cfg->state, "state") != lifecycle_type())
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not churn.lifecycle",
+						cfg->state, tracked, format_type_be(column_type(rel, tracked, cfg->state))),
+				 errhint("A tracked column was retyped: give it back the type churn.lifecycle, or call churn.retrack naming another column.")));
 	if (cfg->reason)
-		(void) column_type(rel, cfg->reason);
+		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->reason, "reason");
 	if (cfg->changed_at)
-		cfg->changed_at_type = time_column_type(rel, cfg->changed_at);
+		cfg->changed_at_type = column_type_as_track(rel, relid, tracked, "_check_time_type",
+													cfg->changed_at, "changed_at");
 	for (int i = 0; i < cfg->nsegments; i++)
-		(void) column_type(rel, cfg->segments[i]);
+		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->segments[i], "segments");
 
 	MemoryContextSwitchTo(oldcxt);
 	return true;
