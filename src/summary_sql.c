@@ -74,36 +74,52 @@ column_type(Relation rel, const char *tracked, const char *col)
 }
 
 /*
- * The check churn.track made of a column named to it as its argument arg:
- * check is churn._column_type, or churn._check_time_type for a time column,
- * their one home, run again on the settings as they are loaded.  The column
- * may have been retyped since (a time column to text, whose values the
+ * The checks churn.track made of the columns named to it: churn._column_type
+ * of each, churn._check_time_type of a time column (their one home), made
+ * again on the settings as they are loaded, in one statement.  A column may
+ * have been retyped since (a time column to text, whose values the
  * conversions would read as timestamps), or a cast from its type to text
- * added whose function the capture would run as the extension owner.
+ * added, whose function the capture would run as the extension owner.
  */
-static void
-check_as_track(Oid relid, const char *check, const char *col, const char *arg)
+typedef struct TrackChecks
 {
-	Oid			argtypes[3] = {REGCLASSOID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char	   *sql = psprintf("SELECT churn.%s($1, $2::pg_catalog.name, $3)", check);
+	int			n;
+	Datum	   *columns;		/* text */
+	Datum	   *arguments;		/* text: the argument of track naming it */
+	Datum	   *times;			/* bool: a time column */
+} TrackChecks;
 
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetTextDatum(col);
-	values[2] = CStringGetTextDatum(arg);
-	if (SPI_execute_with_args(sql, 3, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not check column \"%s\" of a tracked table", col);
-}
-
-/* column_type of a column, checked by check_as_track */
+/* the base type of a column (column_type), and its checks to make */
 static Oid
-column_type_as_track(Relation rel, Oid relid, const char *tracked, const char *check,
-					 const char *col, const char *arg)
+column_to_check(TrackChecks *tc, Relation rel, const char *tracked, const char *col,
+				const char *argument, bool time)
 {
 	Oid			type = column_type(rel, tracked, col);
 
-	check_as_track(relid, check, col, arg);
+	tc->columns[tc->n] = CStringGetTextDatum(col);
+	tc->arguments[tc->n] = CStringGetTextDatum(argument);
+	tc->times[tc->n] = BoolGetDatum(time);
+	tc->n++;
 	return type;
+}
+
+static void
+make_checks(const TrackChecks *tc, Oid relid)
+{
+	Oid			argtypes[4] = {REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
+	Datum		values[4];
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = PointerGetDatum(construct_array(tc->columns, tc->n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(tc->arguments, tc->n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(tc->times, tc->n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	if (SPI_execute_with_args("SELECT pg_catalog.count(CASE WHEN c.is_time"
+							  " THEN churn._check_time_type($1, c.col::pg_catalog.name, c.arg)"
+							  " ELSE churn._column_type($1, c.col::pg_catalog.name, c.arg) END)"
+							  " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
+							  " AS c(col, arg, is_time)",
+							  4, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check the columns of a tracked table");
 }
 
 /* the OID of churn.lifecycle */
@@ -132,6 +148,8 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	MemoryContext callercxt = CurrentMemoryContext;
 	MemoryContext oldcxt;
 	const char *tracked;
+	TrackChecks tc;
+	Oid			state_type = InvalidOid;
 
 	values[0] = ObjectIdGetDatum(relid);
 	/*
@@ -209,14 +227,29 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	}
 
 	/*
-	 * Every named column must still exist, of a type track accepts: since
-	 * and until of one type (a rule of churn._check_settings), the state
-	 * column churn.lifecycle (another).
+	 * Every named column must still exist, of a type track accepts: the
+	 * checks of track's functions, then since and until of one type (a rule
+	 * of churn._check_settings), the state column churn.lifecycle (another).
 	 */
 	tracked = get_rel_name(relid);
-	(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->customer, "customer");
-	cfg->since_type = column_type_as_track(rel, relid, tracked, "_check_time_type", cfg->since, "since");
-	cfg->until_type = column_type_as_track(rel, relid, tracked, "_check_time_type", cfg->until, "until");
+	tc.n = 0;
+	tc.columns = palloc(sizeof(Datum) * (6 + cfg->nsegments));
+	tc.arguments = palloc(sizeof(Datum) * (6 + cfg->nsegments));
+	tc.times = palloc(sizeof(Datum) * (6 + cfg->nsegments));
+	(void) column_to_check(&tc, rel, tracked, cfg->customer, "customer", false);
+	cfg->since_type = column_to_check(&tc, rel, tracked, cfg->since, "since", true);
+	cfg->until_type = column_to_check(&tc, rel, tracked, cfg->until, "until", true);
+	if (cfg->channel)
+		(void) column_to_check(&tc, rel, tracked, cfg->channel, "channel", false);
+	if (cfg->state)
+		state_type = column_to_check(&tc, rel, tracked, cfg->state, "state", false);
+	if (cfg->reason)
+		(void) column_to_check(&tc, rel, tracked, cfg->reason, "reason", false);
+	if (cfg->changed_at)
+		cfg->changed_at_type = column_to_check(&tc, rel, tracked, cfg->changed_at, "changed_at", true);
+	for (int i = 0; i < cfg->nsegments; i++)
+		(void) column_to_check(&tc, rel, tracked, cfg->segments[i], "segments", false);
+	make_checks(&tc, relid);
 	if (cfg->since_type != cfg->until_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -224,22 +257,12 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 						cfg->since, cfg->until, tracked,
 						format_type_be(cfg->since_type), format_type_be(cfg->until_type)),
 				 errhint("A tracked column was retyped: give since and until one type again (date, timestamp or timestamp with time zone), or call churn.retrack naming other columns.")));
-	if (cfg->channel)
-		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->channel, "channel");
-	if (cfg->state &&
-		column_type_as_track(rel, relid, tracked, "_column_type", cfg->state, "state") != lifecycle_type())
+	if (cfg->state && state_type != lifecycle_type())
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of tracked table \"%s\" has type %s, not churn.lifecycle",
-						cfg->state, tracked, format_type_be(column_type(rel, tracked, cfg->state))),
+						cfg->state, tracked, format_type_be(state_type)),
 				 errhint("A tracked column was retyped: give it back the type churn.lifecycle, or call churn.retrack naming another column.")));
-	if (cfg->reason)
-		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->reason, "reason");
-	if (cfg->changed_at)
-		cfg->changed_at_type = column_type_as_track(rel, relid, tracked, "_check_time_type",
-													cfg->changed_at, "changed_at");
-	for (int i = 0; i < cfg->nsegments; i++)
-		(void) column_type_as_track(rel, relid, tracked, "_column_type", cfg->segments[i], "segments");
 
 	MemoryContextSwitchTo(oldcxt);
 	return true;
