@@ -109,16 +109,42 @@ make_checks(const TrackChecks *tc, Oid relid)
 	Oid			argtypes[4] = {REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
 	Datum		values[4];
 
+	MemoryContext cxt = CurrentMemoryContext;
+	int			ret;
+
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = PointerGetDatum(construct_array(tc->columns, tc->n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[2] = PointerGetDatum(construct_array(tc->arguments, tc->n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(tc->times, tc->n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	if (SPI_execute_with_args("SELECT pg_catalog.count(CASE WHEN c.is_time"
-							  " THEN churn._check_time_type($1, c.col::pg_catalog.name, c.arg)"
-							  " ELSE churn._column_type($1, c.col::pg_catalog.name, c.arg) END)"
-							  " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
-							  " AS c(col, arg, is_time)",
-							  4, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+	PG_TRY();
+	{
+		ret = SPI_execute_with_args("SELECT pg_catalog.count(CASE WHEN c.is_time"
+									" THEN churn._check_time_type($1, c.col::pg_catalog.name, c.arg)"
+									" ELSE churn._column_type($1, c.col::pg_catalog.name, c.arg) END)"
+									" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+									" pg_catalog.unnest($4)) AS c(col, arg, is_time)",
+									4, argtypes, values, NULL, true, 1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/*
+		 * The check's message names the column, its type and what track
+		 * accepts: this statement and the function, as context, would only
+		 * hide them.
+		 */
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->context = NULL;
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+		edata->cursorpos = 0;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not check the columns of a tracked table");
 }
 
