@@ -2117,6 +2117,57 @@ $$;
 COMMENT ON FUNCTION @extschema@.rebuild(pg_catalog.regclass) IS
 'recomputes the summaries of a tracked table from its rows and history (blocks writers meanwhile)';
 
+-- A cast of the owner's from a column's type is named in its own message.
+CREATE OR REPLACE FUNCTION @extschema@._column_type(relation pg_catalog.regclass, col pg_catalog.name, arg pg_catalog.text)
+RETURNS pg_catalog.oid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t oid;
+	b oid;
+	cast_target oid;
+	cast_func regprocedure;
+BEGIN
+	SELECT a.atttypid INTO t FROM pg_attribute a
+	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, relation
+			USING ERRCODE = '42703',
+				  HINT = format('The %s argument of churn.track names a column of the table.', arg);
+	END IF;
+	LOOP
+		SELECT typbasetype INTO b FROM pg_type WHERE oid = t AND typtype = 'd';
+		EXIT WHEN NOT FOUND;
+		t := b;
+	END LOOP;
+	-- Captured values are converted to text or jsonb as the extension owner:
+	-- refuse types whose conversion runs user-defined code.
+	IF t = '@extschema@.lifecycle'::regtype THEN
+		RETURN t;
+	END IF;
+	IF t >= 16384 AND EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typtype = 'b') THEN
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, which churn cannot capture safely',
+			col, relation, format_type(t, NULL)
+			USING ERRCODE = '42804',
+				  HINT = 'Use a built-in type, an enum, or a domain over one.';
+	END IF;
+	SELECT c.casttarget, c.castfunc INTO cast_target, cast_func
+	  FROM pg_cast c
+	 WHERE c.castsource = t AND c.casttarget IN ('text'::regtype, 'json'::regtype, 'jsonb'::regtype)
+	   AND c.castfunc >= 16384
+	 ORDER BY c.casttarget LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, whose cast to % runs function %, which churn cannot capture safely',
+			col, relation, format_type(t, NULL), format_type(cast_target, NULL), cast_func
+			USING ERRCODE = '42804',
+				  HINT = 'churn converts captured values as the extension owner: drop the cast, or name another column.';
+	END IF;
+	RETURN t;
+END
+$$;
+
+
 -- The checks of track and retrack: columns and their types, the customer
 -- key, the bucket, the time zone, the thresholds of lifecycle aging.
 -- Returns the time zone the table's buckets will use.

@@ -265,6 +265,8 @@ AS $$
 DECLARE
 	t oid;
 	b oid;
+	cast_target oid;
+	cast_func regprocedure;
 BEGIN
 	SELECT a.atttypid INTO t FROM pg_attribute a
 	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
@@ -283,14 +285,22 @@ BEGIN
 	IF t = '@extschema@.lifecycle'::regtype THEN
 		RETURN t;
 	END IF;
-	IF (t >= 16384 AND EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typtype = 'b'))
-	   OR EXISTS (SELECT 1 FROM pg_cast c
-				   WHERE c.castsource = t AND c.casttarget IN ('text'::regtype, 'json'::regtype, 'jsonb'::regtype)
-					 AND c.castfunc >= 16384) THEN
+	IF t >= 16384 AND EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typtype = 'b') THEN
 		RAISE EXCEPTION 'column "%" of relation "%" has type %, which churn cannot capture safely',
 			col, relation, format_type(t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'Use a built-in type, an enum, or a domain over one.';
+	END IF;
+	SELECT c.casttarget, c.castfunc INTO cast_target, cast_func
+	  FROM pg_cast c
+	 WHERE c.castsource = t AND c.casttarget IN ('text'::regtype, 'json'::regtype, 'jsonb'::regtype)
+	   AND c.castfunc >= 16384
+	 ORDER BY c.casttarget LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, whose cast to % runs function %, which churn cannot capture safely',
+			col, relation, format_type(t, NULL), format_type(cast_target, NULL), cast_func
+			USING ERRCODE = '42804',
+				  HINT = 'churn converts captured values as the extension owner: drop the cast, or name another column.';
 	END IF;
 	RETURN t;
 END
