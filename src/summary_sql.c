@@ -81,9 +81,13 @@ column_type(Relation rel, const char *tracked, const char *col)
  * conversions would read as timestamps), or a cast from its type to text
  * added, whose function the capture would run as the extension owner.
  */
+/* customer, since, until, channel, state, reason, changed_at */
+#define TRACKED_SINGLE_COLUMNS 7
+
 typedef struct TrackChecks
 {
 	int			n;
+	int			room;			/* the length of the arrays */
 	Datum	   *columns;		/* text */
 	Datum	   *arguments;		/* text: the argument of track naming it */
 	Datum	   *times;			/* bool: a time column */
@@ -96,6 +100,7 @@ column_to_check(TrackChecks *tc, Relation rel, const char *tracked, const char *
 {
 	Oid			type = column_type(rel, tracked, col);
 
+	Assert(tc->n < tc->room);
 	tc->columns[tc->n] = CStringGetTextDatum(col);
 	tc->arguments[tc->n] = CStringGetTextDatum(argument);
 	tc->times[tc->n] = BoolGetDatum(time);
@@ -108,7 +113,6 @@ make_checks(const TrackChecks *tc, Oid relid)
 {
 	Oid			argtypes[4] = {REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
 	Datum		values[4];
-
 	MemoryContext cxt = CurrentMemoryContext;
 	int			ret;
 
@@ -259,9 +263,10 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	 */
 	tracked = get_rel_name(relid);
 	tc.n = 0;
-	tc.columns = palloc(sizeof(Datum) * (6 + cfg->nsegments));
-	tc.arguments = palloc(sizeof(Datum) * (6 + cfg->nsegments));
-	tc.times = palloc(sizeof(Datum) * (6 + cfg->nsegments));
+	tc.room = TRACKED_SINGLE_COLUMNS + cfg->nsegments;
+	tc.columns = palloc(sizeof(Datum) * tc.room);
+	tc.arguments = palloc(sizeof(Datum) * tc.room);
+	tc.times = palloc(sizeof(Datum) * tc.room);
 	(void) column_to_check(&tc, rel, tracked, cfg->customer, "customer", false);
 	cfg->since_type = column_to_check(&tc, rel, tracked, cfg->since, "since", true);
 	cfg->until_type = column_to_check(&tc, rel, tracked, cfg->until, "until", true);
