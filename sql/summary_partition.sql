@@ -118,6 +118,15 @@ INSERT INTO pcust_rest VALUES (603, '2021-01-01', NULL, 'web');   -- no longer t
 UPDATE pcust_2022 SET until = '2022-08-08' WHERE id = 602;
 SELECT * FROM p_diff;
 
+-- a tracked column of the partitioned table renamed: a write to a
+-- partition fails naming the tracked table, not the partition; renamed
+-- back, the summaries still equal the rows
+ALTER TABLE pcust RENAME COLUMN channel TO outlet;
+UPDATE pcust_2022 SET until = '2022-09-09' WHERE id = 602;
+ALTER TABLE pcust RENAME COLUMN outlet TO channel;
+UPDATE pcust_2022 SET until = '2022-09-09' WHERE id = 602;
+SELECT * FROM p_diff;
+
 SELECT churn.untrack('pcust');
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'churn_summary_%';
 DROP TABLE pcust_rest;
