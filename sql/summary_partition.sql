@@ -122,7 +122,17 @@ SELECT * FROM p_diff;
 -- partition fails naming the tracked table, not the partition; renamed
 -- back, the summaries still equal the rows
 ALTER TABLE pcust RENAME COLUMN channel TO outlet;
-UPDATE pcust_2022 SET until = '2022-09-09' WHERE id = 602;
+-- (the error as a row: psql would print this file's path before it)
+CREATE FUNCTION p_error(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SELECT p_error($$UPDATE pcust_2022 SET until = '2022-09-09' WHERE id = 602$$);
+DROP FUNCTION p_error(text);
 ALTER TABLE pcust RENAME COLUMN outlet TO channel;
 UPDATE pcust_2022 SET until = '2022-09-09' WHERE id = 602;
 SELECT * FROM p_diff;
