@@ -40,8 +40,25 @@ count() {
 	echo "$(grep -Ec '\.\.\. ok( |$)|^ok [0-9]+ ' "$1") $(grep -Eci '\.\.\. failed|^not ok [0-9]+ ' "$1")"
 }
 
+# libfaketime 0.9.10 (Debian bookworm) names a shared-memory segment and a
+# semaphore after each preloaded process's PID (/dev/shm/faketime_shm_PID,
+# sem.faketime_sem_PID) and leaves them behind when the process does not
+# end by exit(); a later process of another user given the same PID cannot
+# open them (EACCES), and the server does not start.  Those of processes
+# that are gone are removed, before each cluster and at the end.
+clean_faketime_shm() {
+	local f pid
+	for f in /dev/shm/sem.faketime_sem_* /dev/shm/faketime_shm_*; do
+		[ -e "$f" ] || continue
+		pid=${f##*_}
+		[ -d "/proc/$pid" ] || rm -f "$f" 2>/dev/null
+	done
+}
+trap clean_faketime_shm EXIT
+
 for when in '2027-03-15 12:00:00' '2029-12-31 23:59:40'; do
 	tag=$(echo "$when" | tr -c '0-9\n' '-')
+	clean_faketime_shm
 	# FAKETIME_DISABLE_SHM: libfaketime 0.9.12 (Debian forky) shares the
 	# start of the faked clock between processes through a POSIX semaphore,
 	# and pg_ctl was seen to hang on it for good; without it every exec'd
