@@ -16,6 +16,8 @@
 #include "commands/trigger.h"
 #include "utils/relcache.h"
 
+#include "churn.h"				/* pg_noreturn */
+
 /* What a tracked table's row of churn.tracked_table says, plus column types */
 typedef struct SummaryConfig
 {
@@ -151,6 +153,7 @@ extern Timestamp summary_bucket_floor_memo(SummaryBucketMemo *memo, Timestamp ts
 
 /* summary_sql.c */
 extern bool summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg);
+pg_noreturn extern void summary_rethrow_bare(ErrorData *edata);
 extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);

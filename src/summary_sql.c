@@ -55,6 +55,23 @@ get_text_col(HeapTuple tup, TupleDesc desc, int col)
 }
 
 /*
+ * Throw again an error caught from a statement churn ran (edata, copied from
+ * the error state, which this flushes), without that statement as its
+ * context or internal query: for errors whose message says all, in churn's
+ * words or track's.
+ */
+void
+summary_rethrow_bare(ErrorData *edata)
+{
+	FlushErrorState();
+	edata->context = NULL;
+	edata->internalquery = NULL;
+	edata->internalpos = 0;
+	edata->cursorpos = 0;
+	ReThrowError(edata);
+}
+
+/*
  * The base type of a column of the table being written (rel), after checking
  * it exists; tracked names the tracked table (rel, or the partitioned table
  * above the partition rel).
@@ -73,6 +90,9 @@ column_type(Relation rel, const char *tracked, const char *col)
 	return getBaseType(SPI_gettypeid(desc, attno));
 }
 
+/* customer, since, until, channel, state, reason, changed_at */
+#define TRACKED_SINGLE_COLUMNS 7
+
 /*
  * The checks churn.track made of the columns named to it: churn._column_type
  * of each, churn._check_time_type of a time column (their one home), made
@@ -81,9 +101,6 @@ column_type(Relation rel, const char *tracked, const char *col)
  * conversions would read as timestamps), or a cast from its type to text
  * added, whose function the capture would run as the extension owner.
  */
-/* customer, since, until, channel, state, reason, changed_at */
-#define TRACKED_SINGLE_COLUMNS 7
-
 typedef struct TrackChecks
 {
 	int			n;
@@ -140,12 +157,7 @@ make_checks(const TrackChecks *tc, Oid relid)
 		 */
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		FlushErrorState();
-		edata->context = NULL;
-		edata->internalquery = NULL;
-		edata->internalpos = 0;
-		edata->cursorpos = 0;
-		ReThrowError(edata);
+		summary_rethrow_bare(edata);
 	}
 	PG_END_TRY();
 	if (ret != SPI_OK_SELECT)

@@ -365,12 +365,7 @@ capture_set_based(SummaryPlanEntry *entry, SummaryStatement stmt, int size)
 		edata = CopyErrorData();
 		if (edata->sqlerrcode != ERRCODE_INVALID_PARAMETER_VALUE)
 			PG_RE_THROW();
-		FlushErrorState();
-		edata->context = NULL;
-		edata->internalquery = NULL;
-		edata->internalpos = 0;
-		edata->cursorpos = 0;
-		ReThrowError(edata);
+		summary_rethrow_bare(edata);
 	}
 	PG_END_TRY();
 	if (ret != (stmt == SUMMARY_TRUNCATE ? SPI_OK_SELECT : SPI_OK_INSERT))
