@@ -1,6 +1,7 @@
 # test/suites/summary_lib.bash: shell helpers of the summary suites
 # (summary_concurrency.sh, summary_dump.sh); sourced, not a suite itself.
-# The caller sets DB (the database q talks to) and failed=0.
+# The caller sets DB (the database q talks to) and failed=0, and for
+# workload also here and work.
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
@@ -66,4 +67,15 @@ track_customers() {
 	q -c "SELECT churn.track('public.customers', customer => 'id', since => 'since', until => 'until',
 		channel => 'branch', segments => ARRAY['contract','region'], reason => 'cancel_reason',
 		changed_at => 'updated_at', bucket => '1 month')"
+}
+
+# workload DB SEED NEW_FROM TXNS: TXNS transactions of the random workload
+# of the summary suites (new customers from id NEW_FROM on, losses, moves,
+# reactivations, deletes, COPY) on DB's customer table.
+workload() {
+	python3 "$here/summary_workload.py" --worker 0 --workers 1 --initial 800 --new-from "$3" --txns "$4" \
+		--seed "$2" >"$work/w-$1-$2.sql" &&
+		DB=$1 q -f "$work/w-$1-$2.sql" >/dev/null 2>"$work/w-$1-$2.err"
+	# the workload's intended errors are aborted COPYs; nothing else may fail
+	! grep ERROR "$work/w-$1-$2.err" | grep -qv 'bogus-time'
 }

@@ -35,15 +35,6 @@ released=$(cd "$CHURN_ROOT" && ls churn--*.sql | sed -n 's/^churn--\([^-]*\)\.sq
 info "current version $current; released versions: $(echo $released)"
 [ -n "$released" ] || { not_ok "no released version to upgrade from (no frozen churn--X.sql)"; exit 1; }
 
-# workload DB SEED NEW-FROM TXNS: one writer of the random workload.
-workload() {
-	python3 "$here/summary_workload.py" --worker 0 --workers 1 --initial 800 --new-from "$3" --txns "$4" \
-		--seed "$2" >"$work/w-$1-$2.sql" &&
-		DB=$1 q -f "$work/w-$1-$2.sql" >/dev/null 2>"$work/w-$1-$2.err"
-	# the workload's intended errors are aborted COPYs; nothing else may fail
-	! grep ERROR "$work/w-$1-$2.err" | grep -qv 'bogus-time'
-}
-
 catalog() {
 	DB=$1 q -f "$here/extension_catalog.sql" >"$work/catalog-$1.txt" 2>&1
 }
