@@ -27,7 +27,12 @@
 # source's row for row and the plain-SQL oracle (summary_oracle.sql),
 # churn.status the source's, the stored values read back as they were, and
 # a further workload through the upgraded triggers and a refresh exact.
-# A run of one version alone finds no older cluster and says so.
+# Each older version also leaves a cluster without churn, the control,
+# which goes first: when it does not upgrade, the failure is PostgreSQL's
+# and the suite fails without testing churn's clusters; the one known case,
+# a column option (pg_attver) of newer minor releases that the later major
+# version refuses, is taken out of the copies first (strip_attver).  A run
+# of one version alone finds no older cluster and says so.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -183,9 +188,8 @@ for from in "$CHURN_XDUMP_DIR"/cluster-*; do
 		not_ok "$how: PostgreSQL $old's server does not run here: $(as_owner "$up/bin/postgres" -V 2>&1 | head -2)"
 		continue
 	fi
-	# First the control, a cluster without churn: where PostgreSQL itself
-	# cannot upgrade one minor release to the other, there is nothing of
-	# churn's to test.
+	# First the control, a cluster without churn: where it fails, the
+	# failure is PostgreSQL's (or this suite's), not churn's.
 	strip=
 	pg_upgrade_copy "$from/control" "$up/control"
 	control=$?
@@ -200,7 +204,8 @@ for from in "$CHURN_XDUMP_DIR"/cluster-*; do
 	if [ $control -eq 0 ]; then
 		info "$how: from $versions; the control cluster without churn upgrades${strip:+ without pg_attver}"
 	else
-		ok "$how # SKIP pg_upgrade from $versions fails here for a cluster without churn too:" \
+		# README says a cluster with churn upgrades; here none would
+		not_ok "$how: pg_upgrade from $versions fails here for a cluster without churn too:" \
 			"$(why_not "$up/control" | tail -1)"
 		why_not "$up/control" | sed 's/^/#   /'
 		continue
