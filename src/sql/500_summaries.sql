@@ -857,6 +857,16 @@ BEGIN
 	-- writers wait from here to the end (as for churn.track)
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 
+	-- A dump and restore renumbers the columns of a table that had
+	-- dropped ones, and the recorded numbers then name other columns: a
+	-- tracked column still there under its name at another number shows
+	-- it, and names alone decide, as before the numbers were recorded.
+	IF EXISTS (SELECT FROM unnest(ARRAY[old.customer_column, old.since_column, old.until_column,
+										old.channel_column, old.state_column], old.column_attnums) c(name, num)
+				WHERE (@extschema@._column_attnums(relation, ARRAY[c.name]))[1] <> c.num) THEN
+		old.column_attnums := NULL;
+	END IF;
+
 	-- the history the new settings still apply to: moves of the same
 	-- channel column, reactivations of the same since and until columns,
 	-- transitions of the same state column, all of the same customers
