@@ -1941,6 +1941,17 @@ COMMENT ON FUNCTION @extschema@._fold(pg_catalog.regclass) IS
 'internal: folds the pending deltas of a tracked table into its compacted summary (the caller holds its advisory lock)';
 REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 
+-- Refuses a standby and a read-only transaction with churn's own message
+-- (src/churn.c); the functions that change churn's tables, settings or
+-- grants call it first, so PostgreSQL's refusal of their first write (one
+-- of churn's statements as its context) never reaches the user.
+CREATE FUNCTION @extschema@._require_writable(what pg_catalog.text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'churn_require_writable_sql'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@._require_writable(pg_catalog.text) IS
+'internal: refuses a standby or a read-only transaction for what changes churn''s tables, settings or grants';
+
 CREATE OR REPLACE FUNCTION @extschema@.refresh(relation pg_catalog.regclass DEFAULT NULL)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql
@@ -1951,6 +1962,7 @@ DECLARE
 	folded bigint := 0;
 	c bigint;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.refresh');
 	IF relation IS NOT NULL THEN
 		PERFORM @extschema@._check_tracked(relation);
 	END IF;
@@ -2100,6 +2112,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.rebuild');
 	PERFORM @extschema@._check_tracked(relation);
 	EXECUTE format('LOCK TABLE %s IN SHARE MODE', relation);
 	-- a row churn refuses (its until before its since, or before its
@@ -2692,6 +2705,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.track');
 	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
@@ -2772,6 +2786,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.retrack');
 	IF customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
@@ -2874,6 +2889,7 @@ DECLARE
 	target regclass;
 	dropped @extschema@.track_result;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.untrack');
 	PERFORM @extschema@._check_tracked(relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._drop_triggers(target);
@@ -2902,6 +2918,7 @@ DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
 	target regclass;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.suspend');
 	IF cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
 			USING ERRCODE = '55000';
@@ -2928,6 +2945,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.resume');
 	IF NOT cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
 			USING ERRCODE = '55000';
@@ -2973,3 +2991,41 @@ COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_ops USING btree IS
 'btree operator family of lifecycle (its default operator class): lifecycle order';
 COMMENT ON OPERATOR FAMILY @extschema@.lifecycle_hash_ops USING hash IS
 'hash operator family of lifecycle (its default operator class)';
+
+-- grant_reader and revoke_reader refuse a standby or a read-only
+-- transaction up front (churn._require_writable)
+CREATE OR REPLACE FUNCTION @extschema@.grant_reader(reader pg_catalog.regrole)
+RETURNS void
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	PERFORM @extschema@._require_writable('churn.grant_reader');
+	EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', '@extschema@', reader);
+	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
+							 'lifecycle_summary', 'lifecycle_transitions']
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON %I.%I TO %s', '@extschema@', v, reader);
+	END LOOP;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION @extschema@.revoke_reader(reader pg_catalog.regrole)
+RETURNS void
+LANGUAGE plpgsql STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	v pg_catalog.text;
+BEGIN
+	PERFORM @extschema@._require_writable('churn.revoke_reader');
+	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
+							 'lifecycle_summary', 'lifecycle_transitions']
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE SELECT ON %I.%I FROM %s', '@extschema@', v, reader);
+	END LOOP;
+	EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA %I FROM %s', '@extschema@', reader);
+END
+$fn$;

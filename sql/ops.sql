@@ -280,5 +280,43 @@ REVOKE ALL ON SCHEMA churn FROM ops_ager;
 REVOKE ALL ON PROCEDURE churn.advance_lifecycle(regclass, timestamptz, int, bigint, bigint, bigint) FROM ops_ager;
 DROP ROLE ops_ager;
 
+--
+-- Read-only transactions (a reporting role's default_transaction_read_only,
+-- BEGIN READ ONLY; a hot standby's message is the standby suite's): every
+-- function that changes churn's tables, settings or grants refuses at once
+-- with 25006, naming itself; the reads work, and nothing changed.
+--
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+CREATE ROLE ops_ro_reader;
+UPDATE ops_subs SET channel = 'shop', changed = '2024-06-02' WHERE id = 1;
+SET default_transaction_read_only = on;
+SELECT churn.refresh();
+SELECT churn.refresh('ops_subs');
+SELECT churn.rebuild('ops_subs');
+SELECT churn.suspend('ops_subs');
+SELECT churn.resume('ops_subs');
+SELECT churn.untrack('ops_subs');
+SELECT churn.track('ops_subs', customer => 'id', since => 'since', until => 'until');
+SELECT churn.retrack('ops_subs', customer => 'id', since => 'since', until => 'until');
+SELECT churn.grant_reader('ops_ro_reader');
+SELECT churn.revoke_reader('ops_ro_reader');
+CALL churn.advance_lifecycle('ops_subs', '2024-08-01');
+-- the moves of June 2024, customer 1's from web to shop (pending) among them
+SELECT channel, moved_in, moved_out FROM churn.churn_summary
+ WHERE relation = 'ops_subs'::regclass AND bucket_start = '2024-06-01' AND moved_in + moved_out > 0
+ ORDER BY channel;
+SELECT count(*) AS verify_diffs FROM churn.verify('ops_subs');
+SELECT status, pending_deltas > 0 AS pending FROM churn.health() WHERE relation = 'ops_subs'::regclass;
+RESET default_transaction_read_only;
+BEGIN READ ONLY;
+SELECT churn.refresh('ops_subs');
+ROLLBACK;
+SELECT t.suspended, t.channel_column, s.pending_deltas > 0 AS pending
+  FROM churn.tracked_table t JOIN churn.status s ON s.relation = t.relid
+ WHERE t.relid = 'ops_subs'::regclass;
+SELECT has_schema_privilege('ops_ro_reader', 'churn', 'USAGE') AS reader_has_usage;
+DROP ROLE ops_ro_reader;
+
 SELECT churn.untrack('ops_subs');
 DROP TABLE ops_subs;

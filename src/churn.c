@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * churn.c
- *	  Module magic block and settings of the churn extension.
+ *	  Module magic block and settings of the churn extension, and the
+ *	  check every writer of churn's makes first.
  *
  * src/churn.c
  *
@@ -9,7 +10,10 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "churn.h"
@@ -38,4 +42,38 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("churn");
+}
+
+/*
+ * churn_require_writable: a standby or a read-only transaction (a reporting
+ * role's default_transaction_read_only, SET TRANSACTION READ ONLY) cannot
+ * run what changes churn's tables, settings or grants.  PostgreSQL would
+ * refuse the first write anyway, but from deep inside, with one of churn's
+ * internal statements as the context and a verb the user never wrote
+ * ("cannot execute SELECT"); this refuses up front and says where to run
+ * it.  WHAT names the function, as the user called it.
+ */
+void
+churn_require_writable(const char *what)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot run on a standby server", what),
+				 errhint("Run it on the primary: the standby's summaries follow the primary's through replication.")));
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s cannot run in a read-only transaction", what),
+				 errhint("Run it in a read-write transaction: default_transaction_read_only is on, or the transaction began READ ONLY.")));
+}
+
+PG_FUNCTION_INFO_V1(churn_require_writable_sql);
+
+/* churn._require_writable(what text), for the writers written in PL/pgSQL */
+Datum
+churn_require_writable_sql(PG_FUNCTION_ARGS)
+{
+	churn_require_writable(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
 }

@@ -22,4 +22,11 @@
 #define pg_noreturn pg_attribute_noreturn()
 #endif
 
+/*
+ * What changes churn's tables, settings or grants calls this first: it
+ * refuses a standby and a read-only transaction with churn's own message
+ * (churn.c).
+ */
+extern void churn_require_writable(const char *what);
+
 #endif							/* CHURN_H */

@@ -291,6 +291,7 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 				 errmsg("advance_lifecycle cannot run inside a transaction block"),
 				 errdetail("It commits after every batch, so that it never holds locks on more than one batch of customers."),
 				 errhint("CALL it at top level in autocommit mode, as psql and pg_cron do.")));
+	churn_require_writable("churn.advance_lifecycle");
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,

@@ -708,6 +708,17 @@ COMMENT ON FUNCTION @extschema@._check_settings(pg_catalog.regclass, pg_catalog.
 	pg_catalog.interval, pg_catalog.text) IS
 'internal: the checks of the settings given to churn.track and churn.retrack; returns the time zone';
 
+-- Refuses a standby and a read-only transaction with churn's own message
+-- (src/churn.c); the functions that change churn's tables, settings or
+-- grants call it first, so PostgreSQL's refusal of their first write (one
+-- of churn's statements as its context) never reaches the user.
+CREATE FUNCTION @extschema@._require_writable(what pg_catalog.text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'churn_require_writable_sql'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@._require_writable(pg_catalog.text) IS
+'internal: refuses a standby or a read-only transaction for what changes churn''s tables, settings or grants';
+
 -- The attribute numbers of a table's columns by name (NULL for a NULL name
 -- or no such column).  retrack compares them to tell a renamed column from
 -- another one: attribute numbers are never reused.
@@ -763,6 +774,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.track');
 	IF relation IS NULL OR customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'relation, customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
@@ -843,6 +855,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.retrack');
 	IF customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
@@ -945,6 +958,7 @@ DECLARE
 	target regclass;
 	dropped @extschema@.track_result;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.untrack');
 	PERFORM @extschema@._check_tracked(relation);
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
 		PERFORM @extschema@._drop_triggers(target);
@@ -974,6 +988,7 @@ DECLARE
 	folded bigint := 0;
 	c bigint;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.refresh');
 	IF relation IS NOT NULL THEN
 		PERFORM @extschema@._check_tracked(relation);
 	END IF;
@@ -1002,6 +1017,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.rebuild');
 	PERFORM @extschema@._check_tracked(relation);
 	EXECUTE format('LOCK TABLE %s IN SHARE MODE', relation);
 	-- a row churn refuses (its until before its since, or before its
@@ -1069,6 +1085,7 @@ DECLARE
 	cfg @extschema@.tracked_table := @extschema@._check_tracked(relation);
 	target regclass;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.suspend');
 	IF cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
 			USING ERRCODE = '55000';
@@ -1095,6 +1112,7 @@ DECLARE
 	msg text;
 	hint text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.resume');
 	IF NOT cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
 			USING ERRCODE = '55000';

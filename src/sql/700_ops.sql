@@ -174,6 +174,7 @@ AS $fn$
 DECLARE
 	v pg_catalog.text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.grant_reader');
 	EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', '@extschema@', reader);
 	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
 							 'lifecycle_summary', 'lifecycle_transitions']
@@ -194,6 +195,7 @@ AS $fn$
 DECLARE
 	v pg_catalog.text;
 BEGIN
+	PERFORM @extschema@._require_writable('churn.revoke_reader');
 	FOREACH v IN ARRAY ARRAY['churn_summary', 'churn_reasons', 'diversion_summary',
 							 'lifecycle_summary', 'lifecycle_transitions']
 	LOOP
