@@ -2637,11 +2637,13 @@ COMMENT ON AGGREGATE @extschema@.cohort_retention(pg_catalog.timestamp,
 'cohort size, active members and retention rate per (cohort, age) over timestamp without time zone';
 -- The attribute numbers of the customer, since, until, channel and state
 -- columns, by which retrack keeps the history of a renamed column: those
--- of the columns named now.
-ALTER TABLE @extschema@.tracked_table ADD COLUMN column_attnums pg_catalog.int2[];
+-- of the columns named now, with the table's OID as they were recorded.
+ALTER TABLE @extschema@.tracked_table ADD COLUMN column_attnums pg_catalog.int2[],
+	ADD COLUMN column_attnums_relid pg_catalog.oid;
 UPDATE @extschema@.tracked_table t
    SET column_attnums = @extschema@._column_attnums(t.relid, ARRAY[t.customer_column, t.since_column,
-									t.until_column, t.channel_column, t.state_column]);
+									t.until_column, t.channel_column, t.state_column]),
+	   column_attnums_relid = t.relid;
 
 -- track, retrack, untrack, suspend and resume return what they did (a
 -- churn.track_result: the table, the rows back-filled, the summary cells
@@ -2733,11 +2735,11 @@ BEGIN
 	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
 		channel_column, segment_columns, state_column, reason_column, changed_at_column,
 		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from,
-		column_attnums)
+		column_attnums, column_attnums_relid)
 	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
 		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
 		coalesce(track.states_from, now()),
-		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]));
+		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]), relation);
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
@@ -2802,12 +2804,10 @@ BEGIN
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 
 	-- A dump and restore renumbers the columns of a table that had
-	-- dropped ones, and the recorded numbers then name other columns: a
-	-- tracked column still there under its name at another number shows
-	-- it, and names alone decide, as before the numbers were recorded.
-	IF EXISTS (SELECT FROM unnest(ARRAY[old.customer_column, old.since_column, old.until_column,
-										old.channel_column, old.state_column], old.column_attnums) c(name, num)
-				WHERE (@extschema@._column_attnums(relation, ARRAY[c.name]))[1] <> c.num) THEN
+	-- dropped ones, and the recorded numbers may then name other columns;
+	-- it also gives the table another OID than the one recorded with them.
+	-- Names alone decide then, as before the numbers were recorded.
+	IF old.column_attnums_relid IS DISTINCT FROM relation::pg_catalog.oid THEN
 		old.column_attnums := NULL;
 	END IF;
 
@@ -2850,7 +2850,8 @@ BEGIN
 								  CASE WHEN @extschema@._same_column(relation, old.state_column,
 																	 old.column_attnums[5], state)
 									   THEN old.states_from ELSE now() END),
-		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state])
+		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]),
+		   column_attnums_relid = relation
 	 WHERE t.relid = relation;
 
 	-- new triggers: every backend's capture keeps the settings of the

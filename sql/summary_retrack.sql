@@ -155,12 +155,13 @@ SELECT view, only_a + only_b > 0 AS differs FROM rt_diff('rt_a', 'rt_b') ORDER B
 
 -- Stale column numbers.  A dump of a table with a dropped column restores
 -- its columns renumbered, and the numbers tracked_table recorded are then
--- those of the table before: here rt_d as it restores, its numbers as they
--- were with a dropped column second (since 3, until 4, branch 5).  The
--- channel column renamed, retrack naming outlet (number 5 now) as the
--- channel: since, still there at 2, shows the numbers stale, so names
--- decide, and the moves of branch go (counted as outlet's moves they
--- would stay).
+-- those of the table before, recorded with the table's OID before: here
+-- rt_d as it restores, its numbers and OID as they were (a dropped column
+-- second: since 3, until 4, branch 5).  The channel column renamed,
+-- retrack naming outlet (number 5 now) as the channel: the OID shows the
+-- numbers stale, so names decide, and the moves of branch go (counted as
+-- outlet's moves they would stay).  The numbers recorded anew come with
+-- the table's OID.
 CREATE TABLE rt_d (id int PRIMARY KEY, since timestamptz NOT NULL, until timestamptz, branch text,
 				   outlet text);
 INSERT INTO rt_d SELECT i, timestamptz '2024-01-01' + i * interval '1 day', NULL, 'north', 'o1'
@@ -168,7 +169,8 @@ INSERT INTO rt_d SELECT i, timestamptz '2024-01-01' + i * interval '1 day', NULL
 SELECT churn.track('rt_d', customer => 'id', since => 'since', until => 'until', channel => 'branch',
 				   time_zone => 'UTC') IS NOT NULL AS tracked;
 UPDATE rt_d SET branch = 'south' WHERE id <= 3;
-UPDATE churn.tracked_table SET column_attnums = '{1,3,4,5,NULL}' WHERE relid = 'rt_d'::regclass;
+UPDATE churn.tracked_table SET column_attnums = '{1,3,4,5,NULL}', column_attnums_relid = (relid::oid::int8 + 1000)::oid
+ WHERE relid = 'rt_d'::regclass;
 ALTER TABLE rt_d RENAME COLUMN branch TO store;
 SELECT count(*) AS moves_before FROM churn.history h, unnest(h.entries) e
  WHERE h.relid = 'rt_d'::regclass AND e.kind = 'm';
@@ -176,7 +178,8 @@ SELECT churn.retrack('rt_d', customer => 'id', since => 'since', until => 'until
 					 time_zone => 'UTC') IS NOT NULL AS retracked;
 SELECT count(*) AS moves_after FROM churn.history h, unnest(h.entries) e
  WHERE h.relid = 'rt_d'::regclass AND e.kind = 'm';
-SELECT column_attnums FROM churn.tracked_table WHERE relid = 'rt_d'::regclass;
+SELECT column_attnums, column_attnums_relid = relid AS relid_recorded FROM churn.tracked_table
+ WHERE relid = 'rt_d'::regclass;
 SELECT count(*) AS verify_diffs FROM churn.verify('rt_d');
 SELECT churn.untrack('rt_d');
 DROP TABLE rt_d;

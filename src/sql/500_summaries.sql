@@ -32,7 +32,11 @@ CREATE TABLE @extschema@.tracked_table (
 	-- the attribute numbers of the customer, since, until, channel and state
 	-- columns at the last track or retrack (NULL for one not set): retrack
 	-- keeps the history of a renamed column (churn._same_column)
-	column_attnums pg_catalog.int2[]
+	column_attnums pg_catalog.int2[],
+	-- the table's OID when they were recorded: a dump and restore, which
+	-- may renumber the columns, gives the table another OID (pg_upgrade
+	-- keeps both), and retrack then does not trust the numbers
+	column_attnums_relid pg_catalog.oid
 );
 COMMENT ON TABLE @extschema@.tracked_table IS
 'configuration of the tables tracked by churn.track: one row per table';
@@ -802,11 +806,11 @@ BEGIN
 	INSERT INTO @extschema@.tracked_table (relid, customer_column, since_column, until_column,
 		channel_column, segment_columns, state_column, reason_column, changed_at_column,
 		activity_column, bucket, time_zone, at_risk_after, dormant_after, churned_after, states_from,
-		column_attnums)
+		column_attnums, column_attnums_relid)
 	VALUES (relation, customer, since, until, channel, coalesce(segments, '{}'), state, reason,
 		changed_at, activity, track.bucket, tz, at_risk_after, dormant_after, churned_after,
 		coalesce(track.states_from, now()),
-		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]));
+		@extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]), relation);
 
 	-- no write may slip between the back-fill and the triggers
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
@@ -871,12 +875,10 @@ BEGIN
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);
 
 	-- A dump and restore renumbers the columns of a table that had
-	-- dropped ones, and the recorded numbers then name other columns: a
-	-- tracked column still there under its name at another number shows
-	-- it, and names alone decide, as before the numbers were recorded.
-	IF EXISTS (SELECT FROM unnest(ARRAY[old.customer_column, old.since_column, old.until_column,
-										old.channel_column, old.state_column], old.column_attnums) c(name, num)
-				WHERE (@extschema@._column_attnums(relation, ARRAY[c.name]))[1] <> c.num) THEN
+	-- dropped ones, and the recorded numbers may then name other columns;
+	-- it also gives the table another OID than the one recorded with them.
+	-- Names alone decide then, as before the numbers were recorded.
+	IF old.column_attnums_relid IS DISTINCT FROM relation::pg_catalog.oid THEN
 		old.column_attnums := NULL;
 	END IF;
 
@@ -919,7 +921,8 @@ BEGIN
 								  CASE WHEN @extschema@._same_column(relation, old.state_column,
 																	 old.column_attnums[5], state)
 									   THEN old.states_from ELSE now() END),
-		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state])
+		   column_attnums = @extschema@._column_attnums(relation, ARRAY[customer, since, until, channel, state]),
+		   column_attnums_relid = relation
 	 WHERE t.relid = relation;
 
 	-- new triggers: every backend's capture keeps the settings of the

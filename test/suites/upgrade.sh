@@ -67,13 +67,13 @@ for from in $released; do
 	check "$from: churn.verify returns nothing after the update" \
 		"SELECT count(*) FROM churn.verify('public.customers')" "0"
 	check_diffs "$from: after the update"
-	check "$from: the update records the attribute numbers of the customer, since, until and channel columns" \
+	check "$from: the update records the attribute numbers of the customer, since, until and channel columns, and the table's OID" \
 		"SELECT t.column_attnums IS NOT DISTINCT FROM
 		        ARRAY[(SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = t.relid AND a.attname = 'id'),
 		              (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = t.relid AND a.attname = 'since'),
 		              (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = t.relid AND a.attname = 'until'),
 		              (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = t.relid AND a.attname = 'branch'),
-		              NULL]::int2[]
+		              NULL]::int2[] AND t.column_attnums_relid = t.relid
 		   FROM churn.tracked_table t WHERE t.relid = 'public.customers'::regclass" "t"
 	workload "$DB" 3 9000 150 || not_ok "$from: workload after the update"
 	check_diffs "$from: after a workload through the updated triggers"
