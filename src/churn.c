@@ -60,12 +60,14 @@ churn_require_writable(const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("%s cannot run on a standby server", what),
-				 errhint("Run it on the primary: the standby's summaries follow the primary's through replication.")));
+				 errdetail("A standby's summaries follow the primary's through replication."),
+				 errhint("Run it on the primary.")));
 	if (XactReadOnly)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("%s cannot run in a read-only transaction", what),
-				 errhint("Run it in a read-write transaction: default_transaction_read_only is on, or the transaction began READ ONLY.")));
+				 errdetail("The transaction is read-only: default_transaction_read_only is on, or it began READ ONLY."),
+				 errhint("Run it in a read-write transaction.")));
 }
 
 PG_FUNCTION_INFO_V1(churn_require_writable_sql);
