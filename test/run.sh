@@ -5,7 +5,8 @@
 # suites and versions.  Exits non-zero on any failure.
 #
 # Versions: CHURN_PG_VERSIONS (default "15 17 18"), oldest first: a version's
-# run restores the dumps the older ones left (dump_across_versions).  The
+# run restores the dumps the older ones left (dump_across_versions) and
+# upgrades their clusters (pg_upgrade_across_versions).  The
 # version this machine's Debian release ships (15 on bookworm) runs here; the
 # others run in a root filesystem of the Debian release that ships them
 # (test/matrix.sh).
@@ -27,7 +28,8 @@ if [ -z "${CHURN_ONE_VERSION:-}" ]; then
 	total_p=0
 	total_f=0
 	summary=""
-	# Dumps each version leaves for the later ones (dump_across_versions).
+	# Dumps and clusters each version leaves for the later ones
+	# (dump_across_versions, pg_upgrade_across_versions).
 	CHURN_XDUMP_DIR=${CHURN_MATRIX_DIR:-/var/tmp/churn-matrix}/xdump-$(printf %s "$CHURN_ROOT" | md5sum | cut -c1-8)
 	rm -rf "$CHURN_XDUMP_DIR"
 	mkdir -p "$CHURN_XDUMP_DIR"

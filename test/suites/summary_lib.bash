@@ -1,5 +1,6 @@
 # test/suites/summary_lib.bash: shell helpers of the summary suites
-# (summary_concurrency.sh, summary_dump.sh); sourced, not a suite itself.
+# (summary_concurrency.sh, summary_crash.sh, upgrade.sh, summary_move.bash
+# and the suites that source it, ...); sourced, not a suite itself.
 # The caller sets DB (the database q talks to) and failed=0, and for
 # workload also here and work.
 

@@ -13,9 +13,9 @@
 #     its own snapshot (the
 #     standby's snapshots come from the WAL, not from running
 #     transactions; the reads' memos of pending deltas must follow them);
-#   - churn.refresh, rebuild and the other writers refuse the standby with
-#     churn's own message (25006, "cannot run on a standby server", the
-#     hint to run them on the primary); health() and verify() answer;
+#   - churn.refresh, rebuild and every other writer refuse the standby
+#     with churn's own message (25006, "cannot run on a standby server",
+#     the hint to run them on the primary); health() and verify() answer;
 #   - after churn.refresh() on the primary, the standby reads the folded
 #     summaries, equal to the primary's again.
 # Waiting for the standby polls its replay position every 50 ms; no sleep
@@ -135,19 +135,22 @@ while [ $reads -lt 6 ] || { [ $reads -lt 300 ] && kill -0 "${bg_pids[0]}" 2>/dev
 done
 wait "${bg_pids[0]}" || not_ok "the workload on the primary during the standby's reads"
 bg_pids=()
-info "$during of the $reads reads ended while the workload was still writing"
-[ $bad -eq 0 ] && ok "$reads reads on the standby while the primary writes each equal the oracle over their snapshot" ||
+[ $bad -eq 0 ] && ok "$reads reads on the standby, $during of them ended while the primary's workload ran:" \
+	"each equals the oracle over its snapshot" ||
 	not_ok "$bad of $reads reads on the standby during the primary's writes differ from the oracle"
 
 # the writers refuse the standby, in churn's words
 for call in "SELECT churn.refresh()" "SELECT churn.refresh('public.customers')" \
 	"SELECT churn.rebuild('public.customers')" "SELECT churn.suspend('public.customers')" \
-	"SELECT churn.untrack('public.customers')" \
-	"SELECT churn.retrack('public.customers', customer => 'id', since => 'since', until => 'until')"; do
-	what=$(echo "$call" | sed 's/^SELECT \(churn\.[a-z_]*\)(.*/\1/')
-	got=$(sq -v VERBOSITY=verbose -c "$call" 2>&1 | grep -E '^(ERROR|HINT)' | tr '\n' ' ')
+	"SELECT churn.resume('public.customers')" "SELECT churn.untrack('public.customers')" \
+	"SELECT churn.track('public.customers', customer => 'id', since => 'since', until => 'until')" \
+	"SELECT churn.retrack('public.customers', customer => 'id', since => 'since', until => 'until')" \
+	"SELECT churn.grant_reader('postgres')" "SELECT churn.revoke_reader('postgres')" \
+	"CALL churn.advance_lifecycle('public.customers')"; do
+	what=$(echo "$call" | sed 's/^[A-Z]* \(churn\.[a-z_]*\)(.*/\1/')
+	got=$(sq -v VERBOSITY=verbose -c "$call" 2>&1 | grep -E '^(ERROR|DETAIL|HINT)' | tr '\n' ' ')
 	case $got in
-	"ERROR:  25006: $what cannot run on a standby server HINT:  Run it on the primary: the standby's summaries follow the primary's through replication. ")
+	"ERROR:  25006: $what cannot run on a standby server DETAIL:  A standby's summaries follow the primary's through replication. HINT:  Run it on the primary. ")
 		ok "on the standby, $what refuses with 25006 and churn's message" ;;
 	*)
 		not_ok "on the standby, $what: $got" ;;
@@ -167,5 +170,9 @@ else
 	not_ok "the standby did not replay the refresh within 60 s"
 fi
 
-[ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+if [ $failed -eq 0 ]; then
+	cleanup
+	trap - EXIT
+	rm -rf "$standby" "$CHURN_TMP/standby_primary"
+fi
 [ $failed -eq 0 ]
