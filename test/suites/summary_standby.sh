@@ -17,7 +17,9 @@
 #     with churn's own message (25006, "cannot run on a standby server",
 #     the hint to run them on the primary); health() and verify() answer;
 #   - after churn.refresh() on the primary, the standby reads the folded
-#     summaries, equal to the primary's again.
+#     summaries, equal to the primary's again;
+#   - promoted after the primary stopped (a failover), the standby captures
+#     a workload, refreshes, and stays equal to the oracle with verify empty.
 # Waiting for the standby polls its replay position every 50 ms; no sleep
 # decides anything.
 
@@ -168,6 +170,28 @@ if caught_up; then
 	same_as_primary "after the primary's refresh"
 else
 	not_ok "the standby did not replay the refresh within 60 s"
+fi
+
+# failover: the primary goes, the standby is promoted, and the new primary
+# captures, refreshes and stays exact
+workload "$DB" 5 40000 150 || not_ok "a last workload on the primary"
+caught_up || not_ok "the standby did not replay the last workload within 60 s"
+churn_cluster_stop
+if as_owner "$PGBIN/pg_ctl" -D "$standby/data" -w -t 60 promote >/dev/null; then
+	PGHOST=$standby
+	PGPORT=$standby_port
+	check "the promoted standby is a primary" "SELECT pg_is_in_recovery()" "f"
+	check_diffs "promoted, the deltas left pending by the old primary"
+	workload "$DB" 6 50000 150 || not_ok "a workload on the promoted standby"
+	check_diffs "after a workload on the promoted standby"
+	q -c "SELECT churn.refresh()" >/dev/null || not_ok "churn.refresh() on the promoted standby"
+	check "churn.refresh() on the promoted standby folds every pending delta" \
+		"SELECT pending_deltas FROM churn.status" "0"
+	check "churn.verify on the promoted standby returns nothing" \
+		"SELECT count(*) FROM churn.verify('public.customers')" "0"
+	check_diffs "after churn.refresh() on the promoted standby"
+else
+	not_ok "promote the standby"
 fi
 
 if [ $failed -eq 0 ]; then
