@@ -1,8 +1,9 @@
-# test/suites/summary_move.bash: what the suites that copy a tracked
-# database elsewhere share: summary_dump.sh (pg_dump and restore),
-# dump_across_versions.sh (the same into a later PostgreSQL major version)
-# and pg_upgrade_across_versions.sh (pg_upgrade); sourced after
-# summary_lib.bash, not a suite itself.  The caller sets here, work, DB
+# test/suites/summary_move.bash: what the suites that move a tracked
+# database share: summary_dump.sh (pg_dump and restore),
+# dump_across_versions.sh (the same into a later PostgreSQL major version),
+# pg_upgrade_across_versions.sh (pg_upgrade) and upgrade.sh (ALTER
+# EXTENSION churn UPDATE, its source only); sourced after summary_lib.bash,
+# not a suite itself.  The caller sets here, work, DB
 # and failed=0.
 
 # summary_text DB: the summary rows of the tracked table, in a fixed order.
