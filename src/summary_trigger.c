@@ -480,19 +480,15 @@ trigger_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		bool		citus = OidIsValid(get_relname_relid("pg_dist_partition",
 														 PG_CATALOG_NAMESPACE));
 
-		if (citus)
-			ereport(ERROR,
-					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("table \"%s\" is not tracked by churn",
-							RelationGetRelationName(rel)),
-					 errhint("A Citus shard of a tracked table has churn's triggers but cannot be tracked: run churn.untrack on the table before distributing it.")));
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-					 errmsg("table \"%s\" is not tracked by churn",
-							RelationGetRelationName(rel)),
-					 errdetail("It has churn's capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t)."),
-					 errhint("Track it with churn.track, or drop its triggers churn_summary_begin, churn_summary_insert, churn_summary_update, churn_summary_delete and churn_summary_truncate.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("table \"%s\" is not tracked by churn",
+						RelationGetRelationName(rel)),
+				 citus ? 0 :
+				 errdetail("It has churn's capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t)."),
+				 citus ?
+				 errhint("A Citus shard of a tracked table has churn's triggers but cannot be tracked: run churn.untrack on the table before distributing it.") :
+				 errhint("Track it with churn.track, or drop its triggers churn_summary_begin, churn_summary_insert, churn_summary_update, churn_summary_delete and churn_summary_truncate.")));
 	}
 	if (strlen(cfg.time_zone) >= sizeof(entry->target.time_zone))
 		ereport(ERROR,
