@@ -139,10 +139,18 @@ pg_upgrade_copy() {
 	fi
 	p_old=$(churn_free_port 50432)
 	p_new=$(churn_free_port $((p_old + 1)))
+	run_pg_upgrade "$dir" "$p_old" "$p_new" --check >"$dir/check.out" 2>&1 &&
+		run_pg_upgrade "$dir" "$p_old" "$p_new" >"$dir/upgrade.out" 2>&1
+}
+
+# run_pg_upgrade DIR OLD_PORT NEW_PORT [OPTION...]: this version's pg_upgrade
+# of DIR/old into DIR/new in copy mode, the older programs from $up/bin,
+# its sockets and output in DIR
+run_pg_upgrade() {
+	local dir=$1 p_old=$2 p_new=$3
+	shift 3
 	(cd "$dir" && as_owner "$PGBIN/pg_upgrade" -b "$up/bin" -B "$PGBIN" -d "$dir/old" -D "$dir/new" \
-		-U postgres -p "$p_old" -P "$p_new" -s "$dir" --copy --check) >"$dir/check.out" 2>&1 &&
-		(cd "$dir" && as_owner "$PGBIN/pg_upgrade" -b "$up/bin" -B "$PGBIN" -d "$dir/old" -D "$dir/new" \
-			-U postgres -p "$p_old" -P "$p_new" -s "$dir" --copy) >"$dir/upgrade.out" 2>&1
+		-U postgres -p "$p_old" -P "$p_new" -s "$dir" --copy "$@")
 }
 
 # strip_attver DIR: remove from the columns of every database of the cluster

@@ -66,8 +66,9 @@ if "$PGBIN/pg_dump" -d "$SRC" -t public.customers -f "$work/table.sql" 2>"$work/
 else
 	not_ok "pg_dump -t and its restore: $(cat "$work/pg_dump_t.err" "$work/table_restore.err" | head -3 | tr '\n' ' ')"
 fi
-got=$(DB=$DST q -v VERBOSITY=verbose -c "INSERT INTO customers (id, since, branch, contract, region, updated_at, prev_at)
-	VALUES (999999, '2024-05-01', 'north', 'monthly', 'r1', '2024-05-01', '2024-05-01')" 2>&1 |
+new_customer="INSERT INTO customers (id, since, branch, contract, region, updated_at, prev_at)
+	VALUES (999999, '2024-05-01', 'north', 'monthly', 'r1', '2024-05-01', '2024-05-01')"
+got=$(DB=$DST q -v VERBOSITY=verbose -c "$new_customer" 2>&1 |
 	grep -E '^(ERROR|DETAIL|HINT)' | tr '\n' ' ')
 expected='ERROR:  39P01: table "customers" is not tracked by churn DETAIL:  It has churn'"'"'s capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t). HINT:  Track it with churn.track, or drop its triggers churn_summary_begin, churn_summary_insert, churn_summary_update, churn_summary_delete and churn_summary_truncate. '
 [ "$got" = "$expected" ] && ok "a write to the table restored alone fails with churn's message, detail and hint" ||
@@ -85,8 +86,7 @@ cells_sql="SELECT channel, coalesce(sum(new), 0), coalesce(sum(moved_in), 0), co
 	         AND segment = '{\"contract\": \"monthly\", \"region\": \"r1\"}'
 	       GROUP BY 1 ORDER BY 1"
 before=$(q -c "$cells_sql")
-q -c "INSERT INTO customers (id, since, branch, contract, region, updated_at, prev_at)
-	VALUES (999999, '2024-05-01', 'north', 'monthly', 'r1', '2024-05-01', '2024-05-01')" \
+q -c "$new_customer" \
 	-c "UPDATE customers SET branch = 'south', updated_at = '2024-06-01' WHERE id = 999999" \
 	-c "UPDATE customers SET until = '2024-07-01', updated_at = '2024-07-01' WHERE id = 999999" >/dev/null ||
 	not_ok "writes to the table restored alone, once tracked"

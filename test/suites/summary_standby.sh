@@ -72,10 +72,12 @@ if ! as_owner "$PGBIN/pg_ctl" -D "$standby/data" -l "$standby/server.log" -w -t 
 	tail -5 "$standby/server.log" | sed 's/^/#   /'
 	exit 1
 fi
-# sq ...: q on the standby
-sq() { PGHOST=$standby PGPORT=$standby_port q "$@"; }
+# on_standby COMMAND...: a command of the suite's (q, check, ...) run
+# against the standby
+on_standby() { PGHOST=$standby PGPORT=$standby_port "$@"; }
+sq() { on_standby q "$@"; }
 check "the primary is not in recovery" "SELECT pg_is_in_recovery()" "f"
-DB=$DB PGHOST=$standby PGPORT=$standby_port check "the standby is a hot standby" "SELECT pg_is_in_recovery()" "t"
+on_standby check "the standby is a hot standby" "SELECT pg_is_in_recovery()" "t"
 
 # caught_up: wait until the standby replayed everything the primary wrote
 # so far (at most 60 s).  The insert position, not pg_current_wal_lsn():
@@ -94,19 +96,19 @@ caught_up() {
 # primary's, verify is empty there, and the views equal the oracle
 same_as_primary() {
 	summary_text "$DB" >"$work/primary.txt" 2>&1
-	PGHOST=$standby PGPORT=$standby_port summary_text "$DB" >"$work/standby.txt" 2>&1
+	on_standby summary_text "$DB" >"$work/standby.txt" 2>&1
 	if [ -s "$work/primary.txt" ] && cmp -s "$work/primary.txt" "$work/standby.txt"; then
 		ok "$1: the standby's summaries equal the primary's row for row ($(wc -l <"$work/primary.txt") rows)"
 	else
 		not_ok "$1: the standby's summaries differ from the primary's"
 		diff "$work/primary.txt" "$work/standby.txt" | head -6 | sed 's/^/#   /'
 	fi
-	DB=$DB PGHOST=$standby PGPORT=$standby_port check "$1: churn.status on the standby is the primary's" \
+	on_standby check "$1: churn.status on the standby is the primary's" \
 		"SELECT summary_rows, pending_deltas, history_rows FROM churn.status" \
 		"$(q -c "SELECT summary_rows, pending_deltas, history_rows FROM churn.status")"
-	DB=$DB PGHOST=$standby PGPORT=$standby_port check "$1: churn.verify on the standby returns nothing" \
+	on_standby check "$1: churn.verify on the standby returns nothing" \
 		"SELECT count(*) FROM churn.verify('public.customers')" "0"
-	PGHOST=$standby PGPORT=$standby_port check_diffs "$1: on the standby"
+	on_standby check_diffs "$1: on the standby"
 }
 
 workload "$DB" 3 20000 150 || not_ok "a workload on the primary after the standby started"
@@ -158,14 +160,14 @@ for call in "SELECT churn.refresh()" "SELECT churn.refresh('public.customers')" 
 		not_ok "on the standby, $what: $got" ;;
 	esac
 done
-DB=$DB PGHOST=$standby PGPORT=$standby_port check "churn.health() answers on the standby" \
+on_standby check "churn.health() answers on the standby" \
 	"SELECT count(*) FROM churn.health() WHERE status IN ('ok', 'stale')" "1"
 
 # refreshed on the primary, folded on the standby
 caught_up || not_ok "the standby did not replay the workload within 60 s"
 q -c "SELECT churn.refresh()" >/dev/null || not_ok "churn.refresh() on the primary"
 if caught_up; then
-	DB=$DB PGHOST=$standby PGPORT=$standby_port check "after the primary's refresh the standby has no pending deltas" \
+	on_standby check "after the primary's refresh the standby has no pending deltas" \
 		"SELECT pending_deltas FROM churn.status" "0"
 	same_as_primary "after the primary's refresh"
 else
