@@ -340,8 +340,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cfg @extschema@.tracked_table;
+	events text;
 BEGIN
 	SELECT * INTO STRICT cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	-- first: it refuses a caller that cannot see every row, before anything
+	-- is deleted
+	events := @extschema@._events_query(relation);
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
 	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
@@ -355,7 +359,7 @@ BEGIN
 	-- churn.refresh makes the compacted summary of them
 	EXECUTE 'INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)'
 			' SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, sum(e.n) FROM ('
-			|| @extschema@._events_query(relation)
+			|| events
 			|| ') e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING sum(e.n) <> 0'
 		USING relation, cfg.bucket, cfg.time_zone, cfg.states_from;
 	PERFORM @extschema@._fold(relation);
