@@ -20,9 +20,11 @@
 # them, and the newer C library runs them as it runs any older program.
 #
 # Then the version upgrades a copy of every older version's cluster with
-# its own pg_upgrade (--check first, then the upgrade, in copy mode) into a
-# cluster its own initdb made, starts it, and requires for each database:
-# churn at the current version, churn.verify empty, the summaries equal the
+# its own pg_upgrade (--check first, then the upgrade) into a cluster its
+# own initdb made, each pair in another of pg_upgrade's transfer modes
+# (15 -> 17 copies the files, 15 -> 18 hard-links them, 17 -> 18 moves the
+# old directories in with --swap, new in 18), starts it, and requires for
+# each database: churn at the current version, churn.verify empty, the summaries equal the
 # source's row for row and the plain-SQL oracle (summary_oracle.sql),
 # churn.status the source's, the stored values read back as they were, and
 # a further workload through the upgraded triggers and a refresh exact.
@@ -124,7 +126,7 @@ checksums=()
 
 # pg_upgrade_copy OLD_DATA DIR: initdb a cluster of this version in DIR/new
 # and pg_upgrade a copy of OLD_DATA (DIR/old) into it with the older
-# programs in DIR/bin (--check first, then the upgrade, in copy mode);
+# programs in DIR/bin (--check first, then the upgrade, in $mode);
 # pg_upgrade's output goes to DIR/check.out and DIR/upgrade.out.
 pg_upgrade_copy() {
 	local data=$1 dir=$2 p_old p_new
@@ -144,13 +146,13 @@ pg_upgrade_copy() {
 }
 
 # run_pg_upgrade DIR OLD_PORT NEW_PORT [OPTION...]: this version's pg_upgrade
-# of DIR/old into DIR/new in copy mode, the older programs from $up/bin,
+# of DIR/old into DIR/new in $mode, the older programs from $up/bin,
 # its sockets and output in DIR
 run_pg_upgrade() {
 	local dir=$1 p_old=$2 p_new=$3
 	shift 3
 	(cd "$dir" && as_owner "$PGBIN/pg_upgrade" -b "$up/bin" -B "$PGBIN" -d "$dir/old" -D "$dir/new" \
-		-U postgres -p "$p_old" -P "$p_new" -s "$dir" --copy "$@")
+		-U postgres -p "$p_old" -P "$p_new" -s "$dir" "$mode" "$@")
 }
 
 # strip_attver DIR: remove from the columns of every database of the cluster
@@ -189,7 +191,13 @@ for from in "$CHURN_XDUMP_DIR"/cluster-*; do
 	old=${from##*/cluster-}
 	[ "$old" -lt "$PG_MAJOR" ] || continue
 	upgraded=$((upgraded + 1))
-	how="$old -> $PG_MAJOR, pg_upgrade"
+	case $old-$PG_MAJOR in
+	15-18) mode=--link ;;
+	17-18) mode=--swap ;;
+	*) mode=--copy ;;
+	esac
+	"$PGBIN/pg_upgrade" --help | grep -q -- "$mode" || mode=--link
+	how="$old -> $PG_MAJOR, pg_upgrade $mode"
 	up=$work/from-$old
 	mkdir -p "$up/bin" "$up/control"
 	# The older programs, each through a wrapper that gives the loader their
