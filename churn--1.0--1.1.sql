@@ -15,6 +15,52 @@
 -- Citus writes the rows of its tables to shards on the worker nodes (or, for
 -- a Citus local table, to a shard beside it), where the capture triggers of
 -- the coordinator's table never run: such a table cannot be tracked.
+-- A tracked table and its partitions must be permanent: a temporary table
+-- goes at the end of its session without the sql_drop event that tells
+-- churn, and a crash empties an unlogged one without firing its triggers;
+-- either way churn's summaries, history and settings would outlive the
+-- rows.  Checked by churn.track and, for the tables a DDL command touched
+-- (only: a table tracked before this check must not stop every other
+-- DDL), by churn_follow_partitions.
+CREATE FUNCTION @extschema@._check_logged(relation pg_catalog.regclass, touched pg_catalog.oid[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad record;
+BEGIN
+	IF touched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x
+											WHERE x = ANY (touched)) THEN
+		RETURN;
+	END IF;
+	SELECT c.oid::regclass AS rel, c.relpersistence AS persistence INTO bad
+	  FROM @extschema@._trigger_targets(relation) x JOIN pg_class c ON c.oid = x
+	 WHERE c.relpersistence <> 'p'
+	 ORDER BY c.oid = relation DESC, c.oid
+	 LIMIT 1;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	IF bad.persistence = 't' THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', bad.rel
+			USING ERRCODE = '0A000',
+				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn, whose summaries and settings would outlive it.',
+				  HINT = 'Track a permanent table.';
+	END IF;
+	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
+		USING ERRCODE = '0A000',
+			  DETAIL = CASE WHEN bad.rel = relation
+							THEN 'A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.'
+							ELSE format('It is a partition of "%s", which churn tracks. A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.', relation) END,
+			  HINT = CASE WHEN touched IS NULL
+						  THEN format('Make it logged first: ALTER TABLE %s SET LOGGED.', bad.rel)
+						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', relation) END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_logged(pg_catalog.regclass, pg_catalog.oid[]) IS
+'internal: checks that a table churn tracks and its partitions are neither temporary nor unlogged';
+
 CREATE FUNCTION @extschema@._check_not_citus(relation pg_catalog.regclass)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -2725,6 +2771,7 @@ BEGIN
 		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
 	END IF;
 	PERFORM @extschema@._check_not_citus(relation);
+	PERFORM @extschema@._check_logged(relation);
 	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
 		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
 			USING ERRCODE = '42710',
@@ -2977,6 +3024,69 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
 'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
+-- churn_follow_partitions refuses an unlogged table or partition of a
+-- tracked table (_check_logged)
+CREATE OR REPLACE FUNCTION @extschema@._on_ddl_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	altered oid[];
+	t record;
+	target regclass;
+	added int;
+	stray record;
+	lost_one bool := false;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
+		RETURN;
+	END IF;
+	SELECT array_agg(c.objid) INTO altered
+	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+	-- capture triggers on a table that is no target of any tracked table
+	-- (a detached partition): drop them
+	FOR stray IN
+		SELECT DISTINCT g.tgrelid::regclass AS rel
+		  FROM pg_trigger g
+		 WHERE g.tgfoid IN ('@extschema@.summary_trigger'::regproc, '@extschema@.summary_begin'::regproc)
+		   AND NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table tt
+							CROSS JOIN LATERAL @extschema@._trigger_targets(tt.relid) x
+						   WHERE x = g.tgrelid)
+	LOOP
+		PERFORM @extschema@._drop_triggers(stray.rel);
+		lost_one := true;
+	END LOOP;
+	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
+		-- a tracked table without its own triggers is being restored (they
+		-- come after the constraints in a dump): leave it to the dump
+		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
+								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
+		-- SET UNLOGGED, or an unlogged partition created or attached
+		PERFORM @extschema@._check_logged(t.relid, coalesce(altered, '{}'));
+		added := 0;
+		FOR target IN
+			SELECT x FROM @extschema@._trigger_targets(t.relid) x
+			 WHERE (SELECT count(*) FROM pg_trigger g
+					 WHERE g.tgrelid = x AND g.tgname = ANY (@extschema@._trigger_names()))
+				   < cardinality(@extschema@._trigger_names())
+		LOOP
+			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
+			added := added + 1;
+		END LOOP;
+		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
+		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
+			-- under a SHARE lock, as churn.rebuild: no writer may commit
+			-- between the deletion of the deltas and the recomputation
+			PERFORM @extschema@._recompute_after_truncate(t.relid);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_ddl_end() IS
+'internal: keeps the capture triggers on the partitions of tracked tables and rebuilds after ATTACH/DETACH PARTITION';
+
 REVOKE EXECUTE ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.name, pg_catalog.name[], pg_catalog.name, pg_catalog.name,
 	pg_catalog.name, pg_catalog.interval, pg_catalog.name, pg_catalog.interval, pg_catalog.interval,

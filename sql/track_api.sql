@@ -95,6 +95,16 @@ DROP TABLE bad_rows;
 -- error, raised before churn.track runs (an overload taking text would
 -- make every call without segments ambiguous)
 SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed', segments => 'tier');
+-- A temporary or unlogged table: the end of its session or a crash would
+-- take its rows without churn hearing of it, and the summaries would go on
+-- counting them (a temporary table tracked by 1.0 left its settings and
+-- summaries behind for good).
+CREATE TEMP TABLE acct_temp (id int PRIMARY KEY, since date NOT NULL, until date);
+SELECT churn.track('acct_temp', customer => 'id', since => 'since', until => 'until');
+DROP TABLE acct_temp;
+CREATE UNLOGGED TABLE acct_unlogged (id int PRIMARY KEY, since date NOT NULL, until date);
+SELECT churn.track('acct_unlogged', customer => 'id', since => 'since', until => 'until');
+DROP TABLE acct_unlogged;
 
 -- Nothing was left behind by the failed calls.
 SELECT count(*) AS tracked FROM churn.tracked_table;
