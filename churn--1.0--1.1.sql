@@ -2127,6 +2127,23 @@ COMMENT ON FUNCTION @extschema@.verify(pg_catalog.regclass) IS
 -- A tracked table dropped: its configuration, summaries and history go too.
 -- SECURITY DEFINER: the role dropping its table has no privilege on churn's
 -- tables; the function only deletes rows of relations being dropped.
+-- What churn keeps of tracked tables, dropped: by churn.untrack, and by
+-- churn_forget_dropped when the tables are dropped.
+CREATE FUNCTION @extschema@._forget(relations pg_catalog.oid[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.history h WHERE h.relid = ANY (relations);
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (relations);
+$$;
+COMMENT ON FUNCTION @extschema@._forget(pg_catalog.oid[]) IS
+'internal: deletes the settings, summaries, pending deltas and history of tracked tables';
+REVOKE EXECUTE ON FUNCTION @extschema@._forget(pg_catalog.oid[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -2143,11 +2160,7 @@ BEGIN
 	IF gone IS NULL THEN
 		RETURN;
 	END IF;
-	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
-	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
+	PERFORM @extschema@._forget(gone);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._on_sql_drop() IS
@@ -2943,18 +2956,18 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_writable('churn.untrack');
 	PERFORM @extschema@._check_tracked(relation);
-	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		PERFORM @extschema@._drop_triggers(target);
-	END LOOP;
+	-- a table gone without the sql_drop event (a temporary table tracked
+	-- by 1.0, whose session ended) has no triggers left to drop
+	IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+		FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+			PERFORM @extschema@._drop_triggers(target);
+		END LOOP;
+	END IF;
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	-- what is dropped, as it was
 	dropped := @extschema@._track_result(relation, NULL);
 	dropped.suspended := false;
-	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
-	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
-	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
-	DELETE FROM @extschema@.history h WHERE h.relid = relation;
-	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	PERFORM @extschema@._forget(ARRAY[relation::oid]);
 	RETURN dropped;
 END
 $$;
@@ -3144,3 +3157,57 @@ BEGIN
 	EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA %I FROM %s', '@extschema@', reader);
 END
 $fn$;
+
+-- health: a tracked table gone without the sql_drop event is table_gone
+CREATE OR REPLACE FUNCTION @extschema@.health(refresh_lag pg_catalog.interval DEFAULT '15 minutes',
+	aging_lag pg_catalog.interval DEFAULT '2 days',
+	OUT relation pg_catalog.regclass, OUT status pg_catalog.text,
+	OUT pending_deltas pg_catalog.int8, OUT oldest_pending pg_catalog.timestamptz,
+	OUT pending_age pg_catalog.interval, OUT last_refresh pg_catalog.timestamptz,
+	OUT last_aging pg_catalog.timestamptz, OUT last_aging_as_of pg_catalog.timestamptz,
+	OUT last_aging_moved pg_catalog.int8, OUT suspended pg_catalog.bool,
+	OUT summary_rows pg_catalog.int8, OUT history_rows pg_catalog.int8)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+-- status and aging_runs are not readable by PUBLIC: health exposes only
+-- counts and times; grant EXECUTE on it to the monitoring role
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT s.relation,
+		   CASE WHEN NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relation)
+				-- gone without the sql_drop event that makes churn forget
+				-- it (a temporary table tracked by 1.0, its session over):
+				-- churn.untrack removes what churn kept of it
+				THEN 'table_gone'
+				WHEN s.suspended THEN 'suspended'
+				-- churn's triggers are ordinary user triggers: ALTER TABLE
+				-- ... DISABLE TRIGGER ALL (or USER, or one of them) stops
+				-- the capture without churn.suspend, and writes go uncounted
+				WHEN EXISTS (SELECT 1
+							   FROM @extschema@._trigger_targets(s.relation) x
+							  CROSS JOIN unnest(@extschema@._trigger_names()) n
+							  WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+												 WHERE g.tgrelid = x AND g.tgname = n
+												   -- fires in ordinary sessions
+												   AND g.tgenabled IN ('O', 'A')))
+				THEN 'capture_disabled'
+				WHEN s.oldest_pending < now() - refresh_lag THEN 'stale'
+				WHEN t.activity_column IS NOT NULL AND t.at_risk_after IS NOT NULL
+					 AND t.state_column IS NOT NULL
+					 AND coalesce(a.finished_at, t.tracked_at) < now() - aging_lag
+				THEN 'aging_overdue'
+				ELSE 'ok' END,
+		   s.pending_deltas, s.oldest_pending,
+		   CASE WHEN s.oldest_pending IS NOT NULL THEN now() - s.oldest_pending END,
+		   s.last_refresh, a.finished_at, a.as_of,
+		   a.to_at_risk + a.to_dormant + a.to_churned,
+		   s.suspended, s.summary_rows, s.history_rows
+	  FROM @extschema@.status s
+	  JOIN @extschema@.tracked_table t ON t.relid = s.relation
+	  LEFT JOIN @extschema@.aging_runs a ON a.relation = s.relation
+	 ORDER BY s.relation::pg_catalog.text
+$fn$;
+
+COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
+'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';

@@ -548,6 +548,22 @@ $$;
 COMMENT ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) IS
 'internal: what churn.track and friends return for a table';
 
+-- What churn keeps of tracked tables, dropped: by churn.untrack, and by
+-- churn_forget_dropped when the tables are dropped.
+CREATE FUNCTION @extschema@._forget(relations pg_catalog.oid[])
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (relations);
+	DELETE FROM @extschema@.history h WHERE h.relid = ANY (relations);
+	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (relations);
+$$;
+COMMENT ON FUNCTION @extschema@._forget(pg_catalog.oid[]) IS
+'internal: deletes the settings, summaries, pending deltas and history of tracked tables';
+
 --
 -- The API.
 --
@@ -1014,18 +1030,18 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_writable('churn.untrack');
 	PERFORM @extschema@._check_tracked(relation);
-	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
-		PERFORM @extschema@._drop_triggers(target);
-	END LOOP;
+	-- a table gone without the sql_drop event (a temporary table tracked
+	-- by 1.0, whose session ended) has no triggers left to drop
+	IF EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+		FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
+			PERFORM @extschema@._drop_triggers(target);
+		END LOOP;
+	END IF;
 	PERFORM pg_advisory_xact_lock(@extschema@._lock_key(relation));
 	-- what is dropped, as it was
 	dropped := @extschema@._track_result(relation, NULL);
 	dropped.suspended := false;
-	DELETE FROM @extschema@.summary_delta s WHERE s.relid = relation;
-	DELETE FROM @extschema@.summary s WHERE s.relid = relation;
-	DELETE FROM @extschema@.summary_cell s WHERE s.relid = relation;
-	DELETE FROM @extschema@.history h WHERE h.relid = relation;
-	DELETE FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	PERFORM @extschema@._forget(ARRAY[relation::oid]);
 	RETURN dropped;
 END
 $$;
@@ -1541,11 +1557,7 @@ BEGIN
 	IF gone IS NULL THEN
 		RETURN;
 	END IF;
-	DELETE FROM @extschema@.summary_delta s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.summary s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.summary_cell s WHERE s.relid = ANY (gone);
-	DELETE FROM @extschema@.history h WHERE h.relid = ANY (gone);
-	DELETE FROM @extschema@.tracked_table t WHERE t.relid = ANY (gone);
+	PERFORM @extschema@._forget(gone);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._on_sql_drop() IS
@@ -1653,6 +1665,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._forget(pg_catalog.oid[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_ddl_end() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._install_triggers(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;

@@ -130,7 +130,12 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 	SELECT s.relation,
-		   CASE WHEN s.suspended THEN 'suspended'
+		   CASE WHEN NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = s.relation)
+				-- gone without the sql_drop event that makes churn forget
+				-- it (a temporary table tracked by 1.0, its session over):
+				-- churn.untrack removes what churn kept of it
+				THEN 'table_gone'
+				WHEN s.suspended THEN 'suspended'
 				-- churn's triggers are ordinary user triggers: ALTER TABLE
 				-- ... DISABLE TRIGGER ALL (or USER, or one of them) stops
 				-- the capture without churn.suspend, and writes go uncounted
@@ -160,7 +165,7 @@ AS $fn$
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
-'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) FROM PUBLIC;
 
