@@ -11,10 +11,8 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION churn UPDATE TO '1.1'" to load this file. \quit
 
--- track refuses Citus tables (_check_not_citus)
--- Citus writes the rows of its tables to shards on the worker nodes (or, for
--- a Citus local table, to a shard beside it), where the capture triggers of
--- the coordinator's table never run: such a table cannot be tracked.
+-- track refuses temporary and unlogged tables (_check_logged) and Citus
+-- tables (_check_not_citus).
 -- A tracked table and its partitions must be permanent: a temporary table
 -- goes at the end of its session without the sql_drop event that tells
 -- churn, and a crash empties an unlogged one without firing its triggers;
@@ -61,6 +59,9 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_logged(pg_catalog.regclass, pg_catalog.oid[]) IS
 'internal: checks that a table churn tracks and its partitions are neither temporary nor unlogged';
 
+-- Citus writes the rows of its tables to shards on the worker nodes (or, for
+-- a Citus local table, to a shard beside it), where the capture triggers of
+-- the coordinator's table never run: such a table cannot be tracked.
 CREATE FUNCTION @extschema@._check_not_citus(relation pg_catalog.regclass)
 RETURNS void
 LANGUAGE plpgsql STABLE

@@ -568,9 +568,6 @@ COMMENT ON FUNCTION @extschema@._forget(pg_catalog.oid[]) IS
 -- The API.
 --
 
--- Citus writes the rows of its tables to shards on the worker nodes (or, for
--- a Citus local table, to a shard beside it), where the capture triggers of
--- the coordinator's table never run: such a table cannot be tracked.
 -- A tracked table and its partitions must be permanent: a temporary table
 -- goes at the end of its session without the sql_drop event that tells
 -- churn, and a crash empties an unlogged one without firing its triggers;
@@ -617,6 +614,9 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_logged(pg_catalog.regclass, pg_catalog.oid[]) IS
 'internal: checks that a table churn tracks and its partitions are neither temporary nor unlogged';
 
+-- Citus writes the rows of its tables to shards on the worker nodes (or, for
+-- a Citus local table, to a shard beside it), where the capture triggers of
+-- the coordinator's table never run: such a table cannot be tracked.
 CREATE FUNCTION @extschema@._check_not_citus(relation pg_catalog.regclass)
 RETURNS void
 LANGUAGE plpgsql STABLE
