@@ -292,6 +292,16 @@ CALL churn.advance_lifecycle('ops_subs', '2024-08-01');
 RESET ROLE;
 SELECT id, status FROM ops_subs WHERE id = 15;
 SELECT as_of, to_churned FROM churn.aging_runs WHERE relation = 'ops_subs'::regclass;
+-- under row-level security it would age only the customers its policies
+-- show, and pass the others over without a word: refused
+ALTER TABLE ops_subs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ops_subs_some ON ops_subs USING (id < 10);
+SET ROLE ops_ager;
+CALL churn.advance_lifecycle('ops_subs', '2024-09-01');
+RESET ROLE;
+DROP POLICY ops_subs_some ON ops_subs;
+ALTER TABLE ops_subs DISABLE ROW LEVEL SECURITY;
+SELECT count(*) AS runs FROM churn.aging_runs WHERE relation = 'ops_subs'::regclass AND as_of = '2024-09-01';
 REVOKE ALL ON ops_subs FROM ops_ager;
 REVOKE ALL ON SCHEMA churn FROM ops_ager;
 REVOKE ALL ON PROCEDURE churn.advance_lifecycle(regclass, timestamptz, int, bigint, bigint, bigint) FROM ops_ager;

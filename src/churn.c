@@ -12,9 +12,15 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_class.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "churn.h"
 #include "summary.h"
@@ -68,6 +74,41 @@ churn_require_writable(const char *what)
 				 errmsg("%s cannot run in a read-only transaction", what),
 				 errdetail("The transaction is read-only: default_transaction_read_only is on, or it began READ ONLY."),
 				 errhint("Run it in a read-write transaction.")));
+}
+
+/*
+ * churn_require_all_rows: what reads a tracked table to count, recompute or
+ * age all of its customers refuses a role under the table's row-level
+ * security (its owner too, when the table forces it on owners), which would
+ * see only the rows its policies show: the recomputation would take the
+ * customers hidden from it for gone and drop their history, and aging would
+ * pass them over, with no error to tell.
+ */
+void
+churn_require_all_rows(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+	char	   *table;
+
+	if (check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+		return;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									   get_rel_name(relid));
+	/* the owner is under it only when the table forces it on the owner */
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("churn cannot read every row of table \"%s\": row-level security applies to role \"%s\"",
+					get_rel_name(relid), GetUserNameFromId(GetUserId(), false)),
+			 errdetail("churn counts all of the table's customers; its policies show this role only some of them."),
+			 has_privs_of_role(GetUserId(), owner) ?
+			 errhint("Run it as a superuser or a role with BYPASSRLS, or after ALTER TABLE %s NO FORCE ROW LEVEL SECURITY.", table) :
+			 errhint("Run it as a superuser or a role with BYPASSRLS.")));
 }
 
 PG_FUNCTION_INFO_V1(churn_require_writable_sql);

@@ -29,4 +29,11 @@
  */
 extern void churn_require_writable(const char *what);
 
+/*
+ * What reads a tracked table to count or age all of its customers calls
+ * this: it refuses a role that row-level security shows only some rows
+ * (churn.c).
+ */
+extern void churn_require_all_rows(Oid relid);
+
 #endif							/* CHURN_H */

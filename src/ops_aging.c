@@ -327,6 +327,7 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", aging_rel_text(relid)),
 				 errhint("advance_lifecycle needs SELECT and UPDATE on the table it ages.")));
+	churn_require_all_rows(relid);
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "could not connect to SPI");

@@ -32,16 +32,15 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rls.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "churn.h"
 #include "summary.h"
 #include "summary_kinds.h"
 
@@ -821,24 +820,8 @@ churn_events_query(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 
 	rel = table_open(relid, AccessShareLock);
-
-	/*
-	 * The summaries count every row of the table.  A role under the table's
-	 * row-level security (its owner, when the table forces it on owners too)
-	 * would count only the rows its policies show, and the recomputation
-	 * would take the customers hidden from it for gone and drop their
-	 * history.
-	 */
-	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("churn cannot read every row of table \"%s\": row-level security applies to role \"%s\"",
-						RelationGetRelationName(rel),
-						GetUserNameFromId(GetUserId(), false)),
-				 errdetail("The summaries count all of the table's customers; its policies show this role only some of them."),
-				 errhint("Run it as a superuser or a role with BYPASSRLS, or, as the table's owner, after ALTER TABLE %s NO FORCE ROW LEVEL SECURITY.",
-						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													RelationGetRelationName(rel)))));
+	/* the recomputation reads every row (as the caller) */
+	churn_require_all_rows(relid);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
