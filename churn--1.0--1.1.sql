@@ -11,26 +11,42 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION churn UPDATE TO '1.1'" to load this file. \quit
 
--- track refuses temporary and unlogged tables (_check_logged) and Citus
--- tables (_check_not_citus).
--- A tracked table and its partitions must be permanent: a temporary table
--- goes at the end of its session without the sql_drop event that tells
--- churn, and a crash empties an unlogged one without firing its triggers;
--- either way churn's summaries, history and settings would outlive the
--- rows.  Checked by churn.track and, for the tables a DDL command touched
--- (only: a table tracked before this check must not stop every other
--- DDL), by churn_follow_partitions.
-CREATE FUNCTION @extschema@._check_logged(relation pg_catalog.regclass, touched pg_catalog.oid[] DEFAULT NULL)
+-- track refuses partitions, temporary and unlogged tables (_check_trackable)
+-- and Citus tables (_check_not_citus).
+-- What churn.track and churn_follow_partitions (for the tables a DDL command
+-- touched only, so that a table tracked before a check was added does not
+-- stop every other DDL) require of a tracked table, because it would
+-- otherwise change rows without churn hearing of it:
+-- - it is no partition: a statement on its partitioned table writes the
+--   rows of the partitions without firing their statement triggers, with
+--   which churn captures (a tracked partitioned table's capture sees them);
+-- - it and its partitions are permanent: a temporary table goes at the end
+--   of its session without the sql_drop event that tells churn, and a crash
+--   empties an unlogged one without firing its triggers.
+CREATE FUNCTION @extschema@._check_trackable(relation pg_catalog.regclass, touched pg_catalog.oid[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	parent regclass;
 	bad record;
 BEGIN
-	IF touched IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x
-											WHERE x = ANY (touched)) THEN
+	IF touched IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x WHERE x = ANY (touched))
+	   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(relation) a WHERE a.relid = ANY (touched)) THEN
 		RETURN;
+	END IF;
+	SELECT i.inhparent::regclass INTO parent
+	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	 WHERE i.inhrelid = relation AND c.relispartition;
+	IF FOUND THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', relation, parent
+			USING ERRCODE = '0A000',
+				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', parent),
+				  HINT = CASE WHEN touched IS NULL
+							  THEN format('Track the partitioned table "%s" instead.', parent)
+							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', relation, parent) END;
 	END IF;
 	SELECT c.oid::regclass AS rel, c.relpersistence AS persistence INTO bad
 	  FROM @extschema@._trigger_targets(relation) x JOIN pg_class c ON c.oid = x
@@ -56,8 +72,8 @@ BEGIN
 						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', relation) END;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._check_logged(pg_catalog.regclass, pg_catalog.oid[]) IS
-'internal: checks that a table churn tracks and its partitions are neither temporary nor unlogged';
+COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
+'internal: checks that a table churn tracks is no partition, and neither it nor its partitions temporary or unlogged';
 
 -- Citus writes the rows of its tables to shards on the worker nodes (or, for
 -- a Citus local table, to a shard beside it), where the capture triggers of
@@ -2785,7 +2801,7 @@ BEGIN
 		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
 	END IF;
 	PERFORM @extschema@._check_not_citus(relation);
-	PERFORM @extschema@._check_logged(relation);
+	PERFORM @extschema@._check_trackable(relation);
 	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
 		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
 			USING ERRCODE = '42710',
@@ -3038,8 +3054,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
 'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
--- churn_follow_partitions refuses an unlogged table or partition of a
--- tracked table (_check_logged)
+-- churn_follow_partitions refuses a tracked table attached as a partition,
+-- and an unlogged tracked table or partition (_check_trackable)
 CREATE OR REPLACE FUNCTION @extschema@._on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -3077,8 +3093,9 @@ BEGIN
 		-- come after the constraints in a dump): leave it to the dump
 		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
 								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
-		-- SET UNLOGGED, or an unlogged partition created or attached
-		PERFORM @extschema@._check_logged(t.relid, coalesce(altered, '{}'));
+		-- attached as a partition, SET UNLOGGED, or an unlogged partition
+		-- created or attached
+		PERFORM @extschema@._check_trackable(t.relid, coalesce(altered, '{}'));
 		added := 0;
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
