@@ -17,9 +17,13 @@
 -- touched only, so that a table tracked before a check was added does not
 -- stop every other DDL) require of a tracked table, because it would
 -- otherwise change rows without churn hearing of it:
--- - it is no partition: a statement on its partitioned table writes the
---   rows of the partitions without firing their statement triggers, with
---   which churn captures (a tracked partitioned table's capture sees them);
+-- - it is no partition and no inheritance child: a statement on its parent
+--   writes the rows of the children without firing their statement
+--   triggers, with which churn captures (a tracked partitioned table's
+--   capture sees the rows of its partitions);
+-- - it has no inheritance children: a statement on it changes theirs too,
+--   which the capture would count and a recomputation (of its rows alone)
+--   would not;
 -- - it and its partitions are permanent: a temporary table goes at the end
 --   of its session without the sql_drop event that tells churn, and a crash
 --   empties an unlogged one without firing its triggers.
@@ -30,23 +34,44 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	parent regclass;
+	child regclass;
 	bad record;
 BEGIN
 	IF touched IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x WHERE x = ANY (touched))
-	   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(relation) a WHERE a.relid = ANY (touched)) THEN
+	   AND NOT EXISTS (SELECT 1 FROM pg_inherits i
+						WHERE (i.inhrelid = relation AND i.inhparent = ANY (touched))
+						   OR (i.inhparent = relation AND i.inhrelid = ANY (touched))) THEN
 		RETURN;
 	END IF;
-	SELECT i.inhparent::regclass INTO parent
-	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-	 WHERE i.inhrelid = relation AND c.relispartition;
-	IF FOUND THEN
+	SELECT i.inhparent::regclass INTO parent FROM pg_inherits i WHERE i.inhrelid = relation LIMIT 1;
+	IF FOUND AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
 		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', relation, parent
 			USING ERRCODE = '0A000',
 				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', parent),
 				  HINT = CASE WHEN touched IS NULL
 							  THEN format('Track the partitioned table "%s" instead.', parent)
 							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', relation, parent) END;
+	ELSIF FOUND THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as an inheritance child of "%"', relation, parent
+			USING ERRCODE = '0A000',
+				  DETAIL = format('A statement on "%s" changes the rows of its children without firing their statement triggers, with which churn captures.', parent),
+				  HINT = CASE WHEN touched IS NULL
+							  THEN format('Detach it from its parent first: ALTER TABLE %s NO INHERIT %s.', relation, parent)
+							  ELSE format('Keep it out of "%s", or stop tracking "%s" first (churn.untrack).', parent, relation) END;
+	END IF;
+	-- (a partitioned table's partitions are its own: its capture sees them)
+	SELECT i.inhrelid::regclass INTO child
+	  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent
+	 WHERE i.inhparent = relation AND c.relkind <> 'p'
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" with inheritance child "%"', relation, child
+			USING ERRCODE = '0A000',
+				  DETAIL = format('An UPDATE or DELETE on "%s" changes the rows of "%s" too, which churn would count while it recomputes from "%s" alone.', relation, child, relation),
+				  HINT = CASE WHEN touched IS NULL
+							  THEN format('Detach the child first (ALTER TABLE %s NO INHERIT %s), or track a partitioned table.', child, relation)
+							  ELSE format('Keep "%s" apart, or stop tracking "%s" first (churn.untrack).', child, relation) END;
 	END IF;
 	SELECT c.oid::regclass AS rel, c.relpersistence AS persistence INTO bad
 	  FROM @extschema@._trigger_targets(relation) x JOIN pg_class c ON c.oid = x
@@ -73,7 +98,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
-'internal: checks that a table churn tracks is no partition, and neither it nor its partitions temporary or unlogged';
+'internal: checks that a table churn tracks has no inheritance parent or child but its partitions, and neither it nor its partitions are temporary or unlogged';
 
 -- Citus writes the rows of its tables to shards on the worker nodes (or, for
 -- a Citus local table, to a shard beside it), where the capture triggers of
