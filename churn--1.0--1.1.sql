@@ -84,7 +84,7 @@ BEGIN
 	IF bad.persistence = 't' THEN
 		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', bad.rel
 			USING ERRCODE = '0A000',
-				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn, whose summaries and settings would outlive it.',
+				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn to forget it: churn''s settings and summaries of it would stay behind.',
 				  HINT = 'Track a permanent table.';
 	END IF;
 	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
@@ -2166,9 +2166,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.verify(pg_catalog.regclass) IS
 'recomputes the summaries of a tracked table from its rows and history and returns the differing counts (none when exact)';
 
--- A tracked table dropped: its configuration, summaries and history go too.
--- SECURITY DEFINER: the role dropping its table has no privilege on churn's
--- tables; the function only deletes rows of relations being dropped.
 -- What churn keeps of tracked tables, dropped: by churn.untrack, and by
 -- churn_forget_dropped when the tables are dropped.
 CREATE FUNCTION @extschema@._forget(relations pg_catalog.oid[])
@@ -2186,6 +2183,40 @@ COMMENT ON FUNCTION @extschema@._forget(pg_catalog.oid[]) IS
 'internal: deletes the settings, summaries, pending deltas and history of tracked tables';
 REVOKE EXECUTE ON FUNCTION @extschema@._forget(pg_catalog.oid[]) FROM PUBLIC;
 
+-- _check_tracked: a tracked table gone without the sql_drop event is the
+-- extension owner's to untrack
+CREATE OR REPLACE FUNCTION @extschema@._check_tracked(relation pg_catalog.regclass)
+RETURNS @extschema@.tracked_table
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg @extschema@.tracked_table;
+BEGIN
+	IF relation IS NULL THEN
+		RAISE EXCEPTION 'relation must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	SELECT * INTO cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table "%" is not tracked by churn', relation
+			USING ERRCODE = '55000',
+				  HINT = 'Track it with churn.track first.';
+	END IF;
+	-- a table gone without the sql_drop event has no owner left: the
+	-- extension owner's then
+	IF NOT pg_has_role(coalesce((SELECT c.relowner FROM pg_class c WHERE c.oid = relation),
+								(SELECT e.extowner FROM pg_extension e WHERE e.extname = 'churn')), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+	END IF;
+	RETURN cfg;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_tracked(pg_catalog.regclass) IS
+'internal: the configuration of a tracked table the caller owns, or an error';
+
+-- A tracked table dropped: its configuration, summaries and history go too.
+-- SECURITY DEFINER: the role dropping its table has no privilege on churn's
+-- tables; the function only deletes rows of relations being dropped.
 CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -3079,8 +3110,22 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
 'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
--- churn_follow_partitions refuses a tracked table attached as a partition,
--- and an unlogged tracked table or partition (_check_trackable)
+-- churn_follow_partitions refuses a tracked table attached as a partition or
+-- made an inheritance parent or child, and an unlogged tracked table or
+-- partition (_check_trackable, for the commands _reshapes_tables names), and
+-- rebuilds after an ATTACH or DETACH at any level of a tracked table's
+-- partitions
+-- Whether a DDL command can make a table a partition, an inheritance child
+-- or unlogged (src/churn.c): churn_follow_partitions checks the tracked
+-- tables such commands touch.
+CREATE FUNCTION @extschema@._reshapes_tables(command pg_catalog.pg_ddl_command)
+RETURNS pg_catalog.bool
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'churn_reshapes_tables';
+COMMENT ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) IS
+'internal: whether a DDL command can make a table a partition, an inheritance child or unlogged';
+
+REVOKE EXECUTE ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION @extschema@._on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -3089,6 +3134,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	altered oid[];
+	reshaped oid[];
 	t record;
 	target regclass;
 	added int;
@@ -3098,8 +3144,20 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
 		RETURN;
 	END IF;
-	SELECT array_agg(c.objid) INTO altered
+	SELECT array_agg(c.objid),
+		   array_agg(c.objid) FILTER (WHERE @extschema@._reshapes_tables(c.command))
+	  INTO altered, reshaped
 	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+	-- first the checks, before any work: a tracked table attached as a
+	-- partition or made an inheritance parent or child, SET UNLOGGED, an
+	-- unlogged partition created or attached (tables being restored, whose
+	-- triggers come later in the dump, are left to it)
+	FOR t IN SELECT tt.relid FROM @extschema@.tracked_table tt
+			  WHERE EXISTS (SELECT 1 FROM pg_trigger g
+							 WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert')
+			  ORDER BY tt.relid::oid LOOP
+		PERFORM @extschema@._check_trackable(t.relid, coalesce(reshaped, '{}'));
+	END LOOP;
 	-- capture triggers on a table that is no target of any tracked table
 	-- (a detached partition): drop them
 	FOR stray IN
@@ -3118,9 +3176,6 @@ BEGIN
 		-- come after the constraints in a dump): leave it to the dump
 		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
 								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
-		-- attached as a partition, SET UNLOGGED, or an unlogged partition
-		-- created or attached
-		PERFORM @extschema@._check_trackable(t.relid, coalesce(altered, '{}'));
 		added := 0;
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
@@ -3131,8 +3186,10 @@ BEGIN
 			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
 			added := added + 1;
 		END LOOP;
-		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
-		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
+		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing,
+		-- at any level of its partitions
+		IF NOT t.suspended AND (added > 0 OR lost_one)
+		   AND EXISTS (SELECT 1 FROM @extschema@._trigger_targets(t.relid) x WHERE x = ANY (altered)) THEN
 			-- under a SHARE lock, as churn.rebuild: no writer may commit
 			-- between the deletion of the deltas and the recomputation
 			PERFORM @extschema@._recompute_after_truncate(t.relid);
@@ -3254,3 +3311,25 @@ $fn$;
 
 COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
 'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+
+-- Tables tracked by 1.0 that 1.1 refuses (a partition, an inheritance parent
+-- or child, a temporary or unlogged table: _check_trackable) stay tracked,
+-- and churn goes on missing or miscounting some of their writes, as 1.0
+-- did: each is named, for the DBA to untrack.
+DO $$
+DECLARE
+	t regclass;
+	msg text;
+BEGIN
+	FOR t IN SELECT tt.relid FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
+		BEGIN
+			PERFORM @extschema@._check_trackable(t);
+		EXCEPTION WHEN feature_not_supported THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			RAISE WARNING '%', msg
+				USING DETAIL = 'churn 1.0 tracked it; churn 1.1 refuses such a table, some of whose writes its summaries miss or miscount.',
+					  HINT = format('Stop tracking it (churn.untrack(%L)); churn.verify shows what its summaries miss.', t::text);
+		END;
+	END LOOP;
+END
+$$;

@@ -10,11 +10,14 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/deparse_utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -88,27 +91,73 @@ void
 churn_require_all_rows(Oid relid)
 {
 	HeapTuple	tuple;
-	Oid			owner;
+	Form_pg_class form;
+	char	   *name;
 	char	   *table;
+	bool		owner;
 
 	if (check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
 		return;
+	/* the caller locks the table or has it from an argument: still there */
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									   get_rel_name(relid));
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	name = pstrdup(NameStr(form->relname));
+	table = quote_qualified_identifier(get_namespace_name(form->relnamespace), name);
 	/* the owner is under it only when the table forces it on the owner */
+	owner = has_privs_of_role(GetUserId(), form->relowner);
+	ReleaseSysCache(tuple);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("churn cannot read every row of table \"%s\": row-level security applies to role \"%s\"",
-					get_rel_name(relid), GetUserNameFromId(GetUserId(), false)),
+					name, GetUserNameFromId(GetUserId(), false)),
 			 errdetail("churn counts all of the table's customers; its policies show this role only some of them."),
-			 has_privs_of_role(GetUserId(), owner) ?
+			 owner ?
 			 errhint("Run it as a superuser or a role with BYPASSRLS, or after ALTER TABLE %s NO FORCE ROW LEVEL SECURITY.", table) :
 			 errhint("Run it as a superuser or a role with BYPASSRLS.")));
+}
+
+PG_FUNCTION_INFO_V1(churn_reshapes_tables);
+
+/*
+ * churn._reshapes_tables(command pg_ddl_command) → bool: whether a command
+ * collected by a ddl_command_end event trigger can make a table a partition
+ * or an inheritance child (CREATE TABLE ... PARTITION OF or INHERITS, ALTER
+ * TABLE ... ATTACH PARTITION or INHERIT) or unlogged (CREATE UNLOGGED
+ * TABLE, ALTER TABLE ... SET UNLOGGED), which a tracked table may not
+ * become.  churn_follow_partitions checks the tables of such commands only:
+ * a table tracked before churn refused those shapes (1.0) must not fail
+ * every other ALTER TABLE of it, among them a restore's foreign keys and
+ * policies, which come after its triggers in a dump.
+ */
+Datum
+churn_reshapes_tables(PG_FUNCTION_ARGS)
+{
+	CollectedCommand *cmd = (CollectedCommand *) PG_GETARG_POINTER(0);
+	ListCell   *lc;
+
+	if (cmd->parsetree != NULL && IsA(cmd->parsetree, CreateStmt))
+	{
+		CreateStmt *create = (CreateStmt *) cmd->parsetree;
+
+		PG_RETURN_BOOL(create->inhRelations != NIL || create->partbound != NULL ||
+					   create->relation->relpersistence != RELPERSISTENCE_PERMANENT);
+	}
+	if (cmd->type != SCT_AlterTable)
+		PG_RETURN_BOOL(false);
+	foreach(lc, cmd->d.alterTable.subcmds)
+	{
+		CollectedATSubcmd *sub = lfirst(lc);
+		AlterTableCmd *at = (AlterTableCmd *) sub->parsetree;
+
+		if (at == NULL || !IsA(at, AlterTableCmd))
+			continue;
+		if (at->subtype == AT_AttachPartition || at->subtype == AT_AddInherit ||
+			at->subtype == AT_SetUnLogged)
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }
 
 PG_FUNCTION_INFO_V1(churn_require_writable_sql);

@@ -505,7 +505,10 @@ BEGIN
 			USING ERRCODE = '55000',
 				  HINT = 'Track it with churn.track first.';
 	END IF;
-	IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = relation), 'USAGE') THEN
+	-- a table gone without the sql_drop event has no owner left: the
+	-- extension owner's then
+	IF NOT pg_has_role(coalesce((SELECT c.relowner FROM pg_class c WHERE c.oid = relation),
+								(SELECT e.extowner FROM pg_extension e WHERE e.extname = 'churn')), 'USAGE') THEN
 		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
 	END IF;
 	RETURN cfg;
@@ -639,7 +642,7 @@ BEGIN
 	IF bad.persistence = 't' THEN
 		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', bad.rel
 			USING ERRCODE = '0A000',
-				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn, whose summaries and settings would outlive it.',
+				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn to forget it: churn''s settings and summaries of it would stay behind.',
 				  HINT = 'Track a permanent table.';
 	END IF;
 	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
@@ -1615,6 +1618,16 @@ COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 -- of a table that gained or lost rows that way are rebuilt.  SECURITY
 -- DEFINER: it creates triggers and rewrites churn's tables, only for
 -- tracked tables and their (former) partitions.
+-- Whether a DDL command can make a table a partition, an inheritance child
+-- or unlogged (src/churn.c): churn_follow_partitions checks the tracked
+-- tables such commands touch.
+CREATE FUNCTION @extschema@._reshapes_tables(command pg_catalog.pg_ddl_command)
+RETURNS pg_catalog.bool
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'churn_reshapes_tables';
+COMMENT ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) IS
+'internal: whether a DDL command can make a table a partition, an inheritance child or unlogged';
+
 CREATE FUNCTION @extschema@._on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -1623,6 +1636,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	altered oid[];
+	reshaped oid[];
 	t record;
 	target regclass;
 	added int;
@@ -1632,8 +1646,20 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
 		RETURN;
 	END IF;
-	SELECT array_agg(c.objid) INTO altered
+	SELECT array_agg(c.objid),
+		   array_agg(c.objid) FILTER (WHERE @extschema@._reshapes_tables(c.command))
+	  INTO altered, reshaped
 	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+	-- first the checks, before any work: a tracked table attached as a
+	-- partition or made an inheritance parent or child, SET UNLOGGED, an
+	-- unlogged partition created or attached (tables being restored, whose
+	-- triggers come later in the dump, are left to it)
+	FOR t IN SELECT tt.relid FROM @extschema@.tracked_table tt
+			  WHERE EXISTS (SELECT 1 FROM pg_trigger g
+							 WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert')
+			  ORDER BY tt.relid::oid LOOP
+		PERFORM @extschema@._check_trackable(t.relid, coalesce(reshaped, '{}'));
+	END LOOP;
 	-- capture triggers on a table that is no target of any tracked table
 	-- (a detached partition): drop them
 	FOR stray IN
@@ -1652,9 +1678,6 @@ BEGIN
 		-- come after the constraints in a dump): leave it to the dump
 		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
 								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
-		-- attached as a partition, SET UNLOGGED, or an unlogged partition
-		-- created or attached
-		PERFORM @extschema@._check_trackable(t.relid, coalesce(altered, '{}'));
 		added := 0;
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
@@ -1665,8 +1688,10 @@ BEGIN
 			PERFORM @extschema@._install_triggers(target, NOT t.suspended);
 			added := added + 1;
 		END LOOP;
-		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing
-		IF NOT t.suspended AND t.relid = ANY (altered) AND (added > 0 OR lost_one) THEN
+		-- rows arrived (ATTACH) or left (DETACH) without a trigger firing,
+		-- at any level of its partitions
+		IF NOT t.suspended AND (added > 0 OR lost_one)
+		   AND EXISTS (SELECT 1 FROM @extschema@._trigger_targets(t.relid) x WHERE x = ANY (altered)) THEN
 			-- under a SHARE lock, as churn.rebuild: no writer may commit
 			-- between the deletion of the deltas and the recomputation
 			PERFORM @extschema@._recompute_after_truncate(t.relid);
@@ -1709,6 +1734,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._forget(pg_catalog.oid[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_ddl_end() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._recompute_after_truncate(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._install_triggers(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._enable_triggers(pg_catalog.regclass, pg_catalog.bool) FROM PUBLIC;

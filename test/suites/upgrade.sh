@@ -81,6 +81,48 @@ for from in $released; do
 	[ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 done
 
+# Tables a released version tracked that the current one refuses (an
+# unlogged table, a partition): the update names each in a warning, DDL on
+# them and their parent goes on (a restore's ALTER TABLEs come after the
+# triggers), and untrack removes them.  Only from versions that tracked
+# them.
+for from in $released; do
+	DB=churn_upgrade_legacy_$(echo "$from" | tr . _)
+	create_test_db "$DB" "$from" || { not_ok "$from: create a database with churn $from"; continue; }
+	if ! q >"$work/legacy-$from.out" 2>&1 <<'SQL'
+CREATE UNLOGGED TABLE legacy_unlogged (id int PRIMARY KEY, since date NOT NULL, until date);
+INSERT INTO legacy_unlogged VALUES (1, '2024-01-01', NULL);
+SELECT churn.track('legacy_unlogged', customer => 'id', since => 'since', until => 'until');
+CREATE TABLE legacy_parent (id int NOT NULL, since date NOT NULL, until date, PRIMARY KEY (id, since))
+	PARTITION BY RANGE (since);
+CREATE TABLE legacy_part PARTITION OF legacy_parent FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE UNIQUE INDEX ON legacy_part (id);
+SELECT churn.track('legacy_part', customer => 'id', since => 'since', until => 'until');
+SQL
+	then
+		info "$from: tracks neither unlogged tables nor partitions: nothing to warn of ($(grep -m1 ERROR "$work/legacy-$from.out"))"
+		"$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+		continue
+	fi
+	out=$(q -c "ALTER EXTENSION churn UPDATE" 2>&1)
+	if grep -qx 'WARNING:  churn cannot keep the summaries of unlogged table "public.legacy_unlogged"' <<<"$out" &&
+		grep -qx 'WARNING:  churn cannot keep the summaries of table "public.legacy_part" as a partition of "public.legacy_parent"' <<<"$out" &&
+		[ "$(grep -c '^WARNING' <<<"$out")" = 2 ]; then
+		ok "$from: the update warns of the unlogged table and the partition it tracked, each by name"
+	else
+		not_ok "$from: the update should warn of legacy_unlogged and legacy_part: $out"
+	fi
+	check "$from: DDL on a table 1.1 refuses, and on its parent, goes on" \
+		"ALTER TABLE legacy_unlogged ADD COLUMN note text;
+		 ALTER TABLE legacy_parent ADD COLUMN note text;
+		 CREATE TABLE legacy_part_2025 PARTITION OF legacy_parent FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+		 SELECT count(*) FROM churn.tracked_table" "2"
+	check "$from: untrack removes them" \
+		"SELECT count(*) FROM (SELECT churn.untrack('legacy_unlogged') UNION ALL SELECT churn.untrack('legacy_part')) u" "2"
+	check "$from: nothing is left tracked" "SELECT count(*) FROM churn.tracked_table" "0"
+	[ $failed -eq 0 ] && "$PGBIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+done
+
 # The comparison sees a single changed property: a function's cost (its
 # attributes and its definition: 2 lines) and a view's comment (1 line).
 DB=$FRESH
