@@ -356,6 +356,12 @@ SELECT (SELECT sum(new) FROM churn.churn_summary WHERE relation = 'ops_rls'::reg
 SELECT from_channel, to_channel, moved FROM churn.diversion_summary
  WHERE relation = 'ops_rls'::regclass AND moved > 0;
 SELECT relation, history_rows FROM churn.untrack('ops_rls');
+-- track refuses the same way (and tracks nothing)
+ALTER TABLE ops_rls FORCE ROW LEVEL SECURITY;
+SET ROLE ops_rls_owner;
+SELECT churn.track('ops_rls', customer => 'id', since => 'since', until => 'until');
+RESET ROLE;
+SELECT count(*) AS tracked FROM churn.tracked_table WHERE relid = 'ops_rls'::regclass;
 DROP TABLE ops_rls;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA churn FROM ops_rls_owner;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA churn FROM ops_rls_owner;
