@@ -98,7 +98,7 @@ churn_require_all_rows(Oid relid)
 
 	if (check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
 		return;
-	/* the caller locks the table or has it from an argument: still there */
+	/* there: the caller has opened it, or has just looked it up */
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "cache lookup failed for relation %u", relid);

@@ -40,7 +40,6 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "churn.h"
 #include "summary.h"
 #include "summary_kinds.h"
 
