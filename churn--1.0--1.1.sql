@@ -100,6 +100,23 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
 'internal: checks that a table churn tracks has no inheritance parent or child but its partitions, and neither it nor its partitions are temporary or unlogged';
 
+-- Whether _check_trackable lets a tracked table be (for churn.health: a
+-- table tracked by 1.0 in a shape 1.1 refuses).
+CREATE FUNCTION @extschema@._is_trackable(relation pg_catalog.regclass)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._check_trackable(relation);
+	RETURN true;
+EXCEPTION WHEN feature_not_supported THEN
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._is_trackable(pg_catalog.regclass) IS
+'internal: whether a table passes _check_trackable';
+
 -- Citus writes the rows of its tables to shards on the worker nodes (or, for
 -- a Citus local table, to a shard beside it), where the capture triggers of
 -- the coordinator's table never run: such a table cannot be tracked.
@@ -3258,7 +3275,8 @@ BEGIN
 END
 $fn$;
 
--- health: a tracked table gone without the sql_drop event is table_gone
+-- health: a tracked table gone without the sql_drop event is table_gone, one
+-- tracked by 1.0 in a shape 1.1 refuses (_check_trackable) untrackable
 CREATE OR REPLACE FUNCTION @extschema@.health(refresh_lag pg_catalog.interval DEFAULT '15 minutes',
 	aging_lag pg_catalog.interval DEFAULT '2 days',
 	OUT relation pg_catalog.regclass, OUT status pg_catalog.text,
@@ -3280,6 +3298,10 @@ AS $fn$
 				-- it (a temporary table tracked by 1.0, its session over):
 				-- churn.untrack removes what churn kept of it
 				THEN 'table_gone'
+				-- a partition, an inheritance parent or child, or unlogged:
+				-- tracked by 1.0, refused since (churn.track); writes go
+				-- uncounted or miscounted
+				WHEN NOT @extschema@._is_trackable(s.relation) THEN 'untrackable'
 				WHEN s.suspended THEN 'suspended'
 				-- churn's triggers are ordinary user triggers: ALTER TABLE
 				-- ... DISABLE TRIGGER ALL (or USER, or one of them) stops
@@ -3310,7 +3332,7 @@ AS $fn$
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
-'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, untrackable, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
 
 -- Tables tracked by 1.0 that 1.1 refuses (a partition, an inheritance parent
 -- or child, a temporary or unlogged table: _check_trackable) stay tracked,

@@ -658,6 +658,23 @@ $$;
 COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
 'internal: checks that a table churn tracks has no inheritance parent or child but its partitions, and neither it nor its partitions are temporary or unlogged';
 
+-- Whether _check_trackable lets a tracked table be (for churn.health: a
+-- table tracked by 1.0 in a shape 1.1 refuses).
+CREATE FUNCTION @extschema@._is_trackable(relation pg_catalog.regclass)
+RETURNS pg_catalog.bool
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM @extschema@._check_trackable(relation);
+	RETURN true;
+EXCEPTION WHEN feature_not_supported THEN
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._is_trackable(pg_catalog.regclass) IS
+'internal: whether a table passes _check_trackable';
+
 -- Citus writes the rows of its tables to shards on the worker nodes (or, for
 -- a Citus local table, to a shard beside it), where the capture triggers of
 -- the coordinator's table never run: such a table cannot be tracked.

@@ -135,6 +135,10 @@ AS $fn$
 				-- it (a temporary table tracked by 1.0, its session over):
 				-- churn.untrack removes what churn kept of it
 				THEN 'table_gone'
+				-- a partition, an inheritance parent or child, or unlogged:
+				-- tracked by 1.0, refused since (churn.track); writes go
+				-- uncounted or miscounted
+				WHEN NOT @extschema@._is_trackable(s.relation) THEN 'untrackable'
 				WHEN s.suspended THEN 'suspended'
 				-- churn's triggers are ordinary user triggers: ALTER TABLE
 				-- ... DISABLE TRIGGER ALL (or USER, or one of them) stops
@@ -165,7 +169,7 @@ AS $fn$
 $fn$;
 
 COMMENT ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) IS
-'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
+'per tracked table: status (ok, stale, aging_overdue, suspended, capture_disabled, untrackable, table_gone), pending deltas and the age of the oldest, last refresh, last aging run; for monitoring';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.health(pg_catalog.interval, pg_catalog.interval) FROM PUBLIC;
 

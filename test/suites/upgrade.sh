@@ -112,6 +112,9 @@ SQL
 	else
 		not_ok "$from: the update should warn of legacy_unlogged and legacy_part: $out"
 	fi
+	check "$from: churn.health() reports both as untrackable" \
+		"SELECT string_agg(relation::text || ' ' || status, ', ' ORDER BY relation::text) FROM churn.health()" \
+		"legacy_part untrackable, legacy_unlogged untrackable"
 	check "$from: DDL on a table 1.1 refuses, and on its parent, goes on" \
 		"ALTER TABLE legacy_unlogged ADD COLUMN note text;
 		 ALTER TABLE legacy_parent ADD COLUMN note text;
