@@ -3127,11 +3127,13 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.resume(pg_catalog.regclass) IS
 'resumes summary maintenance of a suspended table and rebuilds its summaries; returns the table, the rows read and the summary cells made';
+
 -- churn_follow_partitions refuses a tracked table attached as a partition or
 -- made an inheritance parent or child, and an unlogged tracked table or
 -- partition (_check_trackable, for the commands _reshapes_tables names), and
 -- rebuilds after an ATTACH or DETACH at any level of a tracked table's
--- partitions
+-- partitions.
+
 -- Whether a DDL command can make a table a partition, an inheritance child
 -- or unlogged (src/churn.c): churn_follow_partitions checks the tracked
 -- tables such commands touch.
@@ -3143,6 +3145,7 @@ COMMENT ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) IS
 'internal: whether a DDL command can make a table a partition, an inheritance child or unlogged';
 
 REVOKE EXECUTE ON FUNCTION @extschema@._reshapes_tables(pg_catalog.pg_ddl_command) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION @extschema@._on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
