@@ -24,8 +24,8 @@
 # own initdb made, each pair in another of pg_upgrade's transfer modes
 # (15 -> 17 copies the files, 15 -> 18 hard-links them, 17 -> 18 moves the
 # old directories in with --swap, new in 18), starts it, and requires for
-# each database: churn at the current version, churn.verify empty, the summaries equal the
-# source's row for row and the plain-SQL oracle (summary_oracle.sql),
+# each database: churn at the current version, churn.verify empty, the
+# summaries equal the source's row for row and the plain-SQL oracle (summary_oracle.sql),
 # churn.status the source's, the stored values read back as they were, and
 # a further workload through the upgraded triggers and a refresh exact.
 # The database at churn's first release is updated with the

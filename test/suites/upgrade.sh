@@ -115,7 +115,7 @@ SQL
 	check "$from: churn.health() reports both as untrackable" \
 		"SELECT string_agg(relation::text || ' ' || status, ', ' ORDER BY relation::text) FROM churn.health()" \
 		"legacy_part untrackable, legacy_unlogged untrackable"
-	check "$from: DDL on a table 1.1 refuses, and on its parent, goes on" \
+	check "$from: DDL on the tables $current refuses, and on the parent, goes on" \
 		"ALTER TABLE legacy_unlogged ADD COLUMN note text;
 		 ALTER TABLE legacy_parent ADD COLUMN note text;
 		 CREATE TABLE legacy_part_2025 PARTITION OF legacy_parent FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
