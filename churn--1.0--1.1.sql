@@ -89,9 +89,9 @@ BEGIN
 	END IF;
 	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
 		USING ERRCODE = '0A000',
-			  DETAIL = CASE WHEN bad.rel = relation
-							THEN 'A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.'
-							ELSE format('It is a partition of "%s", which churn tracks. A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.', relation) END,
+			  DETAIL = concat(CASE WHEN bad.rel <> relation
+								   THEN format('It is a partition of "%s", which churn tracks. ', relation) END,
+							  'A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.'),
 			  HINT = CASE WHEN touched IS NULL
 						  THEN format('Make it logged first: ALTER TABLE %s SET LOGGED.', bad.rel)
 						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', relation) END;
