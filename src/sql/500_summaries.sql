@@ -571,10 +571,10 @@ COMMENT ON FUNCTION @extschema@._forget(pg_catalog.oid[]) IS
 -- The API.
 --
 
--- What churn.track and churn_follow_partitions (for the tables a DDL command
--- touched only, so that a table tracked before a check was added does not
--- stop every other DDL) require of a tracked table, because it would
--- otherwise change rows without churn hearing of it:
+-- What churn.track, retrack, resume and churn_follow_partitions (for the
+-- tables a DDL command touched only, so that a table tracked before a check
+-- was added does not stop every other DDL) require of a tracked table,
+-- because it would otherwise change rows without churn hearing of it:
 -- - it is no partition and no inheritance child: a statement on its parent
 --   writes the rows of the children without firing their statement
 --   triggers, with which churn captures (a tracked partitioned table's
@@ -607,7 +607,7 @@ BEGIN
 		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', relation, parent
 			USING ERRCODE = '0A000',
 				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', parent),
-				  HINT = CASE WHEN touched IS NULL
+				  HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation)
 							  THEN format('Track the partitioned table "%s" instead.', parent)
 							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', relation, parent) END;
 	ELSIF FOUND THEN
@@ -988,6 +988,7 @@ DECLARE
 	hint text;
 BEGIN
 	PERFORM @extschema@._require_writable('churn.retrack');
+	PERFORM @extschema@._check_trackable(relation);
 	IF customer IS NULL OR since IS NULL OR until IS NULL THEN
 		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
@@ -1244,6 +1245,7 @@ DECLARE
 	hint text;
 BEGIN
 	PERFORM @extschema@._require_writable('churn.resume');
+	PERFORM @extschema@._check_trackable(relation);
 	IF NOT cfg.suspended THEN
 		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
 			USING ERRCODE = '55000';

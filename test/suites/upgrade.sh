@@ -120,6 +120,27 @@ SQL
 		 ALTER TABLE legacy_parent ADD COLUMN note text;
 		 CREATE TABLE legacy_part_2025 PARTITION OF legacy_parent FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 		 SELECT count(*) FROM churn.tracked_table" "2"
+	# retrack and resume would re-arm a capture that misses writes: both
+	# refuse, with track's message and a hint that fits a tracked table
+	out=$(q -c "SELECT churn.retrack('legacy_part', customer => 'id', since => 'since', until => 'until')" 2>&1)
+	if grep -qx 'ERROR:  churn cannot keep the summaries of table "public.legacy_part" as a partition of "public.legacy_parent"' <<<"$out" &&
+		grep -qx 'HINT:  Stop tracking "public.legacy_part" first (churn.untrack), and track "public.legacy_parent" instead.' <<<"$out"; then
+		ok "$from: retrack refuses the partition, with the hint to untrack it"
+	else
+		not_ok "$from: retrack of legacy_part should be refused: $out"
+	fi
+	out=$(q -c "SELECT churn.suspend('legacy_unlogged')" -c "SELECT churn.resume('legacy_unlogged')" 2>&1)
+	if grep -qx 'ERROR:  churn cannot keep the summaries of unlogged table "public.legacy_unlogged"' <<<"$out" &&
+		grep -qx 'HINT:  Make it logged first: ALTER TABLE public.legacy_unlogged SET LOGGED.' <<<"$out"; then
+		ok "$from: resume refuses the unlogged table, with the hint to make it logged"
+	else
+		not_ok "$from: resume of legacy_unlogged should be refused: $out"
+	fi
+	check "$from: a logged table again, it resumes" \
+		"ALTER TABLE legacy_unlogged SET LOGGED;
+		 SELECT customers FROM churn.resume('legacy_unlogged')" "1"
+	check "$from: churn.health() then reports it as ok" \
+		"SELECT status FROM churn.health() WHERE relation = 'legacy_unlogged'::regclass" "ok"
 	check "$from: untrack removes them" \
 		"SELECT count(*) FROM (SELECT churn.untrack('legacy_unlogged') UNION ALL SELECT churn.untrack('legacy_part')) u" "2"
 	check "$from: nothing is left tracked" "SELECT count(*) FROM churn.tracked_table" "0"
