@@ -3162,21 +3162,26 @@ DECLARE
 	added int;
 	stray record;
 	lost_one bool := false;
+	restored regclass[];
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table) THEN
 		RETURN;
 	END IF;
+	-- a tracked table without its own triggers is being restored (they
+	-- come after the constraints in a dump): leave it to the dump
+	SELECT coalesce(array_agg(tt.relid), '{}') INTO restored
+	  FROM @extschema@.tracked_table tt
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g
+						WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert');
 	SELECT array_agg(c.objid),
 		   array_agg(c.objid) FILTER (WHERE @extschema@._reshapes_tables(c.command))
 	  INTO altered, reshaped
 	  FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
 	-- first the checks, before any work: a tracked table attached as a
 	-- partition or made an inheritance parent or child, SET UNLOGGED, an
-	-- unlogged partition created or attached (tables being restored, whose
-	-- triggers come later in the dump, are left to it)
+	-- unlogged partition created or attached
 	FOR t IN SELECT tt.relid FROM @extschema@.tracked_table tt
-			  WHERE EXISTS (SELECT 1 FROM pg_trigger g
-							 WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert')
+			  WHERE tt.relid <> ALL (restored)
 			  ORDER BY tt.relid::oid LOOP
 		PERFORM @extschema@._check_trackable(t.relid, coalesce(reshaped, '{}'));
 	END LOOP;
@@ -3193,11 +3198,9 @@ BEGIN
 		PERFORM @extschema@._drop_triggers(stray.rel);
 		lost_one := true;
 	END LOOP;
-	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt ORDER BY tt.relid::oid LOOP
-		-- a tracked table without its own triggers is being restored (they
-		-- come after the constraints in a dump): leave it to the dump
-		CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_trigger g
-								   WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert');
+	FOR t IN SELECT tt.relid, tt.suspended FROM @extschema@.tracked_table tt
+			  WHERE tt.relid <> ALL (restored)
+			  ORDER BY tt.relid::oid LOOP
 		added := 0;
 		FOR target IN
 			SELECT x FROM @extschema@._trigger_targets(t.relid) x
