@@ -525,18 +525,35 @@ table_make_room(CellTable *t, int n, const void *entries, size_t size, size_t ha
 	*t = bigger;
 }
 
+/*
+ * The index of the entry of t (entries as for table_make_room) whose hash is
+ * h and that matches arg (matches(entry, arg)), or -1
+ */
+static inline int
+table_probe(const CellTable *t, const void *entries, size_t size, size_t hash_offset, uint32 h,
+			bool (*matches) (const void *entry, const void *arg), const void *arg)
+{
+	for (int i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
+	{
+		const char *e = (const char *) entries + (size_t) (t->slots[i] - 1) * size;
+
+		if (*(const uint32 *) (e + hash_offset) == h && matches(e, arg))
+			return t->slots[i] - 1;
+	}
+	return -1;
+}
+
+static bool
+cell_has_key(const void *cell, const void *key)
+{
+	return key_eq(&((const Cell *) cell)->key, (const CellKey *) key);
+}
+
 /* the index of the cell of key (whose hash is h) in cells, or -1 */
 static int
 table_find(const CellTable *t, const Cell *cells, const CellKey *key, uint32 h)
 {
-	for (int i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
-	{
-		const Cell *c = &cells[t->slots[i] - 1];
-
-		if (c->hash == h && key_eq(&c->key, key))
-			return t->slots[i] - 1;
-	}
-	return -1;
+	return table_probe(t, cells, sizeof(Cell), offsetof(Cell, hash), h, cell_has_key, key);
 }
 
 /*
@@ -628,20 +645,29 @@ segment_in_entry(const SegmentEntry *e, const char *data, int len)
 	return VARSIZE(e->copy) - VARHDRSZ == len && memcmp(VARDATA(e->copy), data, len) == 0;
 }
 
+/* a segment's bytes, as segment_find looks for them */
+typedef struct SegmentBytes
+{
+	const char *data;
+	int			len;
+} SegmentBytes;
+
+static bool
+entry_has_segment(const void *entry, const void *bytes)
+{
+	const SegmentBytes *b = bytes;
+
+	return segment_in_entry(entry, b->data, b->len);
+}
+
 /* the index of the entry of the segment of len bytes at data (bytes_hash), or -1 */
 static int
 segment_find(const SegmentHashMemo *m, uint32 bytes_hash, const char *data, int len)
 {
-	const CellTable *t = &m->index;
+	SegmentBytes bytes = {data, len};
 
-	for (int i = bytes_hash & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask)
-	{
-		const SegmentEntry *e = &m->entries[t->slots[i] - 1];
-
-		if (e->bytes_hash == bytes_hash && segment_in_entry(e, data, len))
-			return t->slots[i] - 1;
-	}
-	return -1;
+	return table_probe(&m->index, m->entries, sizeof(SegmentEntry),
+					   offsetof(SegmentEntry, bytes_hash), bytes_hash, entry_has_segment, &bytes);
 }
 
 /*
