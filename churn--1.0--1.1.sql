@@ -11,6 +11,15 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION churn UPDATE TO '1.1'" to load this file. \quit
 
+-- How churn's messages name a table: as regclass prints it, without the
+-- identifier quotes inside the message's own (churn_table_name in churn.c).
+CREATE FUNCTION @extschema@._table_name(relation pg_catalog.regclass)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'churn_table_name_sql'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._table_name(pg_catalog.regclass) IS
+'internal: a table''s name as churn''s messages write it (schema-qualified when not on the search path, no identifier quoting)';
+
 -- track refuses partitions, temporary and unlogged tables (_check_trackable)
 -- and Citus tables (_check_not_citus).
 -- What churn.track, retrack, resume and churn_follow_partitions (for the
@@ -36,6 +45,9 @@ DECLARE
 	parent regclass;
 	child regclass;
 	bad record;
+	-- the names as messages write them (_table_name), of the tables refused
+	rel_name text;
+	other_name text;
 BEGIN
 	IF touched IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x WHERE x = ANY (touched))
@@ -44,21 +56,25 @@ BEGIN
 						   OR (i.inhparent = relation AND i.inhrelid = ANY (touched))) THEN
 		RETURN;
 	END IF;
+	rel_name := @extschema@._table_name(relation);
 	SELECT i.inhparent::regclass INTO parent FROM pg_inherits i WHERE i.inhrelid = relation LIMIT 1;
-	IF FOUND AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', relation, parent
+	IF FOUND THEN
+		other_name := @extschema@._table_name(parent);
+	END IF;
+	IF parent IS NOT NULL AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', parent),
+				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', other_name),
 				  HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation)
-							  THEN format('Track the partitioned table "%s" instead.', parent)
-							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', relation, parent) END;
-	ELSIF FOUND THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as an inheritance child of "%"', relation, parent
+							  THEN format('Track the partitioned table "%s" instead.', other_name)
+							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', rel_name, other_name) END;
+	ELSIF parent IS NOT NULL THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as an inheritance child of "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('A statement on "%s" changes the rows of its children without firing their statement triggers, with which churn captures.', parent),
+				  DETAIL = format('A statement on "%s" changes the rows of its children without firing their statement triggers, with which churn captures.', other_name),
 				  HINT = CASE WHEN touched IS NULL
 							  THEN format('Detach it from its parent first: ALTER TABLE %s NO INHERIT %s.', relation, parent)
-							  ELSE format('Keep it out of "%s", or stop tracking "%s" first (churn.untrack).', parent, relation) END;
+							  ELSE format('Keep it out of "%s", or stop tracking "%s" first (churn.untrack).', other_name, rel_name) END;
 	END IF;
 	-- (a partitioned table's partitions are its own: its capture sees them)
 	SELECT i.inhrelid::regclass INTO child
@@ -66,12 +82,13 @@ BEGIN
 	 WHERE i.inhparent = relation AND c.relkind <> 'p'
 	 LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" with inheritance child "%"', relation, child
+		other_name := @extschema@._table_name(child);
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" with inheritance child "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('An UPDATE or DELETE on "%s" changes the rows of "%s" too, which churn would count while it recomputes from "%s" alone.', relation, child, relation),
+				  DETAIL = format('An UPDATE or DELETE on "%s" changes the rows of "%s" too, which churn would count while it recomputes from "%s" alone.', rel_name, other_name, rel_name),
 				  HINT = CASE WHEN touched IS NULL
 							  THEN format('Detach the child first (ALTER TABLE %s NO INHERIT %s), or track a partitioned table.', child, relation)
-							  ELSE format('Keep "%s" apart, or stop tracking "%s" first (churn.untrack).', child, relation) END;
+							  ELSE format('Keep "%s" apart, or stop tracking "%s" first (churn.untrack).', other_name, rel_name) END;
 	END IF;
 	SELECT c.oid::regclass AS rel, c.relpersistence AS persistence INTO bad
 	  FROM @extschema@._trigger_targets(relation) x JOIN pg_class c ON c.oid = x
@@ -81,20 +98,21 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
+	other_name := @extschema@._table_name(bad.rel);
 	IF bad.persistence = 't' THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', bad.rel
+		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', other_name
 			USING ERRCODE = '0A000',
 				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn to forget it: churn''s settings and summaries of it would stay behind.',
 				  HINT = 'Track a permanent table.';
 	END IF;
-	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
+	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', other_name
 		USING ERRCODE = '0A000',
 			  DETAIL = concat(CASE WHEN bad.rel <> relation
-								   THEN format('It is a partition of "%s", which churn tracks. ', relation) END,
+								   THEN format('It is a partition of "%s", which churn tracks. ', rel_name) END,
 							  'A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.'),
 			  HINT = CASE WHEN touched IS NULL
 						  THEN format('Make it logged first: ALTER TABLE %s SET LOGGED.', bad.rel)
-						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', relation) END;
+						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', rel_name) END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
@@ -137,7 +155,7 @@ BEGIN
 			   FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
 	   INTO kind USING relation;
 	IF kind IS NOT NULL THEN
-		RAISE EXCEPTION 'churn cannot track "%": it is %', relation, kind
+		RAISE EXCEPTION 'churn cannot track "%": it is %', @extschema@._table_name(relation), kind
 			USING ERRCODE = '0A000',
 				  DETAIL = 'Citus writes its rows to shards, where churn''s capture triggers do not run.',
 				  HINT = 'Track a local table on the coordinator, or compute the figures with churn''s aggregates (churn_rate, churn_periods, ...), which Citus runs on the workers.';
@@ -1253,7 +1271,7 @@ BEGIN
 	END IF;
 	SELECT t.* INTO cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'table "%" is not tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is not tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'customer_lifetimes reads a table through the columns churn.track was given.';
 	END IF;
@@ -1262,7 +1280,7 @@ BEGIN
 	ELSIF segment_key = cfg.channel_column OR segment_key = ANY (cfg.segment_columns) THEN
 		seg := format('t.%I::pg_catalog.text', segment_key);
 	ELSE
-		RAISE EXCEPTION 'table "%" has no tracked segment "%"', relation, segment_key
+		RAISE EXCEPTION 'table "%" has no tracked segment "%"', @extschema@._table_name(relation), segment_key
 			USING ERRCODE = '22023',
 				  HINT = format('Segments of this table: %s.',
 								coalesce(array_to_string(array_prepend(cfg.channel_column, cfg.segment_columns), ', '),
@@ -1334,13 +1352,13 @@ DECLARE
 	typ pg_catalog.regtype;
 BEGIN
 	IF col IS NULL OR col = '' THEN
-		RAISE EXCEPTION '% column of "%" is not given', what, relation
+		RAISE EXCEPTION '% column of "%" is not given', what, @extschema@._table_name(relation)
 			USING ERRCODE = '22004';
 	END IF;
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, relation
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, @extschema@._table_name(relation)
 			USING ERRCODE = '42703',
 				  HINT = format('The %s column is one of: %s.', what,
 								(SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -1372,14 +1390,14 @@ BEGIN
 	PERFORM @extschema@._dashboard_column(survey_table, customer_column, 'customer');
 	t := @extschema@._dashboard_column(survey_table, answered_at_column, 'answer time');
 	IF t NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a time', answered_at_column, survey_table
+		RAISE EXCEPTION 'column "%" of relation "%" is not a time', answered_at_column, @extschema@._table_name(survey_table)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t),
 				  HINT = 'The answer time is a timestamptz, timestamp or date column (timestamp and date in the session''s time zone).';
 	END IF;
 	t := @extschema@._dashboard_column(survey_table, score_column, 'score');
 	IF t NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not an integer', score_column, survey_table
+		RAISE EXCEPTION 'column "%" of relation "%" is not an integer', score_column, @extschema@._table_name(survey_table)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t),
 				  HINT = 'A net promoter score answer is a whole number from 0 to 10.';
@@ -1425,7 +1443,7 @@ BEGIN
 	PERFORM @extschema@._dashboard_column(scores, customer_column, 'customer');
 	t := @extschema@._dashboard_column(scores, score_column, 'score');
 	IF NOT EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typcategory = 'N') THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a number', score_column, scores
+		RAISE EXCEPTION 'column "%" of relation "%" is not a number', score_column, @extschema@._table_name(scores)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t);
 	END IF;
@@ -2215,7 +2233,7 @@ BEGIN
 	END IF;
 	SELECT * INTO cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'table "%" is not tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is not tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Track it with churn.track first.';
 	END IF;
@@ -2223,7 +2241,7 @@ BEGIN
 	-- extension owner's then
 	IF NOT pg_has_role(coalesce((SELECT c.relowner FROM pg_class c WHERE c.oid = relation),
 								(SELECT e.extowner FROM pg_extension e WHERE e.extname = 'churn')), 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+		RAISE EXCEPTION 'must be owner of table %', @extschema@._table_name(relation) USING ERRCODE = '42501';
 	END IF;
 	RETURN cfg;
 END
@@ -2298,7 +2316,7 @@ BEGIN
 	SELECT a.atttypid INTO t FROM pg_attribute a
 	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, relation
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, @extschema@._table_name(relation)
 			USING ERRCODE = '42703',
 				  HINT = format('The %s argument of churn.track names a column of the table.', arg);
 	END IF;
@@ -2314,7 +2332,7 @@ BEGIN
 	END IF;
 	IF t >= 16384 AND EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typtype = 'b') THEN
 		RAISE EXCEPTION 'column "%" of relation "%" has type %, which churn cannot capture safely',
-			col, relation, format_type(t, NULL)
+			col, @extschema@._table_name(relation), format_type(t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'Use a built-in type, an enum, or a domain over one.';
 	END IF;
@@ -2325,7 +2343,7 @@ BEGIN
 	 ORDER BY c.casttarget LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation "%" has type %, whose cast to % runs function %, which churn cannot capture safely',
-			col, relation, format_type(t, NULL), format_type(cast_target, NULL), cast_func
+			col, @extschema@._table_name(relation), format_type(t, NULL), format_type(cast_target, NULL), cast_func
 			USING ERRCODE = '42804',
 				  HINT = 'churn converts captured values as the extension owner: drop the cast, or name another column.';
 	END IF;
@@ -2333,6 +2351,24 @@ BEGIN
 END
 $$;
 
+-- its message names the table as churn's messages do (_table_name)
+CREATE OR REPLACE FUNCTION @extschema@._check_time_type(relation pg_catalog.regclass, col pg_catalog.name, arg pg_catalog.text)
+RETURNS pg_catalog.oid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t oid := @extschema@._column_type(relation, col, arg);
+BEGIN
+	IF t NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, not a date or timestamp',
+			col, @extschema@._table_name(relation), format_type(t, NULL)
+			USING ERRCODE = '42804',
+				  HINT = format('The %s column must be of type date, timestamp or timestamp with time zone.', arg);
+	END IF;
+	RETURN t;
+END
+$$;
 
 -- The checks of track and retrack: columns and their types, the customer
 -- key, the bucket, the time zone, the thresholds of lifecycle aging.
@@ -2364,7 +2400,7 @@ BEGIN
 	until_t := @extschema@._check_time_type(relation, until, 'until');
 	IF since_t <> until_t THEN
 		RAISE EXCEPTION 'columns "%" and "%" of relation "%" have different types % and %',
-			since, until, relation, format_type(since_t, NULL), format_type(until_t, NULL)
+			since, until, @extschema@._table_name(relation), format_type(since_t, NULL), format_type(until_t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'since and until must both be date, both timestamp or both timestamp with time zone.';
 	END IF;
@@ -2384,7 +2420,7 @@ BEGIN
 	END IF;
 	IF state IS NOT NULL
 	   AND @extschema@._column_type(relation, state, 'state') <> '@extschema@.lifecycle'::regtype THEN
-		RAISE EXCEPTION 'column "%" of relation "%" has type %, not churn.lifecycle', state, relation,
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, not churn.lifecycle', state, @extschema@._table_name(relation),
 			format_type(@extschema@._column_type(relation, state, 'state'), NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'The state column must be of type churn.lifecycle.';
@@ -2413,7 +2449,7 @@ BEGIN
 										WHERE p.partrelid = relation AND k = ANY (p.partattrs::int2[]))))))
 	  INTO has_unique;
 	IF NOT has_unique THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a unique key', customer, relation
+		RAISE EXCEPTION 'column "%" of relation "%" is not a unique key', customer, @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Add a PRIMARY KEY or UNIQUE constraint on the customer column (with the partition key, for a partitioned table).';
 	END IF;
@@ -2866,17 +2902,17 @@ BEGIN
 	END IF;
 	SELECT c.relkind, c.relowner INTO rel FROM pg_class c WHERE c.oid = relation;
 	IF rel.relkind NOT IN ('r', 'p') THEN
-		RAISE EXCEPTION '"%" is not a table', relation
+		RAISE EXCEPTION '"%" is not a table', @extschema@._table_name(relation)
 			USING ERRCODE = '42809',
 				  HINT = 'churn.track tracks ordinary and partitioned tables.';
 	END IF;
 	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+		RAISE EXCEPTION 'must be owner of table %', @extschema@._table_name(relation) USING ERRCODE = '42501';
 	END IF;
 	PERFORM @extschema@._check_not_citus(relation);
 	PERFORM @extschema@._check_trackable(relation);
 	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
-		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is already tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '42710',
 				  HINT = 'Call churn.retrack to change its settings: it keeps the moves, reactivations and state transitions recorded so far that the new settings still apply to (churn.untrack drops them all).';
 	END IF;
@@ -2948,7 +2984,7 @@ BEGIN
 		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
 	IF old.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Call churn.resume first.';
 	END IF;
@@ -3076,7 +3112,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_writable('churn.suspend');
 	IF cfg.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000';
 	END IF;
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
@@ -3104,7 +3140,7 @@ BEGIN
 	PERFORM @extschema@._require_writable('churn.resume');
 	PERFORM @extschema@._check_trackable(relation);
 	IF NOT cfg.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000';
 	END IF;
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);

@@ -172,6 +172,22 @@ SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed
 \set VERBOSITY default
 SELECT churn.track('acct', customer => 'id', since => 'opened', until => 'closed');
 
+-- churn's messages name a table as regclass does, but without identifier
+-- quotes inside their own (as PostgreSQL's messages name a relation):
+-- "public.Acct Book", not "public."Acct Book"".
+CREATE TABLE "Acct Book" (id int PRIMARY KEY, since date NOT NULL, until date, "Plan" text);
+SELECT churn.track('"Acct Book"', customer => 'id', since => 'since', until => 'nope');
+SELECT customers FROM churn.track('"Acct Book"', customer => 'id', since => 'since', until => 'until',
+								  segments => '{Plan}');
+SELECT churn.track('"Acct Book"', customer => 'id', since => 'since', until => 'until');
+SELECT suspended FROM churn.suspend('"Acct Book"');
+SELECT churn.suspend('"Acct Book"');
+ALTER TABLE "Acct Book" RENAME COLUMN "Plan" TO "Tier";
+SELECT churn.resume('"Acct Book"');
+ALTER TABLE "Acct Book" RENAME COLUMN "Tier" TO "Plan";
+SELECT customers FROM churn.resume('"Acct Book"');
+SELECT relation FROM churn.untrack('"Acct Book"');
+DROP TABLE "Acct Book";
 -- Back-filled: the enum segment is captured as its label.
 SELECT to_char(bucket_start AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS local_start,
 	   channel, segment, at_start, new, lost, at_end

@@ -13,6 +13,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -80,6 +81,46 @@ churn_require_writable(const char *what)
 }
 
 /*
+ * churn_table_name: the name of a table as churn's messages write it, between
+ * their own double quotes: qualified by its schema when it is not visible on
+ * the search path (as regclass prints it, so that the name a user passed
+ * comes back the same), but with no identifier quoting, as PostgreSQL's own
+ * messages name relations: table "public.Customers", not
+ * "public.""Customers""".  A table gone (dropped without the event that
+ * tells churn) is named by its OID, as regclass does.
+ */
+char *
+churn_table_name(Oid relid)
+{
+	HeapTuple	tuple;
+	Form_pg_class form;
+	char	   *name;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return psprintf("%u", relid);
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	if (RelationIsVisible(relid))
+		name = pstrdup(NameStr(form->relname));
+	else
+		name = psprintf("%s.%s", get_namespace_name(form->relnamespace), NameStr(form->relname));
+	ReleaseSysCache(tuple);
+	return name;
+}
+
+PG_FUNCTION_INFO_V1(churn_table_name_sql);
+
+/*
+ * churn._table_name(relation regclass) → text: churn_table_name, for the
+ * messages of churn's PL/pgSQL functions.
+ */
+Datum
+churn_table_name_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(churn_table_name(PG_GETARG_OID(0))));
+}
+
+/*
  * churn_require_all_rows: what reads a tracked table to count, recompute or
  * age all of its customers refuses a role under the table's row-level
  * security (its owner too, when the table forces it on owners), which would
@@ -111,7 +152,7 @@ churn_require_all_rows(Oid relid)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("churn cannot read every row of table \"%s\": row-level security applies to role \"%s\"",
-					name, GetUserNameFromId(GetUserId(), false)),
+					churn_table_name(relid), GetUserNameFromId(GetUserId(), false)),
 			 errdetail("churn counts all of the table's customers; its policies show this role only some of them."),
 			 owner ?
 			 errhint("Run it as a superuser or a role with BYPASSRLS, or after ALTER TABLE %s NO FORCE ROW LEVEL SECURITY.", table) :

@@ -36,4 +36,10 @@ extern void churn_require_writable(const char *what);
  */
 extern void churn_require_all_rows(Oid relid);
 
+/*
+ * How churn's messages name a table (churn.c): as regclass prints it, but
+ * with no identifier quotes inside the message's own.
+ */
+extern char *churn_table_name(Oid relid);
+
 #endif							/* CHURN_H */

@@ -59,21 +59,14 @@ typedef struct AgingConfig
 } AgingConfig;
 
 /* Name of a relation as regclass prints it (schema-qualified when needed). */
-static char *aging_rel_text(Oid relid);
 pg_noreturn static void aging_not_tracked(Oid relid);
-
-static char *
-aging_rel_text(Oid relid)
-{
-	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
-}
 
 static void
 aging_not_tracked(Oid relid)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("table \"%s\" is not tracked by churn", aging_rel_text(relid)),
+			 errmsg("table \"%s\" is not tracked by churn", churn_table_name(relid)),
 			 errhint("Track it with churn.track(), giving state, activity and the at_risk_after, dormant_after and churned_after thresholds.")));
 }
 
@@ -135,7 +128,7 @@ aging_read_config(const char *schema, Oid relid, AgingConfig *cfg)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is tracked without a lifecycle state column, an activity column and inactivity thresholds",
-						aging_rel_text(relid)),
+						churn_table_name(relid)),
 				 errhint("Track it again with state => ..., activity => ..., at_risk_after => ..., dormant_after => ..., churned_after => ....")));
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -325,7 +318,7 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s", aging_rel_text(relid)),
+				 errmsg("permission denied for table %s", churn_table_name(relid)),
 				 errhint("advance_lifecycle needs SELECT and UPDATE on the table it ages.")));
 	churn_require_all_rows(relid);
 

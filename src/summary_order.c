@@ -116,12 +116,10 @@ free_kept(KeptCapture *k)
 static void
 report_uncaptured(PendingStatement *p)
 {
-	char	   *name = get_rel_name(p->relid);
-
 	ereport(ERROR,
 			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 			 errmsg("changes to table \"%s\" were never captured into the churn summaries",
-					name ? name : psprintf("%u", p->relid)),
+					churn_table_name(p->relid)),
 			 errdetail("A statement's capture trigger did not run after a later statement's capture was left to it."),
 			 errhint("Do not disable churn's capture triggers one by one; use churn.suspend.")));
 }

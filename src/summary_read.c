@@ -1141,14 +1141,10 @@ family_state(Family *f, Datum relid, char family, PendingCounts counts)
 	f->relid = relid;
 	f->family = CharGetDatum(family);
 	if (run_query(f, Q_CONFIG) != 1)
-	{
-		char	   *name = get_rel_name(DatumGetObjectId(relid));
-
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not tracked by churn",
-						name ? name : psprintf("%u", DatumGetObjectId(relid)))));
-	}
+						churn_table_name(DatumGetObjectId(relid)))));
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	f->zone = CStringGetTextDatum(get_text(tup, desc, 1));
@@ -1779,7 +1775,6 @@ check_read_privilege(Oid relid, char family)
 		(family == SUMMARY_FAMILY_CHURN) ? views_c : views_counts;
 	Oid			nsp = get_namespace_oid("churn", false);
 	Oid			table = get_relname_relid(family == 0 ? "summary" : "summary_cell", nsp);
-	char	   *name;
 
 	if (OidIsValid(table) && pg_class_aclcheck(table, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 		return;
@@ -1790,11 +1785,10 @@ check_read_privilege(Oid relid, char family)
 		if (OidIsValid(v) && pg_class_aclcheck(v, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 			return;
 	}
-	name = get_rel_name(relid);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for the churn summaries of table \"%s\"",
-					name ? name : psprintf("%u", relid)),
+					churn_table_name(relid)),
 			 errhint("Read them through churn's summary views; churn.grant_reader lets a role read them.")));
 }
 

@@ -273,7 +273,7 @@ summary_load_config(Oid relid, Relation rel, SummaryConfig *cfg)
 	 * checks of track's functions, then since and until of one type (a rule
 	 * of churn._check_settings), the state column churn.lifecycle (another).
 	 */
-	tracked = get_rel_name(relid);
+	tracked = churn_table_name(relid);
 	tc.n = 0;
 	tc.room = TRACKED_SINGLE_COLUMNS + cfg->nsegments;
 	tc.columns = palloc(sizeof(Datum) * tc.room);
@@ -829,7 +829,7 @@ churn_events_query(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not tracked by churn",
-						RelationGetRelationName(rel))));
+						churn_table_name(relid))));
 	MemoryContextSwitchTo(outer);
 	sql = summary_events_sql(&cfg, rel);
 	SPI_finish();

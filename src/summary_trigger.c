@@ -483,7 +483,7 @@ trigger_entry(TriggerData *trigdata, SummaryStatement stmt, int size)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("table \"%s\" is not tracked by churn",
-						RelationGetRelationName(rel)),
+						churn_table_name(RelationGetRelid(rel))),
 				 citus ? 0 :
 				 errdetail("It has churn's capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t)."),
 				 citus ?

@@ -275,7 +275,7 @@ BEGIN
 	SELECT a.atttypid INTO t FROM pg_attribute a
 	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, relation
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, @extschema@._table_name(relation)
 			USING ERRCODE = '42703',
 				  HINT = format('The %s argument of churn.track names a column of the table.', arg);
 	END IF;
@@ -291,7 +291,7 @@ BEGIN
 	END IF;
 	IF t >= 16384 AND EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typtype = 'b') THEN
 		RAISE EXCEPTION 'column "%" of relation "%" has type %, which churn cannot capture safely',
-			col, relation, format_type(t, NULL)
+			col, @extschema@._table_name(relation), format_type(t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'Use a built-in type, an enum, or a domain over one.';
 	END IF;
@@ -302,7 +302,7 @@ BEGIN
 	 ORDER BY c.casttarget LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation "%" has type %, whose cast to % runs function %, which churn cannot capture safely',
-			col, relation, format_type(t, NULL), format_type(cast_target, NULL), cast_func
+			col, @extschema@._table_name(relation), format_type(t, NULL), format_type(cast_target, NULL), cast_func
 			USING ERRCODE = '42804',
 				  HINT = 'churn converts captured values as the extension owner: drop the cast, or name another column.';
 	END IF;
@@ -321,7 +321,8 @@ DECLARE
 	t oid := @extschema@._column_type(relation, col, arg);
 BEGIN
 	IF t NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation "%" has type %, not a date or timestamp', col, relation, format_type(t, NULL)
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, not a date or timestamp',
+			col, @extschema@._table_name(relation), format_type(t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = format('The %s column must be of type date, timestamp or timestamp with time zone.', arg);
 	END IF;
@@ -501,7 +502,7 @@ BEGIN
 	END IF;
 	SELECT * INTO cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'table "%" is not tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is not tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Track it with churn.track first.';
 	END IF;
@@ -509,7 +510,7 @@ BEGIN
 	-- extension owner's then
 	IF NOT pg_has_role(coalesce((SELECT c.relowner FROM pg_class c WHERE c.oid = relation),
 								(SELECT e.extowner FROM pg_extension e WHERE e.extname = 'churn')), 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+		RAISE EXCEPTION 'must be owner of table %', @extschema@._table_name(relation) USING ERRCODE = '42501';
 	END IF;
 	RETURN cfg;
 END
@@ -594,6 +595,9 @@ DECLARE
 	parent regclass;
 	child regclass;
 	bad record;
+	-- the names as messages write them (_table_name), of the tables refused
+	rel_name text;
+	other_name text;
 BEGIN
 	IF touched IS NOT NULL
 	   AND NOT EXISTS (SELECT 1 FROM @extschema@._trigger_targets(relation) x WHERE x = ANY (touched))
@@ -602,21 +606,25 @@ BEGIN
 						   OR (i.inhparent = relation AND i.inhrelid = ANY (touched))) THEN
 		RETURN;
 	END IF;
+	rel_name := @extschema@._table_name(relation);
 	SELECT i.inhparent::regclass INTO parent FROM pg_inherits i WHERE i.inhrelid = relation LIMIT 1;
-	IF FOUND AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', relation, parent
+	IF FOUND THEN
+		other_name := @extschema@._table_name(parent);
+	END IF;
+	IF parent IS NOT NULL AND (SELECT c.relispartition FROM pg_class c WHERE c.oid = relation) THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as a partition of "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', parent),
+				  DETAIL = format('A statement on "%s" writes the rows of its partitions without firing their statement triggers, with which churn captures.', other_name),
 				  HINT = CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation)
-							  THEN format('Track the partitioned table "%s" instead.', parent)
-							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', relation, parent) END;
-	ELSIF FOUND THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as an inheritance child of "%"', relation, parent
+							  THEN format('Track the partitioned table "%s" instead.', other_name)
+							  ELSE format('Stop tracking "%s" first (churn.untrack), and track "%s" instead.', rel_name, other_name) END;
+	ELSIF parent IS NOT NULL THEN
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" as an inheritance child of "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('A statement on "%s" changes the rows of its children without firing their statement triggers, with which churn captures.', parent),
+				  DETAIL = format('A statement on "%s" changes the rows of its children without firing their statement triggers, with which churn captures.', other_name),
 				  HINT = CASE WHEN touched IS NULL
 							  THEN format('Detach it from its parent first: ALTER TABLE %s NO INHERIT %s.', relation, parent)
-							  ELSE format('Keep it out of "%s", or stop tracking "%s" first (churn.untrack).', parent, relation) END;
+							  ELSE format('Keep it out of "%s", or stop tracking "%s" first (churn.untrack).', other_name, rel_name) END;
 	END IF;
 	-- (a partitioned table's partitions are its own: its capture sees them)
 	SELECT i.inhrelid::regclass INTO child
@@ -624,12 +632,13 @@ BEGIN
 	 WHERE i.inhparent = relation AND c.relkind <> 'p'
 	 LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" with inheritance child "%"', relation, child
+		other_name := @extschema@._table_name(child);
+		RAISE EXCEPTION 'churn cannot keep the summaries of table "%" with inheritance child "%"', rel_name, other_name
 			USING ERRCODE = '0A000',
-				  DETAIL = format('An UPDATE or DELETE on "%s" changes the rows of "%s" too, which churn would count while it recomputes from "%s" alone.', relation, child, relation),
+				  DETAIL = format('An UPDATE or DELETE on "%s" changes the rows of "%s" too, which churn would count while it recomputes from "%s" alone.', rel_name, other_name, rel_name),
 				  HINT = CASE WHEN touched IS NULL
 							  THEN format('Detach the child first (ALTER TABLE %s NO INHERIT %s), or track a partitioned table.', child, relation)
-							  ELSE format('Keep "%s" apart, or stop tracking "%s" first (churn.untrack).', child, relation) END;
+							  ELSE format('Keep "%s" apart, or stop tracking "%s" first (churn.untrack).', other_name, rel_name) END;
 	END IF;
 	SELECT c.oid::regclass AS rel, c.relpersistence AS persistence INTO bad
 	  FROM @extschema@._trigger_targets(relation) x JOIN pg_class c ON c.oid = x
@@ -639,20 +648,21 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
+	other_name := @extschema@._table_name(bad.rel);
 	IF bad.persistence = 't' THEN
-		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', bad.rel
+		RAISE EXCEPTION 'churn cannot keep the summaries of temporary table "%"', other_name
 			USING ERRCODE = '0A000',
 				  DETAIL = 'A temporary table is dropped at the end of its session without the event that tells churn to forget it: churn''s settings and summaries of it would stay behind.',
 				  HINT = 'Track a permanent table.';
 	END IF;
-	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', bad.rel
+	RAISE EXCEPTION 'churn cannot keep the summaries of unlogged table "%"', other_name
 		USING ERRCODE = '0A000',
 			  DETAIL = concat(CASE WHEN bad.rel <> relation
-								   THEN format('It is a partition of "%s", which churn tracks. ', relation) END,
+								   THEN format('It is a partition of "%s", which churn tracks. ', rel_name) END,
 							  'A crash empties an unlogged table without firing its triggers, and churn''s summaries would go on counting its rows.'),
 			  HINT = CASE WHEN touched IS NULL
 						  THEN format('Make it logged first: ALTER TABLE %s SET LOGGED.', bad.rel)
-						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', relation) END;
+						  ELSE format('Keep it logged, or stop tracking "%s" first (churn.untrack).', rel_name) END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._check_trackable(pg_catalog.regclass, pg_catalog.oid[]) IS
@@ -695,7 +705,7 @@ BEGIN
 			   FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
 	   INTO kind USING relation;
 	IF kind IS NOT NULL THEN
-		RAISE EXCEPTION 'churn cannot track "%": it is %', relation, kind
+		RAISE EXCEPTION 'churn cannot track "%": it is %', @extschema@._table_name(relation), kind
 			USING ERRCODE = '0A000',
 				  DETAIL = 'Citus writes its rows to shards, where churn''s capture triggers do not run.',
 				  HINT = 'Track a local table on the coordinator, or compute the figures with churn''s aggregates (churn_rate, churn_periods, ...), which Citus runs on the workers.';
@@ -735,7 +745,7 @@ BEGIN
 	until_t := @extschema@._check_time_type(relation, until, 'until');
 	IF since_t <> until_t THEN
 		RAISE EXCEPTION 'columns "%" and "%" of relation "%" have different types % and %',
-			since, until, relation, format_type(since_t, NULL), format_type(until_t, NULL)
+			since, until, @extschema@._table_name(relation), format_type(since_t, NULL), format_type(until_t, NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'since and until must both be date, both timestamp or both timestamp with time zone.';
 	END IF;
@@ -755,7 +765,7 @@ BEGIN
 	END IF;
 	IF state IS NOT NULL
 	   AND @extschema@._column_type(relation, state, 'state') <> '@extschema@.lifecycle'::regtype THEN
-		RAISE EXCEPTION 'column "%" of relation "%" has type %, not churn.lifecycle', state, relation,
+		RAISE EXCEPTION 'column "%" of relation "%" has type %, not churn.lifecycle', state, @extschema@._table_name(relation),
 			format_type(@extschema@._column_type(relation, state, 'state'), NULL)
 			USING ERRCODE = '42804',
 				  HINT = 'The state column must be of type churn.lifecycle.';
@@ -784,7 +794,7 @@ BEGIN
 										WHERE p.partrelid = relation AND k = ANY (p.partattrs::int2[]))))))
 	  INTO has_unique;
 	IF NOT has_unique THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a unique key', customer, relation
+		RAISE EXCEPTION 'column "%" of relation "%" is not a unique key', customer, @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Add a PRIMARY KEY or UNIQUE constraint on the customer column (with the partition key, for a partitioned table).';
 	END IF;
@@ -850,6 +860,15 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION @extschema@._require_writable(pg_catalog.text) IS
 'internal: refuses a standby or a read-only transaction for what changes churn''s tables, settings or grants';
 
+-- How churn's messages name a table: as regclass prints it, without the
+-- identifier quotes inside the message's own (churn_table_name in churn.c).
+CREATE FUNCTION @extschema@._table_name(relation pg_catalog.regclass)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'churn_table_name_sql'
+LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._table_name(pg_catalog.regclass) IS
+'internal: a table''s name as churn''s messages write it (schema-qualified when not on the search path, no identifier quoting)';
+
 -- The attribute numbers of a table's columns by name (NULL for a NULL name
 -- or no such column).  retrack compares them to tell a renamed column from
 -- another one: attribute numbers are never reused.
@@ -911,17 +930,17 @@ BEGIN
 	END IF;
 	SELECT c.relkind, c.relowner INTO rel FROM pg_class c WHERE c.oid = relation;
 	IF rel.relkind NOT IN ('r', 'p') THEN
-		RAISE EXCEPTION '"%" is not a table', relation
+		RAISE EXCEPTION '"%" is not a table', @extschema@._table_name(relation)
 			USING ERRCODE = '42809',
 				  HINT = 'churn.track tracks ordinary and partitioned tables.';
 	END IF;
 	IF NOT pg_has_role(rel.relowner, 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', relation USING ERRCODE = '42501';
+		RAISE EXCEPTION 'must be owner of table %', @extschema@._table_name(relation) USING ERRCODE = '42501';
 	END IF;
 	PERFORM @extschema@._check_not_citus(relation);
 	PERFORM @extschema@._check_trackable(relation);
 	IF EXISTS (SELECT 1 FROM @extschema@.tracked_table t WHERE t.relid = relation) THEN
-		RAISE EXCEPTION 'table "%" is already tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is already tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '42710',
 				  HINT = 'Call churn.retrack to change its settings: it keeps the moves, reactivations and state transitions recorded so far that the new settings still apply to (churn.untrack drops them all).';
 	END IF;
@@ -993,7 +1012,7 @@ BEGIN
 		RAISE EXCEPTION 'customer, since and until must not be NULL' USING ERRCODE = '22004';
 	END IF;
 	IF old.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'Call churn.resume first.';
 	END IF;
@@ -1219,7 +1238,7 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._require_writable('churn.suspend');
 	IF cfg.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is already suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000';
 	END IF;
 	FOR target IN SELECT x FROM @extschema@._trigger_targets(relation) x LOOP
@@ -1247,7 +1266,7 @@ BEGIN
 	PERFORM @extschema@._require_writable('churn.resume');
 	PERFORM @extschema@._check_trackable(relation);
 	IF NOT cfg.suspended THEN
-		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', relation
+		RAISE EXCEPTION 'summary maintenance of table "%" is not suspended', @extschema@._table_name(relation)
 			USING ERRCODE = '55000';
 	END IF;
 	EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', relation);

@@ -26,7 +26,7 @@ BEGIN
 	END IF;
 	SELECT t.* INTO cfg FROM @extschema@.tracked_table t WHERE t.relid = relation;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'table "%" is not tracked by churn', relation
+		RAISE EXCEPTION 'table "%" is not tracked by churn', @extschema@._table_name(relation)
 			USING ERRCODE = '55000',
 				  HINT = 'customer_lifetimes reads a table through the columns churn.track was given.';
 	END IF;
@@ -35,7 +35,7 @@ BEGIN
 	ELSIF segment_key = cfg.channel_column OR segment_key = ANY (cfg.segment_columns) THEN
 		seg := format('t.%I::pg_catalog.text', segment_key);
 	ELSE
-		RAISE EXCEPTION 'table "%" has no tracked segment "%"', relation, segment_key
+		RAISE EXCEPTION 'table "%" has no tracked segment "%"', @extschema@._table_name(relation), segment_key
 			USING ERRCODE = '22023',
 				  HINT = format('Segments of this table: %s.',
 								coalesce(array_to_string(array_prepend(cfg.channel_column, cfg.segment_columns), ', '),

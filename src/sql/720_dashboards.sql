@@ -17,13 +17,13 @@ DECLARE
 	typ pg_catalog.regtype;
 BEGIN
 	IF col IS NULL OR col = '' THEN
-		RAISE EXCEPTION '% column of "%" is not given', what, relation
+		RAISE EXCEPTION '% column of "%" is not given', what, @extschema@._table_name(relation)
 			USING ERRCODE = '22004';
 	END IF;
 	SELECT a.atttypid INTO typ FROM pg_attribute a
 	 WHERE a.attrelid = relation AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, relation
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, @extschema@._table_name(relation)
 			USING ERRCODE = '42703',
 				  HINT = format('The %s column is one of: %s.', what,
 								(SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -55,14 +55,14 @@ BEGIN
 	PERFORM @extschema@._dashboard_column(survey_table, customer_column, 'customer');
 	t := @extschema@._dashboard_column(survey_table, answered_at_column, 'answer time');
 	IF t NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a time', answered_at_column, survey_table
+		RAISE EXCEPTION 'column "%" of relation "%" is not a time', answered_at_column, @extschema@._table_name(survey_table)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t),
 				  HINT = 'The answer time is a timestamptz, timestamp or date column (timestamp and date in the session''s time zone).';
 	END IF;
 	t := @extschema@._dashboard_column(survey_table, score_column, 'score');
 	IF t NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not an integer', score_column, survey_table
+		RAISE EXCEPTION 'column "%" of relation "%" is not an integer', score_column, @extschema@._table_name(survey_table)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t),
 				  HINT = 'A net promoter score answer is a whole number from 0 to 10.';
@@ -108,7 +108,7 @@ BEGIN
 	PERFORM @extschema@._dashboard_column(scores, customer_column, 'customer');
 	t := @extschema@._dashboard_column(scores, score_column, 'score');
 	IF NOT EXISTS (SELECT 1 FROM pg_type y WHERE y.oid = t AND y.typcategory = 'N') THEN
-		RAISE EXCEPTION 'column "%" of relation "%" is not a number', score_column, scores
+		RAISE EXCEPTION 'column "%" of relation "%" is not a number', score_column, @extschema@._table_name(scores)
 			USING ERRCODE = '42804',
 				  DETAIL = format('Its type is %s.', t);
 	END IF;

@@ -797,7 +797,7 @@ trk_expect "create_distributed_table of a tracked table: refused by Citus" \
 	'^ERROR:  [0-9A-Z]{5}: cannot distribute relation "trk_later" because it has triggers$' \
 	"SELECT create_distributed_table('trk_later', 'id', shard_count => 4)"
 trk_expect "the same with citus.enable_unsafe_triggers = on: refused by churn's trigger on a shard" \
-	'^ERROR:  [0-9A-Z]{5}: table "trk_later_[0-9]+" is not tracked by churn$' \
+	'^ERROR:  [0-9A-Z]{5}: table "public\.trk_later_[0-9]+" is not tracked by churn$' \
 	"SET citus.enable_unsafe_triggers = on; SELECT create_distributed_table('trk_later', 'id', shard_count => 4)"
 check_same "trk_later is still a local tracked table with an exact summary" "f|0" \
 	"$(q -c "SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'trk_later'::regclass),

@@ -70,7 +70,7 @@ new_customer="INSERT INTO customers (id, since, branch, contract, region, update
 	VALUES (999999, '2024-05-01', 'north', 'monthly', 'r1', '2024-05-01', '2024-05-01')"
 got=$(DB=$DST q -v VERBOSITY=verbose -c "$new_customer" 2>&1 |
 	grep -E '^(ERROR|DETAIL|HINT)' | tr '\n' ' ')
-expected='ERROR:  39P01: table "customers" is not tracked by churn DETAIL:  It has churn'"'"'s capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t). HINT:  Track it with churn.track, or drop its triggers churn_summary_begin, churn_summary_insert, churn_summary_update, churn_summary_delete and churn_summary_truncate. '
+expected='ERROR:  39P01: table "public.customers" is not tracked by churn DETAIL:  It has churn'"'"'s capture triggers but churn has no settings for it, as when the table was restored from a dump of itself alone (pg_dump -t). HINT:  Track it with churn.track, or drop its triggers churn_summary_begin, churn_summary_insert, churn_summary_update, churn_summary_delete and churn_summary_truncate. '
 [ "$got" = "$expected" ] && ok "a write to the table restored alone fails with churn's message, detail and hint" ||
 	not_ok "a write to the table restored alone: $got"
 DB=$DST
