@@ -94,16 +94,18 @@ churn_table_name(Oid relid)
 {
 	HeapTuple	tuple;
 	Form_pg_class form;
+	char	   *schema = NULL;
 	char	   *name;
 
 	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		return psprintf("%u", relid);
 	form = (Form_pg_class) GETSTRUCT(tuple);
-	if (RelationIsVisible(relid))
-		name = pstrdup(NameStr(form->relname));
-	else
-		name = psprintf("%s.%s", get_namespace_name(form->relnamespace), NameStr(form->relname));
+	/* (the session's temporary schema is pg_temp, as regclass writes it) */
+	if (!RelationIsVisible(relid))
+		schema = get_namespace_name_or_temp(form->relnamespace);
+	name = schema ? psprintf("%s.%s", schema, NameStr(form->relname)) :
+		pstrdup(NameStr(form->relname));
 	ReleaseSysCache(tuple);
 	return name;
 }

@@ -58,7 +58,6 @@ typedef struct AgingConfig
 	Datum		thresholds[3];	/* at_risk_after, dormant_after, churned_after */
 } AgingConfig;
 
-/* Name of a relation as regclass prints it (schema-qualified when needed). */
 pg_noreturn static void aging_not_tracked(Oid relid);
 
 static void
