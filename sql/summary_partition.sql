@@ -2,8 +2,9 @@
 -- summary_partition: a partitioned customer table (range partitions on
 -- since, one of them sub-partitioned), written through the parent and
 -- directly into partitions; rows moving between partitions; TRUNCATE of
--- one partition and of the whole table.  Oracle: plain SQL over the base
--- table (no moves or reactivations here) and churn.verify.
+-- one partition and of the whole table; DROP of partitions.  Oracle: plain
+-- SQL over the base table (no moves or reactivations here, but the move of
+-- a customer whose partition is dropped) and churn.verify.
 --
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
@@ -174,6 +175,48 @@ ALTER TABLE pcust_2024 DETACH PARTITION pcust_2024_h2;
 SELECT * FROM p_diff;
 ALTER TABLE pcust_2024 ATTACH PARTITION pcust_2024_h2 FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
 SELECT * FROM p_diff;
+
+-- DROP TABLE of a partition takes its rows without any trigger firing: its
+-- customers leave the summaries before the command drops it, as a DELETE
+-- of the rows would take them out, with their history (801's move); they
+-- stayed counted, and verify found them, until churn 1.1.  A partitioned
+-- partition takes its sub-partitions' rows with it; a DROP rolled back
+-- leaves the summaries as they were; a suspended table is rebuilt by
+-- resume as ever.
+CREATE TABLE pcust_2021 PARTITION OF pcust FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+INSERT INTO pcust VALUES (800, '2021-03-03', NULL, 'web'), (801, '2021-04-04', NULL, 'web'),
+	(802, '2021-05-05', '2021-09-09', 'shop');
+UPDATE pcust SET channel = 'shop' WHERE id = 801;
+CREATE VIEW p_history AS
+SELECT (SELECT count(*) FROM churn.history WHERE relid = 'pcust'::regclass) AS history_rows,
+	   (SELECT count(*) FROM churn.diversion_summary WHERE relation = 'pcust'::regclass) AS move_rows;
+SELECT * FROM p_history;
+DROP TABLE pcust_2021;
+SELECT * FROM p_diff;
+SELECT * FROM p_history;
+SELECT count(*) AS rows_2024 FROM pcust_2024;
+BEGIN;
+DROP TABLE pcust_2024;
+SELECT * FROM p_diff;
+ROLLBACK;
+SELECT * FROM p_diff;
+DROP TABLE pcust_2024;
+SELECT * FROM p_diff;
+SELECT suspended FROM churn.suspend('pcust');
+DROP TABLE pcust_2022;
+SELECT customers FROM churn.resume('pcust');
+SELECT * FROM p_diff;
+-- by a role that owns the partition alone (churn's part runs as the
+-- extension owner, whose churn's tables are)
+INSERT INTO pcust VALUES (900, '2023-06-06', NULL, 'web'), (901, '2025-03-03', '2025-04-04', 'shop');
+CREATE ROLE p_partition_owner;
+ALTER TABLE pcust_2025 OWNER TO p_partition_owner;
+SET ROLE p_partition_owner;
+DROP TABLE pcust_2025;
+RESET ROLE;
+DROP ROLE p_partition_owner;
+SELECT * FROM p_diff;
+DROP VIEW p_history;
 
 SELECT churn.untrack('pcust');
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'churn_summary_%';

@@ -15,11 +15,16 @@
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -201,6 +206,114 @@ churn_reshapes_tables(PG_FUNCTION_ARGS)
 			PG_RETURN_BOOL(true);
 	}
 	PG_RETURN_BOOL(false);
+}
+
+/*
+ * Whether the current role may drop relation relid as DROP TABLE decides it
+ * (owner of the table or of its schema), and it is a partition
+ */
+static bool
+droppable_partition(Oid relid)
+{
+	HeapTuple	tuple;
+	Form_pg_class form;
+	bool		result = false;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	form = (Form_pg_class) GETSTRUCT(tuple);
+	if (form->relispartition)
+	{
+		result = has_privs_of_role(GetUserId(), form->relowner);
+		if (!result)
+		{
+			HeapTuple	nsp = SearchSysCache1(NAMESPACEOID,
+											  ObjectIdGetDatum(form->relnamespace));
+
+			if (HeapTupleIsValid(nsp))
+			{
+				result = has_privs_of_role(GetUserId(),
+										   ((Form_pg_namespace) GETSTRUCT(nsp))->nspowner);
+				ReleaseSysCache(nsp);
+			}
+		}
+	}
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(churn_on_drop_start);
+
+/*
+ * churn._on_drop_start() → event_trigger, of churn_count_dropped_partitions
+ * (ddl_command_start of DROP TABLE).  A DROP TABLE of a partition takes its
+ * rows without any trigger firing, and the summaries of the tracked table
+ * above it would go on counting its customers.  The rows are still there
+ * when the command starts: the partitions it names are handed to
+ * churn._on_partition_drop, which takes their customers out of the
+ * summaries as a DELETE of the rows would.  Only the partitions the role
+ * may drop: a DROP that PostgreSQL refuses next must not have cost a read
+ * of the partition under its lock first.  (Partitions dropped by a cascade, of a
+ * DROP SCHEMA or of a parent, are not named here; a tracked parent dropped
+ * is forgotten whole.)
+ */
+Datum
+churn_on_drop_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	DropStmt   *drop;
+	Datum	   *partitions;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "churn._on_drop_start: not fired by the event trigger manager");
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (!IsA(trigdata->parsetree, DropStmt))
+		PG_RETURN_NULL();
+	drop = (DropStmt *) trigdata->parsetree;
+	if (drop->removeType != OBJECT_TABLE)
+		PG_RETURN_NULL();
+	partitions = palloc(sizeof(Datum) * list_length(drop->objects));
+	foreach(lc, drop->objects)
+	{
+		/* (locked by churn._on_partition_drop, parent first, as DROP does) */
+		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
+											 NoLock, true);
+
+		if (OidIsValid(relid) && droppable_partition(relid))
+			partitions[n++] = ObjectIdGetDatum(relid);
+	}
+	if (n > 0)
+	{
+		Oid			argtypes[1] = {OIDARRAYOID};
+		Datum		args[1];
+		char	   *sql;
+		Oid			save_userid;
+		int			save_sec_context;
+
+		args[0] = PointerGetDatum(construct_array(partitions, n, OIDOID, sizeof(Oid),
+												  true, TYPALIGN_INT));
+		sql = psprintf("SELECT %s._on_partition_drop($1)",
+					   quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+
+		/*
+		 * As the extension owner, whose churn's tables are, as the capture
+		 * writes them (_on_partition_drop is not for PUBLIC: it would take
+		 * the customers of a partition that stays out of the summaries)
+		 */
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(summary_extension_owner(),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", sql);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		SPI_finish();
+	}
+	PG_RETURN_NULL();
 }
 
 PG_FUNCTION_INFO_V1(churn_require_writable_sql);

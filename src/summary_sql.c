@@ -769,8 +769,10 @@ summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 }
 
 /*
- * SELECT b, kind, ch, sg, d, n: the events of the whole table, from its rows
- * and the history, for churn.rebuild and churn.verify.
+ * SELECT b, kind, ch, sg, d, n: the events of the rows of rel (the tracked
+ * table of cfg, or one of its partitions), from them and the tracked table's
+ * history ($1), for churn.rebuild and churn.verify, and for the DROP of a
+ * partition.
  */
 char *
 summary_events_sql(const SummaryConfig *cfg, Relation rel)
@@ -804,23 +806,28 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 PG_FUNCTION_INFO_V1(churn_events_query);
 
 /*
- * churn._events_query(relation regclass) → text: the query giving the events
- * of a tracked table recomputed from scratch ($1 relation, $2 bucket width,
- * $3 time zone).
+ * churn._events_query(relation regclass [, rows_of regclass]) → text: the
+ * query giving the events of a tracked table recomputed from scratch ($1
+ * relation, $2 bucket width, $3 time zone, $4 states_from): of its rows, or
+ * of the rows of rows_of, one of its partitions (by the tracked table's
+ * settings and history: what those rows add to its summaries).
  */
 Datum
 churn_events_query(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
+	Oid			rows_of = PG_NARGS() > 1 ? PG_GETARG_OID(1) : relid;
 	Relation	rel;
+	Relation	source;
 	SummaryConfig cfg;
 	char	   *sql;
 
 	MemoryContext outer = CurrentMemoryContext;
 
 	rel = table_open(relid, AccessShareLock);
+	source = rows_of == relid ? rel : table_open(rows_of, AccessShareLock);
 	/* the recomputation reads every row (as the caller) */
-	churn_require_all_rows(relid);
+	churn_require_all_rows(rows_of);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -831,8 +838,10 @@ churn_events_query(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tracked by churn",
 						churn_table_name(relid))));
 	MemoryContextSwitchTo(outer);
-	sql = summary_events_sql(&cfg, rel);
+	sql = summary_events_sql(&cfg, source);
 	SPI_finish();
+	if (source != rel)
+		table_close(source, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(sql));
 }

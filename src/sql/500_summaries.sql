@@ -246,6 +246,15 @@ AS 'MODULE_PATHNAME', 'churn_events_query';
 COMMENT ON FUNCTION @extschema@._events_query(pg_catalog.regclass) IS
 'internal: the query recomputing the summary events of a tracked table from its rows and history';
 
+-- The same, of the rows of one partition of the tracked table: what they add
+-- to its summaries (_on_partition_drop takes it out).
+CREATE FUNCTION @extschema@._events_query(relation pg_catalog.regclass, rows_of pg_catalog.regclass)
+RETURNS pg_catalog.text
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'churn_events_query';
+COMMENT ON FUNCTION @extschema@._events_query(pg_catalog.regclass, pg_catalog.regclass) IS
+'internal: the query recomputing the summary events that the rows of a partition of a tracked table add, from them and its history';
+
 CREATE FUNCTION @extschema@.summary_trigger()
 RETURNS trigger
 LANGUAGE C
@@ -1651,6 +1660,74 @@ CREATE EVENT TRIGGER churn_forget_dropped ON sql_drop
 COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 'forgets the summaries of tracked tables that are dropped';
 
+-- DROP TABLE of a partition of a tracked table takes its rows without any
+-- trigger firing.  Before the command runs (ddl_command_start), the
+-- partitions it names that the role may drop (src/churn.c) come here: their
+-- customers leave the summaries as a DELETE of the rows would take them
+-- out.  Their events, recomputed from the rows and the history by the
+-- tracked table's settings, are subtracted as pending deltas, and their
+-- history goes (but a customer's also in another partition).  Not for a
+-- suspended table (resume rebuilds), a table being restored (its triggers
+-- come later) or a partition whose tracked table or a partition above it
+-- goes in the same command.  The parent, then the partition, are locked as
+-- DROP locks them, so that no row changes before it.  _on_drop_start calls
+-- it as the extension owner.
+CREATE FUNCTION @extschema@._on_partition_drop(partitions pg_catalog.oid[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	events text;
+BEGIN
+	FOR p IN
+		SELECT x::regclass AS part, i.inhparent::regclass AS parent, t.relid AS tracked, t.bucket,
+			   t.time_zone, t.states_from, t.customer_column
+		  FROM unnest(partitions) x
+		  JOIN pg_inherits i ON i.inhrelid = x
+		  JOIN pg_partition_ancestors(x) a ON a.relid <> x
+		  JOIN @extschema@.tracked_table t ON t.relid = a.relid
+		 WHERE NOT t.suspended
+		   AND EXISTS (SELECT 1 FROM pg_trigger g
+						WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert')
+		   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(x) b
+							WHERE b.relid <> x AND b.relid = ANY (partitions))
+		 ORDER BY x
+	LOOP
+		EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p.parent);
+		EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p.part);
+		events := @extschema@._events_query(p.tracked, p.part);
+		EXECUTE 'INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)'
+				' SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, -sum(e.n) FROM ('
+				|| events
+				|| ') e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING sum(e.n) <> 0'
+			USING p.tracked, p.bucket, p.time_zone, p.states_from;
+		EXECUTE format('DELETE FROM @extschema@.history h WHERE h.relid = $1'
+					   ' AND EXISTS (SELECT 1 FROM %1$s d WHERE (d.%2$I)::text COLLATE "C" = h.customer)'
+					   ' AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE (t.%2$I)::text COLLATE "C" = h.customer'
+					   ' AND t.tableoid <> ALL ($2))',
+					   p.part, p.customer_column, p.tracked)
+			USING p.tracked, ARRAY(SELECT r.relid FROM pg_partition_tree(p.part) r WHERE r.isleaf);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[]) IS
+'internal: takes the customers of partitions of tracked tables about to be dropped out of the summaries, as a DELETE of their rows would';
+
+CREATE FUNCTION @extschema@._on_drop_start()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'churn_on_drop_start';
+COMMENT ON FUNCTION @extschema@._on_drop_start() IS
+'internal: hands the partitions a DROP TABLE is about to drop, of those the role may drop, to _on_partition_drop';
+
+CREATE EVENT TRIGGER churn_count_dropped_partitions ON ddl_command_start
+	WHEN TAG IN ('DROP TABLE')
+	EXECUTE FUNCTION @extschema@._on_drop_start();
+COMMENT ON EVENT TRIGGER churn_count_dropped_partitions IS
+'takes the customers of a partition of a tracked table out of its summaries before DROP TABLE drops it';
+
 -- Partitions created, attached or detached after track: the capture triggers
 -- follow (a partition written directly must carry them), and the summaries
 -- of a table that gained or lost rows that way are rebuilt.  SECURITY
@@ -1771,6 +1848,9 @@ REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBL
 REVOKE EXECUTE ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass, pg_catalog.regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_drop_start() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._forget(pg_catalog.oid[]) FROM PUBLIC;
