@@ -1666,12 +1666,12 @@ COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 -- customers leave the summaries as a DELETE of the rows would take them
 -- out.  Their events, recomputed from the rows and the history by the
 -- tracked table's settings, are subtracted as pending deltas, and their
--- history goes (but a customer's also in another partition).  Not for a
--- suspended table (resume rebuilds), a table being restored (its triggers
--- come later) or a partition whose tracked table or a partition above it
--- goes in the same command.  The parent, then the partition, are locked as
--- DROP locks them, so that no row changes before it.  _on_drop_start calls
--- it as the extension owner.
+-- history goes (but a customer's with a row in a partition that stays).
+-- Not for a suspended table (resume rebuilds), a table being restored (its
+-- triggers come later) or a partition whose tracked table or a partition
+-- above it goes in the same command.  The parent, then the partition, are
+-- locked as DROP locks them, so that no row changes before it.
+-- _on_drop_start calls it as the extension owner.
 CREATE FUNCTION @extschema@._on_partition_drop(partitions pg_catalog.oid[])
 RETURNS void
 LANGUAGE plpgsql
@@ -1680,6 +1680,9 @@ AS $$
 DECLARE
 	p record;
 	events text;
+	-- the tables whose rows go (a customer with a row in another keeps its
+	-- history)
+	leaves oid[] := ARRAY(SELECT r.relid FROM unnest(partitions) x, pg_partition_tree(x) r WHERE r.isleaf);
 BEGIN
 	FOR p IN
 		SELECT x::regclass AS part, i.inhparent::regclass AS parent, t.relid AS tracked, t.bucket,
@@ -1708,7 +1711,7 @@ BEGIN
 					   ' AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE (t.%2$I)::text COLLATE "C" = h.customer'
 					   ' AND t.tableoid <> ALL ($2))',
 					   p.part, p.customer_column, p.tracked)
-			USING p.tracked, ARRAY(SELECT r.relid FROM pg_partition_tree(p.part) r WHERE r.isleaf);
+			USING p.tracked, leaves;
 	END LOOP;
 END
 $$;
