@@ -89,7 +89,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=. --encoding=UTF8 --no-locale
 # isolation specs live in test/specs, their outputs in test/expected
 ISOLATION = lifecycle_concurrent \
 	summary_writers summary_refresh summary_snapshot summary_same_customer \
-	summary_serializable
+	summary_serializable summary_partition_drop
 ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --encoding=UTF8 --no-locale
 
 PG_CPPFLAGS += -Isrc

@@ -191,7 +191,7 @@ CREATE VIEW p_history AS
 SELECT (SELECT count(*) FROM churn.history WHERE relid = 'pcust'::regclass) AS history_rows,
 	   (SELECT count(*) FROM churn.diversion_summary WHERE relation = 'pcust'::regclass) AS move_rows;
 SELECT * FROM p_history;
-DROP TABLE pcust_2021;
+DROP TABLE pcust_2021, public.pcust_2021;   -- named twice: taken out once
 SELECT * FROM p_diff;
 SELECT * FROM p_history;
 SELECT count(*) AS rows_2024 FROM pcust_2024;
@@ -200,7 +200,7 @@ DROP TABLE pcust_2024;
 SELECT * FROM p_diff;
 ROLLBACK;
 SELECT * FROM p_diff;
-DROP TABLE pcust_2024;
+DROP TABLE pcust_2024_h2, pcust_2024;   -- a sub-partition goes with its parent
 SELECT * FROM p_diff;
 SELECT suspended FROM churn.suspend('pcust');
 DROP TABLE pcust_2022;

@@ -209,8 +209,9 @@ churn_reshapes_tables(PG_FUNCTION_ARGS)
 }
 
 /*
- * Whether the current role may drop relation relid as DROP TABLE decides it
- * (owner of the table or of its schema), and it is a partition
+ * Whether relation relid is a partition, a table DROP TABLE drops (not a
+ * foreign table, which it refuses), that the current role may drop as DROP
+ * TABLE decides it (owner of the table or of its schema)
  */
 static bool
 droppable_partition(Oid relid)
@@ -223,7 +224,8 @@ droppable_partition(Oid relid)
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	form = (Form_pg_class) GETSTRUCT(tuple);
-	if (form->relispartition)
+	if (form->relispartition &&
+		(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_PARTITIONED_TABLE))
 	{
 		result = has_privs_of_role(GetUserId(), form->relowner);
 		if (!result)
@@ -252,11 +254,12 @@ PG_FUNCTION_INFO_V1(churn_on_drop_start);
  * above it would go on counting its customers.  The rows are still there
  * when the command starts: the partitions it names are handed to
  * churn._on_partition_drop, which takes their customers out of the
- * summaries as a DELETE of the rows would.  Only the partitions the role
- * may drop: a DROP that PostgreSQL refuses next must not have cost a read
- * of the partition under its lock first.  (Partitions dropped by a cascade, of a
- * DROP SCHEMA or of a parent, are not named here; a tracked parent dropped
- * is forgotten whole.)
+ * summaries as a DELETE of the rows would, with every table it names (a
+ * partition whose tracked table goes too is left to churn_forget_dropped).
+ * Only the partitions the role may drop: a DROP that PostgreSQL refuses
+ * next must not have cost a read of the partition under its locks first.
+ * (Partitions dropped by a cascade, of a DROP SCHEMA or of a parent, are
+ * not named here; a tracked parent dropped is forgotten whole.)
  */
 Datum
 churn_on_drop_start(PG_FUNCTION_ARGS)
@@ -264,7 +267,9 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	DropStmt   *drop;
 	Datum	   *partitions;
+	Datum	   *named;
 	int			n = 0;
+	int			nnamed = 0;
 	ListCell   *lc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -276,40 +281,50 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	if (drop->removeType != OBJECT_TABLE)
 		PG_RETURN_NULL();
 	partitions = palloc(sizeof(Datum) * list_length(drop->objects));
+	named = palloc(sizeof(Datum) * list_length(drop->objects));
 	foreach(lc, drop->objects)
 	{
-		/* (locked by churn._on_partition_drop, parent first, as DROP does) */
+		/* (locked by churn._on_partition_drop, top-down, as DROP does) */
 		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
 											 NoLock, true);
 
-		if (OidIsValid(relid) && droppable_partition(relid))
+		if (!OidIsValid(relid))
+			continue;
+		named[nnamed++] = ObjectIdGetDatum(relid);
+		if (droppable_partition(relid))
 			partitions[n++] = ObjectIdGetDatum(relid);
 	}
 	if (n > 0)
 	{
-		Oid			argtypes[1] = {OIDARRAYOID};
-		Datum		args[1];
+		Oid			argtypes[2] = {OIDARRAYOID, OIDARRAYOID};
+		Datum		args[2];
 		char	   *sql;
 		Oid			save_userid;
 		int			save_sec_context;
+		int			nestlevel;
 
 		args[0] = PointerGetDatum(construct_array(partitions, n, OIDOID, sizeof(Oid),
 												  true, TYPALIGN_INT));
-		sql = psprintf("SELECT %s._on_partition_drop($1)",
+		args[1] = PointerGetDatum(construct_array(named, nnamed, OIDOID, sizeof(Oid),
+												  true, TYPALIGN_INT));
+		sql = psprintf("SELECT %s._on_partition_drop($1, $2)",
 					   quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 
 		/*
-		 * As the extension owner, whose churn's tables are, as the capture
-		 * writes them (_on_partition_drop is not for PUBLIC: it would take
-		 * the customers of a partition that stays out of the summaries)
+		 * As the extension owner, whose churn's tables are, on churn's
+		 * search_path, as the capture writes them (_on_partition_drop is not
+		 * for PUBLIC: it would take the customers of a partition that stays
+		 * out of the summaries)
 		 */
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(summary_extension_owner(),
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		nestlevel = summary_pin_search_path();
+		if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", sql);
+		AtEOXact_GUC(true, nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		SPI_finish();
 	}

@@ -37,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -806,28 +807,23 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 PG_FUNCTION_INFO_V1(churn_events_query);
 
 /*
- * churn._events_query(relation regclass [, rows_of regclass]) → text: the
- * query giving the events of a tracked table recomputed from scratch ($1
- * relation, $2 bucket width, $3 time zone, $4 states_from): of its rows, or
- * of the rows of rows_of, one of its partitions (by the tracked table's
- * settings and history: what those rows add to its summaries).
+ * churn._events_query(relation regclass) → text: the query giving the events
+ * of a tracked table recomputed from scratch ($1 relation, $2 bucket width,
+ * $3 time zone).
  */
 Datum
 churn_events_query(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	Oid			rows_of = PG_NARGS() > 1 ? PG_GETARG_OID(1) : relid;
 	Relation	rel;
-	Relation	source;
 	SummaryConfig cfg;
 	char	   *sql;
 
 	MemoryContext outer = CurrentMemoryContext;
 
 	rel = table_open(relid, AccessShareLock);
-	source = rows_of == relid ? rel : table_open(rows_of, AccessShareLock);
 	/* the recomputation reads every row (as the caller) */
-	churn_require_all_rows(rows_of);
+	churn_require_all_rows(relid);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -838,10 +834,97 @@ churn_events_query(PG_FUNCTION_ARGS)
 				 errmsg("table \"%s\" is not tracked by churn",
 						churn_table_name(relid))));
 	MemoryContextSwitchTo(outer);
-	sql = summary_events_sql(&cfg, source);
+	sql = summary_events_sql(&cfg, rel);
 	SPI_finish();
-	if (source != rel)
-		table_close(source, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}
+
+/*
+ * Run sql through SPI with a snapshot taken now, not the transaction's: under
+ * REPEATABLE READ or SERIALIZABLE the transaction's snapshot can predate rows
+ * committed while the caller waited for its locks, rows that the DROP about
+ * to run takes all the same (as the RI triggers read for a check).
+ */
+static void
+execute_with_latest_snapshot(const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 false, true, 0) < 0)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", sql);
+	SPI_freeplan(plan);
+}
+
+PG_FUNCTION_INFO_V1(churn_subtract_partitions);
+
+/*
+ * churn._subtract_partitions(relation regclass, partitions regclass[]) →
+ * void: takes the customers of partitions of a tracked table, about to be
+ * dropped, out of its summaries, as a DELETE of their rows would: the events
+ * of their rows, recomputed from them and the history by the table's
+ * settings (the query of churn.rebuild, over the partition), go in as
+ * negative pending deltas; then their history goes (after every partition's
+ * events, which read it).  The caller (churn._on_partition_drop) holds the
+ * partitions' locks.
+ */
+Datum
+churn_subtract_partitions(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *partitions;
+	int			npartitions;
+	Relation	rel;
+	SummaryConfig cfg;
+	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		args[4];
+
+	deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &partitions, NULL, &npartitions);
+	rel = table_open(relid, AccessShareLock);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!summary_load_config(relid, rel, &cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not tracked by churn", churn_table_name(relid))));
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = IntervalPGetDatum(&cfg.bucket);
+	args[2] = CStringGetTextDatum(cfg.time_zone);
+	args[3] = TimestampTzGetDatum(cfg.states_from);
+	for (int i = 0; i < npartitions; i++)
+	{
+		Oid			partition = DatumGetObjectId(partitions[i]);
+		Relation	source = table_open(partition, AccessShareLock);
+
+		churn_require_all_rows(partition);
+		execute_with_latest_snapshot(psprintf("INSERT INTO churn.summary_delta"
+											  " (relid, bucket, kind, channel, segment, detail, n)"
+											  " SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, - pg_catalog.sum(e.n)"
+											  " FROM (%s) e GROUP BY e.b, e.kind, e.ch, e.sg, e.d"
+											  " HAVING pg_catalog.sum(e.n) OPERATOR(pg_catalog.<>) 0",
+											  summary_events_sql(&cfg, source)),
+									 4, argtypes, args);
+		table_close(source, NoLock);
+	}
+	for (int i = 0; i < npartitions; i++)
+	{
+		Oid			partition = DatumGetObjectId(partitions[i]);
+
+		execute_with_latest_snapshot(psprintf("DELETE FROM churn.history h USING %s d"
+											  " WHERE h.relid OPERATOR(pg_catalog.=) $1"
+											  " AND h.customer OPERATOR(pg_catalog.=)"
+											  " (d.%s)::pg_catalog.text COLLATE \"C\"",
+											  quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
+																		 get_rel_name(partition)),
+											  quote_identifier(cfg.customer)),
+									 1, argtypes, args);
+	}
+	SPI_finish();
+	table_close(rel, AccessShareLock);
+	PG_RETURN_VOID();
 }

@@ -246,15 +246,6 @@ AS 'MODULE_PATHNAME', 'churn_events_query';
 COMMENT ON FUNCTION @extschema@._events_query(pg_catalog.regclass) IS
 'internal: the query recomputing the summary events of a tracked table from its rows and history';
 
--- The same, of the rows of one partition of the tracked table: what they add
--- to its summaries (_on_partition_drop takes it out).
-CREATE FUNCTION @extschema@._events_query(relation pg_catalog.regclass, rows_of pg_catalog.regclass)
-RETURNS pg_catalog.text
-LANGUAGE C STRICT STABLE
-AS 'MODULE_PATHNAME', 'churn_events_query';
-COMMENT ON FUNCTION @extschema@._events_query(pg_catalog.regclass, pg_catalog.regclass) IS
-'internal: the query recomputing the summary events that the rows of a partition of a tracked table add, from them and its history';
-
 CREATE FUNCTION @extschema@.summary_trigger()
 RETURNS trigger
 LANGUAGE C
@@ -1662,61 +1653,75 @@ COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 
 -- DROP TABLE of a partition of a tracked table takes its rows without any
 -- trigger firing.  Before the command runs (ddl_command_start), the
--- partitions it names that the role may drop (src/churn.c) come here: their
--- customers leave the summaries as a DELETE of the rows would take them
--- out.  Their events, recomputed from the rows and the history by the
--- tracked table's settings, are subtracted as pending deltas, and their
--- history goes (but a customer's with a row in a partition that stays).
--- Not for a suspended table (resume rebuilds), a table being restored (its
--- triggers come later) or a partition whose tracked table or a partition
--- above it goes in the same command.  The parent, then the partition, are
--- locked as DROP locks them, so that no row changes before it.
--- _on_drop_start calls it as the extension owner.
-CREATE FUNCTION @extschema@._on_partition_drop(partitions pg_catalog.oid[])
+-- partitions it names that the role may drop, and every table it names
+-- (src/churn.c), come here: the customers of those partitions leave the
+-- summaries as a DELETE of the rows would take them out
+-- (_subtract_partitions).  Not for a suspended table (resume rebuilds), a
+-- table being restored (its triggers come later), or a partition whose
+-- tracked table or a partition above it the command drops too.  Each
+-- partition is locked top-down, as queries and DROP lock: its tracked table
+-- (ONLY, for reading), its parent, then itself; and what makes it count is
+-- read again under the locks (a concurrent DETACH, untrack or suspend may
+-- have come first).  _on_drop_start calls it as the extension owner.
+CREATE FUNCTION @extschema@._on_partition_drop(partitions pg_catalog.oid[], named pg_catalog.oid[])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	p record;
-	events text;
-	-- the tables whose rows go (a customer with a row in another keeps its
-	-- history)
-	leaves oid[] := ARRAY(SELECT r.relid FROM unnest(partitions) x, pg_partition_tree(x) r WHERE r.isleaf);
+	part oid;
+	above record;
+	locked_tracked oid;
+	locked_parent oid;
+	trackeds oid[] := '{}';
+	parts regclass[] := '{}';
+	t oid;
 BEGIN
-	FOR p IN
-		SELECT x::regclass AS part, i.inhparent::regclass AS parent, t.relid AS tracked, t.bucket,
-			   t.time_zone, t.states_from, t.customer_column
-		  FROM unnest(partitions) x
-		  JOIN pg_inherits i ON i.inhrelid = x
-		  JOIN pg_partition_ancestors(x) a ON a.relid <> x
-		  JOIN @extschema@.tracked_table t ON t.relid = a.relid
-		 WHERE NOT t.suspended
-		   AND EXISTS (SELECT 1 FROM pg_trigger g
-						WHERE g.tgrelid = t.relid AND g.tgname = 'churn_summary_insert')
-		   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(x) b
-							WHERE b.relid <> x AND b.relid = ANY (partitions))
-		 ORDER BY x
-	LOOP
-		EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', p.parent);
-		EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p.part);
-		events := @extschema@._events_query(p.tracked, p.part);
-		EXECUTE 'INSERT INTO @extschema@.summary_delta (relid, bucket, kind, channel, segment, detail, n)'
-				' SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, -sum(e.n) FROM ('
-				|| events
-				|| ') e GROUP BY e.b, e.kind, e.ch, e.sg, e.d HAVING sum(e.n) <> 0'
-			USING p.tracked, p.bucket, p.time_zone, p.states_from;
-		EXECUTE format('DELETE FROM @extschema@.history h WHERE h.relid = $1'
-					   ' AND EXISTS (SELECT 1 FROM %1$s d WHERE (d.%2$I)::text COLLATE "C" = h.customer)'
-					   ' AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE (t.%2$I)::text COLLATE "C" = h.customer'
-					   ' AND t.tableoid <> ALL ($2))',
-					   p.part, p.customer_column, p.tracked)
-			USING p.tracked, leaves;
+	FOR part IN SELECT DISTINCT x FROM unnest(partitions) x ORDER BY x LOOP
+		locked_tracked := NULL;
+		locked_parent := NULL;
+		LOOP
+			SELECT tt.relid AS tracked, i.inhparent AS parent INTO above
+			  FROM pg_inherits i
+			  JOIN pg_partition_ancestors(part) a ON a.relid <> part
+			  JOIN @extschema@.tracked_table tt ON tt.relid = a.relid
+			 WHERE i.inhrelid = part
+			   AND NOT tt.suspended
+			   AND EXISTS (SELECT 1 FROM pg_trigger g
+							WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert')
+			   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(part) b
+								WHERE b.relid <> part AND b.relid = ANY (named));
+			EXIT WHEN NOT FOUND;
+			IF above.tracked = locked_tracked AND above.parent = locked_parent THEN
+				trackeds := trackeds || above.tracked;
+				parts := parts || part::regclass;
+				EXIT;
+			END IF;
+			IF above.tracked <> above.parent THEN
+				EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE', above.tracked::regclass);
+			END IF;
+			EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', above.parent::regclass);
+			EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', part::regclass);
+			locked_tracked := above.tracked;
+			locked_parent := above.parent;
+		END LOOP;
+	END LOOP;
+	FOR t IN SELECT DISTINCT x FROM unnest(trackeds) x ORDER BY x LOOP
+		PERFORM @extschema@._subtract_partitions(t::regclass,
+												 ARRAY(SELECT parts[i] FROM generate_subscripts(trackeds, 1) i
+														WHERE trackeds[i] = t));
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[]) IS
+COMMENT ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[], pg_catalog.oid[]) IS
 'internal: takes the customers of partitions of tracked tables about to be dropped out of the summaries, as a DELETE of their rows would';
+
+CREATE FUNCTION @extschema@._subtract_partitions(relation pg_catalog.regclass, partitions pg_catalog.regclass[])
+RETURNS void
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'churn_subtract_partitions';
+COMMENT ON FUNCTION @extschema@._subtract_partitions(pg_catalog.regclass, pg_catalog.regclass[]) IS
+'internal: takes the customers of partitions of a tracked table out of its summaries (negative pending deltas of their events) and their history';
 
 CREATE FUNCTION @extschema@._on_drop_start()
 RETURNS event_trigger
@@ -1851,8 +1856,8 @@ REVOKE EXECUTE ON FUNCTION @extschema@._recompute(pg_catalog.regclass) FROM PUBL
 REVOKE EXECUTE ON FUNCTION @extschema@._track_result(pg_catalog.regclass, pg_catalog.int8) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._fold(pg_catalog.regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@._events_query(pg_catalog.regclass, pg_catalog.regclass) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[], pg_catalog.oid[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._subtract_partitions(pg_catalog.regclass, pg_catalog.regclass[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_drop_start() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._truncated(pg_catalog.oid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;
