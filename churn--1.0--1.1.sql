@@ -3263,82 +3263,15 @@ COMMENT ON FUNCTION @extschema@._on_ddl_end() IS
 
 -- DROP TABLE of a partition of a tracked table takes its rows without any
 -- trigger firing.  Before the command runs (ddl_command_start), the
--- partitions it names that the role may drop, and every table it names
--- (src/churn.c), come here: the customers of those partitions leave the
--- summaries as a DELETE of the rows would take them out
--- (_subtract_partitions).  Not for a suspended table (resume rebuilds), a
--- table being restored (its triggers come later), or a partition whose
--- tracked table or a partition above it the command drops too.  Each
--- partition is locked top-down, as queries and DROP lock: its tracked table
--- (ONLY, for reading), its parent, then itself; and what makes it count is
--- read again under the locks (a concurrent DETACH, untrack or suspend may
--- have come first).  _on_drop_start calls it as the extension owner.
-CREATE FUNCTION @extschema@._on_partition_drop(partitions pg_catalog.oid[], named pg_catalog.oid[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	part oid;
-	above record;
-	locked_tracked oid;
-	locked_parent oid;
-	trackeds oid[] := '{}';
-	parts regclass[] := '{}';
-	t oid;
-BEGIN
-	FOR part IN SELECT DISTINCT x FROM unnest(partitions) x ORDER BY x LOOP
-		locked_tracked := NULL;
-		locked_parent := NULL;
-		LOOP
-			SELECT tt.relid AS tracked, i.inhparent AS parent INTO above
-			  FROM pg_inherits i
-			  JOIN pg_partition_ancestors(part) a ON a.relid <> part
-			  JOIN @extschema@.tracked_table tt ON tt.relid = a.relid
-			 WHERE i.inhrelid = part
-			   AND NOT tt.suspended
-			   AND EXISTS (SELECT 1 FROM pg_trigger g
-							WHERE g.tgrelid = tt.relid AND g.tgname = 'churn_summary_insert')
-			   AND NOT EXISTS (SELECT 1 FROM pg_partition_ancestors(part) b
-								WHERE b.relid <> part AND b.relid = ANY (named));
-			EXIT WHEN NOT FOUND;
-			IF above.tracked = locked_tracked AND above.parent = locked_parent THEN
-				trackeds := trackeds || above.tracked;
-				parts := parts || part::regclass;
-				EXIT;
-			END IF;
-			IF above.tracked <> above.parent THEN
-				EXECUTE format('LOCK TABLE ONLY %s IN ACCESS SHARE MODE', above.tracked::regclass);
-			END IF;
-			EXECUTE format('LOCK TABLE ONLY %s IN ACCESS EXCLUSIVE MODE', above.parent::regclass);
-			EXECUTE format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', part::regclass);
-			locked_tracked := above.tracked;
-			locked_parent := above.parent;
-		END LOOP;
-	END LOOP;
-	FOR t IN SELECT DISTINCT x FROM unnest(trackeds) x ORDER BY x LOOP
-		PERFORM @extschema@._subtract_partitions(t::regclass,
-												 ARRAY(SELECT parts[i] FROM generate_subscripts(trackeds, 1) i
-														WHERE trackeds[i] = t));
-	END LOOP;
-END
-$$;
-COMMENT ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[], pg_catalog.oid[]) IS
-'internal: takes the customers of partitions of tracked tables about to be dropped out of the summaries, as a DELETE of their rows would';
-
-CREATE FUNCTION @extschema@._subtract_partitions(relation pg_catalog.regclass, partitions pg_catalog.regclass[])
-RETURNS void
-LANGUAGE C STRICT VOLATILE
-AS 'MODULE_PATHNAME', 'churn_subtract_partitions';
-COMMENT ON FUNCTION @extschema@._subtract_partitions(pg_catalog.regclass, pg_catalog.regclass[]) IS
-'internal: takes the customers of partitions of a tracked table out of its summaries (negative pending deltas of their events) and their history';
-
+-- partitions it names that the role may drop (src/churn.c) leave the
+-- summaries of their tracked table as a DELETE of their rows would take
+-- them out (summary_drop_partitions in src/summary_sql.c).
 CREATE FUNCTION @extschema@._on_drop_start()
 RETURNS event_trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'churn_on_drop_start';
 COMMENT ON FUNCTION @extschema@._on_drop_start() IS
-'internal: hands the partitions a DROP TABLE is about to drop, of those the role may drop, to _on_partition_drop';
+'internal: takes the customers of the partitions of tracked tables that a DROP TABLE is about to drop out of the summaries';
 
 CREATE EVENT TRIGGER churn_count_dropped_partitions ON ddl_command_start
 	WHEN TAG IN ('DROP TABLE')
@@ -3346,8 +3279,6 @@ CREATE EVENT TRIGGER churn_count_dropped_partitions ON ddl_command_start
 COMMENT ON EVENT TRIGGER churn_count_dropped_partitions IS
 'takes the customers of a partition of a tracked table out of its summaries before DROP TABLE drops it';
 
-REVOKE EXECUTE ON FUNCTION @extschema@._on_partition_drop(pg_catalog.oid[], pg_catalog.oid[]) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@._subtract_partitions(pg_catalog.regclass, pg_catalog.regclass[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._on_drop_start() FROM PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION @extschema@.track(pg_catalog.regclass, pg_catalog.name, pg_catalog.name,

@@ -87,7 +87,7 @@ SELECT count(*) AS partials,
   FROM rates_t.partials;
 
 -- binary round trip through COPY BINARY (rate_state_send/_recv etc.)
-SELECT '/tmp/churn_rates_states_' || pg_backend_pid() || '.bin' AS binfile \gset
+SELECT current_setting('data_directory') || '/churn_rates_states.bin' AS binfile \gset
 COPY rates_t.partials TO :'binfile' (FORMAT binary);
 CREATE TABLE rates_t.partials_b (LIKE rates_t.partials);
 COPY rates_t.partials_b FROM :'binfile' (FORMAT binary);
@@ -391,6 +391,5 @@ SELECT rates_t.recv_err('ps', substr(churn.periods_state_send(steps), 1, length(
 SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(steps), 0, 1)) FROM rates_t.zoned WHERE zone = 'UTC';
 SELECT rates_t.recv_err('ps', set_byte(churn.periods_state_send(hour_steps), 0, 2)) FROM rates_t.zoned WHERE zone = 'UTC';
 
-\! rm -f /tmp/churn_rates_states_*.bin
 DROP SCHEMA rates_t CASCADE;
 DROP FUNCTION rates_err(text);

@@ -437,7 +437,7 @@ SELECT count(*) AS partials,
        bool_and(m::text::churn.matrix_state::text = m::text) AS matrix_state_text,
        bool_and(cs::text::churn.cohort_retention_state::text = cs::text) AS cohort_state_text
   FROM tsagg_parts;
-SELECT '/tmp/churn_rates_timestamp_' || pg_backend_pid() || '.bin' AS binfile \gset
+SELECT current_setting('data_directory') || '/churn_rates_timestamp.bin' AS binfile \gset
 COPY tsagg_parts TO :'binfile' (FORMAT binary);
 CREATE TABLE tsagg_parts_b (LIKE tsagg_parts);
 COPY tsagg_parts_b FROM :'binfile' (FORMAT binary);
@@ -455,7 +455,6 @@ SELECT (SELECT churn.churn_rate_final(tsagg_merge(c)) FROM tsagg_parts_b)
      = (SELECT churn.diversion_matrix(channel, moved_to, since, until, '[2024-01-01,2024-04-01)')::text FROM tsd WHERE since > '-infinity') AS diversion_matrix_same,
        (SELECT churn.cohort_retention_final_ts(tsagg_cmerge(cs))::text FROM tsagg_parts_b)
      = (SELECT churn.cohort_retention(since, until, timestamp '2024-01-31', '1 month', '1 day', 3)::text FROM tsd WHERE since > '-infinity') AS cohort_retention_same;
-\! rm -f /tmp/churn_rates_timestamp_*.bin
 
 -- States of timestamp and of timestamptz values never mix, and a state's
 -- domain decides which final function reads it (22023)
@@ -497,7 +496,6 @@ SELECT set_config('tsagg.binfile', :'binfile', false) IS NOT NULL AS set;
 SELECT tsagg_recv_err(churn.rate_state_send(c)) AS valid,
        tsagg_recv_err(set_byte(churn.rate_state_send(c), 2, 3)) AS unknown_domain
   FROM tsagg_parts WHERE part = 0;
-\! rm -f /tmp/churn_rates_timestamp_*.bin
 
 --
 -- Errors: the same SQLSTATEs and messages as over timestamptz, beside

@@ -253,9 +253,9 @@ PG_FUNCTION_INFO_V1(churn_on_drop_start);
  * rows without any trigger firing, and the summaries of the tracked table
  * above it would go on counting its customers.  The rows are still there
  * when the command starts: the partitions it names are handed to
- * churn._on_partition_drop, which takes their customers out of the
- * summaries as a DELETE of the rows would, with every table it names (a
- * partition whose tracked table goes too is left to churn_forget_dropped).
+ * summary_drop_partitions (summary_sql.c), which takes their customers out
+ * of the summaries as a DELETE of the rows would, with every table it names
+ * (a partition whose tracked table goes too is left to churn_forget_dropped).
  * Only the partitions the role may drop: a DROP that PostgreSQL refuses
  * next must not have cost a read of the partition under its locks first.
  * (Partitions dropped by a cascade, of a DROP SCHEMA or of a parent, are
@@ -266,7 +266,7 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	DropStmt   *drop;
-	Datum	   *partitions;
+	Oid		   *partitions;
 	Datum	   *named;
 	int			n = 0;
 	int			nnamed = 0;
@@ -280,11 +280,11 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	drop = (DropStmt *) trigdata->parsetree;
 	if (drop->removeType != OBJECT_TABLE)
 		PG_RETURN_NULL();
-	partitions = palloc(sizeof(Datum) * list_length(drop->objects));
+	partitions = palloc(sizeof(Oid) * list_length(drop->objects));
 	named = palloc(sizeof(Datum) * list_length(drop->objects));
 	foreach(lc, drop->objects)
 	{
-		/* (locked by churn._on_partition_drop, top-down, as DROP does) */
+		/* (locked by summary_drop_partitions, top-down, as DROP does) */
 		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
 											 NoLock, true);
 
@@ -292,38 +292,28 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 			continue;
 		named[nnamed++] = ObjectIdGetDatum(relid);
 		if (droppable_partition(relid))
-			partitions[n++] = ObjectIdGetDatum(relid);
+			partitions[n++] = relid;
 	}
 	if (n > 0)
 	{
-		Oid			argtypes[2] = {OIDARRAYOID, OIDARRAYOID};
-		Datum		args[2];
-		char	   *sql;
 		Oid			save_userid;
 		int			save_sec_context;
 		int			nestlevel;
 
-		args[0] = PointerGetDatum(construct_array(partitions, n, OIDOID, sizeof(Oid),
-												  true, TYPALIGN_INT));
-		args[1] = PointerGetDatum(construct_array(named, nnamed, OIDOID, sizeof(Oid),
-												  true, TYPALIGN_INT));
-		sql = psprintf("SELECT %s._on_partition_drop($1, $2)",
-					   quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid))));
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 
 		/*
 		 * As the extension owner, whose churn's tables are, on churn's
-		 * search_path, as the capture writes them (_on_partition_drop is not
-		 * for PUBLIC: it would take the customers of a partition that stays
-		 * out of the summaries)
+		 * search_path, as the capture writes them
 		 */
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(summary_extension_owner(),
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		nestlevel = summary_pin_search_path();
-		if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute failed: %s", sql);
+		summary_drop_partitions(partitions, n,
+								PointerGetDatum(construct_array(named, nnamed, OIDOID, sizeof(Oid),
+																true, TYPALIGN_INT)));
 		AtEOXact_GUC(true, nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		SPI_finish();

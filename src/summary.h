@@ -157,6 +157,7 @@ pg_noreturn extern void summary_rethrow_bare(ErrorData *edata);
 extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
+extern void summary_drop_partitions(Oid *partitions, int npartitions, Datum named);
 
 /* summary_trigger.c */
 extern int	summary_pin_search_path(void);

@@ -29,9 +29,13 @@
 
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "lib/qunique.h"
 #include "lib/stringinfo.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -789,7 +793,15 @@ summary_events_sql(const SummaryConfig *cfg, Relation rel)
 												RelationGetRelationName(rel)));
 	appendStringInfoString(&buf,
 						   "WITH h AS (SELECT x.customer, x.entries AS hist"
-						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1) ");
+						   " FROM churn.history x WHERE x.relid OPERATOR(pg_catalog.=) $1");
+	/* of a partition: the history of its customers only (by the key's index) */
+	if (RelationGetRelid(rel) != cfg->relid)
+	{
+		appendStringInfoString(&buf, " AND x.customer OPERATOR(pg_catalog.=) ANY (SELECT (");
+		append_col(&buf, cfg->customer);
+		appendStringInfo(&buf, ")::pg_catalog.text COLLATE pg_catalog.\"C\" FROM %s t)", src.data);
+	}
+	appendStringInfoString(&buf, ") ");
 	append_fast_grouped(&buf, cfg, src.data,
 						"NOT EXISTS (SELECT FROM h WHERE h.customer OPERATOR(pg_catalog.=) r.k)");
 	appendStringInfoString(&buf,
@@ -859,49 +871,74 @@ execute_with_latest_snapshot(const char *sql, int nargs, Oid *argtypes, Datum *v
 	SPI_freeplan(plan);
 }
 
-PG_FUNCTION_INFO_V1(churn_subtract_partitions);
+/*
+ * The tracked table in whose summaries a partition that a DROP TABLE names
+ * counts, or InvalidOid: one above it that is not suspended and has its
+ * triggers (a table being restored gets them later), when neither it nor a
+ * partition between them is named too (named, an oid[]: the tracked table
+ * then forgets it whole, the partition above subtracts it).  Read with a
+ * snapshot taken now, as the catalogs are read: once the caller holds its
+ * locks, a concurrent DETACH, track, untrack or suspend has committed, and
+ * the transaction's own snapshot (REPEATABLE READ) may predate it.
+ */
+static Oid
+partition_tracked(Oid partition, Datum named)
+{
+	static const char *sql =
+		"SELECT tt.relid::pg_catalog.oid"
+		" FROM pg_catalog.pg_partition_ancestors($1) a"
+		" JOIN churn.tracked_table tt ON tt.relid OPERATOR(pg_catalog.=) a.relid"
+		" WHERE a.relid OPERATOR(pg_catalog.<>) $1 AND NOT tt.suspended"
+		" AND EXISTS (SELECT FROM pg_catalog.pg_trigger g"
+		"  WHERE g.tgrelid OPERATOR(pg_catalog.=) tt.relid"
+		"  AND g.tgname OPERATOR(pg_catalog.=) 'churn_summary_insert')"
+		" AND NOT EXISTS (SELECT FROM pg_catalog.pg_partition_ancestors($1) b"
+		"  WHERE b.relid OPERATOR(pg_catalog.<>) $1"
+		"  AND b.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2))";
+	Oid			argtypes[2] = {REGCLASSOID, OIDARRAYOID};
+	Datum		args[2] = {ObjectIdGetDatum(partition), named};
+	SPIPlanPtr	plan = SPI_prepare(sql, 2, argtypes);
+	Oid			tracked = InvalidOid;
+	bool		isnull;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", sql);
+	if (SPI_processed == 1)
+		tracked = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freeplan(plan);
+	return tracked;
+}
 
 /*
- * churn._subtract_partitions(relation regclass, partitions regclass[]) →
- * void: takes the customers of partitions of a tracked table, about to be
- * dropped, out of its summaries, as a DELETE of their rows would: the events
- * of their rows, recomputed from them and the history by the table's
- * settings (the query of churn.rebuild, over the partition), go in as
- * negative pending deltas; then their history goes (after every partition's
- * events, which read it).  The caller (churn._on_partition_drop) holds the
- * partitions' locks.
+ * Take the customers of partitions of tracked table relid out of its
+ * summaries, as a DELETE of their rows would: the events of their rows,
+ * recomputed from them and the history by the table's settings (the query
+ * of churn.rebuild, over the partition), go in as negative pending deltas;
+ * then their history goes (after every partition's events, which read it).
+ * Connected to SPI; the partitions are locked.
  */
-Datum
-churn_subtract_partitions(PG_FUNCTION_ARGS)
+static void
+subtract_partitions(Oid relid, const Oid *partitions, int npartitions)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(1);
-	Datum	   *partitions;
-	int			npartitions;
-	Relation	rel;
+	Relation	rel = table_open(relid, AccessShareLock);
 	SummaryConfig cfg;
 	Oid			argtypes[4] = {REGCLASSOID, INTERVALOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		args[4];
 
-	deconstruct_array(array, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
-					  &partitions, NULL, &npartitions);
-	rel = table_open(relid, AccessShareLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	if (!summary_load_config(relid, rel, &cfg))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" is not tracked by churn", churn_table_name(relid))));
+		elog(ERROR, "churn: table %u is not tracked", relid);
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = IntervalPGetDatum(&cfg.bucket);
 	args[2] = CStringGetTextDatum(cfg.time_zone);
 	args[3] = TimestampTzGetDatum(cfg.states_from);
 	for (int i = 0; i < npartitions; i++)
 	{
-		Oid			partition = DatumGetObjectId(partitions[i]);
-		Relation	source = table_open(partition, AccessShareLock);
+		Relation	source = table_open(partitions[i], NoLock);
 
-		churn_require_all_rows(partition);
 		execute_with_latest_snapshot(psprintf("INSERT INTO churn.summary_delta"
 											  " (relid, bucket, kind, channel, segment, detail, n)"
 											  " SELECT $1, e.b, e.kind, e.ch, e.sg, e.d, - pg_catalog.sum(e.n)"
@@ -912,19 +949,81 @@ churn_subtract_partitions(PG_FUNCTION_ARGS)
 		table_close(source, NoLock);
 	}
 	for (int i = 0; i < npartitions; i++)
-	{
-		Oid			partition = DatumGetObjectId(partitions[i]);
-
 		execute_with_latest_snapshot(psprintf("DELETE FROM churn.history h USING %s d"
 											  " WHERE h.relid OPERATOR(pg_catalog.=) $1"
 											  " AND h.customer OPERATOR(pg_catalog.=)"
-											  " (d.%s)::pg_catalog.text COLLATE \"C\"",
-											  quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
-																		 get_rel_name(partition)),
+											  " (d.%s)::pg_catalog.text COLLATE pg_catalog.\"C\"",
+											  quote_qualified_identifier(get_namespace_name(get_rel_namespace(partitions[i])),
+																		 get_rel_name(partitions[i])),
 											  quote_identifier(cfg.customer)),
 									 1, argtypes, args);
-	}
-	SPI_finish();
 	table_close(rel, AccessShareLock);
-	PG_RETURN_VOID();
+}
+
+/*
+ * summary_drop_partitions: the partitions a DROP TABLE names that the role may
+ * drop, before it runs (churn._on_drop_start, connected to SPI as the
+ * extension owner); named: an oid[] of every table it names.  Each partition
+ * that counts in a tracked table's summaries is locked top-down, as queries
+ * and DROP lock: the tracked table (for reading, when it is not the parent),
+ * the parent, then the partition and its own partitions; what makes it count
+ * is read again under the locks until it holds still.  Then each tracked
+ * table subtracts its partitions at once.
+ */
+void
+summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
+{
+	Oid		   *trackeds = palloc(sizeof(Oid) * npartitions);
+	Oid		   *counted = palloc(sizeof(Oid) * npartitions);
+	Oid		   *group = palloc(sizeof(Oid) * npartitions);
+	int			ncounted = 0;
+
+	/* a partition named twice is dropped once */
+	qsort(partitions, npartitions, sizeof(Oid), oid_cmp);
+	npartitions = qunique(partitions, npartitions, sizeof(Oid), oid_cmp);
+	for (int i = 0; i < npartitions; i++)
+	{
+		Oid			partition = partitions[i];
+		Oid			locked_tracked = InvalidOid;
+		Oid			locked_parent = InvalidOid;
+
+		for (;;)
+		{
+			Oid			tracked;
+			Oid			parent;
+
+			if (!get_rel_relispartition(partition))
+				break;
+			parent = get_partition_parent(partition, true);
+			tracked = partition_tracked(partition, named);
+			if (!OidIsValid(tracked))
+				break;
+			if (tracked == locked_tracked && parent == locked_parent)
+			{
+				trackeds[ncounted] = tracked;
+				counted[ncounted++] = partition;
+				break;
+			}
+			if (tracked != parent)
+				LockRelationOid(tracked, AccessShareLock);
+			LockRelationOid(parent, AccessExclusiveLock);
+			(void) find_all_inheritors(partition, AccessExclusiveLock, NULL);
+			locked_tracked = tracked;
+			locked_parent = parent;
+		}
+	}
+	for (int i = 0; i < ncounted; i++)
+	{
+		int			n = 0;
+		bool		seen = false;
+
+		for (int j = 0; j < i && !seen; j++)
+			seen = trackeds[j] == trackeds[i];
+		if (seen)
+			continue;
+		for (int j = i; j < ncounted; j++)
+			if (trackeds[j] == trackeds[i])
+				group[n++] = counted[j];
+		subtract_partitions(trackeds[i], group, n);
+	}
 }
