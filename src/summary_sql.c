@@ -29,7 +29,6 @@
 
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -873,22 +872,24 @@ execute_with_latest_snapshot(const char *sql, int nargs, Oid *argtypes, Datum *v
 
 /*
  * The tracked table in whose summaries a partition that a DROP TABLE names
- * counts, or InvalidOid: one above it that is not suspended and has its
- * triggers (a table being restored gets them later), when neither it nor a
- * partition between them is named too (named, an oid[]: the tracked table
- * then forgets it whole, the partition above subtracts it).  Read with a
- * snapshot taken now, as the catalogs are read: once the caller holds its
- * locks, a concurrent DETACH, track, untrack or suspend has committed, and
- * the transaction's own snapshot (REPEATABLE READ) may predate it.
+ * counts, or InvalidOid, and in *parent the partition's parent: a tracked
+ * table above it that is not suspended and has its triggers (a table being
+ * restored gets them later), when neither it nor a partition between them
+ * is named too (named, an oid[]: the tracked table then forgets it whole,
+ * the partition above subtracts it).  Read with a snapshot taken now, as the
+ * catalogs are read: once the caller holds its locks, a concurrent DETACH,
+ * track, untrack or suspend has committed, and the transaction's own
+ * snapshot (REPEATABLE READ) may predate it.
  */
 static Oid
-partition_tracked(Oid partition, Datum named)
+partition_tracked(Oid partition, Datum named, Oid *parent)
 {
 	static const char *sql =
-		"SELECT tt.relid::pg_catalog.oid"
-		" FROM pg_catalog.pg_partition_ancestors($1) a"
+		"SELECT tt.relid::pg_catalog.oid, i.inhparent"
+		" FROM pg_catalog.pg_inherits i"
+		" JOIN pg_catalog.pg_partition_ancestors($1) a ON a.relid OPERATOR(pg_catalog.<>) $1"
 		" JOIN churn.tracked_table tt ON tt.relid OPERATOR(pg_catalog.=) a.relid"
-		" WHERE a.relid OPERATOR(pg_catalog.<>) $1 AND NOT tt.suspended"
+		" WHERE i.inhrelid OPERATOR(pg_catalog.=) $1 AND NOT tt.suspended"
 		" AND EXISTS (SELECT FROM pg_catalog.pg_trigger g"
 		"  WHERE g.tgrelid OPERATOR(pg_catalog.=) tt.relid"
 		"  AND g.tgname OPERATOR(pg_catalog.=) 'churn_summary_insert')"
@@ -907,8 +908,12 @@ partition_tracked(Oid partition, Datum named)
 							 true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", sql);
 	if (SPI_processed == 1)
+	{
 		tracked = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
+		*parent = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+	}
 	SPI_freeplan(plan);
 	return tracked;
 }
@@ -989,13 +994,9 @@ summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
 
 		for (;;)
 		{
-			Oid			tracked;
-			Oid			parent;
+			Oid			parent = InvalidOid;
+			Oid			tracked = partition_tracked(partition, named, &parent);
 
-			if (!get_rel_relispartition(partition))
-				break;
-			parent = get_partition_parent(partition, true);
-			tracked = partition_tracked(partition, named);
 			if (!OidIsValid(tracked))
 				break;
 			if (tracked == locked_tracked && parent == locked_parent)
@@ -1007,6 +1008,8 @@ summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
 			if (tracked != parent)
 				LockRelationOid(tracked, AccessShareLock);
 			LockRelationOid(parent, AccessExclusiveLock);
+			/* (find_all_inheritors locks the partitions under it, not it) */
+			LockRelationOid(partition, AccessExclusiveLock);
 			(void) find_all_inheritors(partition, AccessExclusiveLock, NULL);
 			locked_tracked = tracked;
 			locked_parent = parent;
