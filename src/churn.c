@@ -245,6 +245,49 @@ droppable_partition(Oid relid)
 	return result;
 }
 
+/*
+ * The tables a DROP TABLE names, as it will find them (by the role's
+ * search_path): every one in *named (an oid[]), and those that are
+ * partitions the role may drop in *partitions.  Returns how many of those.
+ */
+static int
+dropped_partitions(DropStmt *drop, Oid **partitions, Datum *named)
+{
+	Datum	   *names = palloc(sizeof(Datum) * list_length(drop->objects));
+	int			nnamed = 0;
+	int			n = 0;
+	ListCell   *lc;
+
+	*partitions = palloc(sizeof(Oid) * list_length(drop->objects));
+	foreach(lc, drop->objects)
+	{
+		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
+											 NoLock, true);
+
+		if (!OidIsValid(relid))
+			continue;
+		names[nnamed++] = ObjectIdGetDatum(relid);
+		if (droppable_partition(relid))
+			(*partitions)[n++] = relid;
+	}
+	*named = PointerGetDatum(construct_array(names, nnamed, OIDOID, sizeof(Oid),
+											 true, TYPALIGN_INT));
+	return n;
+}
+
+/* whether two oid[] Datums hold the same oids, in the same order */
+static bool
+same_oids(Datum a, Datum b)
+{
+	ArrayType  *x = DatumGetArrayTypeP(a);
+	ArrayType  *y = DatumGetArrayTypeP(b);
+
+	int			n = ArrayGetNItems(ARR_NDIM(x), ARR_DIMS(x));
+
+	return n == ArrayGetNItems(ARR_NDIM(y), ARR_DIMS(y)) &&
+		memcmp(ARR_DATA_PTR(x), ARR_DATA_PTR(y), sizeof(Oid) * n) == 0;
+}
+
 PG_FUNCTION_INFO_V1(churn_on_drop_start);
 
 /*
@@ -252,14 +295,17 @@ PG_FUNCTION_INFO_V1(churn_on_drop_start);
  * (ddl_command_start of DROP TABLE).  A DROP TABLE of a partition takes its
  * rows without any trigger firing, and the summaries of the tracked table
  * above it would go on counting its customers.  The rows are still there
- * when the command starts: the partitions it names are handed to
- * summary_drop_partitions (summary_sql.c), which takes their customers out
- * of the summaries as a DELETE of the rows would, with every table it names
- * (a partition whose tracked table goes too is left to churn_forget_dropped).
- * Only the partitions the role may drop: a DROP that PostgreSQL refuses
- * next must not have cost a read of the partition under its locks first.
- * (Partitions dropped by a cascade, of a DROP SCHEMA or of a parent, are
- * not named here; a tracked parent dropped is forgotten whole.)
+ * when the command starts: the customers of the partitions it names leave
+ * the summaries as a DELETE of the rows would take them out
+ * (summary_sql.c), under the locks the DROP takes (a partition whose
+ * tracked table goes too is left to churn_forget_dropped).  Only the
+ * partitions the role may drop: a DROP that PostgreSQL refuses next must
+ * not have cost a read of the partition under its locks first.  The names
+ * are looked up again once the locks are held, as the DROP will look them
+ * up: a table renamed, or another put in its place, while the locks were
+ * awaited is not the one dropped.  (Partitions dropped by a cascade, of a
+ * DROP SCHEMA or of a parent, are not named here; a tracked parent dropped
+ * is forgotten whole.)
  */
 Datum
 churn_on_drop_start(PG_FUNCTION_ARGS)
@@ -267,10 +313,14 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	DropStmt   *drop;
 	Oid		   *partitions;
-	Datum	   *named;
-	int			n = 0;
-	int			nnamed = 0;
-	ListCell   *lc;
+	Datum		named;
+	int			n;
+	Oid		   *trackeds = NULL;
+	Oid		   *counted = NULL;
+	int			ncounted = 0;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			nestlevel;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "churn._on_drop_start: not fired by the event trigger manager");
@@ -280,44 +330,53 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	drop = (DropStmt *) trigdata->parsetree;
 	if (drop->removeType != OBJECT_TABLE)
 		PG_RETURN_NULL();
-	partitions = palloc(sizeof(Oid) * list_length(drop->objects));
-	named = palloc(sizeof(Datum) * list_length(drop->objects));
-	foreach(lc, drop->objects)
+	n = dropped_partitions(drop, &partitions, &named);
+	if (n == 0)
+		PG_RETURN_NULL();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	for (;;)
 	{
-		/* (locked by summary_drop_partitions, top-down, as DROP does) */
-		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
-											 NoLock, true);
-
-		if (!OidIsValid(relid))
-			continue;
-		named[nnamed++] = ObjectIdGetDatum(relid);
-		if (droppable_partition(relid))
-			partitions[n++] = relid;
-	}
-	if (n > 0)
-	{
-		Oid			save_userid;
-		int			save_sec_context;
-		int			nestlevel;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		Oid		   *again;
+		Datum		named_again;
+		int			n_again;
 
 		/*
 		 * As the extension owner, whose churn's tables are, on churn's
 		 * search_path, as the capture writes them
 		 */
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(summary_extension_owner(),
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 		nestlevel = summary_pin_search_path();
-		summary_drop_partitions(partitions, n,
-								PointerGetDatum(construct_array(named, nnamed, OIDOID, sizeof(Oid),
-																true, TYPALIGN_INT)));
+		ncounted = summary_lock_dropped_partitions(partitions, n, named, &trackeds, &counted);
 		AtEOXact_GUC(true, nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
-		SPI_finish();
+
+		/* (as the role, on its search_path) */
+		n_again = dropped_partitions(drop, &again, &named_again);
+		if (n_again == n && memcmp(again, partitions, sizeof(Oid) * n) == 0 &&
+			same_oids(named_again, named))
+			break;
+		partitions = again;
+		named = named_again;
+		n = n_again;
+		if (n == 0)
+		{
+			ncounted = 0;
+			break;
+		}
 	}
+	if (ncounted > 0)
+	{
+		SetUserIdAndSecContext(summary_extension_owner(),
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+		nestlevel = summary_pin_search_path();
+		summary_subtract_dropped(trackeds, counted, ncounted);
+		AtEOXact_GUC(true, nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	SPI_finish();
 	PG_RETURN_NULL();
 }
 

@@ -157,7 +157,9 @@ pg_noreturn extern void summary_rethrow_bare(ErrorData *edata);
 extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt,
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
-extern void summary_drop_partitions(Oid *partitions, int npartitions, Datum named);
+extern int	summary_lock_dropped_partitions(const Oid *named_partitions, int npartitions,
+											Datum named, Oid **trackeds, Oid **counted);
+extern void summary_subtract_dropped(const Oid *trackeds, const Oid *counted, int ncounted);
 
 /* summary_trigger.c */
 extern int	summary_pin_search_path(void);

@@ -966,24 +966,26 @@ subtract_partitions(Oid relid, const Oid *partitions, int npartitions)
 }
 
 /*
- * summary_drop_partitions: the partitions a DROP TABLE names that the role may
- * drop, before it runs (churn._on_drop_start, connected to SPI as the
- * extension owner); named: an oid[] of every table it names.  Each partition
- * that counts in a tracked table's summaries is locked top-down, as queries
- * and DROP lock: the tracked table (for reading, when it is not the parent),
- * the parent, then the partition and its own partitions; what makes it count
- * is read again under the locks until it holds still.  Then each tracked
- * table subtracts its partitions at once.
+ * summary_lock_dropped_partitions: of the partitions a DROP TABLE names that
+ * the role may drop (churn._on_drop_start, connected to SPI as the
+ * extension owner; named: an oid[] of every table it names), those that
+ * count in a tracked table's summaries, locked top-down, as queries and
+ * DROP lock: the tracked table (for reading, when it is not the parent),
+ * the parent, then the partition and its own partitions.  What makes one
+ * count is read again under the locks until it holds still.  Returns how
+ * many count, each in *counted with its tracked table in *trackeds.
  */
-void
-summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
+int
+summary_lock_dropped_partitions(const Oid *named_partitions, int npartitions, Datum named,
+								Oid **trackeds, Oid **counted)
 {
-	Oid		   *trackeds = palloc(sizeof(Oid) * npartitions);
-	Oid		   *counted = palloc(sizeof(Oid) * npartitions);
-	Oid		   *group = palloc(sizeof(Oid) * npartitions);
+	Oid		   *partitions = palloc(sizeof(Oid) * npartitions);
 	int			ncounted = 0;
 
+	*trackeds = palloc(sizeof(Oid) * npartitions);
+	*counted = palloc(sizeof(Oid) * npartitions);
 	/* a partition named twice is dropped once */
+	memcpy(partitions, named_partitions, sizeof(Oid) * npartitions);
 	qsort(partitions, npartitions, sizeof(Oid), oid_cmp);
 	npartitions = qunique(partitions, npartitions, sizeof(Oid), oid_cmp);
 	for (int i = 0; i < npartitions; i++)
@@ -1001,8 +1003,8 @@ summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
 				break;
 			if (tracked == locked_tracked && parent == locked_parent)
 			{
-				trackeds[ncounted] = tracked;
-				counted[ncounted++] = partition;
+				(*trackeds)[ncounted] = tracked;
+				(*counted)[ncounted++] = partition;
 				break;
 			}
 			if (tracked != parent)
@@ -1015,6 +1017,19 @@ summary_drop_partitions(Oid *partitions, int npartitions, Datum named)
 			locked_parent = parent;
 		}
 	}
+	return ncounted;
+}
+
+/*
+ * summary_subtract_dropped: what summary_lock_dropped_partitions found, each
+ * tracked table's partitions subtracted at once (connected to SPI as the
+ * extension owner)
+ */
+void
+summary_subtract_dropped(const Oid *trackeds, const Oid *counted, int ncounted)
+{
+	Oid		   *group = palloc(sizeof(Oid) * Max(ncounted, 1));
+
 	for (int i = 0; i < ncounted; i++)
 	{
 		int			n = 0;
