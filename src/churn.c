@@ -27,6 +27,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
@@ -353,7 +354,11 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 		AtEOXact_GUC(true, nestlevel);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 
-		/* (as the role, on its search_path) */
+		/*
+		 * (as the role, on its search_path, with the catalog changes
+		 * committed while it waited for the locks)
+		 */
+		AcceptInvalidationMessages();
 		n_again = dropped_partitions(drop, &again, &named_again);
 		if (n_again == n && memcmp(again, partitions, sizeof(Oid) * n) == 0 &&
 			same_oids(named_again, named))

@@ -1655,7 +1655,8 @@ COMMENT ON EVENT TRIGGER churn_forget_dropped IS
 -- trigger firing.  Before the command runs (ddl_command_start), the
 -- partitions it names that the role may drop (src/churn.c) leave the
 -- summaries of their tracked table as a DELETE of their rows would take
--- them out (summary_drop_partitions in src/summary_sql.c).
+-- them out (summary_lock_dropped_partitions and summary_subtract_dropped in
+-- src/summary_sql.c).
 CREATE FUNCTION @extschema@._on_drop_start()
 RETURNS event_trigger
 LANGUAGE C
