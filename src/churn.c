@@ -16,7 +16,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
-#include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -24,7 +23,6 @@
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -248,45 +246,29 @@ droppable_partition(Oid relid)
 
 /*
  * The tables a DROP TABLE names, as it will find them (by the role's
- * search_path): every one in *named (an oid[]), and those that are
- * partitions the role may drop in *partitions.  Returns how many of those.
+ * search_path), in *named, of *nnamed, each slot InvalidOid for a name
+ * that finds none; those that are partitions the role may drop in
+ * *partitions.  Returns how many of those.
  */
 static int
-dropped_partitions(DropStmt *drop, Oid **partitions, Datum *named)
+dropped_partitions(DropStmt *drop, Oid **partitions, Oid **named)
 {
-	Datum	   *names = palloc(sizeof(Datum) * list_length(drop->objects));
-	int			nnamed = 0;
 	int			n = 0;
+	int			i = 0;
 	ListCell   *lc;
 
 	*partitions = palloc(sizeof(Oid) * list_length(drop->objects));
+	*named = palloc(sizeof(Oid) * list_length(drop->objects));
 	foreach(lc, drop->objects)
 	{
 		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList((List *) lfirst(lc)),
 											 NoLock, true);
 
-		if (!OidIsValid(relid))
-			continue;
-		names[nnamed++] = ObjectIdGetDatum(relid);
-		if (droppable_partition(relid))
+		(*named)[i++] = relid;
+		if (OidIsValid(relid) && droppable_partition(relid))
 			(*partitions)[n++] = relid;
 	}
-	*named = PointerGetDatum(construct_array(names, nnamed, OIDOID, sizeof(Oid),
-											 true, TYPALIGN_INT));
 	return n;
-}
-
-/* whether two oid[] Datums hold the same oids, in the same order */
-static bool
-same_oids(Datum a, Datum b)
-{
-	ArrayType  *x = DatumGetArrayTypeP(a);
-	ArrayType  *y = DatumGetArrayTypeP(b);
-
-	int			n = ArrayGetNItems(ARR_NDIM(x), ARR_DIMS(x));
-
-	return n == ArrayGetNItems(ARR_NDIM(y), ARR_DIMS(y)) &&
-		memcmp(ARR_DATA_PTR(x), ARR_DATA_PTR(y), sizeof(Oid) * n) == 0;
 }
 
 PG_FUNCTION_INFO_V1(churn_on_drop_start);
@@ -314,7 +296,8 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata;
 	DropStmt   *drop;
 	Oid		   *partitions;
-	Datum		named;
+	Oid		   *named;
+	int			nnamed;
 	int			n;
 	Oid		   *trackeds = NULL;
 	Oid		   *counted = NULL;
@@ -331,28 +314,25 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	drop = (DropStmt *) trigdata->parsetree;
 	if (drop->removeType != OBJECT_TABLE)
 		PG_RETURN_NULL();
+	nnamed = list_length(drop->objects);
 	n = dropped_partitions(drop, &partitions, &named);
 	if (n == 0)
 		PG_RETURN_NULL();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	for (;;)
 	{
 		Oid		   *again;
-		Datum		named_again;
+		Oid		   *named_again;
 		int			n_again;
 
 		/*
 		 * As the extension owner, whose churn's tables are, on churn's
 		 * search_path, as the capture writes them
 		 */
-		SetUserIdAndSecContext(summary_extension_owner(),
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		nestlevel = summary_pin_search_path();
-		ncounted = summary_lock_dropped_partitions(partitions, n, named, &trackeds, &counted);
-		AtEOXact_GUC(true, nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		nestlevel = summary_become_owner(summary_extension_owner(), &save_userid, &save_sec_context);
+		ncounted = summary_lock_dropped_partitions(partitions, n, named, nnamed, &trackeds, &counted);
+		summary_end_owner(nestlevel, save_userid, save_sec_context);
 
 		/*
 		 * (as the role, on its search_path, with the catalog changes
@@ -361,7 +341,7 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 		AcceptInvalidationMessages();
 		n_again = dropped_partitions(drop, &again, &named_again);
 		if (n_again == n && memcmp(again, partitions, sizeof(Oid) * n) == 0 &&
-			same_oids(named_again, named))
+			memcmp(named_again, named, sizeof(Oid) * nnamed) == 0)
 			break;
 		partitions = again;
 		named = named_again;
@@ -374,12 +354,9 @@ churn_on_drop_start(PG_FUNCTION_ARGS)
 	}
 	if (ncounted > 0)
 	{
-		SetUserIdAndSecContext(summary_extension_owner(),
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		nestlevel = summary_pin_search_path();
+		nestlevel = summary_become_owner(summary_extension_owner(), &save_userid, &save_sec_context);
 		summary_subtract_dropped(trackeds, counted, ncounted);
-		AtEOXact_GUC(true, nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		summary_end_owner(nestlevel, save_userid, save_sec_context);
 	}
 	SPI_finish();
 	PG_RETURN_NULL();

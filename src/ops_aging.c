@@ -433,13 +433,9 @@ churn_advance_lifecycle(PG_FUNCTION_ARGS)
 		 * churn's own tables (the pattern of ri_triggers.c).  With
 		 * search_path pinned, as all SQL churn runs as its owner.
 		 */
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(aging_runs_owner(schema),
-							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-		nestlevel = summary_pin_search_path();
+		nestlevel = summary_become_owner(aging_runs_owner(schema), &save_userid, &save_sec_context);
 		rc = SPI_execute_with_args(q.data, 6, types, args, NULL, false, 0);
-		AtEOXact_GUC(true, nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		summary_end_owner(nestlevel, save_userid, save_sec_context);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not record the aging run: %s", SPI_result_code_string(rc));
 	}

@@ -158,11 +158,14 @@ extern char *summary_capture_sql(const SummaryConfig *cfg, SummaryStatement stmt
 								 const char *newtable, const char *oldtable);
 extern char *summary_events_sql(const SummaryConfig *cfg, Relation rel);
 extern int	summary_lock_dropped_partitions(const Oid *named_partitions, int npartitions,
-											Datum named, Oid **trackeds, Oid **counted);
+											const Oid *named_tables, int nnamed,
+											Oid **trackeds, Oid **counted);
 extern void summary_subtract_dropped(const Oid *trackeds, const Oid *counted, int ncounted);
 
 /* summary_trigger.c */
 extern int	summary_pin_search_path(void);
+extern int	summary_become_owner(Oid owner, Oid *save_userid, int *save_sec_context);
+extern void summary_end_owner(int nestlevel, Oid save_userid, int save_sec_context);
 extern Oid	summary_extension_owner(void);
 
 /* summary_convert.c */

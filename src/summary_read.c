@@ -1915,10 +1915,7 @@ read_family_checked(Family *f, Datum relid, char family, bool rows, PendingCount
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(summary_extension_owner(),
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	nestlevel = summary_pin_search_path();
+	nestlevel = summary_become_owner(summary_extension_owner(), &save_userid, &save_sec_context);
 	if (m == NULL)
 	{
 		/* a new memo, in place of the oldest (of an older snapshot, most) */
@@ -1954,8 +1951,7 @@ read_family_checked(Family *f, Datum relid, char family, bool rows, PendingCount
 		family_rows(&m->f);
 		m->rows = true;
 	}
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	summary_end_owner(nestlevel, save_userid, save_sec_context);
 	SPI_finish();
 	MemoryContextSwitchTo(callcxt);
 

@@ -855,17 +855,19 @@ churn_events_query(PG_FUNCTION_ARGS)
  * Run sql through SPI with a snapshot taken now, not the transaction's: under
  * REPEATABLE READ or SERIALIZABLE the transaction's snapshot can predate rows
  * committed while the caller waited for its locks, rows that the DROP about
- * to run takes all the same (as the RI triggers read for a check).
+ * to run takes all the same (as the RI triggers read for a check).  A query
+ * read_only leaves its rows in SPI_tuptable.
  */
 static void
-execute_with_latest_snapshot(const char *sql, int nargs, Oid *argtypes, Datum *values)
+execute_with_latest_snapshot(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							 bool read_only)
 {
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	if (SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 false, true, 0) < 0)
+							 read_only, !read_only, 0) < 0)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", sql);
 	SPI_freeplan(plan);
 }
@@ -898,23 +900,17 @@ partition_tracked(Oid partition, Datum named, Oid *parent)
 		"  AND b.relid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2))";
 	Oid			argtypes[2] = {REGCLASSOID, OIDARRAYOID};
 	Datum		args[2] = {ObjectIdGetDatum(partition), named};
-	SPIPlanPtr	plan = SPI_prepare(sql, 2, argtypes);
 	Oid			tracked = InvalidOid;
 	bool		isnull;
 
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_snapshot failed: %s", sql);
-	if (SPI_processed == 1)
+	execute_with_latest_snapshot(sql, 2, argtypes, args, true);
+	if (SPI_processed >= 1)
 	{
 		tracked = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
 		*parent = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	SPI_freeplan(plan);
 	return tracked;
 }
 
@@ -950,7 +946,7 @@ subtract_partitions(Oid relid, const Oid *partitions, int npartitions)
 											  " FROM (%s) e GROUP BY e.b, e.kind, e.ch, e.sg, e.d"
 											  " HAVING pg_catalog.sum(e.n) OPERATOR(pg_catalog.<>) 0",
 											  summary_events_sql(&cfg, source)),
-									 4, argtypes, args);
+									 4, argtypes, args, false);
 		table_close(source, NoLock);
 	}
 	for (int i = 0; i < npartitions; i++)
@@ -961,14 +957,14 @@ subtract_partitions(Oid relid, const Oid *partitions, int npartitions)
 											  quote_qualified_identifier(get_namespace_name(get_rel_namespace(partitions[i])),
 																		 get_rel_name(partitions[i])),
 											  quote_identifier(cfg.customer)),
-									 1, argtypes, args);
+									 1, argtypes, args, false);
 	table_close(rel, AccessShareLock);
 }
 
 /*
  * summary_lock_dropped_partitions: of the partitions a DROP TABLE names that
  * the role may drop (churn._on_drop_start, connected to SPI as the
- * extension owner; named: an oid[] of every table it names), those that
+ * extension owner; named_tables: every table it names), those that
  * count in a tracked table's summaries, locked top-down, as queries and
  * DROP lock: the tracked table (for reading, when it is not the parent),
  * the parent, then the partition and its own partitions.  What makes one
@@ -976,11 +972,19 @@ subtract_partitions(Oid relid, const Oid *partitions, int npartitions)
  * many count, each in *counted with its tracked table in *trackeds.
  */
 int
-summary_lock_dropped_partitions(const Oid *named_partitions, int npartitions, Datum named,
+summary_lock_dropped_partitions(const Oid *named_partitions, int npartitions,
+								const Oid *named_tables, int nnamed,
 								Oid **trackeds, Oid **counted)
 {
 	Oid		   *partitions = palloc(sizeof(Oid) * npartitions);
+	Datum	   *names = palloc(sizeof(Datum) * Max(nnamed, 1));
+	Datum		named;
 	int			ncounted = 0;
+
+	for (int i = 0; i < nnamed; i++)
+		names[i] = ObjectIdGetDatum(named_tables[i]);
+	named = PointerGetDatum(construct_array(names, nnamed, OIDOID, sizeof(Oid),
+											true, TYPALIGN_INT));
 
 	*trackeds = palloc(sizeof(Oid) * npartitions);
 	*counted = palloc(sizeof(Oid) * npartitions);

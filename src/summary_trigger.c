@@ -569,6 +569,28 @@ summary_pin_search_path(void)
 }
 
 /*
+ * summary_become_owner: run churn's SQL as owner (the extension owner, or
+ * the owner of the churn table a caller writes) with search_path pinned
+ * (summary_pin_search_path).  The caller's user goes to *save_userid and
+ * *save_sec_context, for summary_end_owner with the GUC nest level returned.
+ */
+int
+summary_become_owner(Oid owner, Oid *save_userid, int *save_sec_context)
+{
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(owner, *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	return summary_pin_search_path();
+}
+
+/* Undo summary_become_owner: the settings, then the user. */
+void
+summary_end_owner(int nestlevel, Oid save_userid, int save_sec_context)
+{
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/*
  * Connect to SPI with the statement's transition tables registered (the
  * plans trigger_entry prepares read them), become the extension owner and
  * pin search_path: the configuration is read and the summaries written as
@@ -585,17 +607,13 @@ connect_as_owner(TriggerData *trigdata, Oid *save_userid, int *save_sec_context)
 	ret = SPI_register_trigger_data(trigdata);
 	if (ret != SPI_OK_TD_REGISTER)
 		elog(ERROR, "SPI_register_trigger_data failed: %s", SPI_result_code_string(ret));
-	GetUserIdAndSecContext(save_userid, save_sec_context);
-	SetUserIdAndSecContext(summary_extension_owner(),
-						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	return summary_pin_search_path();
+	return summary_become_owner(summary_extension_owner(), save_userid, save_sec_context);
 }
 
 /* Undo connect_as_owner: the settings, the user, the SPI connection. */
 static void
 disconnect_owner(int nestlevel, Oid save_userid, int save_sec_context)
 {
-	AtEOXact_GUC(true, nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	summary_end_owner(nestlevel, save_userid, save_sec_context);
 	SPI_finish();
 }
